@@ -1,0 +1,1 @@
+"""The OpenWhisk-compatible REST API, authentication, entity store and the ``lwsk`` CLI."""

@@ -1,0 +1,114 @@
+"""The API's side of the ledger: append events, and tail the log for completions."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaError
+
+from streams import constants
+from streams.errors import LedgerUnavailable
+from streams.events import COMPLETED, ActivationCompleted, ActivationEvent, decode_event, encode
+from streams.settings import Settings
+
+log = logging.getLogger("ledgerwhisk.api.ledger")
+
+
+class Ledger:
+    """Appends events and tells waiters when their activation completes.
+
+    Every API instance tails the whole ``activation-events`` topic from its end,
+    so a blocking invoke is answered by the instance that accepted it however
+    the work was spread. Only records whose key someone waits for are decoded.
+    """
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.topic = settings.topic(constants.TOPIC_EVENTS)
+        self._producer: AIOKafkaProducer | None = None
+        self._consumer: AIOKafkaConsumer | None = None
+        self._tail: asyncio.Task[None] | None = None
+        self._waiters: dict[bytes, asyncio.Future[ActivationCompleted]] = {}
+
+    async def start(self) -> None:
+        bootstrap = self.settings.kafka_bootstrap
+        self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0, acks=1)
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            fetch_max_wait_ms=100,
+        )
+        try:
+            await self._producer.start()
+            await self._consumer.start()
+            partitions = self._consumer.partitions_for_topic(self.topic)
+            if not partitions:
+                raise LedgerUnavailable(
+                    f"topic {self.topic} does not exist; run `python -m api.setup` (make up does)"
+                )
+            tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
+            self._consumer.assign(tps)
+            await self._consumer.seek_to_end(*tps)
+            # Resolve the positions now, so no event appended from here on is skipped.
+            for tp in tps:
+                await self._consumer.position(tp)
+        except KafkaError as exc:
+            await self.stop()
+            raise LedgerUnavailable(
+                f"Kafka at {bootstrap} did not answer ({exc!r}); start it with `make up` "
+                "or check .state/logs/kafka.log"
+            ) from exc
+        self._tail = asyncio.create_task(self._follow())
+
+    async def stop(self) -> None:
+        if self._tail is not None:
+            self._tail.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._tail
+        for client in (self._producer, self._consumer):
+            if client is not None:
+                with contextlib.suppress(KafkaError):
+                    await client.stop()
+
+    async def append(self, event: ActivationEvent) -> None:
+        """Write one event; returns once Kafka has it."""
+        assert self._producer is not None
+        try:
+            await self._producer.send_and_wait(
+                self.topic, encode(event), key=event.activation_id.encode()
+            )
+        except KafkaError as exc:
+            raise LedgerUnavailable(f"Kafka refused the event ({exc!r})") from exc
+
+    def expect(self, activation_id: str) -> asyncio.Future[ActivationCompleted]:
+        """A future set when the activation's ``completed`` event reaches the log."""
+        future: asyncio.Future[ActivationCompleted] = asyncio.get_running_loop().create_future()
+        self._waiters[activation_id.encode()] = future
+        return future
+
+    def forget(self, activation_id: str) -> None:
+        self._waiters.pop(activation_id.encode(), None)
+
+    async def _follow(self) -> None:
+        assert self._consumer is not None
+        while True:
+            try:
+                batches = await self._consumer.getmany(timeout_ms=1000)
+            except KafkaError as exc:
+                log.warning("ledger tail: %r; retrying", exc)
+                await asyncio.sleep(0.5)
+                continue
+            for records in batches.values():
+                for record in records:
+                    waiter = self._waiters.get(record.key) if record.key else None
+                    if waiter is None or waiter.done():
+                        continue
+                    event = decode_event(record.value)
+                    if event.type == COMPLETED:
+                        assert isinstance(event, ActivationCompleted)
+                        waiter.set_result(event)
+                        self._waiters.pop(record.key, None)

@@ -1,0 +1,1 @@
+"""The invoker: container pool, Docker containers, runtime client, log collection."""

@@ -1,0 +1,1 @@
+"""CouchDB projections of the ledger: the writer, replay, views and the store client."""

@@ -1,0 +1,172 @@
+"""How ledger events become an activation record: an idempotent, order-tolerant merge.
+
+A record keeps, under ``ledger.parts``, one *part* per state (accepted,
+scheduled, started, completed): the fields that state's event contributes. The
+visible OpenWhisk fields are then rendered from the parts by precedence
+``completed > started > scheduled > accepted``. Applying an event only ever
+replaces a part by a *preferred* one (see ``_preferred``), so applying the same
+events in any order, any number of times, yields the same record.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from streams import constants
+from streams.events import (
+    ACCEPTED,
+    COMPLETED,
+    SCHEDULED,
+    STARTED,
+    STATE_RANK,
+    ActivationAccepted,
+    ActivationCompleted,
+    ActivationEvent,
+    ActivationScheduled,
+    ActivationStarted,
+)
+
+JsonDict = dict[str, Any]
+LEDGER_FIELD = "ledger"
+# Fields of a stored record that are ours, not OpenWhisk's.
+PRIVATE_FIELDS = frozenset({"_id", "_rev", LEDGER_FIELD})
+
+
+def part_of(event: ActivationEvent) -> JsonDict:
+    """The fields one event contributes to its activation's record."""
+    base: JsonDict = {
+        "seq": event.seq,
+        "at_ms": event.at_ms,
+        "source": event.source,
+        "namespace": event.namespace,
+    }
+    if isinstance(event, ActivationAccepted):
+        base.update(
+            action=event.action,
+            action_name=event.action_name,
+            version=event.action_version,
+            kind=event.kind,
+            subject=event.subject,
+            limits=event.limits.model_dump(),
+            cause=event.cause.activation_id if event.cause else None,
+        )
+    elif isinstance(event, ActivationScheduled):
+        base.update(invoker=event.invoker, decision=event.decision, wait_ms=event.wait_ms)
+    elif isinstance(event, ActivationStarted):
+        base.update(
+            invoker=event.invoker,
+            container=event.container,
+            start=event.start,
+            wait_ms=event.wait_ms,
+        )
+    elif isinstance(event, ActivationCompleted):
+        base.update(
+            response=event.response.model_dump(),
+            logs=list(event.logs),
+            start_ms=event.start_ms,
+            end_ms=event.end_ms,
+            duration_ms=event.duration_ms,
+            annotations=list(event.annotations),
+        )
+    return base
+
+
+def _preferred(new: JsonDict, old: JsonDict | None) -> bool:
+    """Whether ``new`` should replace ``old`` as the part of one state.
+
+    The later attempt (higher seq) wins; between two parts of the same seq
+    (e.g. the controller declared an activation lost while its invoker was
+    completing it) the earlier fact wins, then the source name decides.
+    """
+    if old is None:
+        return True
+    if new["seq"] != old["seq"]:
+        return bool(new["seq"] > old["seq"])
+    return bool((new["at_ms"], new["source"]) < (old["at_ms"], old["source"]))
+
+
+def apply(record: JsonDict | None, event: ActivationEvent) -> JsonDict | None:
+    """The record after ``event``, or None when the event changes nothing."""
+    parts: dict[str, JsonDict] = dict((record or {}).get(LEDGER_FIELD, {}).get("parts", {}))
+    new = part_of(event)
+    old = parts.get(event.type)
+    if old == new or not _preferred(new, old):
+        return None
+    parts[event.type] = new
+    return render(event.activation_id, parts)
+
+
+def apply_all(record: JsonDict | None, events: list[ActivationEvent]) -> JsonDict | None:
+    """The record after all ``events``, or None when none of them changes it."""
+    current = record
+    changed = False
+    for event in events:
+        after = apply(current, event)
+        if after is not None:
+            current, changed = after, True
+    return current if changed else None
+
+
+def state_of(parts: dict[str, JsonDict]) -> str:
+    """The furthest state the parts reach."""
+    return max(parts, key=lambda t: STATE_RANK[t])
+
+
+def render(activation_id: str, parts: dict[str, JsonDict]) -> JsonDict:
+    """The stored record (OpenWhisk's activation shape plus ``ledger``) from its parts."""
+    accepted = parts.get(ACCEPTED, {})
+    started = parts.get(STARTED)
+    completed = parts.get(COMPLETED)
+    any_part = accepted or completed or started or parts.get(SCHEDULED) or {}
+    annotations = completed["annotations"] if completed else []
+    path = accepted.get("action") or _annotation(annotations, "path") or ""
+    record: JsonDict = {
+        "activationId": activation_id,
+        "namespace": any_part.get("namespace", ""),
+        "name": accepted.get("action_name") or path.split("/", 1)[-1],
+        "version": accepted.get("version", "0.0.1"),
+        "subject": accepted.get("subject", any_part.get("namespace", "")),
+        "publish": False,
+        "annotations": annotations,
+        "logs": completed["logs"] if completed else [],
+    }
+    if accepted.get("cause"):
+        record["cause"] = accepted["cause"]
+    if completed:
+        response = completed["response"]
+        code = response["status_code"]
+        record.update(
+            start=completed["start_ms"],
+            end=completed["end_ms"],
+            duration=completed["duration_ms"],
+            statusCode=code,
+            response={
+                "status": constants.STATUS_NAMES.get(code, "whisk internal error"),
+                "statusCode": code,
+                "success": code == constants.STATUS_SUCCESS,
+                "result": response.get("result"),
+                "size": response.get("size", 0),
+            },
+        )
+    else:
+        record["start"] = started["at_ms"] if started else any_part.get("at_ms", 0)
+        record["end"] = 0
+        record["duration"] = 0
+    record[LEDGER_FIELD] = {"state": state_of(parts), "parts": parts}
+    return record
+
+
+def public_view(record: JsonDict) -> JsonDict:
+    """What the API shows of a stored record."""
+    return {k: v for k, v in record.items() if k not in PRIVATE_FIELDS}
+
+
+def is_completed(record: JsonDict) -> bool:
+    return bool(record.get(LEDGER_FIELD, {}).get("state") == COMPLETED)
+
+
+def _annotation(annotations: list[JsonDict], key: str) -> Any:
+    for a in annotations:
+        if a.get("key") == key:
+            return a.get("value")
+    return None

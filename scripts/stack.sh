@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# The whole Ledgerwhisk stack: services (Docker, CouchDB API, Kafka), runtime
+# images, and the platform's processes (controller, projection writer,
+# invokers, API).
+#
+#   stack.sh up     start everything in the background; return when ready
+#   stack.sh run    up, then follow the logs in the foreground; Ctrl-C stops all
+#   stack.sh down   stop everything this state folder's stack started
+#   stack.sh status show what runs
+#
+# Environment: LEDGERWHISK_STATE_DIR (default .state), INVOKERS (default 1),
+# LEDGERWHISK_API_PORT (3233), LEDGERWHISK_KAFKA_PORT (9092),
+# LEDGERWHISK_COUCHDB_PORT (5984), LEDGERWHISK_COUCHDB_URL (an external CouchDB),
+# LEDGERWHISK_PREFIX (lw: topic and database names).
+set -euo pipefail
+LW_SERVICE=stack
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+INVOKERS="${INVOKERS:-1}"
+API_PORT="${LEDGERWHISK_API_PORT:-3233}"
+KAFKA_PORT="${LEDGERWHISK_KAFKA_PORT:-9092}"
+COUCH_PORT="${LEDGERWHISK_COUCHDB_PORT:-5984}"
+COUCH_URL="${LEDGERWHISK_COUCHDB_URL:-http://127.0.0.1:$COUCH_PORT}"
+PY="$LW_ROOT/.venv/bin/python"
+GUEST_KEY="$("$PY" -c 'from streams.settings import get_settings; print(get_settings().guest_key)' 2>/dev/null || true)"
+
+# The platform's processes read their settings from these.
+PY_ENV=(
+  LEDGERWHISK_KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
+  LEDGERWHISK_COUCHDB_URL="$COUCH_URL"
+  LEDGERWHISK_API_PORT="$API_PORT"
+  LEDGERWHISK_PUBLIC_API_URL="${LEDGERWHISK_PUBLIC_API_URL:-http://127.0.0.1:$API_PORT}"
+  PYTHONUNBUFFERED=1
+)
+
+processes() {
+  echo controller projection
+  local i
+  for ((i = 0; i < INVOKERS; i++)); do echo "invoker$i"; done
+  echo api
+}
+
+module_of() {
+  case "$1" in
+    controller) echo streams.controller_agent ;;
+    projection) echo projections.writer ;;
+    invoker*) echo invoker.agent ;;
+    api) echo api.main ;;
+  esac
+}
+
+start_process() {
+  local name="$1" pidfile logfile
+  pidfile="$(lw_pidfile "$name")"
+  logfile="$(lw_logfile "$name")"
+  if lw_read_pid "$pidfile" "$(module_of "$name")" >/dev/null; then
+    lw_log "$name already running"
+    return 0
+  fi
+  [[ -f "$logfile" ]] && mv -f "$logfile" "$logfile.1"
+  local extra=()
+  if [[ "$name" == invoker* ]]; then
+    extra=(LEDGERWHISK_INVOKER_ID="${name#invoker}")
+  fi
+  lw_spawn "$pidfile" "$logfile" env "${PY_ENV[@]}" "${extra[@]}" \
+    "$PY" -m "$(module_of "$name")"
+}
+
+ready_line() {
+  case "$1" in
+    api) echo "listening on http://" ;;
+    invoker*) echo "ready (user memory" ;;
+    *) echo "[^Worker]: Ready" ;;
+  esac
+}
+
+wait_process() {
+  local name="$1" logfile pid
+  logfile="$(lw_logfile "$name")"
+  pid="$(lw_read_pid "$(lw_pidfile "$name")" "$(module_of "$name")")" ||
+    LW_SERVICE="$name" lw_fail_readiness "the process exited at start" \
+      "read the log below, fix the cause, then run 'make up' again" "$logfile"
+  local status=0
+  LW_WAIT_PID="$pid" lw_wait_until 120 "$name" grep -qF "$(ready_line "$name")" "$logfile" || status=$?
+  if ((status != 0)); then
+    LW_SERVICE="$name" lw_fail_readiness "no ready line in its log (status $status)" \
+      "read the log below; 'make down' then 'make up' retries" "$logfile"
+  fi
+}
+
+cmd_up() {
+  local start
+  start="$(lw_now_ms)"
+  lw_ensure_dirs
+  "$LW_SCRIPTS/python.sh"
+  "$LW_SCRIPTS/services.sh" start
+  "$LW_ROOT/runtimes/build.sh"
+  lw_log "preparing topics, databases and the guest subject"
+  env "${PY_ENV[@]}" "$PY" -m api.setup --invokers "$INVOKERS" >>"$(lw_logfile setup)" 2>&1 ||
+    LW_SERVICE=setup lw_fail_readiness "could not prepare topics and databases" \
+      "check that Kafka and CouchDB are up ('scripts/services.sh status')" "$(lw_logfile setup)"
+  local name
+  for name in $(processes); do start_process "$name"; done
+  for name in $(processes); do wait_process "$name"; done
+  lw_log "stack ready in $(( ($(lw_now_ms) - start) / 1000 )) s: API on http://127.0.0.1:$API_PORT ($INVOKERS invoker(s))"
+  lw_log "logs: $LW_LOGS"
+}
+
+cmd_down() {
+  local name names=()
+  for name in $(processes); do names=("$name" "${names[@]}"); done
+  # Stop invokers we may have started with a larger INVOKERS too.
+  for pidfile in "$LW_RUN"/invoker*.pid; do
+    [[ -f "$pidfile" ]] || continue
+    name="$(basename "$pidfile" .pid)"
+    [[ " ${names[*]} " == *" $name "* ]] || names=("$name" "${names[@]}")
+  done
+  for name in "${names[@]}"; do
+    LW_SERVICE="$name" lw_stop_pid "$(lw_pidfile "$name")" "$(module_of "$name")" 20
+  done
+  "$LW_SCRIPTS/services.sh" stop
+}
+
+cmd_status() {
+  local name pid
+  for name in $(processes); do
+    if pid="$(lw_read_pid "$(lw_pidfile "$name")" "$(module_of "$name")")"; then
+      printf '%-12s running (pid %s)\n' "$name" "$pid"
+    else
+      printf '%-12s stopped\n' "$name"
+    fi
+  done
+  "$LW_SCRIPTS/services.sh" status || true
+}
+
+cmd_run() {
+  cmd_up
+  trap 'echo; cmd_down; exit 0' INT TERM
+  cat <<MSG
+
+Ledgerwhisk is ready on http://127.0.0.1:$API_PORT  (Ctrl-C stops everything)
+Try:
+  curl -s -u '$GUEST_KEY' http://127.0.0.1:$API_PORT/api/v1/namespaces
+
+MSG
+  tail -n 0 -F "$LW_LOGS"/{controller,projection,api}.log "$LW_LOGS"/invoker*.log &
+  wait $!
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  run) cmd_run ;;
+  status) cmd_status ;;
+  *) echo "usage: $0 {up|run|down|status}" >&2; exit 2 ;;
+esac

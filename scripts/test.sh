@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# `make test`: install what is missing, then run every test. The integration
+# tests start their own stack (state in .state/test, its own ports and topic
+# prefix, so a dev stack can keep running) through scripts/stack.sh, and stop it.
+set -euo pipefail
+LW_SERVICE=test
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$LW_ROOT"
+"$LW_SCRIPTS/python.sh"
+"$LW_SCRIPTS/services.sh" install
+"$LW_ROOT/runtimes/build.sh"
+status=0
+.venv/bin/python -m pytest tests "$@" || status=$?
+if ((status == 5)); then
+  lw_log "pytest collected no tests: that is a failure here"
+  exit 1
+fi
+exit "$status"

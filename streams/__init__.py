@@ -1,0 +1,1 @@
+"""The activation ledger: events, topics, the Faust app and the controller."""

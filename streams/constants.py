@@ -1,0 +1,61 @@
+"""Constants shared by every Ledgerwhisk component: names, limits, defaults."""
+
+from __future__ import annotations
+
+from typing import Final
+
+GUEST_KEY: Final = (
+    "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:"
+    "123zO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP"
+)
+GUEST_NAMESPACE: Final = "guest"
+SYSTEM_NAMESPACE: Final = "whisk.system"
+DEFAULT_NAMESPACE_ALIAS: Final = "_"
+
+# Topics (prefixed by Settings.prefix).
+TOPIC_EVENTS: Final = "activation-events"
+TOPIC_DISPATCH: Final = "activation-commands"
+TOPIC_HEALTH: Final = "invoker-health"
+
+# Databases (prefixed by Settings.prefix).
+DB_SUBJECTS: Final = "subjects"
+DB_WHISKS: Final = "whisks"
+DB_ACTIVATIONS: Final = "activations"
+
+# The action protocol.
+SENTINEL: Final = "XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX"
+PROTOCOL_PORT: Final = 8080
+
+# Limits (OpenWhisk's defaults and ranges).
+TIMEOUT_MIN_MS: Final = 100
+TIMEOUT_MAX_MS: Final = 300_000
+TIMEOUT_DEFAULT_MS: Final = 60_000
+MEMORY_MIN_MB: Final = 128
+MEMORY_MAX_MB: Final = 512
+MEMORY_DEFAULT_MB: Final = 256
+LOGS_MIN_MB: Final = 0
+LOGS_MAX_MB: Final = 10
+LOGS_DEFAULT_MB: Final = 10
+CONCURRENCY_MIN: Final = 1
+CONCURRENCY_MAX: Final = 500
+CONCURRENCY_DEFAULT: Final = 1
+PAYLOAD_MAX_BYTES: Final = 1024 * 1024
+RESULT_MAX_BYTES: Final = 1024 * 1024
+PARAMS_MAX_BYTES: Final = 1024 * 1024
+ENTITY_NAME_MAX: Final = 256
+LIST_LIMIT_MAX: Final = 200
+LIST_LIMIT_DEFAULT: Final = 30
+# How long a blocking invoke waits before answering 202 (OpenWhisk: 60 s).
+BLOCKING_WAIT_MAX_MS: Final = 60_000
+
+# Activation status codes (OpenWhisk's ActivationResponse).
+STATUS_SUCCESS: Final = 0
+STATUS_APPLICATION_ERROR: Final = 1
+STATUS_DEVELOPER_ERROR: Final = 2
+STATUS_WHISK_ERROR: Final = 3
+STATUS_NAMES: Final = {
+    STATUS_SUCCESS: "success",
+    STATUS_APPLICATION_ERROR: "application error",
+    STATUS_DEVELOPER_ERROR: "action developer error",
+    STATUS_WHISK_ERROR: "whisk internal error",
+}

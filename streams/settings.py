@@ -1,0 +1,72 @@
+"""One settings object for every Ledgerwhisk process (env prefix ``LEDGERWHISK_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from streams import constants
+
+
+class Settings(BaseSettings):
+    """Where the services are and how the platform behaves.
+
+    Every field can be set from the environment, e.g. ``LEDGERWHISK_KAFKA_BOOTSTRAP``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="LEDGERWHISK_", extra="ignore")
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    couchdb_url: str = "http://127.0.0.1:5984"
+    couchdb_user: str | None = None
+    couchdb_password: str | None = None
+    # Every database and topic name starts with this prefix, so that a test run
+    # and a dev stack never share state.
+    prefix: str = "lw"
+    api_host: str = "127.0.0.1"
+    api_port: int = 3233
+    api_instance: str = "api0"
+    public_api_url: str = "http://127.0.0.1:3233"
+    guest_key: str = constants.GUEST_KEY
+    guest_namespace: str = constants.GUEST_NAMESPACE
+
+    ledger_partitions: int = 4
+    # Milliseconds to keep ledger events; -1 keeps them forever (replay needs them).
+    ledger_retention_ms: int = -1
+    dispatch_retention_ms: int = 24 * 3600 * 1000
+    health_retention_ms: int = 3600 * 1000
+
+    invoker_id: int = 0
+    invoker_user_memory_mb: int = 2048
+    invoker_heartbeat_s: float = 1.0
+    invoker_offline_after_s: float = 10.0
+    container_idle_pause_s: float = 10.0
+    container_idle_remove_s: float = 600.0
+    stem_cells: bool = True
+    docker_socket: str = "/var/run/docker.sock"
+    # How long after a deadline an activation may still be completed by its
+    # invoker before the controller declares it lost.
+    completion_grace_s: float = 10.0
+
+    consul_url: str | None = None
+    throttle_invocations_per_minute: int = 60_000
+    throttle_concurrent: int = 1_000
+
+    def topic(self, name: str) -> str:
+        """Full Kafka topic name for one of the names in ``constants.TOPIC_*``."""
+        return f"{self.prefix}.{name}"
+
+    def dispatch_topic(self, invoker_id: int) -> str:
+        """The topic one invoker consumes its scheduled activations from."""
+        return f"{self.prefix}.{constants.TOPIC_DISPATCH}.invoker{invoker_id}"
+
+    def database(self, name: str) -> str:
+        """Full CouchDB database name for ``subjects``, ``whisks`` or ``activations``."""
+        return f"{self.prefix}_{name}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,78 @@
+"""The ledger's Kafka topics: names, partitioning, retention, and their creation."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+from streams import constants
+from streams.errors import LedgerUnavailable
+from streams.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic the platform needs, with how many partitions and how long it keeps data."""
+
+    name: str
+    partitions: int
+    retention_ms: int
+
+    def config(self) -> dict[str, str]:
+        return {"retention.ms": str(self.retention_ms), "retention.bytes": "-1"}
+
+
+def ledger_topics(settings: Settings, invokers: range | list[int] | None = None) -> list[TopicSpec]:
+    """Every topic a stack needs: the ledger, invoker health, one dispatch topic per invoker.
+
+    The dispatch topics are one per invoker rather than one partition per invoker
+    of a shared topic: a Faust worker consumes whole topics through its consumer
+    group, and a topic per invoker lets invokers join and leave without
+    re-partitioning anything.
+    """
+    specs = [
+        TopicSpec(
+            settings.topic(constants.TOPIC_EVENTS),
+            settings.ledger_partitions,
+            settings.ledger_retention_ms,
+        ),
+        TopicSpec(settings.topic(constants.TOPIC_HEALTH), 1, settings.health_retention_ms),
+    ]
+    for invoker_id in invokers or []:
+        specs.append(
+            TopicSpec(settings.dispatch_topic(invoker_id), 1, settings.dispatch_retention_ms)
+        )
+    return specs
+
+
+async def ensure_topics(settings: Settings, specs: list[TopicSpec]) -> list[str]:
+    """Create the topics that do not exist yet; return the names created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    try:
+        await admin.start()
+    except KafkaError as exc:
+        raise LedgerUnavailable(
+            f"Kafka at {settings.kafka_bootstrap} did not answer ({exc!r}); "
+            "start it with `make up` or check .state/logs/kafka.log"
+        ) from exc
+    try:
+        existing = set(await admin.list_topics())
+        missing = [s for s in specs if s.name not in existing]
+        if not missing:
+            return []
+        try:
+            await admin.create_topics(
+                [NewTopic(s.name, s.partitions, 1, topic_configs=s.config()) for s in missing]
+            )
+        except TopicAlreadyExistsError:
+            # Another process created them in between: that is what we wanted.
+            pass
+        log.info("created topics %s", [s.name for s in missing])
+        return [s.name for s in missing]
+    finally:
+        await admin.close()

@@ -1,0 +1,110 @@
+"""The projection merge: idempotent and order-tolerant."""
+
+from __future__ import annotations
+
+import itertools
+
+from projections.record import apply_all, is_completed, public_view
+from streams.events import (
+    ActivationAccepted,
+    ActivationCompleted,
+    ActivationScheduled,
+    ActivationStarted,
+    Limits,
+    Response,
+)
+
+AID = "0" * 12 + "a" * 20
+
+
+def events() -> list:
+    common = {"activation_id": AID, "namespace": "guest"}
+    return [
+        ActivationAccepted(
+            **common,
+            seq=1,
+            at_ms=100,
+            source="api0",
+            action="guest/hello",
+            action_name="hello",
+            action_version="0.0.1",
+            action_rev="1-x",
+            kind="python:3.11",
+            params={"a": 1},
+            limits=Limits(timeout_ms=1000, memory_mb=256, logs_mb=10),
+            subject="guest",
+            blocking=True,
+            deadline_ms=20000,
+            reply_to="api0",
+        ),
+        ActivationScheduled(
+            **common, seq=2, at_ms=101, source="c", invoker=0, decision="home", wait_ms=1
+        ),
+        ActivationStarted(
+            **common,
+            seq=3,
+            at_ms=102,
+            source="i0",
+            invoker=0,
+            container="c1",
+            start="warm",
+            wait_ms=2,
+        ),
+        ActivationCompleted(
+            **common,
+            seq=4,
+            at_ms=110,
+            source="i0",
+            response=Response(status_code=0, result={"ok": True}, size=11),
+            logs=["l1"],
+            start_ms=102,
+            end_ms=110,
+            duration_ms=8,
+            annotations=[{"key": "path", "value": "guest/hello"}],
+            invoker=0,
+        ),
+    ]
+
+
+def test_clean_sequence_gives_a_completed_record() -> None:
+    rec = apply_all(None, events())
+    assert rec is not None and is_completed(rec)
+    shown = public_view(rec)
+    assert shown["response"]["result"] == {"ok": True}
+    assert shown["response"]["status"] == "success"
+    assert shown["name"] == "hello" and shown["duration"] == 8 and shown["logs"] == ["l1"]
+
+
+def test_every_order_and_duplicates_give_the_same_record() -> None:
+    clean = apply_all(None, events())
+    for order in itertools.permutations(events()):
+        doubled = list(order) + list(order[:2])
+        assert apply_all(None, doubled) == clean
+
+
+def test_reapplying_changes_nothing() -> None:
+    clean = apply_all(None, events())
+    assert apply_all(clean, events()) is None
+
+
+def test_completed_without_started_matches_the_visible_record() -> None:
+    evs = events()
+    partial = apply_all(None, [evs[0], evs[3]])
+    clean = apply_all(None, evs)
+    assert partial is not None and clean is not None
+    assert public_view(partial) == public_view(clean)
+
+
+def test_the_earlier_of_two_completions_of_one_attempt_wins() -> None:
+    evs = events()
+    lost = evs[3].model_copy(
+        update={
+            "at_ms": 200,
+            "source": "controller",
+            "response": Response(status_code=3, result={"error": "x"}),
+        }
+    )
+    a = apply_all(None, [*evs, lost])
+    b = apply_all(None, [lost, *evs])
+    assert a == b and a is not None
+    assert a["response"]["statusCode"] == 0
