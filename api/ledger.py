@@ -13,6 +13,7 @@ from streams import constants
 from streams.errors import LedgerUnavailable
 from streams.events import COMPLETED, ActivationCompleted, ActivationEvent, decode_event, encode
 from streams.settings import Settings
+from streams.topics import partition_count
 
 log = logging.getLogger("ledgerwhisk.api.ledger")
 
@@ -45,12 +46,12 @@ class Ledger:
         try:
             await self._producer.start()
             await self._consumer.start()
-            partitions = self._consumer.partitions_for_topic(self.topic)
-            if not partitions:
+            count = await partition_count(self.settings, self.topic)
+            if not count:
                 raise LedgerUnavailable(
                     f"topic {self.topic} does not exist; run `python -m api.setup` (make up does)"
                 )
-            tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
+            tps = [TopicPartition(self.topic, p) for p in range(count)]
             self._consumer.assign(tps)
             await self._consumer.seek_to_end(*tps)
             # Resolve the positions now, so no event appended from here on is skipped.

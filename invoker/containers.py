@@ -16,6 +16,7 @@ from docker.types import LogConfig, Ulimit
 
 from invoker.errors import ContainerError
 from invoker.logs import LogCollector, docker_frames
+from invoker.netns import NetnsConnector
 from invoker.proxy import RuntimeClient
 from streams.constants import PROTOCOL_PORT
 
@@ -36,7 +37,7 @@ class Container:
     kind: str
     image: str
     memory_mb: int
-    host_port: int
+    pid: int
     client: RuntimeClient
     logs: LogCollector = field(default_factory=LogCollector)
     follower: asyncio.Task[None] | None = None
@@ -56,6 +57,8 @@ class Docker:
         self._sdk: docker.DockerClient | None = None
         self._http: aiohttp.ClientSession | None = None
         self._proxy_http: aiohttp.ClientSession | None = None
+        # Container name -> init pid, for connections into its network namespace.
+        self.pids: dict[str, int] = {}
         self._counter = 0
 
     async def start(self) -> None:
@@ -72,7 +75,7 @@ class Docker:
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=5),
         )
         self._proxy_http = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=0, force_close=False),
+            connector=NetnsConnector(PROTOCOL_PORT, self.pids, limit=0)
         )
 
     async def close(self) -> None:
@@ -105,7 +108,9 @@ class Docker:
                 memswap_limit=f"{memory_mb}m",
                 pids_limit=PIDS_LIMIT,
                 ulimits=[Ulimit(name="nofile", soft=NOFILE_LIMIT, hard=NOFILE_LIMIT)],
-                ports={f"{PROTOCOL_PORT}/tcp": ("127.0.0.1", None)},
+                # No network at all: the invoker reaches port 8080 from inside the
+                # container's namespace (see invoker/netns.py).
+                network_mode="none",
                 log_config=LogConfig(type="json-file", config={"max-size": "50m"}),
             )
             await self._call(created.reload)
@@ -115,20 +120,20 @@ class Docker:
             ) from exc
         except docker.errors.DockerException as exc:
             raise ContainerError(f"docker could not start {image}: {exc}") from exc
-        bindings = created.attrs["NetworkSettings"]["Ports"].get(f"{PROTOCOL_PORT}/tcp") or []
-        if not bindings:
+        pid = int(created.attrs["State"].get("Pid") or 0)
+        if not pid:
             await self.remove_id(created.id)
-            raise ContainerError(f"container {name} published no port for {PROTOCOL_PORT}")
-        port = int(bindings[0]["HostPort"])
+            raise ContainerError(f"container {name} exited at once: {created.attrs['State']}")
         assert self._proxy_http is not None
+        self.pids[name] = pid
         container = Container(
             id=created.id,
             name=name,
             kind=kind,
             image=image,
             memory_mb=memory_mb,
-            host_port=port,
-            client=RuntimeClient(self._proxy_http, port),
+            pid=pid,
+            client=RuntimeClient(self._proxy_http, f"http://{name}:{PROTOCOL_PORT}"),
         )
         container.follower = asyncio.create_task(self._follow(container))
         return container
@@ -161,6 +166,7 @@ class Docker:
     async def remove(self, container: Container) -> None:
         if container.follower is not None:
             container.follower.cancel()
+        self.pids.pop(container.name, None)
         await self.remove_id(container.id)
 
     async def remove_id(self, container_id: str) -> None:

@@ -34,6 +34,14 @@ async def docker_frames(chunks: AsyncIterator[bytes]) -> AsyncIterator[tuple[str
                 yield STREAMS.get(kind, "stdout"), line.decode("utf-8", "replace")
 
 
+def fixed_width(stamp: str) -> str:
+    """Docker trims trailing zeros of the nanoseconds; pad them back so stamps sort."""
+    if stamp.endswith("Z") and "." in stamp:
+        head, _, frac = stamp[:-1].partition(".")
+        return f"{head}.{frac.ljust(9, '0')[:9]}Z"
+    return stamp
+
+
 class LogCollector:
     """Lines of the activation running now, up to the sentinel on both streams.
 
@@ -59,6 +67,7 @@ class LogCollector:
 
     def feed(self, stream: str, raw: str) -> None:
         stamp, _, text = raw.partition(" ")
+        stamp = fixed_width(stamp)
         if text == SENTINEL:
             self._seen.add(stream)
             if len(self._seen) == 2:
@@ -79,7 +88,8 @@ class LogCollector:
             await asyncio.wait_for(self._done.wait(), timeout_s)
         except TimeoutError:
             pass
-        lines = list(self._lines)
+        # Both streams interleaved by time; fixed-width stamps sort as text.
+        lines = sorted(self._lines, key=lambda line: line[:30])
         if self._truncated:
             lines.append(LOGS_TRUNCATED.format(limit=self._limit))
         return lines

@@ -29,11 +29,11 @@ class ProxyTimeout(Exception):
 
 
 class RuntimeClient:
-    """Talks to one container's proxy through its port published on 127.0.0.1."""
+    """Talks to one container's proxy (``base`` is ``http://<container name>:8080``)."""
 
-    def __init__(self, session: aiohttp.ClientSession, host_port: int):
+    def __init__(self, session: aiohttp.ClientSession, base: str):
         self._session = session
-        self._base = f"http://127.0.0.1:{host_port}"
+        self._base = base
 
     async def wait_ready(self, timeout_s: float) -> None:
         """Wait until the proxy answers HTTP at all (any status)."""

@@ -7,6 +7,7 @@ translated into ``StoreError`` subclasses at this boundary.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,6 +19,8 @@ from aiocouch.database import Database
 from streams.settings import Settings
 
 JsonDict = dict[str, Any]
+# View query parameters whose values CouchDB reads as JSON.
+JSON_PARAMS = frozenset({"key", "keys", "startkey", "endkey", "start_key", "end_key"})
 
 
 class StoreError(Exception):
@@ -193,8 +196,9 @@ class Couch:
 
     async def view(self, db: str, ddoc: str, view: str, **params: Any) -> list[JsonDict]:
         """Rows of a view query (``params`` as CouchDB query parameters)."""
+        query = {k: json.dumps(v) if k in JSON_PARAMS else v for k, v in params.items()}
         async with _translated(f"query {db}/_design/{ddoc}/_view/{view}", self.url):
-            response = await self.db(db).view(ddoc, view).get(**params)
+            response = await self.db(db).view(ddoc, view).get(**query)
             return list(response.rows)
 
     async def ensure_design(self, db: str, ddoc: str, views: dict[str, dict[str, str]]) -> None:

@@ -225,7 +225,10 @@ def whisk_error(
         start_ms=now_ms,
         end_ms=now_ms,
         duration_ms=0,
-        annotations=[*base_annotations(accepted, wait_ms=now_ms - accepted.at_ms), {"key": "reason", "value": reason}],
+        annotations=[
+            *base_annotations(accepted, wait_ms=now_ms - accepted.at_ms),
+            {"key": "reason", "value": reason},
+        ],
     )
 
 

@@ -14,6 +14,7 @@ from streams.errors import LedgerUnavailable
 from streams.events import COMPLETED, ActivationEvent, decode_event
 from streams.ids import accepted_at_ms
 from streams.settings import Settings
+from streams.topics import partition_count
 
 # Clocks of the API and the broker may differ a little: seek this much earlier.
 SEEK_SLACK_MS = 5_000
@@ -60,10 +61,10 @@ async def read_activation(
         ) from exc
     found: list[LoggedEvent] = []
     try:
-        partitions = consumer.partitions_for_topic(topic) or set()
-        if not partitions:
+        count = await partition_count(settings, topic)
+        if not count:
             return []
-        tp = TopicPartition(topic, partition_for(activation_id, len(partitions)))
+        tp = TopicPartition(topic, partition_for(activation_id, count))
         consumer.assign([tp])
         end = (await consumer.end_offsets([tp]))[tp]
         start_offset = 0

@@ -76,3 +76,29 @@ async def ensure_topics(settings: Settings, specs: list[TopicSpec]) -> list[str]
         return [s.name for s in missing]
     finally:
         await admin.close()
+
+
+_PARTITIONS: dict[tuple[str, str], int] = {}
+
+
+async def partition_count(settings: Settings, topic: str) -> int:
+    """How many partitions ``topic`` has (0 when it does not exist); cached per process."""
+    key = (settings.kafka_bootstrap, topic)
+    if key in _PARTITIONS:
+        return _PARTITIONS[key]
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    try:
+        await admin.start()
+        described = await admin.describe_topics([topic])
+    except KafkaError as exc:
+        raise LedgerUnavailable(
+            f"Kafka at {settings.kafka_bootstrap} did not answer ({exc!r}); "
+            "start it with `make up` or check .state/logs/kafka.log"
+        ) from exc
+    finally:
+        await admin.close()
+    info = described[0] if described else {}
+    count = 0 if info.get("error_code") else len(info.get("partitions", []))
+    if count:
+        _PARTITIONS[key] = count
+    return count

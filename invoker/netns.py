@@ -1,0 +1,84 @@
+"""Reach an action container's port 8080 from inside the container's own network namespace.
+
+Action containers run with ``--network none``: they have a loopback interface
+and nothing else, so user code reaches no network and no traffic ever crosses
+a bridge. The invoker opens each TCP connection from within the container's
+namespace (``setns(2)`` in one dedicated thread, which switches back at once);
+the socket keeps its namespace, and aiohttp uses it like any other connection,
+keep-alive included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import os
+import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import aiohttp
+from aiohttp.client_proto import ResponseHandler
+
+CLONE_NEWNET = 0x40000000
+_libc = ctypes.CDLL("libc.so.6", use_errno=True)
+# setns changes the calling thread only: all switching happens on this one thread.
+_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="netns")
+_home: dict[str, int] = {}
+
+
+def _setns(fd: int) -> None:
+    if _libc.setns(fd, CLONE_NEWNET) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"setns failed: {os.strerror(err)}")
+
+
+def _connect(pid: int, port: int, timeout_s: float) -> socket.socket:
+    if "fd" not in _home:
+        _home["fd"] = os.open(f"/proc/self/task/{threading.get_native_id()}/ns/net", os.O_RDONLY)
+    target = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY)
+    try:
+        _setns(target)
+        try:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        finally:
+            _setns(_home["fd"])
+    finally:
+        os.close(target)
+    try:
+        sock.settimeout(timeout_s)
+        sock.connect(("127.0.0.1", port))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+async def connect(pid: int, port: int, timeout_s: float = 5.0) -> socket.socket:
+    """A connected socket to ``127.0.0.1:port`` inside the namespace of process ``pid``."""
+    return await asyncio.get_running_loop().run_in_executor(_thread, _connect, pid, port, timeout_s)
+
+
+class NetnsConnector(aiohttp.BaseConnector):
+    """An aiohttp connector whose hosts are container names mapped to their init pid."""
+
+    def __init__(self, port: int, pids: dict[str, int], **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.port = port
+        self.pids = pids
+
+    async def _create_connection(  # type: ignore[override]
+        self, req: aiohttp.ClientRequest, traces: object, timeout: aiohttp.ClientTimeout
+    ) -> ResponseHandler:
+        host = req.url.host or ""
+        pid = self.pids.get(host)
+        if pid is None:
+            raise aiohttp.ClientConnectionError(f"no container named {host}")
+        try:
+            sock = await connect(pid, self.port, timeout.sock_connect or 5.0)
+            _, proto = await self._loop.create_connection(self._factory, sock=sock)
+        except OSError as exc:
+            raise aiohttp.ClientConnectionError(f"{host}: {exc}") from exc
+        return proto
