@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
@@ -84,7 +84,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get(activation + "/logs", activations.get_logs)
     app.router.add_get(activation + "/result", activations.get_result)
 
-    async def lifecycle(app: web.Application) -> object:
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         couch = Couch(settings)
         ledger = Ledger(settings)
         await ledger.start()

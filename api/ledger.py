@@ -11,7 +11,7 @@ from aiokafka.errors import KafkaError
 
 from streams import constants
 from streams.errors import LedgerUnavailable
-from streams.events import COMPLETED, ActivationCompleted, ActivationEvent, decode_event, encode
+from streams.events import COMPLETED, ActivationCompleted, LedgerEvent, decode_event, encode
 from streams.settings import Settings
 from streams.topics import partition_count
 
@@ -75,7 +75,7 @@ class Ledger:
                 with contextlib.suppress(KafkaError):
                     await client.stop()
 
-    async def append(self, event: ActivationEvent) -> None:
+    async def append(self, event: LedgerEvent) -> None:
         """Write one event; returns once Kafka has it."""
         assert self._producer is not None
         try:

@@ -86,7 +86,7 @@ def build(settings: Settings, high_water: int) -> faust.App:
             await invoker.reap_idle()
 
     @app.on_before_shutdown.connect
-    async def shutdown(app: faust.App, **kwargs: Any) -> None:
+    async def shutdown(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         await invoker.stop()
 
     return app

@@ -16,6 +16,7 @@ import os
 import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import aiohttp
 from aiohttp.client_proto import ResponseHandler
@@ -56,21 +57,26 @@ def _connect(pid: int, port: int, timeout_s: float) -> socket.socket:
     return sock
 
 
-async def connect(pid: int, port: int, timeout_s: float = 5.0) -> socket.socket:
+async def connect(pid: int, port: int, connect_timeout_s: float = 5.0) -> socket.socket:
     """A connected socket to ``127.0.0.1:port`` inside the namespace of process ``pid``."""
-    return await asyncio.get_running_loop().run_in_executor(_thread, _connect, pid, port, timeout_s)
+    return await asyncio.get_running_loop().run_in_executor(
+        _thread, _connect, pid, port, connect_timeout_s
+    )
 
 
 class NetnsConnector(aiohttp.BaseConnector):
     """An aiohttp connector whose hosts are container names mapped to their init pid."""
 
-    def __init__(self, port: int, pids: dict[str, int], **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, port: int, pids: dict[str, int], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.port = port
         self.pids = pids
 
-    async def _create_connection(  # type: ignore[override]
-        self, req: aiohttp.ClientRequest, traces: object, timeout: aiohttp.ClientTimeout
+    async def _create_connection(
+        self,
+        req: aiohttp.ClientRequest,
+        traces: object,
+        timeout: aiohttp.ClientTimeout,  # noqa: ASYNC109
     ) -> ResponseHandler:
         host = req.url.host or ""
         pid = self.pids.get(host)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import aiocouch
 import aiohttp
@@ -161,7 +161,7 @@ class Couch:
         if not docs:
             return []
         async with _translated(f"bulk write of {len(docs)} docs to {db}", self.url):
-            return list(await self.db(db)._bulk_docs(docs))
+            return cast(list[JsonDict], await self.db(db)._bulk_docs(docs))
 
     async def upsert_many(
         self, db: str, changes: dict[str, Callable[[JsonDict | None], JsonDict | None]]

@@ -21,9 +21,9 @@ from streams.events import (
     STATE_RANK,
     ActivationAccepted,
     ActivationCompleted,
-    ActivationEvent,
     ActivationScheduled,
     ActivationStarted,
+    LedgerEvent,
 )
 
 JsonDict = dict[str, Any]
@@ -32,7 +32,7 @@ LEDGER_FIELD = "ledger"
 PRIVATE_FIELDS = frozenset({"_id", "_rev", LEDGER_FIELD})
 
 
-def part_of(event: ActivationEvent) -> JsonDict:
+def part_of(event: LedgerEvent) -> JsonDict:
     """The fields one event contributes to its activation's record."""
     base: JsonDict = {
         "seq": event.seq,
@@ -85,7 +85,7 @@ def _preferred(new: JsonDict, old: JsonDict | None) -> bool:
     return bool((new["at_ms"], new["source"]) < (old["at_ms"], old["source"]))
 
 
-def apply(record: JsonDict | None, event: ActivationEvent) -> JsonDict | None:
+def apply(record: JsonDict | None, event: LedgerEvent) -> JsonDict | None:
     """The record after ``event``, or None when the event changes nothing."""
     parts: dict[str, JsonDict] = dict((record or {}).get(LEDGER_FIELD, {}).get("parts", {}))
     new = part_of(event)
@@ -96,7 +96,7 @@ def apply(record: JsonDict | None, event: ActivationEvent) -> JsonDict | None:
     return render(event.activation_id, parts)
 
 
-def apply_all(record: JsonDict | None, events: list[ActivationEvent]) -> JsonDict | None:
+def apply_all(record: JsonDict | None, events: list[LedgerEvent]) -> JsonDict | None:
     """The record after all ``events``, or None when none of them changes it."""
     current = record
     changed = False

@@ -14,7 +14,7 @@ from projections import record
 from projections.couch import Couch
 from streams import constants
 from streams.app import make_app
-from streams.events import ActivationEvent, decode_event
+from streams.events import LedgerEvent, decode_event
 from streams.settings import Settings, get_settings
 
 log = logging.getLogger("ledgerwhisk.projection")
@@ -23,14 +23,14 @@ BATCH_MAX = 500
 BATCH_WITHIN_S = 0.02
 
 
-async def project(couch: Couch, db: str, events: list[ActivationEvent]) -> int:
+async def project(couch: Couch, db: str, events: list[LedgerEvent]) -> int:
     """Apply a batch of events to the ``activations`` database; returns records changed."""
-    by_id: dict[str, list[ActivationEvent]] = defaultdict(list)
+    by_id: dict[str, list[LedgerEvent]] = defaultdict(list)
     for event in events:
         by_id[event.activation_id].append(event)
     changed = 0
 
-    def change_for(evs: list[ActivationEvent]) -> Any:
+    def change_for(evs: list[LedgerEvent]) -> Any:
         def change(doc: dict[str, Any] | None) -> dict[str, Any] | None:
             nonlocal changed
             after = record.apply_all(doc, evs)
@@ -58,7 +58,7 @@ def build(settings: Settings) -> faust.App:
             await project(couch, db, events)
 
     @app.on_before_shutdown.connect
-    async def close_couch(app: faust.App, **kwargs: Any) -> None:
+    async def close_couch(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         await couch.close()
 
     return app

@@ -8,17 +8,17 @@ order and de-duplicate events without trusting delivery order.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 SCHEMA_VERSION = 1
 
-ACCEPTED = "activation.accepted"
-SCHEDULED = "activation.scheduled"
-STARTED = "activation.started"
-COMPLETED = "activation.completed"
-HEALTH = "invoker.health"
+ACCEPTED: Final = "activation.accepted"
+SCHEDULED: Final = "activation.scheduled"
+STARTED: Final = "activation.started"
+COMPLETED: Final = "activation.completed"
+HEALTH: Final = "invoker.health"
 
 # Precedence of states when merging: a later state never yields to an earlier one.
 STATE_RANK: dict[str, int] = {ACCEPTED: 1, SCHEDULED: 2, STARTED: 3, COMPLETED: 4}
@@ -136,10 +136,8 @@ class InvokerHealth(Fact):
     at_ms: int
 
 
-AnyActivationEvent = Annotated[
-    ActivationAccepted | ActivationScheduled | ActivationStarted | ActivationCompleted,
-    Field(discriminator="type"),
-]
+LedgerEvent = ActivationAccepted | ActivationScheduled | ActivationStarted | ActivationCompleted
+AnyActivationEvent = Annotated[LedgerEvent, Field(discriminator="type")]
 
 _EVENT = TypeAdapter(AnyActivationEvent)
 

@@ -11,7 +11,7 @@ from aiokafka.partitioner import DefaultPartitioner
 
 from streams import constants
 from streams.errors import LedgerUnavailable
-from streams.events import COMPLETED, ActivationEvent, decode_event
+from streams.events import COMPLETED, LedgerEvent, decode_event
 from streams.ids import accepted_at_ms
 from streams.settings import Settings
 from streams.topics import partition_count
@@ -24,7 +24,7 @@ SEEK_SLACK_MS = 5_000
 class LoggedEvent:
     """One event with where it sits in the log."""
 
-    event: ActivationEvent
+    event: LedgerEvent
     partition: int
     offset: int
     timestamp_ms: int

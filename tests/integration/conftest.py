@@ -21,12 +21,16 @@ from projections.couch import Couch
 from streams.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
+# Several checkouts may test at once on one machine: each picks its own ports
+# and prefix (containers are labelled with the prefix too).
+PORT_BASE = int(os.environ.get("LEDGERWHISK_TEST_PORT_BASE", "19000"))
+PREFIX = os.environ.get("LEDGERWHISK_TEST_PREFIX", "lwtest")
 TEST_ENV = {
     "LEDGERWHISK_STATE_DIR": str(ROOT / ".state" / "test"),
-    "LEDGERWHISK_KAFKA_PORT": "19092",
-    "LEDGERWHISK_COUCHDB_PORT": "15984",
-    "LEDGERWHISK_API_PORT": "13233",
-    "LEDGERWHISK_PREFIX": "lwtest",
+    "LEDGERWHISK_KAFKA_PORT": str(PORT_BASE + 92),
+    "LEDGERWHISK_COUCHDB_PORT": str(PORT_BASE + 84),
+    "LEDGERWHISK_API_PORT": str(PORT_BASE + 33),
+    "LEDGERWHISK_PREFIX": PREFIX,
     # Short idle times so pause and removal happen within a test.
     "LEDGERWHISK_CONTAINER_IDLE_PAUSE_S": "3",
     "INVOKERS": "1",
