@@ -34,7 +34,8 @@ def _setns(fd: int) -> None:
         raise OSError(err, f"setns failed: {os.strerror(err)}")
 
 
-def _connect(pid: int, port: int, timeout_s: float) -> socket.socket:
+def connect_blocking(pid: int, port: int, timeout_s: float) -> socket.socket:
+    """A blocking socket connected to ``127.0.0.1:port`` in the namespace of ``pid``."""
     if "fd" not in _home:
         _home["fd"] = os.open(f"/proc/self/task/{threading.get_native_id()}/ns/net", os.O_RDONLY)
     target = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY)
@@ -50,7 +51,6 @@ def _connect(pid: int, port: int, timeout_s: float) -> socket.socket:
         sock.settimeout(timeout_s)
         sock.connect(("127.0.0.1", port))
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.setblocking(False)
     except OSError:
         sock.close()
         raise

@@ -1,0 +1,327 @@
+#!/usr/bin/env bash
+# Build Ledgerwhisk's action runtime images on this machine.
+#
+#   runtimes/build.sh [--rebuild] [KIND ...]
+#
+# KIND is a kind or alias from runtimes/manifest.json ("python:3.11",
+# "python:3", "nodejs:default", ...) or a family ("python", "nodejs"); no KIND
+# builds every kind that has an image. Kinds without an image (blackbox) are
+# skipped: the user supplies those.
+#
+# There is no image registry, so nothing is pulled:
+#   1. debootstrap makes one Debian root filesystem (minbase + python3 +
+#      nodejs, security updates applied, docs/man/locales/apt lists removed).
+#      Its tarball is cached under $LEDGERWHISK_CACHE/rootfs/ (default
+#      ~/.cache/ledgerwhisk), keyed by a hash of its recipe; the .debs are
+#      cached under $LEDGERWHISK_CACHE/debs/.
+#   2. runtimes/base/Dockerfile (FROM scratch, ADD rootfs.tar /) makes the
+#      shared base image ledgerwhisk/runtime-base:<key>.
+#   3. runtimes/<family>/Dockerfile adds that family's action proxy.
+# Every image carries the label org.ledgerwhisk.inputs=<hash of its inputs>
+# and is skipped when an image with the same hash already exists.
+#
+# Environment:
+#   LEDGERWHISK_CACHE          cache directory (default ~/.cache/ledgerwhisk)
+#   LEDGERWHISK_DEBIAN_MIRROR  default http://deb.debian.org/debian
+#   LEDGERWHISK_SECURITY_MIRROR default http://deb.debian.org/debian-security
+#                              ("none" skips the security updates)
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+MANIFEST="$HERE/manifest.json"
+CACHE="${LEDGERWHISK_CACHE:-$HOME/.cache/ledgerwhisk}"
+MIRROR="${LEDGERWHISK_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+SECURITY_MIRROR="${LEDGERWHISK_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
+SUITE=bookworm                 # python3 = 3.11 and nodejs = 18 come from it
+VARIANT=minbase
+PACKAGES=python3,nodejs
+ACTION_UID=1000                # unprivileged user "action" in the images
+BASE_REPO=ledgerwhisk/runtime-base
+export DOCKER_BUILDKIT=0       # the classic builder: no buildx on this engine
+export DOCKER_CLI_HINTS=false
+
+log() { printf '[runtimes] %s\n' "$*" >&2; }
+die() { printf '[runtimes] error: %s\n' "$*" >&2; exit 1; }
+started=$SECONDS
+
+usage() {
+    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
+}
+
+rebuild=0
+kinds=()
+for arg in "$@"; do
+    case "$arg" in
+        -h|--help) usage; exit 0 ;;
+        --rebuild) rebuild=1 ;;
+        -*) die "unknown option $arg (see runtimes/build.sh --help)" ;;
+        *) kinds+=("$arg") ;;
+    esac
+done
+
+# --- preflight --------------------------------------------------------------
+command -v python3 >/dev/null || die "python3 not found: it reads runtimes/manifest.json (apt-get install python3)"
+command -v docker >/dev/null || die "docker CLI not found: install it (apt-get install docker.io)"
+docker info >/dev/null 2>&1 || die "cannot reach the Docker engine ($(docker info 2>&1 | grep -m1 -i error || echo 'docker info failed')): start dockerd (systemctl start docker, or dockerd &) and run as root or a member of the docker group"
+mkdir -p "$CACHE/rootfs" "$CACHE/debs" || die "cannot create the cache directory $CACHE: set LEDGERWHISK_CACHE to a writable directory"
+
+# One build at a time per cache (the test fixture and a developer may race).
+exec 9>"$CACHE/build.lock"
+if ! flock -n 9; then
+    log "waiting for another runtimes/build.sh to finish (lock $CACHE/build.lock)..."
+    flock 9
+fi
+
+# --- which kinds -------------------------------------------------------------
+# Lines of "kind<TAB>image<TAB>family"; image "-" for kinds without an image.
+selection="$(python3 - "$MANIFEST" "${kinds[@]}" <<'PY'
+import json, sys
+path, wanted = sys.argv[1], sys.argv[2:]
+try:
+    kinds = json.load(open(path))["kinds"]
+except (OSError, ValueError, KeyError) as e:
+    sys.exit(f"[runtimes] error: cannot read the kinds from {path}: {e}")
+names = {}
+for kind, spec in kinds.items():
+    for name in [kind, kind.split(":")[0], *spec.get("aliases", [])]:
+        if kind not in names.setdefault(name, []):
+            names[name].append(kind)
+chosen = []
+for name in wanted or list(kinds):
+    if name not in names:
+        sys.exit(f"[runtimes] error: unknown kind {name!r}; known: {', '.join(sorted(names))}")
+    chosen += [k for k in names[name] if k not in chosen]
+for kind in chosen:
+    print(f"{kind}\t{kinds[kind].get('image') or '-'}\t{kind.split(':')[0]}")
+PY
+)"
+
+# --- root filesystem ---------------------------------------------------------
+# The recipe: its text (these functions and the settings above) is hashed into
+# the cache key, so changing it rebuilds the rootfs and every image.
+trim_rootfs() {
+    local root=$1
+    # Nothing at run time needs apt's lists and caches, docs, man pages or
+    # translations. Copyright files stay (they are small and are the licence).
+    rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/* \
+        "$root"/var/cache/debconf/*-old "$root"/var/lib/dpkg/*-old \
+        "$root"/usr/share/man/* "$root"/usr/share/info/* \
+        "$root"/usr/share/lintian "$root"/usr/share/linda \
+        "$root"/usr/share/bug "$root"/usr/share/menu \
+        "$root"/var/log/* "$root"/tmp/* "$root"/var/tmp/*
+    find "$root/usr/share/doc" -mindepth 1 -not -type d -not -name copyright -delete
+    find "$root/usr/share/doc" -mindepth 1 -type d -empty -delete
+    find "$root/usr/share/locale" -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +
+    # Keep later dpkg runs (someone extending an image) from bringing them back.
+    cat >"$root/etc/dpkg/dpkg.cfg.d/ledgerwhisk-nodoc" <<'CFG'
+path-exclude=/usr/share/doc/*
+path-include=/usr/share/doc/*/copyright
+path-exclude=/usr/share/man/*
+path-exclude=/usr/share/info/*
+path-exclude=/usr/share/locale/*
+path-include=/usr/share/locale/locale.alias
+CFG
+    # Host details that debootstrap copied in; Docker provides its own.
+    : >"$root/etc/resolv.conf"
+    echo localhost >"$root/etc/hostname"
+    # The unprivileged user the action proxies run as.
+    echo "action:x:$ACTION_UID:$ACTION_UID:Ledgerwhisk action:/home/action:/usr/sbin/nologin" >>"$root/etc/passwd"
+    echo "action:x:$ACTION_UID:" >>"$root/etc/group"
+    echo "action:*:19000:0:99999:7:::" >>"$root/etc/shadow"
+    mkdir -p "$root/home/action"
+    chown "$ACTION_UID:$ACTION_UID" "$root/home/action"
+    chmod 1777 "$root/tmp"
+}
+
+apply_security_updates() {
+    local root=$1
+    [ "$SECURITY_MIRROR" = none ] && return 0
+    local env=(/usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive)
+    # Called in an `||` list, where set -e does not apply: chain with &&.
+    echo "deb $SECURITY_MIRROR $SUITE-security main" >"$root/etc/apt/sources.list.d/security.list" \
+        && chroot "$root" "${env[@]}" apt-get -q update \
+        && chroot "$root" "${env[@]}" apt-get -q -y -o Dpkg::Options::=--force-confold \
+            --no-install-recommends upgrade \
+        && chroot "$root" apt-get clean
+}
+
+rootfs_recipe() {
+    printf 'suite=%s variant=%s arch=%s packages=%s uid=%s security=%s\n' \
+        "$SUITE" "$VARIANT" "$ARCH" "$PACKAGES" "$ACTION_UID" "$([ "$SECURITY_MIRROR" = none ] && echo no || echo yes)"
+    declare -f trim_rootfs apply_security_updates
+}
+
+ARCH="$(dpkg --print-architecture 2>/dev/null || uname -m)"
+ROOTFS_KEY="$(rootfs_recipe | sha256sum | cut -c1-16)"
+ROOTFS_TAR="$CACHE/rootfs/rootfs-$SUITE-$ARCH-$ROOTFS_KEY.tar"
+BASE_KEY="$( (echo "rootfs=$ROOTFS_KEY"; cat "$HERE/base/Dockerfile") | sha256sum | cut -c1-16)"
+BASE_IMAGE="$BASE_REPO:$BASE_KEY"
+
+unmount_under() {  # lazily unmount anything debootstrap left mounted below $1
+    local m
+    awk -v p="$1/" 'index($2, p) == 1 {print $2}' /proc/mounts | sort -r | while IFS= read -r m; do
+        umount -l "$m" 2>/dev/null || true
+    done
+}
+
+WORK=""
+cleanup() {
+    if [ -n "$WORK" ] && [ -d "$WORK" ]; then
+        unmount_under "$WORK"
+        if awk -v p="$WORK/" 'index($2, p) == 1 {found=1} END {exit !found}' /proc/mounts; then
+            log "warning: $WORK still has mounts; not removing it (umount them, then rm -rf it)"
+        else
+            rm -rf "$WORK"
+        fi
+    fi
+}
+trap cleanup EXIT
+
+make_rootfs() {
+    [ "$(id -u)" = 0 ] || die "debootstrap needs root: run 'sudo LEDGERWHISK_CACHE=$CACHE runtimes/build.sh' (or as root)"
+    command -v debootstrap >/dev/null || die "debootstrap not found: apt-get install debootstrap"
+    WORK="$(mktemp -d "$CACHE/rootfs/work.XXXXXX")"
+    local root="$WORK/root" logf="$CACHE/rootfs/debootstrap.log"
+    log "debootstrap $SUITE (first time takes a few minutes)... log: $logf"
+    local t0=$SECONDS status=0
+    # debootstrap is chatty: keep its full output in the log, show the stages.
+    debootstrap --variant="$VARIANT" --arch="$ARCH" --include="$PACKAGES" \
+        --cache-dir="$CACHE/debs" "$SUITE" "$root" "$MIRROR" 2>&1 | tee "$logf" | {
+        local line shown_get="" shown_extract=""
+        while IFS= read -r line; do
+            case "$line" in
+                "I: Retrieving InRelease"*) log "  Retrieving the $SUITE release file..." ;;
+                "I: Retrieving Release"*|"I: Retrieving Packages"*) ;;
+                "I: Retrieving "*)
+                    [ -n "$shown_get" ] || log "  Downloading packages (cached in $CACHE/debs)..."
+                    shown_get=1 ;;
+                "I: Extracting "*)
+                    [ -n "$shown_extract" ] || log "  Extracting the packages..."
+                    shown_extract=1 ;;
+                "I: Resolving dependencies of base"*|"I: Installing core packages"*|\
+                "I: Unpacking the base system"*|"I: Configuring the base system"*|\
+                "I: Base system installed"*)
+                    log "  ${line#I: }" ;;
+                "E: "*|"W: "*) log "  $line" ;;
+            esac
+        done
+    } || status=$?
+    if [ "$status" != 0 ]; then
+        tail -n 15 "$logf" | sed 's/^/[runtimes]   | /' >&2
+        die "debootstrap failed (exit $status). Check that $MIRROR is reachable (set LEDGERWHISK_DEBIAN_MIRROR to another Debian mirror), that $CACHE has a few hundred MB free, and the full log $logf"
+    fi
+    unmount_under "$WORK"
+    log "  debootstrap done in $((SECONDS - t0))s"
+    if [ "$SECURITY_MIRROR" != none ]; then
+        log "applying $SUITE-security updates from $SECURITY_MIRROR..."
+        apply_security_updates "$root" >>"$logf" 2>&1 || {
+            tail -n 15 "$logf" | sed 's/^/[runtimes]   | /' >&2
+            die "security updates failed. Check that $SECURITY_MIRROR is reachable, or set LEDGERWHISK_SECURITY_MIRROR=none to skip them; log: $logf"
+        }
+        unmount_under "$WORK"
+    fi
+    log "trimming the rootfs (apt lists, docs, man pages, locales)..."
+    trim_rootfs "$root"
+    log "packing $ROOTFS_TAR ($(du -sh "$root" | cut -f1) unpacked)..."
+    tar --numeric-owner --sort=name -C "$root" -cf "$ROOTFS_TAR.part" . \
+        || die "tar of the rootfs failed: is $CACHE full? (df -h $CACHE)"
+    mv "$ROOTFS_TAR.part" "$ROOTFS_TAR"
+    cleanup
+    WORK=""
+    # Older recipes' tarballs are dead weight.
+    find "$CACHE/rootfs" -maxdepth 1 -name 'rootfs-*.tar' ! -path "$ROOTFS_TAR" -delete
+}
+
+# --- images ------------------------------------------------------------------
+image_label() {  # image label -> value, empty when the image does not exist
+    docker image inspect --format "{{ index .Config.Labels \"$2\" }}" "$1" 2>/dev/null || true
+}
+
+docker_build() {  # docker_build TAG CONTEXT ARGS...: show step lines, whole output on failure
+    local tag=$1 ctx=$2 out status=0
+    shift 2
+    out="$(mktemp)"
+    docker build --force-rm -t "$tag" "$@" "$ctx" 2>&1 | tee "$out" | while IFS= read -r line; do
+        case "$line" in "Step "*) log "  $line" ;; esac
+    done || status=$?
+    if [ "$status" != 0 ] || ! docker image inspect "$tag" >/dev/null 2>&1; then
+        sed 's/^/[runtimes]   | /' "$out" >&2
+        rm -f "$out"
+        die "docker build of $tag failed (output above). If the engine is out of space: docker system df; docker image prune"
+    fi
+    rm -f "$out"
+}
+
+retire() {  # remove an image id that a rebuild left untagged (ignore if in use)
+    local old=$1 new
+    new="$(docker image inspect --format '{{.Id}}' "$2" 2>/dev/null || true)"
+    if [ -n "$old" ] && [ "$old" != "$new" ] \
+        && [ -z "$(docker image inspect --format '{{join .RepoTags ","}}' "$old" 2>/dev/null)" ]; then
+        docker image rm "$old" >/dev/null 2>&1 || true
+    fi
+}
+
+ensure_base() {
+    if [ "$base_checked" = 1 ]; then
+        return 0
+    fi
+    base_checked=1
+    if [ "$rebuild" = 0 ] && [ "$(image_label "$BASE_IMAGE" org.ledgerwhisk.inputs)" = "$BASE_KEY" ]; then
+        return 0
+    fi
+    if [ "$rebuild" = 1 ] || [ ! -s "$ROOTFS_TAR" ]; then
+        make_rootfs
+    else
+        log "using cached rootfs $ROOTFS_TAR"
+    fi
+    log "building base image $BASE_IMAGE..."
+    local ctx
+    ctx="$(mktemp -d)"
+    ln "$ROOTFS_TAR" "$ctx/rootfs.tar" 2>/dev/null || cp "$ROOTFS_TAR" "$ctx/rootfs.tar"
+    cp "$HERE/base/Dockerfile" "$ctx/Dockerfile"
+    docker_build "$BASE_IMAGE" "$ctx" --build-arg "LEDGERWHISK_ROOTFS_KEY=$ROOTFS_KEY" \
+        --label "org.ledgerwhisk.inputs=$BASE_KEY"
+    rm -rf "$ctx"
+    # Base images of older recipes, unless something still uses them.
+    local stale
+    for stale in $(docker image ls --format '{{.Repository}}:{{.Tag}}' "$BASE_REPO"); do
+        [ "$stale" = "$BASE_IMAGE" ] || docker image rm "$stale" >/dev/null 2>&1 || true
+    done
+}
+
+inputs_hash() {  # base key (rootfs recipe + base Dockerfile) + every file of the family's directory
+    local dir=$1
+    {
+        echo "base=$BASE_KEY"
+        (cd "$dir" && find . -type f ! -path '*/__pycache__/*' ! -name '*.pyc' -print0 \
+            | LC_ALL=C sort -z | xargs -0 sha256sum)
+    } | sha256sum | cut -c1-16
+}
+
+base_checked=0
+built=0
+while IFS=$'\t' read -r kind image family; do
+    [ -n "$kind" ] || continue
+    if [ "$image" = "-" ]; then
+        log "$kind: no image (the user supplies it); skipped"
+        continue
+    fi
+    dir="$HERE/$family"
+    [ -f "$dir/Dockerfile" ] || die "$kind: no build recipe: $dir/Dockerfile is missing (add it, or set \"image\": null in $MANIFEST)"
+    hash="$(inputs_hash "$dir")"
+    if [ "$rebuild" = 0 ] && [ "$(image_label "$image" org.ledgerwhisk.inputs)" = "$hash" ]; then
+        log "$kind: $image is up to date ($hash)"
+        continue
+    fi
+    ensure_base
+    log "$kind: building $image..."
+    old="$(docker image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)"
+    docker_build "$image" "$dir" --build-arg "BASE=$BASE_IMAGE" \
+        --label "org.ledgerwhisk.kind=$kind" --label "org.ledgerwhisk.inputs=$hash" \
+        --label "org.ledgerwhisk.rootfs=$ROOTFS_KEY"
+    retire "$old" "$image"
+    log "$kind: $image built ($(docker image inspect --format '{{.Size}}' "$image" | awk '{printf "%.0f MB", $1/1e6}'))"
+    built=$((built + 1))
+done <<<"$selection"
+
+log "done in $((SECONDS - started))s ($built image(s) built)"
