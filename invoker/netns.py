@@ -59,9 +59,10 @@ def connect_blocking(pid: int, port: int, timeout_s: float) -> socket.socket:
 
 async def connect(pid: int, port: int, connect_timeout_s: float = 5.0) -> socket.socket:
     """A connected socket to ``127.0.0.1:port`` inside the namespace of process ``pid``."""
-    return await asyncio.get_running_loop().run_in_executor(
-        _thread, _connect, pid, port, connect_timeout_s
-    )
+    loop = asyncio.get_running_loop()
+    sock = await loop.run_in_executor(_thread, connect_blocking, pid, port, connect_timeout_s)
+    sock.setblocking(False)
+    return sock
 
 
 class NetnsConnector(aiohttp.BaseConnector):
