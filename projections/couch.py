@@ -150,11 +150,12 @@ class Couch:
         if not keys:
             return {}
         async with _translated(f"read {len(keys)} docs of {db}", self.url):
-            found: dict[str, JsonDict] = {}
-            async for doc in self.db(db).docs(keys, create=False):
-                if doc.exists:
-                    found[doc.id] = dict(doc.data or {})
-            return found
+            response = await self.db(db).all_docs.post(keys, include_docs=True)
+            return {
+                row["id"]: row["doc"]
+                for row in response.rows
+                if row.get("doc") and not row.get("value", {}).get("deleted")
+            }
 
     async def bulk_write(self, db: str, docs: list[JsonDict]) -> list[JsonDict]:
         """``_bulk_docs``: write many documents in one request; returns per-doc status."""

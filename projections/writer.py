@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections import defaultdict
@@ -11,7 +12,7 @@ import faust
 from faust.types import StreamT
 
 from projections import record
-from projections.couch import Couch
+from projections.couch import Couch, StoreError
 from streams import constants
 from streams.app import make_app
 from streams.events import LedgerEvent, decode_event
@@ -21,6 +22,8 @@ log = logging.getLogger("ledgerwhisk.projection")
 
 BATCH_MAX = 500
 BATCH_WITHIN_S = 0.02
+RETRY_FIRST_S = 0.2
+RETRY_MAX_S = 5.0
 
 
 async def project(couch: Couch, db: str, events: list[LedgerEvent]) -> int:
@@ -44,6 +47,25 @@ async def project(couch: Couch, db: str, events: list[LedgerEvent]) -> int:
     return changed
 
 
+async def project_until_stored(couch: Couch, db: str, events: list[LedgerEvent]) -> None:
+    """Apply a batch, retrying while CouchDB is unavailable: a batch is never skipped.
+
+    The offsets of these events are committed only after this returns, so a
+    writer stopped while CouchDB is down resumes with the same batch.
+    """
+    delay = RETRY_FIRST_S
+    while True:
+        try:
+            await project(couch, db, events)
+            return
+        except StoreError as exc:
+            log.warning(
+                "projection of %d events failed (%s); retrying in %.1f s", len(events), exc, delay
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_S)
+
+
 def build(settings: Settings) -> faust.App:
     """The projection app: one agent over the ledger, writing in bulk."""
     app = make_app("projection", settings)
@@ -55,7 +77,7 @@ def build(settings: Settings) -> faust.App:
     async def projection(stream: StreamT[Any]) -> None:
         async for batch in stream.take(BATCH_MAX, within=BATCH_WITHIN_S):
             events = [decode_event(raw) for raw in batch]
-            await project(couch, db, events)
+            await project_until_stored(couch, db, events)
 
     @app.on_before_shutdown.connect
     async def close_couch(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:

@@ -241,7 +241,7 @@ docker_build() {  # docker_build TAG CONTEXT ARGS...: show step lines, whole out
     local tag=$1 ctx=$2 out status=0
     shift 2
     out="$(mktemp)"
-    docker build --force-rm -t "$tag" "$@" "$ctx" 2>&1 | tee "$out" | while IFS= read -r line; do
+    docker build --network none --force-rm -t "$tag" "$@" "$ctx" 2>&1 | tee "$out" | while IFS= read -r line; do
         case "$line" in "Step "*) log "  $line" ;; esac
     done || status=$?
     if [ "$status" != 0 ] || ! docker image inspect "$tag" >/dev/null 2>&1; then

@@ -103,6 +103,16 @@ cmd_up() {
   local name
   for name in $(processes); do start_process "$name"; done
   for name in $(processes); do wait_process "$name"; done
+  # Ready means an invocation would run: the controller has heard every invoker.
+  local i status
+  for ((i = 0; i < INVOKERS; i++)); do
+    status=0
+    lw_wait_until 60 "controller to hear invoker $i" \
+      grep -qF "invoker $i is up" "$(lw_logfile controller)" || status=$?
+    ((status == 0)) || LW_SERVICE=controller lw_fail_readiness \
+      "it heard no heartbeat from invoker $i" \
+      "check $(lw_logfile "invoker$i") for errors" "$(lw_logfile controller)"
+  done
   lw_log "stack ready in $(( ($(lw_now_ms) - start) / 1000 )) s: API on http://127.0.0.1:$API_PORT ($INVOKERS invoker(s))"
   lw_log "logs: $LW_LOGS"
 }

@@ -62,6 +62,10 @@ class ControllerState:
     source: str
     queue_max: int = 1000
     grace_ms: int = 10_000
+    # With no usable invoker, an activation waits this long for one before it
+    # fails as "no invokers" (a controller that just started has heard no
+    # heartbeat yet; an invoker may be restarting).
+    no_invoker_wait_ms: int = 3_000
     in_flight: dict[str, InFlight] = field(default_factory=dict)
     reserved_mb: dict[int, int] = field(default_factory=dict)
     queue: deque[ActivationAccepted] = field(default_factory=deque)
@@ -74,8 +78,6 @@ class ControllerState:
             q.activation_id == accepted.activation_id for q in self.queue
         ):
             return []  # a redelivered event: already handled
-        if not self.registry.usable(now_ms):
-            return [self._fail(accepted, NO_INVOKERS, "no_invoker", now_ms, attempt=0)]
         out = self._try_place(accepted, now_ms, attempt=0, decision=None)
         if out is not None:
             return [out]
@@ -121,13 +123,14 @@ class ControllerState:
                 else:
                     self.queue.appendleft(flight.accepted)
                     self.requeued[activation_id] = flight.attempt + 1
-        if not self.registry.usable(now_ms):
-            while self.queue:
-                accepted = self.queue.popleft()
+        none_usable = not self.registry.usable(now_ms)
+        for accepted in list(self.queue):
+            if none_usable and now_ms - accepted.at_ms > self.no_invoker_wait_ms:
+                # Waited for an invoker to (re)appear long enough: 503 for the caller.
+                self.queue.remove(accepted)
                 attempt = self.requeued.pop(accepted.activation_id, 0)
                 out.append(self._fail(accepted, NO_INVOKERS, "no_invoker", now_ms, attempt))
-        for accepted in list(self.queue):
-            if now_ms > accepted.deadline_ms:
+            elif now_ms > accepted.deadline_ms:
                 self.queue.remove(accepted)
                 attempt = self.requeued.pop(accepted.activation_id, 0)
                 out.append(self._fail(accepted, NO_CAPACITY, "no_capacity", now_ms, attempt))

@@ -83,6 +83,8 @@ def build(settings: Settings) -> faust.App:
     async def heartbeats(stream: StreamT[Any]) -> None:
         async for raw in stream:
             health = InvokerHealth.model_validate_json(raw)
+            if health.invoker not in state.registry.records:
+                log.info("invoker %d is up (pid %d on %s)", health.invoker, health.pid, health.host)
             await perform(state.on_health(health, now_ms()))
 
     @app.timer(interval=0.5)

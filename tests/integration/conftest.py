@@ -7,6 +7,7 @@ prefix. Each test gets its own namespace (a fresh subject).
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import subprocess
 import time
@@ -61,13 +62,17 @@ def stack() -> Iterator[Settings]:
             _stack("down")
 
 
+def basic(auth: str) -> str:
+    """The ``Authorization`` header value for ``uuid:key``."""
+    return "Basic " + base64.b64encode(auth.encode()).decode()
+
+
 class Client:
     """A small OpenWhisk API client bound to one namespace's key."""
 
     def __init__(self, session: aiohttp.ClientSession, auth: str, namespace: str):
-        uuid, _, key = auth.partition(":")
         self.session = session
-        self.auth = aiohttp.BasicAuth(uuid, key)
+        self.auth = basic(auth)
         self.key = auth
         self.namespace = namespace
 
@@ -82,11 +87,13 @@ class Client:
         json: object = None,
         data: bytes | None = None,
         params: dict[str, str] | None = None,
-        auth: aiohttp.BasicAuth | bool | None = True,
+        auth: str | bool = True,
     ) -> tuple[int, object]:
-        use_auth = self.auth if auth is True else (auth or None)
+        headers = {}
+        if auth:
+            headers["Authorization"] = self.auth if auth is True else basic(str(auth))
         async with self.session.request(
-            method, self.url(path), json=json, data=data, params=params, auth=use_auth
+            method, self.url(path), json=json, data=data, params=params, headers=headers
         ) as resp:
             text = await resp.text()
             try:

@@ -1,0 +1,383 @@
+#!/usr/bin/env bash
+# Apache Kafka, single node, KRaft mode (combined broker + controller), for
+# Ledgerwhisk dev/test. Jars come from Maven Central through mvn.
+#
+#   scripts/kafka.sh {install|start|stop|status|wait}
+#
+# Environment:
+#   LEDGERWHISK_KAFKA_PORT     broker port (default 9092); the KRaft
+#                              controller listener uses port+1
+#   LEDGERWHISK_KAFKA_VERSION  Kafka version (default 3.9.1)
+#   LEDGERWHISK_KAFKA_HEAP     JVM heap options (default "-Xms256m -Xmx1g")
+#   LEDGERWHISK_KAFKA_TIMEOUT  readiness deadline in seconds (default 60)
+#   LEDGERWHISK_KAFKA_PROBE    auto (default): readiness = a Metadata request
+#                              (python3); log: port open + "Kafka Server
+#                              started" in the log (used when no python3)
+#   LEDGERWHISK_KAFKA_CDS      1 (default): use a JVM class-data-sharing
+#                              archive (cached per JDK), about 1 s faster
+#                              starts; 0 to disable
+#   LEDGERWHISK_STATE_DIR, LEDGERWHISK_CACHE: see scripts/lib.sh
+set -euo pipefail
+
+LW_SERVICE=kafka
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+KAFKA_VERSION="${LEDGERWHISK_KAFKA_VERSION:-3.9.1}"
+SCALA_VERSION=2.13
+# Logging binding shipped with the Kafka 3.9 distribution.
+SLF4J_VERSION=1.7.36
+RELOAD4J_VERSION=1.2.25
+DEPENDENCY_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.6.1
+
+KAFKA_PORT="${LEDGERWHISK_KAFKA_PORT:-9092}"
+lw_valid_port LEDGERWHISK_KAFKA_PORT "$KAFKA_PORT"
+CONTROLLER_PORT=$((KAFKA_PORT + 1))
+KAFKA_TIMEOUT="${LEDGERWHISK_KAFKA_TIMEOUT:-60}"
+KAFKA_HEAP="${LEDGERWHISK_KAFKA_HEAP:--Xms256m -Xmx1g}"
+
+KAFKA_HOME="$LW_CACHE/kafka-$KAFKA_VERSION"
+KAFKA_LIBS="$KAFKA_HOME/libs"
+KAFKA_DIR="$LW_STATE/kafka"
+KAFKA_DATA="$KAFKA_DIR/data"
+KAFKA_CONFIG="$KAFKA_DIR/server.properties"
+KAFKA_LOG="$(lw_logfile kafka)"
+KAFKA_PID="$(lw_pidfile kafka)"
+# Marker that identifies our broker's command line (guards against pid reuse).
+KAFKA_PATTERN="-Dledgerwhisk.service=kafka"
+
+# ---------------------------------------------------------------- install
+
+kafka_installed() { [[ -f "$KAFKA_LIBS/.complete" ]]; }
+
+kafka_pom() {
+  cat <<EOF
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>ledgerwhisk</groupId>
+  <artifactId>kafka-server-libs</artifactId>
+  <version>$KAFKA_VERSION</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <!-- kafka_$SCALA_VERSION (core: kafka.Kafka, kafka.tools.StorageTool)
+         pulls kafka-server, -metadata, -raft, -storage, -group-coordinator,
+         -transaction-coordinator, -server-common, -clients, scala, ... -->
+    <dependency>
+      <groupId>org.apache.kafka</groupId>
+      <artifactId>kafka_$SCALA_VERSION</artifactId>
+      <version>$KAFKA_VERSION</version>
+    </dependency>
+    <dependency>
+      <groupId>org.slf4j</groupId>
+      <artifactId>slf4j-reload4j</artifactId>
+      <version>$SLF4J_VERSION</version>
+    </dependency>
+    <dependency>
+      <groupId>ch.qos.reload4j</groupId>
+      <artifactId>reload4j</artifactId>
+      <version>$RELOAD4J_VERSION</version>
+    </dependency>
+  </dependencies>
+</project>
+EOF
+}
+
+kafka_install() {
+  if kafka_installed; then
+    lw_log "kafka $KAFKA_VERSION already installed in $KAFKA_LIBS"
+    return 0
+  fi
+  lw_have java || lw_die "java not found on PATH; install a JDK 17+ (apt-get install -y openjdk-17-jre-headless)"
+  lw_have mvn || lw_die "mvn not found on PATH; install Maven (apt-get install -y maven)"
+  lw_ensure_dirs
+  mkdir -p "$KAFKA_HOME"
+  (
+    # One installer at a time per cache (a dev stack and a test may race).
+    flock -w 900 9 || lw_die "timed out waiting for $KAFKA_HOME/.install.lock"
+    if kafka_installed; then
+      exit 0
+    fi
+    local t0 work
+    t0=$(lw_now_ms)
+    lw_log "resolving kafka_$SCALA_VERSION:$KAFKA_VERSION jars from Maven Central (local repo $LW_CACHE/m2) ..."
+    work="$(mktemp -d "$KAFKA_HOME/.install.XXXXXX")"
+    kafka_pom >"$work/pom.xml"
+    if ! mvn -B -q -f "$work/pom.xml" \
+      -Dmaven.repo.local="$LW_CACHE/m2" \
+      "$DEPENDENCY_PLUGIN:copy-dependencies" \
+      -DincludeScope=runtime \
+      -DoutputDirectory="$work/libs" >"$work/mvn.log" 2>&1; then
+      tail -n 30 "$work/mvn.log" | sed 's/^/[kafka] | /' >&2
+      lw_die "mvn could not resolve the Kafka jars (see above; full log $work/mvn.log). Is Maven Central reachable?"
+    fi
+    [[ -f "$work/libs/kafka_$SCALA_VERSION-$KAFKA_VERSION.jar" ]] ||
+      lw_die "mvn finished but kafka_$SCALA_VERSION-$KAFKA_VERSION.jar is missing in $work/libs"
+    cp "$work/pom.xml" "$work/libs/ledgerwhisk-pom.xml"
+    date -u +%FT%TZ >"$work/libs/.complete"
+    rm -rf "$KAFKA_LIBS"
+    mv "$work/libs" "$KAFKA_LIBS"
+    rm -rf "$work"
+    lw_log "installed $(find "$KAFKA_LIBS" -name '*.jar' | wc -l) jars in $KAFKA_LIBS ($(($(lw_now_ms) - t0)) ms)"
+  ) 9>"$KAFKA_HOME/.install.lock"
+}
+
+# ---------------------------------------------------------------- readiness
+
+# Send a Kafka Metadata v4 request (no topics) and succeed if the broker
+# lists at least one broker. Pure python3 standard library.
+#   python3 -c "$KAFKA_PROBE_PY" HOST PORT [WAIT_SECONDS [PID]]
+# With WAIT_SECONDS, retry every 50 ms until then (one process instead of
+# one per poll); exit 0 ready, 1 not ready, 2 PID exited meanwhile.
+KAFKA_PROBE_PY='
+import os, socket, struct, sys, time
+host, port = sys.argv[1], int(sys.argv[2])
+wait = float(sys.argv[3]) if len(sys.argv) > 3 else 0
+pid = int(sys.argv[4]) if len(sys.argv) > 4 and sys.argv[4] else 0
+
+def probe():
+    try:
+        with socket.create_connection((host, port), timeout=2) as s:
+            s.settimeout(2)
+            client = b"lw-probe"
+            # header v1: api_key=3 (Metadata), api_version=4, correlation_id,
+            # client_id; body v4: topics=[] (int32 0), allow_auto_topic_creation=0
+            body = struct.pack(">hhih", 3, 4, 7, len(client)) + client + struct.pack(">ib", 0, 0)
+            s.sendall(struct.pack(">i", len(body)) + body)
+            def recv(n):
+                buf = b""
+                while len(buf) < n:
+                    chunk = s.recv(n - len(buf))
+                    if not chunk:
+                        raise EOFError("connection closed")
+                    buf += chunk
+                return buf
+            (size,) = struct.unpack(">i", recv(4))
+            resp = recv(size)
+            corr, _throttle, nbrokers = struct.unpack(">iii", resp[:12])
+            return corr == 7 and nbrokers >= 1
+    except Exception:
+        return False
+
+deadline = time.monotonic() + wait
+while True:
+    if probe():
+        sys.exit(0)
+    if pid:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            sys.exit(2)
+        except PermissionError:
+            pass
+    if time.monotonic() >= deadline:
+        sys.exit(1)
+    time.sleep(0.05)
+'
+
+kafka_use_python() { [[ "${LEDGERWHISK_KAFKA_PROBE:-auto}" != log ]] && lw_have python3; }
+
+kafka_metadata_ok() {
+  if kafka_use_python; then
+    python3 -c "$KAFKA_PROBE_PY" 127.0.0.1 "$KAFKA_PORT"
+  else
+    # No python: port open plus the broker's own "started" log line since
+    # the last start.
+    lw_port_open 127.0.0.1 "$KAFKA_PORT" || return 1
+    local offset=0
+    [[ -f "$LW_RUN/kafka.logoffset" ]] && offset="$(cat "$LW_RUN/kafka.logoffset")"
+    tail -c "+$((offset + 1))" "$KAFKA_LOG" 2>/dev/null | grep -q "Kafka Server started"
+  fi
+}
+
+# kafka_wait [PID]: wait for readiness; PID (default: from the pid file) is the
+# process we started; if it dies meanwhile, fail at once.
+kafka_wait() {
+  local pid="${1:-}" rc=0
+  [[ -n "$pid" ]] || pid="$(lw_read_pid "$KAFKA_PID" "$KAFKA_PATTERN" || true)"
+  if kafka_use_python; then
+    python3 -c "$KAFKA_PROBE_PY" 127.0.0.1 "$KAFKA_PORT" "$KAFKA_TIMEOUT" "$pid" || rc=$?
+    ((rc == 2)) && lw_log "process $pid exited while waiting for kafka on 127.0.0.1:$KAFKA_PORT"
+  else
+    LW_WAIT_PID="$pid" lw_wait_until "$KAFKA_TIMEOUT" "kafka on 127.0.0.1:$KAFKA_PORT" kafka_metadata_ok || rc=$?
+  fi
+  case "$rc" in
+    0) return 0 ;;
+    2) lw_fail_readiness "the broker process exited during startup" \
+      "read the log below; a port clash (LEDGERWHISK_KAFKA_PORT=$KAFKA_PORT, controller $CONTROLLER_PORT) or a damaged data dir ($KAFKA_DATA: remove it to start empty) are the usual causes" \
+      "$KAFKA_LOG" ;;
+    *)
+      if [[ -z "$pid" ]]; then
+        lw_fail_readiness "no broker answers a metadata request on 127.0.0.1:$KAFKA_PORT and none was started from $LW_STATE" \
+          "run scripts/kafka.sh start" "$KAFKA_LOG"
+      fi
+      lw_fail_readiness "no answer to a metadata request on 127.0.0.1:$KAFKA_PORT within ${KAFKA_TIMEOUT}s (pid $pid)" \
+        "check the log; raise LEDGERWHISK_KAFKA_TIMEOUT on a slow machine, or scripts/kafka.sh stop && scripts/kafka.sh start" \
+        "$KAFKA_LOG" ;;
+  esac
+}
+
+# ---------------------------------------------------------------- start/stop
+
+kafka_classpath() {
+  # Every jar in libs/ (ordering does not matter: no duplicates).
+  printf '%s/*' "$KAFKA_LIBS"
+}
+
+kafka_java_opts() {
+  # shellcheck disable=SC2206  # heap options are meant to be word-split
+  local heap=($KAFKA_HEAP)
+  printf '%s\n' "${heap[@]}" \
+    -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
+    -XX:+ExplicitGCInvokesConcurrent -XX:+ExitOnOutOfMemoryError \
+    -Djava.awt.headless=true -Djava.net.preferIPv4Stack=true \
+    "-Dlog4j.configuration=file:$LW_SCRIPTS/kafka/log4j.properties" \
+    "-Dkafka.logs.dir=$KAFKA_DIR" \
+    "$KAFKA_PATTERN"
+}
+
+# Class-data sharing: the JVM spends about a third of the broker's start
+# loading classes. The first broker started without an archive dumps one when
+# it exits (JDK 17 -XX:ArchiveClassesAtExit; adds ~2-3 s to that one stop);
+# later starts map it (-XX:SharedArchiveFile). Keyed by the java binary, so a
+# JDK upgrade makes a new one. A stale or unusable archive is ignored by the
+# JVM (-Xshare:auto).
+kafka_cds_archive() {
+  local javabin key
+  javabin="$(readlink -f "$(command -v java)")"
+  key="$(stat -c '%n %s %Y' "$javabin" | cksum | cut -d' ' -f1)"
+  printf '%s/cds/kafka-java-%s.jsa\n' "$KAFKA_HOME" "$key"
+}
+
+# Prints the extra JVM options for the server and records a pending dump.
+kafka_cds_opts() {
+  rm -f "$LW_RUN/kafka.cds"
+  [[ "${LEDGERWHISK_KAFKA_CDS:-1}" == 1 ]] || return 0
+  local archive
+  archive="$(kafka_cds_archive)" || return 0
+  if [[ -s "$archive" ]]; then
+    printf '%s\n' "-XX:SharedArchiveFile=$archive"
+  else
+    mkdir -p "$(dirname "$archive")"
+    # A dump takes seconds; older leftovers come from brokers that exited
+    # without our stop (killed, or stopped by someone else): drop them.
+    find "$(dirname "$archive")" -maxdepth 1 -name '*.tmp' -mmin +10 -delete 2>/dev/null || true
+    local pending="$archive.$$.tmp"
+    printf '%s\n' "$pending" >"$LW_RUN/kafka.cds"
+    printf '%s\n' "-XX:ArchiveClassesAtExit=$pending" -Xlog:cds=error
+  fi
+}
+
+# After the broker exited: publish its class archive if it dumped one.
+kafka_cds_finish() {
+  [[ -f "$LW_RUN/kafka.cds" ]] || return 0
+  local pending archive
+  pending="$(cat "$LW_RUN/kafka.cds")"
+  archive="${pending%.*.tmp}"
+  if [[ "${LW_STOP_KILLED:-0}" == 0 && -s "$pending" && ! -s "$archive" ]]; then
+    mv -f "$pending" "$archive"
+    lw_log "saved JVM class archive $archive (faster next starts)"
+  fi
+  rm -f "$pending" "$LW_RUN/kafka.cds"
+}
+
+kafka_write_config() {
+  mkdir -p "$KAFKA_DATA"
+  sed -e "s|@PORT@|$KAFKA_PORT|g" \
+    -e "s|@CONTROLLER_PORT@|$CONTROLLER_PORT|g" \
+    -e "s|@LOG_DIR@|$KAFKA_DATA|g" \
+    "$LW_SCRIPTS/kafka/server.properties.template" >"$KAFKA_CONFIG.tmp"
+  mv -f "$KAFKA_CONFIG.tmp" "$KAFKA_CONFIG"
+}
+
+kafka_format() {
+  [[ -f "$KAFKA_DATA/meta.properties" ]] && return 0
+  local cluster_id t0
+  t0=$(lw_now_ms)
+  # 16 random bytes, base64url without padding: a valid Kafka Uuid.
+  cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  lw_log "formatting $KAFKA_DATA (cluster id $cluster_id)"
+  local opts
+  mapfile -t opts < <(kafka_java_opts)
+  if ! java "${opts[@]}" -cp "$(kafka_classpath)" kafka.tools.StorageTool \
+    format -t "$cluster_id" -c "$KAFKA_CONFIG" --ignore-formatted >>"$KAFKA_LOG" 2>&1; then
+    lw_fail_readiness "formatting the KRaft storage in $KAFKA_DATA failed" \
+      "remove $KAFKA_DATA and retry; check the log" "$KAFKA_LOG"
+  fi
+  lw_log "formatted ($(($(lw_now_ms) - t0)) ms)"
+}
+
+kafka_start() {
+  local t0 pid
+  t0=$(lw_now_ms)
+  if pid="$(lw_read_pid "$KAFKA_PID" "$KAFKA_PATTERN")"; then
+    lw_same_port kafka "$KAFKA_PORT"
+    if kafka_metadata_ok >/dev/null 2>&1; then
+      lw_log "already running (pid $pid) and ready on 127.0.0.1:$KAFKA_PORT"
+      return 0
+    fi
+    lw_log "already running (pid $pid); waiting for readiness"
+    kafka_wait
+    lw_log "ready on 127.0.0.1:$KAFKA_PORT"
+    return 0
+  fi
+  local p
+  for p in "$KAFKA_PORT" "$CONTROLLER_PORT"; do
+    if lw_port_open 127.0.0.1 "$p"; then
+      lw_fail_readiness "port 127.0.0.1:$p is already in use by a process not started from $LW_STATE (no live pid in $KAFKA_PID)" \
+        "stop that process, or pick other ports with LEDGERWHISK_KAFKA_PORT (uses the port and port+1)" "$KAFKA_LOG"
+    fi
+  done
+  kafka_install
+  lw_ensure_dirs
+  lw_rotate_log "$KAFKA_LOG"
+  kafka_write_config
+  kafka_format
+  # Remember where this start begins in the log (for the no-python probe).
+  stat -c %s "$KAFKA_LOG" 2>/dev/null >"$LW_RUN/kafka.logoffset" || echo 0 >"$LW_RUN/kafka.logoffset"
+  local opts cds
+  mapfile -t opts < <(kafka_java_opts)
+  mapfile -t cds < <(kafka_cds_opts)
+  opts+=("${cds[@]}")
+  echo "$KAFKA_PORT" >"$LW_RUN/kafka.port"
+  lw_log "starting kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT (controller :$CONTROLLER_PORT, data $KAFKA_DATA, log $KAFKA_LOG)"
+  lw_spawn "$KAFKA_PID" "$KAFKA_LOG" java "${opts[@]}" -cp "$(kafka_classpath)" kafka.Kafka "$KAFKA_CONFIG"
+  kafka_wait "$(head -n1 "$KAFKA_PID")"
+  lw_log "ready on 127.0.0.1:$KAFKA_PORT (pid $(cat "$KAFKA_PID"), $(($(lw_now_ms) - t0)) ms)"
+}
+
+kafka_stop() {
+  lw_stop_pid "$KAFKA_PID" "$KAFKA_PATTERN" "${LEDGERWHISK_KAFKA_STOP_TIMEOUT:-30}"
+  kafka_cds_finish
+  rm -f "$LW_RUN/kafka.port" "$LW_RUN/kafka.logoffset"
+}
+
+kafka_status() {
+  local pid
+  if pid="$(lw_read_pid "$KAFKA_PID" "$KAFKA_PATTERN")"; then
+    lw_same_port kafka "$KAFKA_PORT"
+    if kafka_metadata_ok >/dev/null 2>&1; then
+      lw_log "ready on 127.0.0.1:$KAFKA_PORT (pid $pid, state $LW_STATE)"
+      return 0
+    fi
+    lw_log "running (pid $pid) but not answering on 127.0.0.1:$KAFKA_PORT; log $KAFKA_LOG"
+    return 1
+  fi
+  if kafka_metadata_ok >/dev/null 2>&1; then
+    lw_log "a broker answers on 127.0.0.1:$KAFKA_PORT but was not started from $LW_STATE"
+    return 0
+  fi
+  lw_log "not running (state $LW_STATE, port $KAFKA_PORT)"
+  return 1
+}
+
+case "${1:-}" in
+  install) kafka_install ;;
+  start) kafka_start ;;
+  stop) kafka_stop ;;
+  status) kafka_status ;;
+  wait)
+    kafka_wait
+    lw_log "ready on 127.0.0.1:$KAFKA_PORT"
+    ;;
+  *) lw_usage ;;
+esac
