@@ -6,12 +6,21 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from api.cli import actions, activations, properties
+from api.cli import (
+    actions,
+    activations,
+    admin,
+    namespaces,
+    packages,
+    properties,
+    rules,
+    triggers,
+)
 from api.cli.client import Client, CLIError
 from api.cli.config import target
 
 # Each group module has ``register(subparsers)``; its handlers take (args, client).
-GROUPS = [actions, activations, properties]
+GROUPS = [actions, activations, triggers, rules, packages, namespaces, properties, admin]
 
 Handler = Callable[[argparse.Namespace, Client], int | None]
 
