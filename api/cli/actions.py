@@ -38,7 +38,13 @@ def register(groups: Any) -> None:
         cmd.add_argument("-c", "--concurrency", type=int)
         cmd.add_argument("--web", choices=["true", "false", "raw", "yes", "no"])
         cmd.add_argument("--web-secure", help="a secret for require-whisk-auth, or true/false")
-        cmd.add_argument("--sequence", action="store_true", help="artifact is a component list")
+        cmd.add_argument(
+            "--sequence",
+            nargs="?",
+            const="",
+            metavar="ACTIONS",
+            help="a sequence of comma-separated actions (here or as the artifact)",
+        )
         cmd.set_defaults(handler=put, overwrite=(verb == "update"))
     invoke_ = commands.add_parser("invoke", help="invoke an action")
     invoke_.add_argument("name")
@@ -81,10 +87,11 @@ def components(raw: str) -> list[str]:
 
 
 def exec_of(args: argparse.Namespace) -> dict[str, Any] | None:
-    if args.sequence:
-        if not args.artifact:
+    if args.sequence is not None:
+        listed = args.sequence or args.artifact
+        if not listed:
             raise CLIError("--sequence needs the comma-separated component actions")
-        return {"kind": "sequence", "components": components(args.artifact)}
+        return {"kind": "sequence", "components": components(listed)}
     if args.docker:
         exec_: dict[str, Any] = {"kind": "blackbox", "image": args.docker}
         if args.artifact:

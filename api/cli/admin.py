@@ -12,9 +12,6 @@ from typing import Any
 
 from api.cli.client import Client, CLIError
 from api.names import is_name
-from api.setup import new_key, put_subject
-from projections.couch import Couch, StoreError
-from streams.settings import Settings
 
 
 def register(groups: Any) -> None:
@@ -28,7 +25,13 @@ def register(groups: Any) -> None:
     create.set_defaults(handler=create_user, offline=True)
 
 
-async def _create(settings: Settings, name: str, key: str) -> None:
+async def _create(name: str, key: str) -> None:
+    # Imported here: the store's client is heavy, and only this command needs it.
+    from api.setup import put_subject
+    from projections.couch import Couch
+    from streams.settings import Settings
+
+    settings = Settings()
     couch = Couch(settings)
     try:
         await put_subject(couch, settings, name, key)
@@ -37,13 +40,16 @@ async def _create(settings: Settings, name: str, key: str) -> None:
 
 
 def create_user(args: argparse.Namespace, client: Client | None) -> int:
+    from api.setup import new_key
+    from projections.couch import StoreError
+
     if not is_name(args.name):
         raise CLIError(f"'{args.name}' is not a legal namespace name")
     key = args.key or new_key()
     if ":" not in key:
         raise CLIError("a key is uuid:key")
     try:
-        asyncio.run(_create(Settings(), args.name, key))
+        asyncio.run(_create(args.name, key))
     except StoreError as exc:
         raise CLIError(str(exc)) from exc
     print(key)

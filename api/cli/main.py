@@ -37,7 +37,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    # Like wsk's global flags, --json may come anywhere on the line.
+    as_json = "--json" in words
+    args = parser().parse_args([w for w in words if w != "--json"])
+    args.json = as_json
     handler: Handler = args.handler
     try:
         return handler(args, Client(target(args.apihost, args.auth))) or 0

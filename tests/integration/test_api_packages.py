@@ -213,7 +213,7 @@ async def test_catalog_date_and_namespace(client: Client) -> None:
         "date",
         "namespace",
     }
-    status, body, _ = await call(
+    status, _body, _ = await call(
         client.session,
         "PUT",
         "namespaces/whisk.system/actions/utils/mine",

@@ -88,9 +88,9 @@ async def test_namespaces_limits_and_description(stack: Settings) -> None:
             "/namespaces/{namespace}/limits",
         ):
             assert path in docs["paths"], path
-        status, body, _ = await call(session, "GET", "namespaces")
+        status, _body, _ = await call(session, "GET", "namespaces")
         assert status == 401
-        status, body, _ = await call(session, "PATCH", "namespaces/_/actions/x", auth=me.key)
+        status, _body, _ = await call(session, "PATCH", "namespaces/_/actions/x", auth=me.key)
         assert status == 405
 
 
