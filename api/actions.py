@@ -11,7 +11,6 @@ from api.auth import Identity, namespace_named, resolve_namespace
 from api.context import Context, ctx
 from api.entities import ACTION, action_doc, default_limits, public
 from api.errors import (
-    CONFLICT,
     ENTITY_EXISTS,
     EXEC_MISSING,
     INVALID_TIMEOUT,
@@ -23,7 +22,6 @@ from api.invocations import record_of, status_for
 from api.listing import list_entities
 from api.names import EntityRef, check_name
 from api.requests import flag, json_object, json_response, malformed
-from projections.couch import Conflict
 from streams import constants
 
 JsonDict = dict[str, Any]
@@ -59,10 +57,7 @@ def build(ref: EntityRef, body: JsonDict, previous: JsonDict | None, exec_: Json
     else:
         annotations = given
     validation.check_entity_sizes(parameters, annotations)
-    version = validation.check_version(body.get("version"))
-    if version is None:
-        version = validation.bump_version(old["version"]) if previous else "0.0.1"
-    publish = validation.check_flag(body.get("publish"), "publish")
+    version, publish = validation.version_and_publish(body, previous)
     return action_doc(
         ref,
         exec_=exec_,
@@ -70,7 +65,7 @@ def build(ref: EntityRef, body: JsonDict, previous: JsonDict | None, exec_: Json
         annotations=annotations,
         limits=validation.check_limits(body.get("limits"), old.get("limits") or default_limits()),
         version=version,
-        publish=bool(old.get("publish", False)) if publish is None else publish,
+        publish=publish,
     )
 
 
@@ -96,10 +91,7 @@ async def put_action(request: web.Request) -> web.Response:
         await sequences.check_components(c.entities, identity, ref, refs)
         exec_ = {**exec_, "components": [r.qualified for r in refs]}
     doc = build(ref, body, previous, exec_)
-    try:
-        stored = await c.entities.put(doc, previous)
-    except Conflict as exc:
-        raise APIError(409, CONFLICT) from exc
+    stored = await c.entities.put(doc, previous)
     return json_response(public(stored))
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-from api.errors import CONFORMANCE, APIError
+from api.errors import CONFLICT, CONFORMANCE, APIError
 from api.names import EntityRef
-from projections.couch import Couch
+from projections.couch import Conflict, Couch
 from projections.views import WHISKS_DDOC
 from streams import constants
 from streams.ids import now_ms
@@ -171,14 +171,18 @@ class EntityStore:
     async def put(self, doc: JsonDict, previous: JsonDict | None) -> JsonDict:
         """Write ``doc`` (an update of ``previous`` when given); returns the stored doc.
 
-        Raises ``Conflict`` when the document changed (or appeared) meanwhile.
+        409 (OpenWhisk's concurrent-modification error) when the document
+        changed or appeared meanwhile.
         """
         stored = {k: v for k, v in doc.items() if k != "_rev"}
         stored["updated"] = now_ms()
         if previous is not None:
             stored["_rev"] = previous["_rev"]
         self.invalidate(doc["_id"])
-        stored["_rev"] = await self._couch.put(self.db, stored)
+        try:
+            stored["_rev"] = await self._couch.put(self.db, stored)
+        except Conflict as exc:
+            raise APIError(409, CONFLICT) from exc
         self._remember(doc["_id"], stored)
         return stored
 
@@ -186,14 +190,16 @@ class EntityStore:
         self.invalidate(entity_id)
         return await self._couch.delete(self.db, entity_id)
 
-    async def list_docs(self, path: str, entity_type: str, limit: int, skip: int) -> list[JsonDict]:
-        """Entities of one type under ``path`` (a namespace or ``ns/pkg``), newest first."""
+    async def _docs(
+        self, view: str, low: list[Any], high: list[Any], limit: int, skip: int
+    ) -> list[JsonDict]:
+        """Documents of a view's key range ``[low, high]``, newest first."""
         rows = await self._couch.view(
             self.db,
             WHISKS_DDOC,
-            "byNamespace",
-            startkey=[path, entity_type, {}],
-            endkey=[path, entity_type],
+            view,
+            startkey=high,
+            endkey=low,
             descending=True,
             include_docs=True,
             reduce=False,
@@ -201,6 +207,12 @@ class EntityStore:
             skip=skip,
         )
         return [r["doc"] for r in rows if r.get("doc")]
+
+    async def list_docs(self, path: str, entity_type: str, limit: int, skip: int) -> list[JsonDict]:
+        """Entities of one type under ``path`` (a namespace or ``ns/pkg``), newest first."""
+        return await self._docs(
+            "byNamespace", [path, entity_type], [path, entity_type, {}], limit, skip
+        )
 
     async def count(self, path: str, entity_type: str, skip: int) -> int:
         total = await self._couch.view_count(
@@ -213,19 +225,7 @@ class EntityStore:
         return max(0, total - skip)
 
     async def list_public_packages(self, namespace: str, limit: int, skip: int) -> list[JsonDict]:
-        rows = await self._couch.view(
-            self.db,
-            WHISKS_DDOC,
-            "publicPackages",
-            startkey=[namespace, {}],
-            endkey=[namespace],
-            descending=True,
-            include_docs=True,
-            reduce=False,
-            limit=limit,
-            skip=skip,
-        )
-        return [r["doc"] for r in rows if r.get("doc")]
+        return await self._docs("publicPackages", [namespace], [namespace, {}], limit, skip)
 
     async def count_public_packages(self, namespace: str, skip: int) -> int:
         total = await self._couch.view_count(

@@ -14,7 +14,6 @@ from api.errors import (
     BINDING_CANNOT_REFERENCE_BINDING,
     BINDING_DOES_NOT_EXIST,
     BINDING_NOT_A_PACKAGE,
-    CONFLICT,
     ENTITY_EXISTS,
     PACKAGE_CANNOT_BECOME_BINDING,
     PACKAGE_NAME_RESERVED,
@@ -26,7 +25,6 @@ from api.errors import (
 from api.listing import list_entities
 from api.names import DEFAULT_PACKAGE, EntityRef, check_name, is_name
 from api.requests import flag, json_object, json_response, paging
-from projections.couch import Conflict
 from streams import constants
 
 JsonDict = dict[str, Any]
@@ -57,17 +55,14 @@ def build(ref: EntityRef, body: JsonDict, previous: JsonDict | None, binding: Js
         body.get("annotations", old.get("annotations")), "annotations"
     )
     validation.check_entity_sizes(parameters, annotations)
-    version = validation.check_version(body.get("version"))
-    if version is None:
-        version = validation.bump_version(old["version"]) if previous else "0.0.1"
-    publish = validation.check_flag(body.get("publish"), "publish")
+    version, publish = validation.version_and_publish(body, previous)
     return package_doc(
         ref,
         binding=binding,
         parameters=parameters,
         annotations=annotations,
         version=version,
-        publish=bool(old.get("publish", False)) if publish is None else publish,
+        publish=publish,
     )
 
 
@@ -106,10 +101,7 @@ async def put_package(request: web.Request) -> web.Response:
     else:
         binding = (previous or {}).get("binding") or {}
     doc = build(ref, body, previous, binding)
-    try:
-        stored = await c.entities.put(doc, previous)
-    except Conflict as exc:
-        raise APIError(409, CONFLICT) from exc
+    stored = await c.entities.put(doc, previous)
     return json_response(public(stored))
 
 

@@ -17,7 +17,6 @@ from api.auth import Identity, resolve_namespace
 from api.context import Context, ctx
 from api.entities import RULE, TRIGGER, brief, public
 from api.errors import (
-    CONFLICT,
     ENTITY_EXISTS,
     RULE_ACTION_MISSING_NAMED,
     RULE_NEEDS_TRIGGER_AND_ACTION,
@@ -31,7 +30,6 @@ from api.errors import (
 from api.names import EntityRef, check_name, from_path_name, parse
 from api.requests import flag, json_object, json_response, paging
 from api.triggers import ACTIVE, INACTIVE
-from projections.couch import Conflict
 from streams import constants
 
 JsonDict = dict[str, Any]
@@ -134,17 +132,14 @@ async def put_rule(request: web.Request) -> web.Response:
         body.get("annotations", old.get("annotations")), "annotations"
     )
     validation.check_entity_sizes([], annotations)
-    version = validation.check_version(body.get("version"))
-    if version is None:
-        version = validation.bump_version(old["version"]) if previous else "0.0.1"
-    publish = validation.check_flag(body.get("publish"), "publish")
+    version, publish = validation.version_and_publish(body, previous)
     doc = {
         "_id": ref.doc_id,
         "entityType": RULE,
         "namespace": ref.namespace,
         "name": ref.name,
         "version": version,
-        "publish": bool(old.get("publish", False)) if publish is None else publish,
+        "publish": publish,
         "annotations": annotations,
         "trigger": trigger_ref.as_path_name(),
         "action": action_ref.as_path_name(),
@@ -157,21 +152,15 @@ async def put_rule(request: web.Request) -> web.Response:
     if previous is not None:
         status = status_of(old_trigger if old_trigger is not None else trigger, ref.doc_id)
     link = {"action": action_ref.as_path_name(), "status": status}
+    await c.entities.put(with_link(trigger, ref.doc_id, link), trigger)
     try:
-        await c.entities.put(with_link(trigger, ref.doc_id, link), trigger)
-        try:
-            stored = await c.entities.put(doc, previous)
-        except Exception:
-            # Put the trigger back as it was: no link to a rule that was not written.
-            await _put_trigger(c, trigger)
-            raise
-    except Conflict as exc:
-        raise APIError(409, CONFLICT) from exc
+        stored = await c.entities.put(doc, previous)
+    except Exception:
+        # Put the trigger back as it was: no link to a rule that was not written.
+        await _put_trigger(c, trigger)
+        raise
     if old_trigger is not None:
-        try:
-            await c.entities.put(with_link(old_trigger, ref.doc_id, None), old_trigger)
-        except Conflict as exc:
-            raise APIError(409, CONFLICT) from exc
+        await c.entities.put(with_link(old_trigger, ref.doc_id, None), old_trigger)
     return json_response(shown(stored, status))
 
 
@@ -205,10 +194,7 @@ async def delete_rule(request: web.Request) -> web.Response:
     _identity, rule = await _existing(c, request)
     trigger = await _trigger_of(c, rule)
     if trigger is not None and rule["_id"] in (trigger.get("rules") or {}):
-        try:
-            await c.entities.put(with_link(trigger, rule["_id"], None), trigger)
-        except Conflict as exc:
-            raise APIError(409, CONFLICT) from exc
+        await c.entities.put(with_link(trigger, rule["_id"], None), trigger)
     await c.entities.delete(rule["_id"])
     return json_response(shown(rule, INACTIVE))
 
@@ -223,10 +209,7 @@ async def set_rule_status(request: web.Request) -> web.Response:
         raise APIError(404, RULE_TRIGGER_MISSING)
     if status_of(trigger, rule["_id"]) != wanted:
         link = {"action": rule["action"], "status": wanted}
-        try:
-            await c.entities.put(with_link(trigger, rule["_id"], link), trigger)
-        except Conflict as exc:
-            raise APIError(409, CONFLICT) from exc
+        await c.entities.put(with_link(trigger, rule["_id"], link), trigger)
     return json_response({})
 
 

@@ -19,7 +19,6 @@ from api.auth import Identity, resolve_namespace
 from api.context import Context, ctx
 from api.entities import TRIGGER, public
 from api.errors import (
-    CONFLICT,
     ENTITY_EXISTS,
     FEED_INVALID,
     RULE_INACTIVE,
@@ -30,7 +29,6 @@ from api.errors import (
 from api.listing import list_entities
 from api.names import EntityRef, check_name, from_path_name, parse
 from api.requests import flag, json_object, json_response
-from projections.couch import Conflict
 from streams import constants
 from streams.events import (
     ActivationAccepted,
@@ -61,17 +59,14 @@ def build(ref: EntityRef, body: JsonDict, previous: JsonDict | None) -> JsonDict
     limits = body.get("limits", old.get("limits", {}))
     if not isinstance(limits, dict):
         raise bad_request("'limits' must be an object.")
-    version = validation.check_version(body.get("version"))
-    if version is None:
-        version = validation.bump_version(old["version"]) if previous else "0.0.1"
-    publish = validation.check_flag(body.get("publish"), "publish")
+    version, publish = validation.version_and_publish(body, previous)
     doc: JsonDict = {
         "_id": ref.doc_id,
         "entityType": TRIGGER,
         "namespace": ref.namespace,
         "name": ref.name,
         "version": version,
-        "publish": bool(old.get("publish", False)) if publish is None else publish,
+        "publish": publish,
         "parameters": parameters,
         "limits": {},
         "annotations": annotations,
@@ -159,10 +154,7 @@ async def put_trigger(request: web.Request) -> web.Response:
     previous = await c.entities.get_typed(ref.doc_id, TRIGGER)
     if previous is not None and not overwrite:
         raise APIError(409, ENTITY_EXISTS)
-    try:
-        stored = await c.entities.put(build(ref, body, previous), previous)
-    except Conflict as exc:
-        raise APIError(409, CONFLICT) from exc
+    stored = await c.entities.put(build(ref, body, previous), previous)
     return json_response(public(stored))
 
 

@@ -158,6 +158,17 @@ def check_exec(raw: Any) -> dict[str, Any]:
     return out
 
 
+def version_and_publish(body: dict[str, Any], previous: dict[str, Any] | None) -> tuple[str, bool]:
+    """An entity's version (given, or ``0.0.1``, or the previous one bumped) and ``publish``."""
+    version = check_version(body.get("version"))
+    if version is None:
+        version = bump_version(previous["version"]) if previous else "0.0.1"
+    publish = check_flag(body.get("publish"), "publish")
+    if publish is None:
+        publish = bool((previous or {}).get("publish", False))
+    return version, publish
+
+
 def bump_version(version: str) -> str:
     """``0.0.1`` → ``0.0.2``: OpenWhisk bumps the patch number on every update."""
     parts = version.split(".")
