@@ -202,6 +202,16 @@ class Couch:
             response = await self.db(db).view(ddoc, view).get(**query)
             return list(response.rows)
 
+    async def view_count(self, db: str, ddoc: str, view: str, **params: Any) -> int:
+        """The reduced value of a ``_count`` view over a key range (0 when empty)."""
+        query = {k: json.dumps(v) if k in JSON_PARAMS else v for k, v in params.items()}
+        query["reduce"] = True
+        async with _translated(f"count {db}/_design/{ddoc}/_view/{view}", self.url):
+            # A reduced answer has no offset/total_rows, which aiocouch's ViewResponse needs.
+            answer = await self.db(db).view(ddoc, view)._get(**query)
+        rows = answer.get("rows") or []
+        return int(rows[0]["value"]) if rows else 0
+
     async def ensure_design(self, db: str, ddoc: str, views: dict[str, dict[str, str]]) -> None:
         """Create or update a design document holding ``views`` (map/reduce sources)."""
         doc_id = f"_design/{ddoc}"

@@ -17,7 +17,7 @@ from streams.events import (
     Response,
 )
 from streams.lifecycle import seq_for
-from streams.messages import LOST_ON_INVOKER, NO_CAPACITY, NO_INVOKERS
+from streams.messages import LOST_ON_INVOKER, NO_CAPACITY, NO_INVOKERS, ORCHESTRATION_LOST
 from streams.registry import HeartbeatRegistry, state_of
 from streams.scheduler import InvokerCapacity, place
 
@@ -71,9 +71,15 @@ class ControllerState:
     queue: deque[ActivationAccepted] = field(default_factory=deque)
     # Attempt numbers of queued activations taken back from a lost invoker.
     requeued: dict[str, int] = field(default_factory=dict)
+    # Sequences and trigger fires: the API runs them and writes their completion;
+    # the controller only completes them with an error if their deadline passes.
+    orchestrated: dict[str, ActivationAccepted] = field(default_factory=dict)
 
     # -- inputs ---------------------------------------------------------------
     def on_accepted(self, accepted: ActivationAccepted, now_ms: int) -> list[Output]:
+        if accepted.kind in constants.ORCHESTRATED_KINDS:
+            self.orchestrated[accepted.activation_id] = accepted
+            return []
         if accepted.activation_id in self.in_flight or any(
             q.activation_id == accepted.activation_id for q in self.queue
         ):
@@ -92,6 +98,7 @@ class ControllerState:
             flight.started = True
 
     def on_completed(self, completed: ActivationCompleted, now_ms: int) -> list[Output]:
+        self.orchestrated.pop(completed.activation_id, None)
         flight = self.in_flight.pop(completed.activation_id, None)
         if flight is not None:
             self._release(flight)
@@ -123,6 +130,10 @@ class ControllerState:
                 else:
                     self.queue.appendleft(flight.accepted)
                     self.requeued[activation_id] = flight.attempt + 1
+        for activation_id, accepted in list(self.orchestrated.items()):
+            if now_ms > accepted.deadline_ms:
+                del self.orchestrated[activation_id]
+                out.append(self._fail(accepted, ORCHESTRATION_LOST, "lost", now_ms, 0))
         none_usable = not self.registry.usable(now_ms)
         for accepted in list(self.queue):
             if none_usable and now_ms - accepted.at_ms > self.no_invoker_wait_ms:
@@ -238,7 +249,9 @@ def whisk_error(
 def base_annotations(accepted: ActivationAccepted, wait_ms: int) -> list[dict[str, object]]:
     """The annotations every activation record carries (OpenWhisk's set)."""
     limits = accepted.limits
+    # What the API adds for this activation (causedBy, binding) comes first, as in OpenWhisk.
     return [
+        *accepted.annotations,
         {"key": "path", "value": accepted.action},
         {"key": "waitTime", "value": wait_ms},
         {"key": "kind", "value": accepted.kind},

@@ -7,6 +7,9 @@ NO_CAPACITY = "The system is overloaded: no invoker had room for the activation 
 LOST_ON_INVOKER = (
     "The activation was lost: its invoker stopped answering or it outlived its deadline."
 )
+ORCHESTRATION_LOST = (
+    "The activation did not complete in time: the API instance running it stopped answering."
+)
 NOT_RUN_AGAIN = "The invoker restarted after this activation had started; it was not run again."
 TIMEOUT = "The action exceeded its time limits of {ms} milliseconds."
 NOT_A_DICT = "The action did not return a dictionary."

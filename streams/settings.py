@@ -50,8 +50,11 @@ class Settings(BaseSettings):
     completion_grace_s: float = 10.0
 
     consul_url: str | None = None
+    # Per-namespace throttles (a subject's own ``limits`` override them):
+    # invocations and trigger fires per minute, activations in flight at once.
     throttle_invocations_per_minute: int = 60_000
     throttle_concurrent: int = 1_000
+    throttle_fires_per_minute: int = 60_000
 
     def topic(self, name: str) -> str:
         """Full Kafka topic name for one of the names in ``constants.TOPIC_*``."""
