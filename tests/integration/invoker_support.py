@@ -128,6 +128,11 @@ class OwnInvoker:
                 return e
         return None
 
+    def start_of(self, activation_id: str) -> str | None:
+        """How the activation got its container: cold, prewarm or warm."""
+        started = self.started(activation_id)
+        return started.start if started else None
+
     def completed(self, activation_id: str) -> ActivationCompleted | None:
         for e in self.events:
             if isinstance(e, ActivationCompleted) and e.activation_id == activation_id:
