@@ -111,7 +111,7 @@ class ContainerPool:
         ]
 
     def _refill(self) -> list[asyncio.Task[Any]]:
-        wanted = pool.stem_cells_to_create(
+        plan = pool.refill(
             self._stem_specs(),
             self._slots(),
             self.creating,
@@ -119,8 +119,11 @@ class ContainerPool:
             self._reserved_mb(),
             len(self.queue),
         )
+        for key in plan.evict:
+            log.info("removing paused %s to make room for a stem cell", key)
+            self._discard(self.entries[key])
         tasks = []
-        for kind, memory_mb in wanted:
+        for kind, memory_mb in plan.create:
             self.creating.append((kind, memory_mb))
             tasks.append(self._spawn(self._add_stem_cell(kind, memory_mb)))
         return tasks

@@ -150,34 +150,56 @@ def idle_actions(
     return pause, remove
 
 
-def stem_cells_to_create(
+@dataclass(frozen=True)
+class Refill:
+    """Stem cells to start now, and the paused containers to remove to make room for them."""
+
+    create: tuple[tuple[str, int], ...] = ()
+    evict: tuple[str, ...] = ()
+
+
+def refill(
     specs: list[StemCellSpec],
     slots: list[Slot],
     creating: list[tuple[str, int]],
     budget_mb: int,
     reserved_mb: int,
     queued: int,
-) -> list[tuple[str, int]]:
+) -> Refill:
     """The ``(kind, memory_mb)`` stem cells to start now to refill the pool.
 
     Each spec asks for ``count`` free stem cells; those ready and those being
-    created count. Activations waiting for room come first (none is created
-    while ``queued``), and a stem cell is only created while it fits the
-    memory budget.
+    created count. Activations waiting for room come first (nothing is
+    created while ``queued``). When the budget is full, paused containers
+    (idle past the pause grace) are evicted for a stem cell, least recently
+    used first: a paused container saves its action only an ``/init`` over a
+    stem cell, while a missing stem cell costs every new action a cold start.
+    Busy and recently used containers are never evicted for one.
     """
     if queued:
-        return []
+        return Refill()
     have = Counter((s.kind, s.memory_mb) for s in slots if s.action is None and s.in_use == 0)
     have.update(creating)
     free = budget_mb - sum(s.memory_mb for s in slots) - reserved_mb
-    out: list[tuple[str, int]] = []
+    paused = sorted(
+        (s for s in slots if s.paused and s.in_use == 0 and s.action is not None),
+        key=lambda s: (s.last_used_ms, s.id),
+    )
+    create: list[tuple[str, int]] = []
+    evict: list[str] = []
     for spec in specs:
         for _ in range(spec.count - have[(spec.kind, spec.memory_mb)]):
-            if spec.memory_mb > free:
-                return out
-            out.append((spec.kind, spec.memory_mb))
-            free -= spec.memory_mb
-    return out
+            victims: list[Slot] = []
+            room = free
+            while spec.memory_mb > room and paused:
+                victims.append(paused.pop(0))
+                room += victims[-1].memory_mb
+            if spec.memory_mb > room:
+                return Refill(tuple(create), tuple(evict))
+            evict.extend(v.id for v in victims)
+            create.append((spec.kind, spec.memory_mb))
+            free = room - spec.memory_mb
+    return Refill(tuple(create), tuple(evict))
 
 
 def effective_concurrency(requested: int, supported: bool) -> int:

@@ -150,3 +150,35 @@ async def test_idle_containers_are_paused_unpaused_on_reuse_and_removed_later(
         assert name not in own.pool.entries
         third = await own.run(own.dispatch(doc, {"n": 3}))
         assert own.start_of(third.activation_id) == "cold"
+
+
+async def test_a_paused_container_gives_way_to_a_missing_stem_cell(
+    client: Client, stack: Settings
+) -> None:
+    await client.put_action("a", ECHO_PY)
+    # 768 MB is exactly the manifest's three stem cells.
+    async with own_invoker(
+        stack,
+        reap=True,
+        stem_cells=True,
+        invoker_user_memory_mb=768,
+        container_idle_pause_s=0.5,
+    ) as own:
+        pool = own.pool
+
+        def free_python_cells() -> int:
+            return sum(
+                1
+                for e in pool.entries.values()
+                if e.action is None and e.kind == "python:3.11" and e.container is not None
+            )
+
+        assert free_python_cells() == 2
+        done = await own.run(own.dispatch(await own.action(client, "a")))
+        started = own.started(done.activation_id)
+        assert started is not None and started.start == "prewarm"
+        # Budget full (a + two stem cells): no refill while a is merely idle...
+        assert free_python_cells() == 1
+        # ...but once a is paused, it makes room for the missing stem cell.
+        await wait_for(lambda: gone(started.container), "the paused container to go")
+        await wait_for(lambda: free_python_cells() == 2, "the stem cell to be refilled")

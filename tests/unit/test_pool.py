@@ -5,6 +5,7 @@ from __future__ import annotations
 from invoker.pool import (
     Cold,
     Never,
+    Refill,
     Slot,
     StemCell,
     StemCellSpec,
@@ -14,7 +15,7 @@ from invoker.pool import (
     choose,
     effective_concurrency,
     idle_actions,
-    stem_cells_to_create,
+    refill,
 )
 
 WANT = Want(action="ns/a@1", kind="python:3.11", memory_mb=256)
@@ -133,11 +134,9 @@ SPECS = [StemCellSpec("python:3.11", 256, 2), StemCellSpec("nodejs:18", 256, 1)]
 
 
 def test_stem_cells_are_created_up_to_each_spec() -> None:
-    assert stem_cells_to_create(SPECS, [], [], 2048, 0, queued=0) == [
-        ("python:3.11", 256),
-        ("python:3.11", 256),
-        ("nodejs:18", 256),
-    ]
+    assert refill(SPECS, [], [], 2048, 0, queued=0) == Refill(
+        create=(("python:3.11", 256), ("python:3.11", 256), ("nodejs:18", 256))
+    )
 
 
 def test_stem_cells_ready_or_starting_count_and_claimed_ones_do_not() -> None:
@@ -147,17 +146,32 @@ def test_stem_cells_ready_or_starting_count_and_claimed_ones_do_not() -> None:
         slot("js", action=None, kind="nodejs:18"),
     ]
     creating = [("python:3.11", 256)]
-    assert stem_cells_to_create(SPECS, slots, creating, 2048, 256, queued=0) == []
-    assert stem_cells_to_create(SPECS, slots, [], 2048, 0, queued=0) == [("python:3.11", 256)]
+    assert refill(SPECS, slots, creating, 2048, 256, queued=0) == Refill()
+    assert refill(SPECS, slots, [], 2048, 0, queued=0) == Refill(create=(("python:3.11", 256),))
 
 
-def test_stem_cells_yield_to_queued_activations_and_to_the_budget() -> None:
-    assert stem_cells_to_create(SPECS, [], [], 2048, 0, queued=1) == []
-    assert stem_cells_to_create(SPECS, [], [], 600, 0, queued=0) == [
-        ("python:3.11", 256),
-        ("python:3.11", 256),
+def test_stem_cells_yield_to_queued_activations_and_to_busy_containers() -> None:
+    assert refill(SPECS, [], [], 2048, 0, queued=1) == Refill()
+    assert refill(SPECS, [], [], 600, 0, queued=0) == Refill(
+        create=(("python:3.11", 256), ("python:3.11", 256))
+    )
+    busy = [slot("w", memory=512, in_use=1), slot("idle", memory=512, last=1)]
+    assert refill(SPECS, busy, [], 1024, 0, queued=0) == Refill()
+
+
+def test_paused_containers_make_room_for_stem_cells_least_recently_used_first() -> None:
+    slots = [
+        slot("old", action="ns/o@1", last=1, paused=True),
+        slot("new", action="ns/n@1", last=5, paused=True),
+        slot("recent", action="ns/r@1", last=9),  # idle, not yet paused: kept
     ]
-    assert stem_cells_to_create(SPECS, [slot("w", memory=512)], [], 600, 0, queued=0) == []
+    one = [StemCellSpec("nodejs:18", 256, 1)]
+    assert refill(one, slots, [], 768, 0, queued=0) == Refill(
+        create=(("nodejs:18", 256),), evict=("old",)
+    )
+    assert refill(SPECS, slots, [], 768, 0, queued=0) == Refill(
+        create=(("python:3.11", 256), ("python:3.11", 256)), evict=("old", "new")
+    )
 
 
 def test_concurrency_only_where_the_runtime_supports_it() -> None:
