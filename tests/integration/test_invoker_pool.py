@@ -129,11 +129,11 @@ async def test_idle_containers_are_paused_unpaused_on_reuse_and_removed_later(
         name = started.container
 
         async def paused() -> bool:
+            # The pool marks it once Docker has answered the pause.
             state = await container_state(name)
-            return bool(state and state["Paused"])
+            return bool(state and state["Paused"]) and own.pool.entries[name].paused
 
         await wait_for(paused, "the idle container to be paused")
-        assert own.pool.entries[name].paused
 
         # Reuse unpauses it: still warm, no /init.
         again = await own.run(own.dispatch(doc, {"n": 2}))
