@@ -54,10 +54,11 @@ class Execution:
 class _Failed(Exception):
     """The proxy could not give an answer; ``result`` says why."""
 
-    def __init__(self, result: Outcome, timed_out: bool = False):
+    def __init__(self, result: Outcome, timed_out: bool = False, init_ms: int | None = None):
         super().__init__(result.result)
         self.result = result
         self.timed_out = timed_out
+        self.init_ms = init_ms  # set when the failure happened during a paid /init
 
 
 async def execute(
@@ -88,6 +89,7 @@ async def execute(
             result = await _run(container, accepted, api_host, api_key, start, left_s, docker)
     except _Failed as failed:
         result, timed_out = failed.result, failed.timed_out
+        init_ms = failed.init_ms if failed.init_ms is not None else init_ms
     end = now_ms()
     keep = outcome.keeps_container(result) and not timed_out
     if collect:
@@ -126,17 +128,22 @@ async def _initialize(
             entry.init_failure = outcome.error(
                 constants.STATUS_DEVELOPER_ERROR, INIT_TIMEOUT.format(ms=timeout_ms)
             )
-            raise _Failed(entry.init_failure, timed_out=True) from None
+            raise _Failed(entry.init_failure, True, _since(t0)) from None
         except ProxyUnreachable:
+            spent = _since(t0)
             entry.init_failure = await _crashed(container, docker, ABNORMAL_INIT)
-            raise _Failed(entry.init_failure) from None
-        init_ms = int((time.monotonic() - t0) * 1000)
+            raise _Failed(entry.init_failure, False, spent) from None
+        init_ms = _since(t0)
         failure = outcome.of_init(answer)
         if failure is None:
             entry.initialized = True
         else:
             entry.init_failure = failure
         return init_ms, failure
+
+
+def _since(t0: float) -> int:
+    return int((time.monotonic() - t0) * 1000)
 
 
 async def _run(

@@ -279,3 +279,63 @@ async def test_a_blackbox_image_that_is_not_on_the_host_is_a_developer_error(
     assert isinstance(record, dict)
     assert record["response"]["statusCode"] == 2
     assert record["response"]["result"] == {"error": IMAGE_MISSING.format(image=image)}
+
+
+@pytest.mark.parametrize(
+    ("kind", "stored"),
+    [
+        ("python:3", "python:3.11"),
+        ("python:default", "python:3.11"),
+        ("nodejs:default", "nodejs:18"),
+    ],
+)
+async def test_kind_aliases_run_on_their_runtime(client: Client, kind: str, stored: str) -> None:
+    code = (
+        "def main(args):\n    return {'ok': 1}\n"
+        if stored.startswith("python")
+        else "function main() { return { ok: 1 }; }\n"
+    )
+    status, body = await client.put_action("alias", code, kind=kind)
+    assert status == 200 and isinstance(body, dict), body
+    assert body["exec"]["kind"] == stored
+    status, record = await client.invoke("alias")
+    assert status == 200 and isinstance(record, dict), record
+    assert record["response"]["result"] == {"ok": 1}
+    assert annotations(record)["kind"] == stored
+
+
+async def test_a_custom_entry_point_names_the_function_to_run(client: Client) -> None:
+    status, body = await client.request(
+        "PUT",
+        "actions/custom",
+        json={
+            "exec": {
+                "kind": "python:3.11",
+                "code": "def main(args):\n    return {'via': 'main'}\n"
+                "def handle(args):\n    return {'via': 'handle'}\n",
+                "main": "handle",
+            }
+        },
+        params={"overwrite": "true"},
+    )
+    assert status == 200, body
+    assert await client.invoke("custom", result=True) == (200, {"via": "handle"})
+
+
+async def test_nodejs_promises_and_async_functions_resolve_to_their_result(
+    client: Client,
+) -> None:
+    await client.put_action(
+        "later",
+        "function main(p) {\n"
+        "  return new Promise((resolve) => setTimeout(() => resolve({ twice: p.n * 2 }), 50));\n"
+        "}\n",
+        kind="nodejs:18",
+    )
+    assert await client.invoke("later", {"n": 21}, result=True) == (200, {"twice": 42})
+    await client.put_action(
+        "asyncfn",
+        "async function main(p) { await null; return { got: p.n }; }\n",
+        kind="nodejs:18",
+    )
+    assert await client.invoke("asyncfn", {"n": 5}, result=True) == (200, {"got": 5})

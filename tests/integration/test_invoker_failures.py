@@ -204,3 +204,16 @@ async def test_other_actions_are_unaffected_by_a_failing_one(client: Client) -> 
     await client.put_action("echo", ECHO_PY)
     await expect_developer_error(client, "slow")
     assert await client.invoke("echo", {"ok": 1}, result=True) == (200, {"echo": {"ok": 1}})
+
+
+async def test_a_slow_init_is_a_timeout_during_initialization(
+    client: Client, stack: Settings
+) -> None:
+    code = "import time\ntime.sleep(30)\ndef main(args):\n    return {}\n"
+    await client.put_action("slowinit", code, limits={"timeout": 400})
+    record = await expect_developer_error(client, "slowinit")
+    assert record["response"]["result"] == {
+        "error": "The action exceeded its time limits of 400 milliseconds during initialization."
+    }
+    assert annotations(record)["timeout"] is True
+    await discarded(client, stack, record, "slowinit")
