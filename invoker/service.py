@@ -12,6 +12,7 @@ import asyncio
 import logging
 import os
 import socket
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -49,6 +50,10 @@ from streams.settings import Settings
 log = logging.getLogger("ledgerwhisk.invoker")
 
 Send = Callable[[str, bytes, bytes], Awaitable[None]]
+# Action documents kept in memory (their code may be a large zip).
+ACTIONS_CACHED = 64
+# A subject's key changes rarely; a changed key reaches actions within this time.
+API_KEY_TTL_MS = 60_000
 
 
 class Invoker:
@@ -63,8 +68,8 @@ class Invoker:
         self.couch = couch
         self._tasks: set[asyncio.Task[Any]] = set()
         self.pool = ContainerPool(settings, docker, self._spawn)
-        self._actions: dict[tuple[str, str], dict[str, Any]] = {}
-        self._keys: dict[str, str] = {}
+        self._actions: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+        self._keys: dict[str, tuple[str, int]] = {}
         self.in_flight = 0
         self._ledger = settings.topic(constants.TOPIC_EVENTS)
 
@@ -115,6 +120,7 @@ class Invoker:
 
     # -- one activation ------------------------------------------------------
     async def _load(self, accepted: ActivationAccepted) -> dict[str, Any]:
+        """The action document of this revision (a few recent ones are kept)."""
         key = (accepted.action, accepted.action_rev)
         found = self._actions.get(key)
         if found is None:
@@ -123,20 +129,24 @@ class Invoker:
             if found is None:
                 raise LookupError(f"{accepted.action} (revision {accepted.action_rev}) is gone")
             self._actions[key] = found
+            while len(self._actions) > ACTIONS_CACHED:
+                self._actions.popitem(last=False)
+        else:
+            self._actions.move_to_end(key)
         return found
 
     async def _api_key(self, accepted: ActivationAccepted) -> str:
-        found = self._keys.get(accepted.subject)
-        if found is None:
-            doc = await self.couch.get(
-                self.settings.database(constants.DB_SUBJECTS), accepted.subject
-            )
-            root = accepted.namespace.split("/")[0]
-            for ns in (doc or {}).get("namespaces", []):
-                if ns.get("name") == root:
-                    found = f"{ns['uuid']}:{ns['key']}"
-            found = found or ""
-            self._keys[accepted.subject] = found
+        """The invoking subject's key for the namespace, re-read once it is a minute old."""
+        cached = self._keys.get(accepted.subject)
+        if cached is not None and now_ms() - cached[1] < API_KEY_TTL_MS:
+            return cached[0]
+        doc = await self.couch.get(self.settings.database(constants.DB_SUBJECTS), accepted.subject)
+        root = accepted.namespace.split("/")[0]
+        found = ""
+        for ns in (doc or {}).get("namespaces", []):
+            if ns.get("name") == root:
+                found = f"{ns['uuid']}:{ns['key']}"
+        self._keys[accepted.subject] = (found, now_ms())
         return found
 
     async def _append(self, event: ActivationStarted | ActivationCompleted) -> None:
