@@ -36,7 +36,12 @@ class Ledger:
 
     async def start(self) -> None:
         bootstrap = self.settings.kafka_bootstrap
-        self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0, acks=1)
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap,
+            linger_ms=0,
+            acks=1,
+            max_request_size=constants.LEDGER_MESSAGE_MAX_BYTES,
+        )
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap,
             group_id=None,

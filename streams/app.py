@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import faust
 
+from streams.constants import LEDGER_MESSAGE_MAX_BYTES
 from streams.settings import Settings
 
 
@@ -23,6 +24,8 @@ def make_app(name: str, settings: Settings) -> faust.App:
         topic_disable_leader=True,
         producer_linger=0.0,
         producer_acks=1,
+        producer_max_request_size=LEDGER_MESSAGE_MAX_BYTES,
+        consumer_max_fetch_size=LEDGER_MESSAGE_MAX_BYTES,
         consumer_auto_offset_reset="earliest",
         broker_commit_every=100,
         broker_commit_interval=1.0,

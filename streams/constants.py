@@ -42,6 +42,11 @@ CONCURRENCY_DEFAULT: Final = 1
 PAYLOAD_MAX_BYTES: Final = 1024 * 1024
 RESULT_MAX_BYTES: Final = 1024 * 1024
 PARAMS_MAX_BYTES: Final = 1024 * 1024
+# The largest ledger message: a completed event holds a result (1 MB) and logs
+# (up to 10 MB by the action's limit), an accepted one the parameters. Topics,
+# producers and consumers are configured for it; the invoker fits every
+# completed event under it (see invoker/protocol.py).
+LEDGER_MESSAGE_MAX_BYTES: Final = 16 * 1024 * 1024
 ENTITY_NAME_MAX: Final = 256
 LIST_LIMIT_MAX: Final = 200
 LIST_LIMIT_DEFAULT: Final = 30

@@ -45,6 +45,14 @@ class Settings(BaseSettings):
     container_idle_remove_s: float = 600.0
     stem_cells: bool = True
     docker_socket: str = "/var/run/docker.sock"
+    # Activations waiting at an invoker for room (arrival order); past it, or
+    # past their deadline less their timeout, they end as whisk errors.
+    invoker_queue_max: int = 100
+    # Per-container limits, so a fork bomb or an fd leak stays in its container.
+    container_pids_limit: int = 512
+    container_nofile_limit: int = 1024
+    # How long a new container's action proxy may take to answer at all.
+    container_ready_s: float = 30.0
     # How long after a deadline an activation may still be completed by its
     # invoker before the controller declares it lost.
     completion_grace_s: float = 10.0

@@ -24,7 +24,11 @@ class TopicSpec:
     retention_ms: int
 
     def config(self) -> dict[str, str]:
-        return {"retention.ms": str(self.retention_ms), "retention.bytes": "-1"}
+        return {
+            "retention.ms": str(self.retention_ms),
+            "retention.bytes": "-1",
+            "max.message.bytes": str(constants.LEDGER_MESSAGE_MAX_BYTES),
+        }
 
 
 def ledger_topics(settings: Settings, invokers: range | list[int] | None = None) -> list[TopicSpec]:
