@@ -111,7 +111,12 @@ def status_for(completed: ActivationCompleted) -> int:
     if code in (constants.STATUS_APPLICATION_ERROR, constants.STATUS_DEVELOPER_ERROR):
         return 502
     reason = next((a["value"] for a in completed.annotations if a.get("key") == "reason"), None)
-    return 503 if reason == "no_invoker" else 500
+    # No invoker at all, or none with room in time: the platform is unavailable
+    # for this call (503), not broken (500).
+    return 503 if reason in UNAVAILABLE_REASONS else 500
+
+
+UNAVAILABLE_REASONS = frozenset({"no_invoker", "no_capacity"})
 
 
 def record_of(accepted: ActivationAccepted, completed: ActivationCompleted) -> JsonDict:
