@@ -158,6 +158,7 @@ async def cold(
     kinds: dict[str, list[str]] = {"no_stem_cell": [], "stem_cell": []}
     platform_init: list[float] = []
     stem: list[float] = []
+    cold_invokes: list[Invoked] = []
     for i in range(plan.cold_samples):
         before = set(await asyncio.to_thread(_python_containers, containers, owner_prefix))
         action = f"stem-{run_id}-{i}"
@@ -186,6 +187,7 @@ async def cold(
         await client.put_action(action, memory_mb=plan.cold_memory_mb)
         answer = _ok(await client.invoke(action), "cold invoke")
         no_stem.append(answer.elapsed_ms)
+        cold_invokes.append(answer)
         seen = await watch.wait_for(answer.activation_id or "", "activation.completed")
         kinds["no_stem_cell"].append(seen.start_kind or "?")
         container, total_ms, init_ms = await containers.cold(plan.cold_memory_mb)
@@ -211,6 +213,7 @@ async def cold(
             "stem_cell": stem_s,
             "stem_cell_init_ms": stats.summary(platform_init),
             "start_kinds": kinds,
+            "no_stem_cell_stages_ms": await _stages(watch, cold_invokes),
         },
         "floor": {
             "docker_create_start_init": floor_cold_s,
@@ -375,24 +378,30 @@ async def fill_ledger(
     action: str,
     progress: Progress,
 ) -> int:
-    """Run real no-op activations until the projection holds ``replay_activations`` records."""
+    """Run real no-op activations until the projection holds ``replay_activations`` records.
+
+    Blocking invokes from ``concurrency`` clients: as many in flight as the
+    throughput run had, so the controller's queue never overflows.
+    """
     db = target.settings.database(constants.DB_ACTIVATIONS)
     have = await db_doc_count(target, db)
     missing = plan.replay_activations - have
     if missing <= 0:
         return have
-    progress(f"replay: the ledger has {have} activations; running {missing} more (non-blocking)")
+    progress(f"replay: the ledger has {have} activations; running {missing} more")
     ids: list[str] = []
     queue = iter(range(missing))
 
     async def worker() -> None:
-        for _ in queue:
-            answer = await client.invoke(action, blocking=False)
+        for i in queue:
+            answer = await client.invoke(action)
             if answer.activation_id:
                 ids.append(answer.activation_id)
+            if (i + 1) % 1000 == 0:
+                progress(f"replay: {i + 1}/{missing} more activations run")
 
     await asyncio.gather(*(worker() for _ in range(plan.concurrency)))
-    progress(f"replay: {len(ids)} accepted; waiting for them to complete")
+    progress(f"replay: {len(ids)} accepted; waiting for the projection")
     await wait_projected(couch, db, ids, max(PROJECTION_WAIT_S, missing / 20), progress)
     return await db_doc_count(target, db)
 

@@ -130,10 +130,12 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             "+" + _fmt(_get(cold, "overhead", "no_stem_cell", "p50")),
         )
     )
+    kinds = _get(cold, "platform", "start_kinds", "stem_cell") or []
+    stem_p50 = _get(cold, "platform", "stem_cell", "p50")
     out.append(
         (
             "cold start, stem cell p50 (ms)",
-            _fmt(_get(cold, "platform", "stem_cell", "p50")),
+            _fmt(stem_p50) if stem_p50 is not None or not kinds else "none found",
             _fmt(_get(cold, "floor", "init_plus_run", "p50")),
             "+" + _fmt(_get(cold, "overhead", "stem_cell", "p50")),
         )
@@ -182,9 +184,18 @@ def table(results: dict[str, Any]) -> str:
     lines.append(fmt.format(*header))
     lines.append(fmt.format(*("-" * w for w in widths)))
     lines.extend(fmt.format(*r) for r in body)
-    stages = _get(results, "warm_latency_ms", "platform", "stages_ms") or {}
-    if stages:
-        lines += ["", "where a warm invoke spends its time (ms, from Kafka append times):"]
+    for what, path in (
+        ("a warm invoke", ("warm_latency_ms", "platform", "stages_ms")),
+        (
+            "a cold start (docker create is in invoker_hop)",
+            ("cold_start_ms", "platform", "no_stem_cell_stages_ms"),
+        ),
+        ("an invoke at full load", ("throughput_per_s", "platform", "stages_ms")),
+    ):
+        stages = _get(results, *path) or {}
+        if not stages:
+            continue
+        lines += ["", f"where {what} spends its time (ms, from Kafka append times):"]
         for name, _, _ in STAGES:
             s = stages.get(name, {})
             lines.append(f"  {name:<14} p50 {_fmt(s.get('p50')):>7}  p99 {_fmt(s.get('p99')):>7}")
