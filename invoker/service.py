@@ -61,6 +61,9 @@ class Entry:
     last_used_ms: int = field(default_factory=now_ms)
     paused: bool = False
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # A stem cell taken by its first activation: make its successor once that
+    # activation is done, so creating a container does not slow its /init.
+    replace: tuple[str, int] | None = None
 
     def slot(self) -> pool.Slot:
         c = self.container
@@ -196,7 +199,7 @@ class Invoker:
                 entry = self.entries[decision.slot]
                 entry.action, entry.in_use = want.action, 1
                 entry.concurrency = accepted.limits.concurrency
-                self._spawn(self._add_stem_cell(accepted.kind, accepted.limits.memory_mb))
+                entry.replace = (accepted.kind, accepted.limits.memory_mb)
                 return entry, "prewarm"
             if isinstance(decision, pool.Cold):
                 for victim in decision.evict:
@@ -223,6 +226,9 @@ class Invoker:
                 entry.paused = False
 
     def _release(self, entry: Entry, destroy: bool) -> None:
+        if entry.replace is not None:
+            self._spawn(self._add_stem_cell(*entry.replace))
+            entry.replace = None
         entry.in_use -= 1
         entry.last_used_ms = now_ms()
         if destroy and entry.container.id in self.entries:
