@@ -159,6 +159,7 @@ async def cold(
     platform_init: list[float] = []
     stem: list[float] = []
     cold_invokes: list[Invoked] = []
+    stem_invokes: list[Invoked] = []
     for i in range(plan.cold_samples):
         before = set(await asyncio.to_thread(_python_containers, containers, owner_prefix))
         action = f"stem-{run_id}-{i}"
@@ -168,6 +169,7 @@ async def cold(
         kinds["stem_cell"].append(seen.start_kind or "?")
         if seen.start_kind == "prewarm":
             stem.append(answer.elapsed_ms)
+            stem_invokes.append(answer)
             platform_init.append(float(seen.annotations.get("initTime", 0)))
         progress(
             f"stem cell {i + 1}/{plan.cold_samples}: platform {answer.elapsed_ms:.0f} ms "
@@ -214,6 +216,7 @@ async def cold(
             "stem_cell_init_ms": stats.summary(platform_init),
             "start_kinds": kinds,
             "no_stem_cell_stages_ms": await _stages(watch, cold_invokes),
+            "stem_cell_stages_ms": await _stages(watch, stem_invokes),
         },
         "floor": {
             "docker_create_start_init": floor_cold_s,

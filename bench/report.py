@@ -190,6 +190,7 @@ def table(results: dict[str, Any]) -> str:
             "a cold start (docker create is in invoker_hop)",
             ("cold_start_ms", "platform", "no_stem_cell_stages_ms"),
         ),
+        ("a stem cell's first invoke", ("cold_start_ms", "platform", "stem_cell_stages_ms")),
         ("an invoke at full load", ("throughput_per_s", "platform", "stages_ms")),
     ):
         stages = _get(results, *path) or {}
