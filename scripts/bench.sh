@@ -17,22 +17,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 API_PORT="${LEDGERWHISK_API_PORT:-3233}"
 KAFKA_PORT="${LEDGERWHISK_KAFKA_PORT:-9092}"
 COUCH_PORT="${LEDGERWHISK_COUCHDB_PORT:-5984}"
-export LEDGERWHISK_API_PORT="$API_PORT"
-export LEDGERWHISK_KAFKA_BOOTSTRAP="${LEDGERWHISK_KAFKA_BOOTSTRAP:-127.0.0.1:$KAFKA_PORT}"
-export LEDGERWHISK_COUCHDB_URL="${LEDGERWHISK_COUCHDB_URL:-http://127.0.0.1:$COUCH_PORT}"
-export LEDGERWHISK_PUBLIC_API_URL="${LEDGERWHISK_PUBLIC_API_URL:-http://127.0.0.1:$API_PORT}"
-export LEDGERWHISK_STATE_DIR="$LW_STATE"
 
 "$LW_SCRIPTS/python.sh"
 
 started=0
-if lw_port_open 127.0.0.1 "$API_PORT"; then
-  lw_log "using the stack already up on port $API_PORT"
-else
-  lw_log "no stack on port $API_PORT: starting one (stopped again when the benchmark ends)"
-  "$LW_SCRIPTS/stack.sh" up
-  started=1
-fi
 stop_started() {
   if ((started)); then
     lw_log "stopping the stack the benchmark started"
@@ -40,6 +28,20 @@ stop_started() {
   fi
 }
 trap stop_started EXIT
+if lw_port_open 127.0.0.1 "$API_PORT"; then
+  lw_log "using the stack already up on port $API_PORT"
+else
+  lw_log "no stack on port $API_PORT: starting one (stopped again when the benchmark ends)"
+  started=1
+  "$LW_SCRIPTS/stack.sh" up
+fi
 
+# The stack's addresses as its processes see them (stack.sh derives the same),
+# for the benchmark only: stack.sh must see the caller's environment.
 cd "$LW_ROOT"
-"$LW_ROOT/.venv/bin/python" -m bench
+env LEDGERWHISK_API_PORT="$API_PORT" \
+  LEDGERWHISK_KAFKA_BOOTSTRAP="${LEDGERWHISK_KAFKA_BOOTSTRAP:-127.0.0.1:$KAFKA_PORT}" \
+  LEDGERWHISK_COUCHDB_URL="${LEDGERWHISK_COUCHDB_URL:-http://127.0.0.1:$COUCH_PORT}" \
+  LEDGERWHISK_PUBLIC_API_URL="${LEDGERWHISK_PUBLIC_API_URL:-http://127.0.0.1:$API_PORT}" \
+  LEDGERWHISK_STATE_DIR="$LW_STATE" \
+  "$LW_ROOT/.venv/bin/python" -m bench
