@@ -16,6 +16,9 @@ from streams.settings import Settings
 from streams.topics import partition_count
 
 log = logging.getLogger("ledgerwhisk.api.ledger")
+# Only completions answer a waiter: other events of a waited-for activation are
+# recognised by this text and left undecoded (a false match is decoded and checked).
+COMPLETED_MARK = b'"type":"activation.completed"'
 
 
 class Ledger:
@@ -111,7 +114,7 @@ class Ledger:
             for records in batches.values():
                 for record in records:
                     waiter = self._waiters.get(record.key) if record.key else None
-                    if waiter is None or waiter.done():
+                    if waiter is None or waiter.done() or COMPLETED_MARK not in record.value:
                         continue
                     event = decode_event(record.value)
                     if event.type == COMPLETED:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
+from typing import Any, cast
 
 import faust
 from faust.types import StreamT
 
 from streams import constants
-from streams.app import make_app
+from streams.app import Appends, make_app
 from streams.controller import Complete, ControllerState, Output, Schedule
 from streams.events import (
     ACCEPTED,
@@ -64,20 +64,25 @@ def build(settings: Settings) -> faust.App:
                 key = out.completed.activation_id.encode()
                 await producer.send_and_wait(ledger, key, encode(out.completed), None, None, None)
 
+    # Decide on each event at once; its appends run behind (see Appends).
+    appends = Appends()
+
     @app.agent(events_topic)
     async def schedule(stream: StreamT[Any]) -> None:
-        async for raw in stream:
-            event = decode_event(raw)
+        async for message in cast(faust.Stream[Any], stream).noack().events():
+            event = decode_event(message.value)
             now = now_ms()
+            outputs: list[Output] = []
             if event.type == ACCEPTED:
                 assert isinstance(event, ActivationAccepted)
-                await perform(state.on_accepted(event, now))
+                outputs = state.on_accepted(event, now)
             elif event.type == STARTED:
                 assert isinstance(event, ActivationStarted)
                 state.on_started(event)
             elif event.type == COMPLETED:
                 assert isinstance(event, ActivationCompleted)
-                await perform(state.on_completed(event, now))
+                outputs = state.on_completed(event, now)
+            appends.ack_after(message, perform(outputs))
 
     @app.agent(health_topic)
     async def heartbeats(stream: StreamT[Any]) -> None:
