@@ -21,7 +21,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 import runtimes
 from bench.client import KIND, NOOP_PYTHON
-from invoker.containers import Container, Docker
+from invoker.containers import Container, Docker, Limits
 from invoker.netns import NetnsConnector
 from invoker.proxy import ProxyAnswer, ProxyUnreachable, RuntimeClient
 from projections.couch import Couch
@@ -103,7 +103,14 @@ class Containers:
     async def cold(self, memory_mb: int, code: str = NOOP_PYTHON) -> tuple[Container, float, float]:
         """A new initialised container: (container, ms until /init answered, /init alone ms)."""
         t0 = time.perf_counter()
-        container = await self.docker.create(image_of(), KIND, memory_mb)
+        container = await self.docker.create(
+            self.docker.new_name(),
+            image_of(),
+            KIND,
+            Limits(
+                memory_mb, self.settings.container_pids_limit, self.settings.container_nofile_limit
+            ),
+        )
         self.live.append(container)
         await container.client.wait_ready(PROXY_READY_S)
         t1 = time.perf_counter()
