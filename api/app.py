@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from api import actions, activations
+from api import actions, activations, events, rerun
 from api.auth import Authenticator
 from api.context import CONTEXT, Context, ctx
 from api.entities import EntityStore
@@ -83,6 +83,11 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get(activation, activations.get_activation)
     app.router.add_get(activation + "/logs", activations.get_logs)
     app.router.add_get(activation + "/result", activations.get_result)
+    # The ledger users can see: history, live streams, re-runs (api/events.py, api/rerun.py).
+    app.router.add_get(activation + "/events", events.activation_events)
+    app.router.add_post(activation + "/replay", rerun.replay_activation)
+    app.router.add_get(base + "/events", events.stream_events)
+    app.on_shutdown.append(events.close_streams)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         couch = Couch(settings)
