@@ -29,6 +29,7 @@ from api.tail import Delivery, Hub, Selector, Subscription
 from streams.errors import LedgerUnavailable
 from streams.events import LedgerEvent
 from streams.history import LedgerReader, LogRecord
+from streams.ids import iso_ms
 from streams.positions import (
     Cursor,
     FromCursor,
@@ -90,11 +91,6 @@ def event_view(event: LedgerEvent, partition: int, offset: int, logged_ms: int) 
         "logged_ms": logged_ms,
         "fields": event.model_dump(mode="json"),
     }
-
-
-def iso_ms(ms: int) -> str:
-    """``2024-05-01T12:00:00.123Z``."""
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms / 1000)) + f".{ms % 1000:03d}Z"
 
 
 class Closed(Exception):

@@ -6,12 +6,13 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from api.cli import actions, activations, properties
+from api.cli import actions, activations, ledger, properties
 from api.cli.client import Client, CLIError
 from api.cli.config import target
 
 # Each group module has ``register(subparsers)``; its handlers take (args, client).
-GROUPS = [actions, activations, properties]
+# ledger comes last: it adds commands to the activation group others registered.
+GROUPS = [actions, activations, properties, ledger]
 
 Handler = Callable[[argparse.Namespace, Client], int | None]
 
