@@ -68,9 +68,10 @@ async def _translated(what: str, url: str) -> AsyncIterator[None]:
 class Couch:
     """A connection to one CouchDB API server, with helpers for the shapes we use."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, timeout_s: float = 30.0):
         self.url = settings.couchdb_url.rstrip("/")
         self._settings = settings
+        self._timeout_s = timeout_s
         self._client_: aiocouch.CouchDB | None = None
         self._dbs: dict[str, Database] = {}
 
@@ -83,7 +84,7 @@ class Couch:
                 user=self._settings.couchdb_user,
                 password=self._settings.couchdb_password,
                 trace_configs=[_json_accept_trace()],
-                timeout=aiohttp.ClientTimeout(total=30),
+                timeout=aiohttp.ClientTimeout(total=self._timeout_s),
             )
         return self._client_
 

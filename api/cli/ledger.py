@@ -33,6 +33,7 @@ STATES = ("accepted", "scheduled", "started", "completed")
 # The server sends a heartbeat this often; three missed ones mean the connection is dead.
 HEARTBEAT_S = 10
 RECONNECT_S = 2.0
+ADMIN_TIMEOUT_S = 3600.0
 
 
 def _subcommands(groups: Any, name: str, help_: str) -> Any:
@@ -366,11 +367,12 @@ async def _admin_replay(
     settings: Any, into: str, until_ms: int | None, verify: bool, live: str
 ) -> int:
     from projections.couch import Couch, StoreError
-    from projections.replay import RebuildError, rebuild
+    from projections.replay import RebuildError, index_views, rebuild
     from projections.replay import verify as compare
     from streams.errors import LedgerUnavailable
 
-    couch = Couch(settings)
+    # Building the view indexes of a large rebuilt database takes a while.
+    couch = Couch(settings, timeout_s=ADMIN_TIMEOUT_S)
     bar = ProgressBar()
     try:
         done = await rebuild(settings, couch, into, until_ms, bar)
@@ -379,6 +381,8 @@ async def _admin_replay(
             f"ok: rebuilt {done.records:,} activation records from {done.read:,} events "
             f"into {into} in {done.seconds:.1f} s ({done.events_per_s:,.0f} events/s)"
         )
+        if not verify:  # a rebuild to compare with needs no indexes
+            print(f"ok: indexed the views of {into} in {await index_views(couch, into):.1f} s")
         if done.unreadable:
             print(f"warning: {done.unreadable} unreadable records skipped", file=sys.stderr)
         if not verify:
