@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from api.auth import resolve_namespace
-from api.context import CONTEXT, ctx
+from api.auth import Identity, resolve_namespace
+from api.context import CONTEXT, Context, ctx
 from api.errors import (
     ACTIVATION_ID_ILLEGAL,
     EVENT_TYPES_ILLEGAL,
@@ -18,7 +18,7 @@ from api.errors import (
 from api.requests import json_response
 from api.stream import HEADERS, Session, event_view
 from api.tail import Filter, Selector, event_types
-from streams.history import read_activation
+from streams.history import LoggedEvent, read_activation
 from streams.ids import is_activation_id, now_ms
 from streams.positions import FromCursor, Since, decode_cursor, parse_since
 
@@ -26,8 +26,8 @@ HEARTBEAT_MIN_S = 0.5
 HEARTBEAT_MAX_S = 300.0
 
 
-async def activation_events(request: web.Request) -> web.Response:
-    """``GET .../activations/{id}/events``: every event of one activation, in log order."""
+async def logged_activation(request: web.Request) -> tuple[Context, Identity, list[LoggedEvent]]:
+    """The caller, and the events of the activation the path names; 404 unless it is theirs."""
     c = ctx(request)
     identity = await c.auth.identify(request)
     namespace = resolve_namespace(identity, request.match_info["namespace"])
@@ -38,6 +38,12 @@ async def activation_events(request: web.Request) -> web.Response:
     # Someone else's id is indistinguishable from an unknown one.
     if not logged or any(e.event.namespace.split("/")[0] != namespace for e in logged):
         raise not_found()
+    return c, identity, logged
+
+
+async def activation_events(request: web.Request) -> web.Response:
+    """``GET .../activations/{id}/events``: every event of one activation, in log order."""
+    _, _, logged = await logged_activation(request)
     return json_response(
         [event_view(e.event, e.partition, e.offset, e.timestamp_ms) for e in logged]
     )

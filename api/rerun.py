@@ -22,10 +22,8 @@ from typing import Any
 from aiohttp import web
 
 from api.actions import _status_for
-from api.auth import resolve_namespace
-from api.context import Context, ctx
+from api.context import Context
 from api.errors import (
-    ACTIVATION_ID_ILLEGAL,
     INVALID_TIMEOUT,
     ORIGINAL_VERSION_GONE,
     REPLAY_VERSION_ILLEGAL,
@@ -33,12 +31,12 @@ from api.errors import (
     bad_request,
     not_found,
 )
+from api.events import logged_activation
 from api.requests import flag, integer, json_response
 from projections import record
 from streams import constants
 from streams.events import ACCEPTED, COMPLETED, ActivationAccepted, Cause, Limits
-from streams.history import read_activation
-from streams.ids import is_activation_id, new_activation_id, now_ms
+from streams.ids import new_activation_id, now_ms
 
 VERSIONS = ("original", "current")
 REPLAY_OF = "replayOf"
@@ -127,21 +125,15 @@ async def submit(
 
 async def replay_activation(request: web.Request) -> web.Response:
     """``POST .../activations/{id}/replay``."""
-    c = ctx(request)
-    identity = await c.auth.identify(request)
-    namespace = resolve_namespace(identity, request.match_info["namespace"])
-    activation_id = request.match_info["activation_id"]
-    if not is_activation_id(activation_id):
-        raise bad_request(ACTIVATION_ID_ILLEGAL)
     version = request.query.get("action_version", "original")
     if version not in VERSIONS:
         raise bad_request(REPLAY_VERSION_ILLEGAL)
     wait_ms = integer(request, "timeout", constants.BLOCKING_WAIT_MAX_MS, "timeout")
     if not 0 < wait_ms <= constants.BLOCKING_WAIT_MAX_MS:
         raise bad_request(INVALID_TIMEOUT.format(max=constants.BLOCKING_WAIT_MAX_MS))
-    logged = await read_activation(c.settings, activation_id)
+    c, identity, logged = await logged_activation(request)
     original = next((e.event for e in logged if isinstance(e.event, ActivationAccepted)), None)
-    if original is None or original.namespace.split("/")[0] != namespace:
+    if original is None:
         raise not_found()
     current: dict[str, Any] | None = None
     if version == "original":

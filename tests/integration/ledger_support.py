@@ -14,12 +14,14 @@ from typing import Any
 
 import aiohttp
 from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 
 from api.cli.ledger import Message, parse_sse
 from api.setup import new_key, put_subject
 from projections.couch import Couch
 from streams import constants
 from streams.events import LedgerEvent, encode
+from streams.history import LedgerReader
 from streams.settings import Settings
 
 from .conftest import API, ROOT, Client
@@ -177,3 +179,26 @@ async def append(settings: Settings, events: list[LedgerEvent]) -> None:
         await asyncio.gather(*sent)
     finally:
         await producer.stop()
+
+
+async def writer_caught_up(settings: Settings, timeout_s: float = 90.0) -> None:
+    """Wait until the projection writer's group has committed every offset of the ledger.
+
+    The writer acknowledges a batch only after CouchDB stored it, so then every
+    event appended so far is in the projection.
+    """
+    async with LedgerReader(settings) as reader:
+        _, end = await reader.bounds()
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    deadline = time.monotonic() + timeout_s
+    try:
+        while True:
+            committed = await admin.list_consumer_group_offsets(f"{settings.prefix}-projection")
+            at = {tp.partition: meta.offset for tp, meta in committed.items()}
+            if all(at.get(p, -1) >= offset for p, offset in end.items()):
+                return
+            assert time.monotonic() < deadline, f"projection writer at {at}, log at {end}"
+            await asyncio.sleep(0.2)
+    finally:
+        await admin.close()

@@ -25,12 +25,13 @@ from aiokafka.admin import AIOKafkaAdminClient
 from api.setup import ensure_databases
 from projections.couch import Couch
 from projections.record import apply_all, public_view
+from projections.replay import rebuild, verify
 from streams import constants
 from streams.events import LedgerEvent
-from streams.history import LedgerReader
 from streams.settings import Settings
 from streams.topics import ensure_topics, ledger_topics
 
+from .ledger_support import writer_caught_up
 from .synthetic import append_events, history, interleaved
 
 pytestmark = pytest.mark.integration
@@ -150,31 +151,6 @@ async def writer(scratch: Settings, tmp_path: Path) -> AsyncIterator[Writer]:
         yield w
 
 
-async def caught_up(settings: Settings, timeout_s: float = 90.0) -> None:
-    """Wait until the writer's group has committed every offset of the ledger topic.
-
-    The writer acknowledges a batch only after CouchDB stored it, so then every
-    event appended so far is in the projection.
-    """
-    group = f"{settings.prefix}-projection"
-    async with LedgerReader(settings) as reader:
-        _, end = await reader.bounds()
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    await admin.start()
-    deadline = time.monotonic() + timeout_s
-    try:
-        while True:
-            committed = await admin.list_consumer_group_offsets(group)
-            at = {tp.partition: meta.offset for tp, meta in committed.items()}
-            if all(at.get(p, -1) >= offset for p, offset in end.items()):
-                return
-            if time.monotonic() > deadline:
-                raise AssertionError(f"writer stuck at {at}, log ends at {end}")
-            await asyncio.sleep(0.2)
-    finally:
-        await admin.close()
-
-
 async def stored(settings: Settings, ids: list[str]) -> dict[str, dict[str, Any]]:
     couch = Couch(settings)
     try:
@@ -219,7 +195,7 @@ async def test_duplicated_reordered_and_missing_events_give_the_clean_record(
     half = len(stream) // 2
     await append_events(scratch, stream[:half])
     await append_events(scratch, stream[half:])
-    await caught_up(scratch)
+    await writer_caught_up(scratch)
 
     records = await stored(scratch, [a[0].activation_id for a, _ in plan])
     for events, how in plan:
@@ -256,7 +232,7 @@ async def test_a_writer_killed_mid_stream_catches_up_without_loss_or_doubling(
     await append_events(scratch, interleaved(second) + interleaved(first[:100]))
     writer.start()
     await writer.ready()
-    await caught_up(scratch)
+    await writer_caught_up(scratch)
 
     ids = [a[0].activation_id for a in acts]
     records = await stored(scratch, ids)
@@ -278,3 +254,24 @@ async def count_records(settings: Settings) -> int:
         await couch.close()
     # Design documents count too: subtract them.
     return int(info["doc_count"]) - 1
+
+
+async def test_a_rebuild_of_the_messy_log_equals_what_the_writer_projected(
+    scratch: Settings, writer: Writer
+) -> None:
+    # Whatever the tests above appended (duplicates, disorder, gaps), plus some more.
+    rng = random.Random(3)
+    more = [messy(a, FULL[i % 3], rng) for i, a in enumerate(history(200, ["rebuild"], seed=9))]
+    await append_events(scratch, [e for evs in more for e in evs])
+    await writer_caught_up(scratch)
+    into = f"{scratch.prefix}_rebuilt"
+    couch = Couch(scratch)
+    try:
+        # Small chunks: many activations straddle two, and take the merge path.
+        done = await rebuild(scratch, couch, into, chunk=97)
+        verified = await verify(couch, scratch.database(constants.DB_ACTIVATIONS), into)
+    finally:
+        await couch.drop(into)
+        await couch.close()
+    assert done.records == verified.compared > 200
+    assert verified.differences == []

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import time
 from typing import Any
 
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient
 
 from projections.couch import Couch
 from streams import constants
-from streams.history import LedgerReader
 from streams.ids import now_ms
 from streams.settings import Settings
 
 from .conftest import Client
-from .ledger_support import lwsk, new_client, stack_env
+from .ledger_support import lwsk, new_client, stack_env, writer_caught_up
 
 pytestmark = pytest.mark.integration
 
@@ -97,25 +93,6 @@ async def test_replay_is_refused_for_others_and_for_nonsense(
         "POST", f"activations/{first['activationId']}/replay", params={"action_version": "current"}
     )
     assert status == 404
-
-
-async def writer_caught_up(stack: Settings, timeout_s: float = 60.0) -> None:
-    """Wait until the stack's projection writer has committed the whole ledger."""
-    async with LedgerReader(stack) as reader:
-        _, end = await reader.bounds()
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap)
-    await admin.start()
-    deadline = time.monotonic() + timeout_s
-    try:
-        while True:
-            committed = await admin.list_consumer_group_offsets(f"{stack.prefix}-projection")
-            at = {tp.partition: meta.offset for tp, meta in committed.items()}
-            if all(at.get(p, -1) >= offset for p, offset in end.items()):
-                return
-            assert time.monotonic() < deadline, f"projection writer at {at}, log at {end}"
-            await asyncio.sleep(0.2)
-    finally:
-        await admin.close()
 
 
 async def docs(stack: Settings, db: str, ids: list[str]) -> dict[str, dict[str, Any]]:
