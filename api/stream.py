@@ -152,7 +152,7 @@ class Session:
         while True:
             sub = self._sub = self.hub.subscribe(self.selector)
             if first:
-                self.cursor = fill(start or {}, sub.snapshot)
+                self.cursor = await self._start_at(start, sub.snapshot)
                 await self._write(comment("subscribed", encode_cursor(self.cursor), RETRY_MS))
                 first = False
             if behind(self.cursor, sub.snapshot):
@@ -166,6 +166,19 @@ class Session:
             self.fallbacks += 1
             await self._write(comment("falling behind: reading from the log"))
 
+    async def _start_at(self, start: Cursor | None, snapshot: Cursor) -> Cursor:
+        """The first cursor: ``start`` filled with the snapshot, and never past the log's end.
+
+        An offset past the snapshot may be legitimate (another API instance's
+        tail ran ahead) and is kept; one past the end of the log is not (a
+        forged id, a recreated topic) and is brought back to the end.
+        """
+        cursor = fill(start or {}, snapshot)
+        if any(offset > snapshot[p] for p, offset in cursor.items()):
+            _, end = await (await self._open_reader()).bounds()
+            cursor = {p: min(offset, end.get(p, offset)) for p, offset in cursor.items()}
+        return cursor
+
     def _detach(self, sub: Subscription) -> None:
         self.hub.unsubscribe(sub)
         self._sub = None
@@ -173,8 +186,8 @@ class Session:
     async def _read_log(self, sub: Subscription) -> None:
         """Deliver ``[cursor, snapshot)`` from the log."""
         reader = await self._open_reader()
-        beginning, _ = await reader.bounds()
-        clamped = clamp(self.cursor, beginning, sub.snapshot)
+        beginning, end = await reader.bounds()
+        clamped = clamp(self.cursor, beginning, end)
         for p, (wanted, oldest) in sorted(clamped.expired.items()):
             await self._write(
                 comment(f"partition {p}: events {wanted}..{oldest - 1} are gone (retention)")

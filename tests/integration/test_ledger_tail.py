@@ -122,6 +122,19 @@ async def test_a_stream_resumes_after_its_last_event_id(client: Client, stack: S
     assert {r.where for r in got} == await logged_places(stack, ids)
 
 
+async def test_a_last_event_id_past_the_end_of_the_log_still_follows_new_events(
+    client: Client,
+) -> None:
+    await client.put_action("echo", ECHO)
+    forged = ",".join(f"{p}:999999999" for p in range(4))
+    async with event_stream(client, last_id=forged) as stream:
+        start = decode_cursor(await stream.subscribed()) or {}
+        assert all(offset < 999999999 for offset in start.values())
+        got, (_, body) = await asyncio.gather(stream.events(4), client.invoke("echo", {}))
+    assert isinstance(body, dict)
+    assert [r.view["type"] for r in got] == FOUR
+
+
 async def test_another_subjects_stream_sees_nothing_of_yours(
     client: Client, stack: Settings
 ) -> None:
