@@ -387,7 +387,12 @@ async def _admin_replay(
             print(f"warning: {done.unreadable} unreadable records skipped", file=sys.stderr)
         if not verify:
             return 0
-        verified = await compare(couch, live, into)
+        verified = await compare(couch, live, into, done.horizon_ms)
+        if verified.expired:
+            print(
+                f"note: {verified.expired:,} records not compared: retention removed part of "
+                f"their history (events before {iso_ms(done.horizon_ms or 0)})"
+            )
         if not verified.differences:
             print(f"ok: {into} is identical to {live} ({verified.compared:,} records)")
             return 0

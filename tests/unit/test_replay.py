@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from api.rerun import REPLAY_OF, replay_of
 from projections.record import apply_all, public_view
-from projections.replay import MISSING, record_differences, selected, total_of
+from projections.replay import (
+    MISSING,
+    comparable,
+    horizon,
+    record_differences,
+    selected,
+    total_of,
+)
 from streams.events import ActivationAccepted
 from streams.history import LogRecord
 
@@ -135,3 +142,24 @@ def test_the_replay_annotation_reaches_the_record() -> None:
     assert {"key": REPLAY_OF, "value": A} in shown["annotations"]
     assert shown["annotations"][0]["key"] == "path"  # the completion's come first
     assert shown["cause"] == A
+
+
+def test_a_whole_log_has_no_horizon() -> None:
+    assert horizon({0: 0, 1: 0}, {0: 50, 1: 60}, now_ms=1_000) is None
+
+
+def test_the_horizon_is_when_the_latest_trimmed_partition_starts() -> None:
+    assert horizon({0: 5, 1: 0, 2: 9}, {0: 50, 1: 10, 2: 70}, now_ms=1_000) == 70
+    # A trimmed partition that holds nothing lost everything up to now.
+    assert horizon({0: 5, 1: 3}, {0: 50}, now_ms=1_000) == 1_000
+
+
+def test_only_records_whose_history_the_log_still_holds_are_compared() -> None:
+    whole = apply_all(None, four(A))
+    partial = apply_all(None, four(A)[1:])  # the acceptance expired
+    assert comparable(A, whole, None) and comparable(A, partial, None)
+    assert comparable(A, whole, horizon_ms=10**15)
+    assert not comparable(A, partial, horizon_ms=1)
+    old, new = f"{1_000:012x}" + "a" * 20, f"{5_000:012x}" + "a" * 20
+    assert not comparable(old, None, horizon_ms=2_000)  # gone from the log: expired
+    assert comparable(new, None, horizon_ms=2_000)  # should be there: a real difference
