@@ -24,9 +24,10 @@ from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 
 from api.setup import ensure_databases
+from projections.compare import verify
 from projections.couch import Couch
 from projections.record import apply_all, public_view
-from projections.replay import rebuild, verify
+from projections.replay import rebuild
 from streams import constants
 from streams.events import LedgerEvent
 from streams.history import LedgerReader

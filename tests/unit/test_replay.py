@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 from api.rerun import REPLAY_OF, replay_of
+from projections.compare import MISSING, comparable, record_differences
 from projections.record import apply_all, public_view
-from projections.replay import (
-    MISSING,
-    comparable,
-    horizon,
-    record_differences,
-    selected,
-    total_of,
-)
+from projections.replay import horizon, selected, total_of
 from streams.events import ActivationAccepted
 from streams.history import LogRecord
 
@@ -145,13 +139,13 @@ def test_the_replay_annotation_reaches_the_record() -> None:
 
 
 def test_a_whole_log_has_no_horizon() -> None:
-    assert horizon({0: 0, 1: 0}, {0: 50, 1: 60}, now_ms=1_000) is None
+    assert horizon({0: 0, 1: 0}, {0: 50, 1: 60}, now=1_000) is None
 
 
 def test_the_horizon_is_when_the_latest_trimmed_partition_starts() -> None:
-    assert horizon({0: 5, 1: 0, 2: 9}, {0: 50, 1: 10, 2: 70}, now_ms=1_000) == 70
+    assert horizon({0: 5, 1: 0, 2: 9}, {0: 50, 1: 10, 2: 70}, now=1_000) == 70
     # A trimmed partition that holds nothing lost everything up to now.
-    assert horizon({0: 5, 1: 3}, {0: 50}, now_ms=1_000) == 1_000
+    assert horizon({0: 5, 1: 3}, {0: 50}, now=1_000) == 1_000
 
 
 def test_only_records_whose_history_the_log_still_holds_are_compared() -> None:
