@@ -10,9 +10,11 @@ from aiohttp import web
 from api import (
     actions,
     activations,
+    events,
     namespaces,
     openapi,
     packages,
+    rerun,
     rules,
     triggers,
 )
@@ -127,6 +129,14 @@ def activation_routes(router: web.UrlDispatcher) -> None:
     router.add_get(activation + "/result", activations.get_result)
 
 
+def ledger_routes(router: web.UrlDispatcher) -> None:
+    """The ledger users can see: history, live streams, re-runs (api/events.py, api/rerun.py)."""
+    activation = NS + "/activations/{activation_id}"
+    router.add_get(activation + "/events", events.activation_events)
+    router.add_post(activation + "/replay", rerun.replay_activation)
+    router.add_get(NS + "/events", events.stream_events)
+
+
 def web_action_routes(router: web.UrlDispatcher) -> None:
     router.add_route("*", "/api/v1/web/{namespace}/{package}/{rest:.+}", web_actions.handle)
 
@@ -138,6 +148,7 @@ ROUTE_GROUPS = [
     trigger_routes,
     rule_routes,
     activation_routes,
+    ledger_routes,
     web_action_routes,
 ]
 
@@ -146,6 +157,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[errors], client_max_size=64 * 1024 * 1024)
     for group in ROUTE_GROUPS:
         group(app.router)
+    app.on_shutdown.append(events.close_streams)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         couch = Couch(settings)

@@ -80,6 +80,19 @@ PARAMETERS_NOT_ALLOWED = (
 INVALID_TIMEOUT = "Timeout must be number of milliseconds up to {max}."
 RESPONSE_NOT_READY = "Response not yet ready."
 INTERNAL = "There was an error processing your request."
+# Event history, event streams and replay (api/events.py, api/rerun.py).
+EVENT_TYPES_ILLEGAL = "Unknown event type: use accepted, scheduled, started or completed."
+SINCE_ILLEGAL = (
+    "'since' must be a time (ISO 8601, epoch milliseconds, or relative such as 10m) "
+    "or offsets (such as 0:12,1:40, earliest or now)."
+)
+LAST_EVENT_ID_ILLEGAL = "Last-Event-ID must be a cursor such as 0:12,1:40."
+HEARTBEAT_ILLEGAL = "'heartbeat' must be a number of seconds from {low} to {high}."
+REPLAY_VERSION_ILLEGAL = "'action_version' must be 'original' or 'current'."
+ORIGINAL_VERSION_GONE = (
+    "The original version of the action (revision {rev}) is no longer stored; "
+    "replay with action_version=current."
+)
 
 
 def transaction_id() -> str:

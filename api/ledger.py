@@ -9,6 +9,7 @@ import logging
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
+from api.tail import Hub
 from streams import constants
 from streams.errors import LedgerUnavailable
 from streams.events import COMPLETED, ActivationCompleted, LedgerEvent, decode_event, encode
@@ -36,6 +37,8 @@ class Ledger:
         self._consumer: AIOKafkaConsumer | None = None
         self._tail: asyncio.Task[None] | None = None
         self._waiters: dict[bytes, asyncio.Future[ActivationCompleted]] = {}
+        # Event streams ride on this tail (api/tail.py).
+        self.hub = Hub(settings.events_queue_max)
 
     async def start(self) -> None:
         bootstrap = self.settings.kafka_bootstrap
@@ -63,8 +66,7 @@ class Ledger:
             self._consumer.assign(tps)
             await self._consumer.seek_to_end(*tps)
             # Resolve the positions now, so no event appended from here on is skipped.
-            for tp in tps:
-                await self._consumer.position(tp)
+            self.hub.begin({tp.partition: await self._consumer.position(tp) for tp in tps})
         except KafkaError as exc:
             await self.stop()
             raise LedgerUnavailable(
@@ -74,6 +76,7 @@ class Ledger:
         self._tail = asyncio.create_task(self._follow())
 
     async def stop(self) -> None:
+        self.hub.close()
         if self._tail is not None:
             self._tail.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -112,6 +115,7 @@ class Ledger:
                 await asyncio.sleep(0.5)
                 continue
             for records in batches.values():
+                self.hub.publish(records)
                 for record in records:
                     waiter = self._waiters.get(record.key) if record.key else None
                     if waiter is None or waiter.done() or COMPLETED_MARK not in record.value:

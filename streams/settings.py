@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     dispatch_retention_ms: int = 24 * 3600 * 1000
     health_retention_ms: int = 3600 * 1000
 
+    # Event streams (GET .../events): SSE comment interval, and how many live
+    # events may wait for one slow reader before it falls back to the log.
+    events_heartbeat_s: float = 15.0
+    events_queue_max: int = 1_000
+
     invoker_id: int = 0
     invoker_user_memory_mb: int = 2048
     invoker_heartbeat_s: float = 1.0

@@ -10,6 +10,7 @@ from api.cli import (
     actions,
     activations,
     admin,
+    ledger,
     namespaces,
     packages,
     properties,
@@ -20,7 +21,8 @@ from api.cli.client import Client, CLIError
 from api.cli.config import target
 
 # Each group module has ``register(subparsers)``; its handlers take (args, client).
-GROUPS = [actions, activations, triggers, rules, packages, namespaces, properties, admin]
+# ledger comes last: it adds commands to the activation and admin groups others registered.
+GROUPS = [actions, activations, triggers, rules, packages, namespaces, properties, admin, ledger]
 
 Handler = Callable[[argparse.Namespace, Client], int | None]
 
