@@ -44,8 +44,16 @@ QUERY: dict[str, JsonDict] = {
     "force": {"type": "boolean"},
     "docs": {"type": "boolean"},
     "name": {"type": "string"},
-    "since": {"type": "integer", "description": "milliseconds since the epoch"},
+    "since": {
+        "description": "milliseconds since the epoch; /events also takes an ISO time, "
+        "a relative time such as 10m, offsets such as 0:12,1:40, earliest or now"
+    },
     "upto": {"type": "integer", "description": "milliseconds since the epoch"},
+    "action_version": {"type": "string", "enum": ["original", "current"], "default": "original"},
+    "action": {"type": "string", "description": "only this action's events"},
+    "activation": {"type": "string", "description": "only this activation's events"},
+    "types": {"type": "string", "description": "comma-separated: accepted,scheduled,..."},
+    "heartbeat": {"type": "integer", "description": "seconds between heartbeat comments"},
 }
 LIST = ("limit", "skip", "count")
 NS = "/namespaces/{namespace}"
@@ -170,6 +178,28 @@ OPS: tuple[Op, ...] = (
     Op("get", NS + "/activations/{activationId}", "Get an activation", "Activations"),
     Op("get", NS + "/activations/{activationId}/logs", "An activation's logs", "Activations"),
     Op("get", NS + "/activations/{activationId}/result", "An activation's result", "Activations"),
+    Op(
+        "get",
+        NS + "/activations/{activationId}/events",
+        "Every ledger event of an activation, read from the log (Ledgerwhisk)",
+        "Ledger",
+    ),
+    Op(
+        "post",
+        NS + "/activations/{activationId}/replay",
+        "Run an activation again with its recorded parameters (Ledgerwhisk)",
+        "Ledger",
+        ("action_version", "blocking", "result", "timeout"),
+        responses=(200, 202, 400, 401, 404, 409, 429, 502),
+    ),
+    Op(
+        "get",
+        NS + "/events",
+        "Live ledger events as Server-Sent Events, with history from `since` (Ledgerwhisk)",
+        "Ledger",
+        ("action", "activation", "types", "since", "heartbeat"),
+        responses=(200, 400, 401, 403),
+    ),
     *(
         Op(
             method,

@@ -1,9 +1,8 @@
-"""``lwsk activation ...``: list, get, logs, result, poll."""
+"""``lwsk activation list|get|logs|result`` (poll, tail and events are in ledger.py)."""
 
 from __future__ import annotations
 
 import argparse
-import time
 from typing import Any
 
 from api.cli.client import Client, CLIError
@@ -34,11 +33,6 @@ def register(groups: Any) -> None:
     list_.add_argument("--upto", type=int, help="milliseconds since the epoch")
     list_.add_argument("-f", "--full", action="store_true", help="whole records")
     list_.set_defaults(handler=list_activations)
-    poll_ = commands.add_parser("poll", help="print activations as they complete")
-    poll_.add_argument("name", nargs="?")
-    poll_.add_argument("-e", "--exit", type=int, default=0, help="stop after SECONDS")
-    poll_.add_argument("--since-seconds", type=int, default=0)
-    poll_.set_defaults(handler=poll)
 
 
 def _id(args: argparse.Namespace, client: Client) -> str:
@@ -116,28 +110,4 @@ def list_activations(args: argparse.Namespace, client: Client) -> int:
             for a in answer
         ],
     )
-    return 0
-
-
-def poll(args: argparse.Namespace, client: Client) -> int:
-    """Print each new activation's logs as it completes (by polling the list).
-
-    Kept in one function on purpose: it is to be rebuilt on the live event stream.
-    """
-    since = int(time.time() * 1000) - args.since_seconds * 1000
-    seen: set[str] = set()
-    stop = time.monotonic() + args.exit if args.exit else None
-    print("Enter Ctrl-c to exit.")
-    while stop is None or time.monotonic() < stop:
-        query: dict[str, Any] = {"since": since, "docs": True, "limit": 200}
-        if args.name:
-            query["name"] = args.name
-        for activation in reversed(client.ok("GET", "namespaces/_/activations", **query)):
-            if activation["activationId"] in seen:
-                continue
-            seen.add(activation["activationId"])
-            print(f"\nActivation: '{activation['name']}' ({activation['activationId']})")
-            for line in activation.get("logs", []):
-                print(line)
-        time.sleep(POLL_INTERVAL_S)
     return 0

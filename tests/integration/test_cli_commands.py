@@ -129,7 +129,7 @@ def test_actions_and_activations(lwsk: Lwsk, tmp_path: Path) -> None:
     assert activation_id in table
     assert activation_id in lwsk.run("activation", "list", "hello").stdout
     assert lwsk.run("activation", "get", "--last").stdout.startswith("ok: got activation")
-    polled = lwsk.run("activation", "poll", "--exit", "2", "--since-seconds", "600").stdout
+    polled = lwsk.run("activation", "poll", "--since", "10m", "--limit", "1").stdout
     assert "Hello World" in polled
 
     archive = tmp_path / "act.zip"
