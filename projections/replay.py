@@ -239,5 +239,5 @@ async def index_views(couch: Couch, db: str) -> float:
     """
     began = time.monotonic()
     for name in views.ACTIVATIONS_VIEWS:
-        await couch.view(db, views.ACTIVATIONS_DDOC, name, limit=1)
+        await couch.view(db, views.ACTIVATIONS_DDOC, name, limit=1, reduce=False)
     return time.monotonic() - began
