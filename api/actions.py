@@ -131,7 +131,8 @@ def _status_for(completed: ActivationCompleted) -> int:
     if code in (constants.STATUS_APPLICATION_ERROR, constants.STATUS_DEVELOPER_ERROR):
         return 502
     reason = next((a["value"] for a in completed.annotations if a.get("key") == "reason"), None)
-    return 503 if reason == "no_invoker" else 500
+    # The controller refused it: no invoker or no room (503), namespace over its limit (429).
+    return {"no_invoker": 503, "no_capacity": 503, "throttled": 429}.get(str(reason), 500)
 
 
 async def invoke_action(request: web.Request) -> web.Response:

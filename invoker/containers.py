@@ -51,8 +51,15 @@ class Docker:
     ties up a thread.
     """
 
-    def __init__(self, owner: str, socket_path: str = "/var/run/docker.sock"):
+    def __init__(
+        self,
+        owner: str,
+        socket_path: str = "/var/run/docker.sock",
+        mounts: dict[str, str] | None = None,
+    ):
         self.owner = owner
+        # host path -> container path, bind-mounted into every container (tests only).
+        self.mounts = mounts or {}
         self._socket = socket_path
         self._sdk: docker.DockerClient | None = None
         self._http: aiohttp.ClientSession | None = None
@@ -112,6 +119,7 @@ class Docker:
                 # container's namespace (see invoker/netns.py).
                 network_mode="none",
                 log_config=LogConfig(type="json-file", config={"max-size": "50m"}),
+                volumes={h: {"bind": c, "mode": "rw"} for h, c in self.mounts.items()} or None,
             )
             await self._call(created.reload)
         except docker.errors.ImageNotFound as exc:

@@ -19,7 +19,7 @@ from invoker.errors import ContainerError
 from invoker.proxy import ProxyTimeout, ProxyUnreachable
 from projections.couch import Couch, StoreError
 from streams import constants
-from streams.controller import base_annotations, whisk_error
+from streams.controller import base_annotations
 from streams.events import (
     COMPLETED,
     STARTED,
@@ -37,7 +37,6 @@ from streams.messages import (
     ACTION_MISSING,
     CONTAINER_FAILED,
     MEMORY_EXCEEDED,
-    NOT_RUN_AGAIN,
     TIMEOUT,
 )
 from streams.settings import Settings
@@ -45,6 +44,7 @@ from streams.settings import Settings
 log = logging.getLogger("ledgerwhisk.invoker")
 
 Send = Callable[[str, bytes, bytes], Awaitable[None]]
+ClaimCheck = Callable[[ActivationStarted], Awaitable[bool]]
 PROXY_READY_S = 30.0
 SENTINEL_WAIT_S = 2.0
 
@@ -123,9 +123,13 @@ class Invoker:
         if not task.cancelled() and task.exception() is not None:
             log.error("invoker task failed", exc_info=task.exception())
 
-    def submit(self, dispatch: Dispatch, recheck: bool = False) -> None:
-        """Run a dispatched activation in the background."""
-        self._spawn(self.activate(dispatch, recheck))
+    def submit(self, dispatch: Dispatch, claim: ClaimCheck | None = None) -> None:
+        """Run a dispatched activation in the background.
+
+        ``claim`` is asked right after ``started`` is in the ledger; user code
+        runs only if it answers True (see invoker/recovery.py).
+        """
+        self._spawn(self.activate(dispatch, claim))
 
     # -- capacity ------------------------------------------------------------
     def used_mb(self) -> int:
@@ -280,45 +284,18 @@ class Invoker:
     async def _append(self, event: ActivationStarted | ActivationCompleted) -> None:
         await self._send(self._ledger, event.activation_id.encode(), encode(event))
 
-    async def activate(self, dispatch: Dispatch, recheck: bool = False) -> None:
+    async def activate(self, dispatch: Dispatch, claim: ClaimCheck | None = None) -> None:
         """Carry one activation from its dispatch to its ``completed`` event."""
         accepted, scheduled = dispatch.accepted, dispatch.scheduled
-        attempt = scheduled.attempt
-        if recheck and await self._seen_before(dispatch):
-            return
         self.in_flight += 1
         try:
-            await self._run(accepted, attempt)
+            await self._run(accepted, scheduled.attempt, claim)
         finally:
             self.in_flight -= 1
 
-    async def _seen_before(self, dispatch: Dispatch) -> bool:
-        """After a restart: True when the ledger shows this activation already started here.
-
-        User code never runs twice: a started-but-not-completed activation is
-        completed with a whisk error instead.
-        """
-        from streams.history import read_activation
-
-        events = await read_activation(self.settings, dispatch.accepted.activation_id)
-        types = {e.event.type for e in events}
-        if COMPLETED in types:
-            return True
-        if STARTED in types:
-            await self._append(
-                whisk_error(
-                    dispatch.accepted,
-                    NOT_RUN_AGAIN,
-                    "not_rerun",
-                    now_ms(),
-                    dispatch.scheduled.attempt,
-                    self.source,
-                )
-            )
-            return True
-        return False
-
-    async def _run(self, accepted: ActivationAccepted, attempt: int) -> None:
+    async def _run(
+        self, accepted: ActivationAccepted, attempt: int, claim: ClaimCheck | None = None
+    ) -> None:
         try:
             action = await self._load(accepted)
             api_key = await self._api_key(accepted)
@@ -375,19 +352,21 @@ class Invoker:
         destroy = False
         try:
             start = now_ms()
-            await self._append(
-                ActivationStarted(
-                    activation_id=accepted.activation_id,
-                    seq=seq_for(STARTED, attempt),
-                    at_ms=start,
-                    namespace=accepted.namespace,
-                    source=self.source,
-                    invoker=self.id,
-                    container=container.name,
-                    start=start_kind,  # type: ignore[arg-type]
-                    wait_ms=start - accepted.at_ms,
-                )
+            started = ActivationStarted(
+                activation_id=accepted.activation_id,
+                seq=seq_for(STARTED, attempt),
+                at_ms=start,
+                namespace=accepted.namespace,
+                source=self.source,
+                invoker=self.id,
+                container=container.name,
+                start=start_kind,  # type: ignore[arg-type]
+                wait_ms=start - accepted.at_ms,
             )
+            await self._append(started)
+            if claim is not None and not await claim(started):
+                log.warning("%s: not run, the ledger shows another claim", accepted.activation_id)
+                return
             collect = entry.concurrency == 1
             if collect:
                 container.logs.begin(accepted.limits.logs_mb * 1024 * 1024)

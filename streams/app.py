@@ -29,4 +29,8 @@ def make_app(name: str, settings: Settings) -> faust.App:
         stream_wait_empty=False,
         table_standby_replicas=0,
         topic_replication_factor=1,
+        # A killed member's partitions move to the others after this long
+        # (Faust's default is 60 s).
+        broker_session_timeout=settings.group_session_timeout_s,
+        broker_heartbeat_interval=min(3.0, settings.group_session_timeout_s / 5),
     )

@@ -20,3 +20,4 @@ ACTION_MISSING = "The action could not be loaded: {error}"
 LOGS_TRUNCATED = (
     "Logs were truncated because the total bytes size exceeds the limit of {limit} bytes."
 )
+THROTTLED = "Too many concurrent requests in flight (count: {count}, allowed: {allowed})."
