@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from api import actions, activations
+from api import actions, activations, invokers
 from api.auth import Authenticator
 from api.context import CONTEXT, Context, ctx
 from api.entities import EntityStore
@@ -83,6 +83,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get(activation, activations.get_activation)
     app.router.add_get(activation + "/logs", activations.get_logs)
     app.router.add_get(activation + "/result", activations.get_result)
+    invokers.install(app, settings)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         couch = Couch(settings)

@@ -16,8 +16,12 @@ back. Three rules, together with the claim rule of ``streams.claims``:
    and the last acknowledged heartbeat is younger than ``limit``. The controller
    declares an invoker offline only after a silence of ``offline_after`` in the
    health topic (``streams.registry``), which the invoker would have seen as a
-   gap, so under the lease no retry of this activation can be in the log before
-   our ``started``, and the controller, reading its retry back, sees the claim.
+   gap; it retries an activation only once its dispatch was acknowledged by
+   Kafka (so no dispatch of an older attempt can land after the retry); and it
+   dispatches a retry only after reading it back from the log with no start
+   before it. So under the lease no retry of this activation can be in the log
+   before our ``started``, and the controller, reading its retry back, sees the
+   claim and keeps the activation with us.
 3. *Otherwise, confirm the claim.* After a gap, for a dispatch re-sent by a
    controller that rebuilt its state, or near the lease's end: read the
    activation back from the ledger after writing ``started`` and run it only if

@@ -248,7 +248,9 @@ class ControllerState:
             gone = self.registry.state(t.invoker, now_ms) == "offline" or self._stale(t)
             if t.started and (gone or overdue):
                 out.append(self._lost(aid, t, now_ms))
-            elif not t.started and gone:
+            elif not t.started and gone and t.offset is not None:
+                # Only once its dispatch is known written: a dispatch still being
+                # sent could otherwise land after the retry (see invoker/recovery.py).
                 self._requeue(t, now_ms)
             elif not t.started and overdue:
                 out.append(self._lost(aid, t, now_ms))

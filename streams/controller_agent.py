@@ -75,6 +75,7 @@ class Controller:
         self.rebuilds: dict[int, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._heard: set[int] = set()
+        self._states: dict[int, str] = {}
 
     # -- performing -----------------------------------------------------------
     async def perform(self, outputs: list[Output]) -> None:
@@ -137,7 +138,13 @@ class Controller:
             await self.perform(self.state.on_completed(event, now))
 
     async def tick(self) -> None:
-        await self.perform(self.state.tick(now_ms()))
+        now = now_ms()
+        for record in self.registry.all():
+            state = self.registry.state(record.invoker, now)
+            if self._states.get(record.invoker, state) != state:
+                log.warning("invoker %d is %s", record.invoker, state)
+            self._states[record.invoker] = state
+        await self.perform(self.state.tick(now))
 
     # -- ownership ------------------------------------------------------------
     async def assigned(self, tps: set[TP]) -> None:

@@ -6,12 +6,12 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from api.cli import actions, activations, properties
+from api.cli import actions, activations, admin_invokers, properties
 from api.cli.client import Client, CLIError
 from api.cli.config import target
 
 # Each group module has ``register(subparsers)``; its handlers take (args, client).
-GROUPS = [actions, activations, properties]
+GROUPS = [actions, activations, properties, admin_invokers]
 
 Handler = Callable[[argparse.Namespace, Client], int | None]
 

@@ -122,7 +122,10 @@ def test_work_not_started_on_a_lost_invoker_is_retried_after_reading_the_retry_b
     victim = state.on_accepted(a, 0, 1_000)[0].event.invoker
     heard(state, 5_000, *(i for i in range(3) if i != victim))
     assert state.tick(5_000) == []  # silent, but not long enough
-    out = lose_invoker(state, victim)
+    assert completions(lose_invoker(state, victim)) == []
+    assert state.tracked[a.activation_id].phase == "dispatched"  # its dispatch may be in flight
+    state.on_dispatched(a.activation_id, 0, offset=4)
+    out = state.tick(12_000)
     [retry] = [o for o in out if isinstance(o, Append)]
     assert isinstance(retry.event, ActivationScheduled)
     assert retry.event.attempt == 1 and retry.event.invoker != victim
@@ -140,6 +143,7 @@ def test_a_start_that_beat_the_retry_into_the_log_keeps_the_activation() -> None
     state = controller()
     a = accepted(1)
     victim = state.on_accepted(a, 0, 1_000)[0].event.invoker
+    state.on_dispatched(a.activation_id, 0, offset=4)
     state.on_scheduled(scheduled(a, victim), 1_000)
     retry = next(o for o in lose_invoker(state, victim) if isinstance(o, Append)).event
     state.on_started(started(a, victim))  # written before the retry
@@ -165,6 +169,7 @@ def test_a_start_read_while_the_retry_waits_in_the_queue_keeps_it_with_its_holde
     state = controller(invokers=1)
     a = accepted(1)
     state.on_accepted(a, 0, 1_000)
+    state.on_dispatched(a.activation_id, 0, offset=4)
     state.on_scheduled(scheduled(a, 0), 1_000)
     heard(state, 12_000)
     assert completions(state.tick(12_000)) == []  # no other invoker: queued for a retry
