@@ -55,6 +55,8 @@ COUNT_DIR_INSIDE = "/mnt/lwcount"
 # Cluster API servers listen from here on (the session stack's API is base+33).
 API_PORT_FIRST = PORT_BASE + 40
 MEASUREMENTS = ROOT / ".state" / "test" / "measurements"
+STORE_TIMEOUT_S = 30.0
+LEDGER_TIMEOUT_S = 60.0
 
 # Counts its own executions: one file per run, first thing, then works.
 COUNTING_ACTION = f'''
@@ -307,7 +309,8 @@ class Cluster:
         """The projected activation records of ``ids``, by id."""
         couch = Couch(self.settings)
         try:
-            return await couch.get_many(self.settings.database(constants.DB_ACTIVATIONS), ids)
+            async with asyncio.timeout(STORE_TIMEOUT_S):
+                return await couch.get_many(self.settings.database(constants.DB_ACTIVATIONS), ids)
         finally:
             await couch.close()
 
@@ -315,13 +318,14 @@ class Cluster:
         """The ids of ``namespace``'s completed records, one row per stored document."""
         couch = Couch(self.settings)
         try:
-            rows = await couch.view(
-                self.settings.database(constants.DB_ACTIVATIONS),
-                ACTIVATIONS_DDOC,
-                "byNamespace",
-                startkey=[namespace],
-                endkey=[namespace, {}],
-            )
+            async with asyncio.timeout(STORE_TIMEOUT_S):
+                rows = await couch.view(
+                    self.settings.database(constants.DB_ACTIVATIONS),
+                    ACTIVATIONS_DDOC,
+                    "byNamespace",
+                    startkey=[namespace],
+                    endkey=[namespace, {}],
+                )
         finally:
             await couch.close()
         return [r["id"] for r in rows]
@@ -334,6 +338,11 @@ class Cluster:
 
 async def read_ledger(settings: Settings) -> list[LedgerEvent]:
     """Every event of a ledger, partition by partition, in log order."""
+    async with asyncio.timeout(LEDGER_TIMEOUT_S):
+        return await _read_ledger(settings)
+
+
+async def _read_ledger(settings: Settings) -> list[LedgerEvent]:
     topic = settings.topic(constants.TOPIC_EVENTS)
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap, group_id=None, enable_auto_commit=False
@@ -408,7 +417,10 @@ async def until(check: Any, timeout_s: float, what: str, interval_s: float = 0.5
     """Poll the coroutine function ``check`` until it returns a truthy value."""
     end = time.monotonic() + timeout_s
     while True:
-        value = await check()
+        try:
+            value = await asyncio.wait_for(check(), max(1.0, end - time.monotonic()))
+        except TimeoutError as exc:
+            raise AssertionError(f"one check for {what} hung past {timeout_s} s") from exc
         if value:
             return value
         if time.monotonic() > end:

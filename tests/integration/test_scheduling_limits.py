@@ -1,0 +1,129 @@
+"""Refusals, never silent drops: 429 over a namespace's limit, 503 with no room or no invoker.
+
+One invoker with room for two activations, a controller whose queue holds two
+and whose namespaces may have four activations each in the system.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from streams.messages import NO_CAPACITY, NO_INVOKERS
+from streams.settings import Settings
+
+from .cluster import Cluster, ClusterClient, fire, put_counting, stories, until
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+
+LIMIT = 4
+
+
+@pytest.fixture(scope="module")
+async def cluster(
+    stack: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Cluster]:
+    c = Cluster(
+        stack,
+        Path(tmp_path_factory.mktemp("scheduling-limits")),
+        "sl",
+        env={
+            "LEDGERWHISK_INVOKER_USER_MEMORY_MB": "256",
+            "LEDGERWHISK_CONTROLLER_QUEUE_MAX": "2",
+            "LEDGERWHISK_THROTTLE_CONCURRENT": str(LIMIT),
+            "LEDGERWHISK_INVOKER_UNHEALTHY_WINDOW_S": "8",
+        },
+    )
+    try:
+        c.setup(invokers=1)
+        c.start_invoker(0)
+        c.start_controller()
+        c.start_projection()
+        c.start_api()
+        await c.ready("invoker0", "controller", "projection", "api0")
+        yield c
+    finally:
+        c.close()
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as s:
+        yield s
+
+
+async def state_is(client: ClusterClient, state: str) -> bool:
+    rows = await client.admin_invokers()
+    return [r["state"] for r in rows] == [state]
+
+
+async def test_over_its_limit_a_namespace_gets_429_and_beyond_the_queue_503(
+    cluster: Cluster, session: aiohttp.ClientSession
+) -> None:
+    a = await cluster.client(session)
+    b = await cluster.client(session)
+    await until(lambda: state_is(a, "healthy"), 30, "the invoker to be healthy")
+    for client in (a, b):
+        await put_counting(client, "count")
+    ids = await fire(a, "count", LIMIT, sleep_s=6)  # two run, two wait in the queue
+
+    status, body = await a.invoke("count", {}, blocking=True, result=True)
+    assert status == 429, body
+    assert body == {
+        "error": f"Too many concurrent requests in flight (count: {LIMIT}, allowed: {LIMIT})."
+    }
+    status, body = await b.invoke("count", {}, blocking=True, result=True)
+    assert (status, body) == (503, {"error": NO_CAPACITY})
+
+    async def done() -> dict | None:
+        by_id = stories(await cluster.ledger(), a.namespace)
+        return by_id if all(by_id[i].completed for i in ids) else None
+
+    by_id = await until(done, 60, "the accepted ones to complete")
+    assert [by_id[i].completed[0].response.status_code for i in ids] == [0] * LIMIT
+    # The refused ones are in the ledger and the projection too: nothing silently dropped.
+    refused = [s for s in by_id.values() if s.accepted.activation_id not in ids]
+    assert [s.reason() for s in refused] == ["throttled"]
+
+
+async def test_an_invoker_with_system_errors_is_unhealthy_gets_no_work_then_recovers(
+    cluster: Cluster, session: aiohttp.ClientSession
+) -> None:
+    client = await cluster.client(session)
+    await until(lambda: state_is(client, "healthy"), 30, "the invoker to be healthy")
+    # An image reference Docker rejects outright: the container never starts.
+    status, body = await client.request(
+        "PUT",
+        "actions/broken",
+        json={"exec": {"kind": "blackbox", "image": "Not An Image!"}},
+        params={"overwrite": "true"},
+    )
+    assert status == 200, body
+    for _ in range(3):
+        status, body = await client.invoke("broken", {}, blocking=True, result=True)
+        assert status == 500, body
+    await until(lambda: state_is(client, "unhealthy"), 10, "the invoker to say unhealthy")
+
+    await put_counting(client, "count")
+    status, body = await client.invoke("count", {}, blocking=True, result=True)
+    assert (status, body) == (503, {"error": NO_INVOKERS})
+
+    await until(lambda: state_is(client, "healthy"), 30, "the errors to age out")
+    status, _ = await client.invoke("count", {}, blocking=True)
+    assert status == 200
+
+
+async def test_with_no_invoker_left_an_invocation_is_refused_with_503(
+    cluster: Cluster, session: aiohttp.ClientSession
+) -> None:
+    client = await cluster.client(session)
+    await put_counting(client, "count")
+    cluster.kill("invoker0")
+    await until(lambda: state_is(client, "offline"), 30, "the invoker to be offline")
+    status, body = await client.invoke("count", {}, blocking=True, result=True)
+    assert (status, body) == (503, {"error": NO_INVOKERS})
+    [story] = stories(await cluster.ledger(), client.namespace).values()
+    assert story.reason() == "no_invoker" and not story.scheduled
