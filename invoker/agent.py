@@ -117,7 +117,7 @@ class InvokerAgent:
                 log.warning("writing to %s failed (%r); again in %.1f s", topic, exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX_S)
-        if topic == self.ledger:
+        if topic == self.ledger and b'"status_code":3' in value:
             event = decode_event(value)
             if (
                 isinstance(event, ActivationCompleted)

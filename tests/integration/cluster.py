@@ -362,11 +362,11 @@ async def _read_ledger(settings: Settings) -> list[LedgerEvent]:
         while remaining:
             batch = await consumer.getmany(*remaining, timeout_ms=1000)
             for tp, records in batch.items():
-                for record in records:
-                    if record.offset < ends[tp]:
-                        out.append(decode_event(record.value))
-                    if record.offset + 1 >= ends[tp]:
-                        remaining.discard(tp)
+                out.extend(decode_event(r.value) for r in records if r.offset < ends[tp])
+            for tp in list(remaining):
+                # The position, not the last record: it also steps over control records.
+                if await consumer.position(tp) >= ends[tp]:
+                    remaining.discard(tp)
         return out
     finally:
         await consumer.stop()
