@@ -28,7 +28,7 @@ from invoker.recovery import Admission, Lease, confirmed, may_start
 from invoker.service import Invoker
 from projections.couch import Couch
 from streams import constants
-from streams.app import make_app
+from streams.app import RETRY_FIRST_S, RETRY_MAX_S, make_app, write_until_taken
 from streams.claims import fold
 from streams.discovery import Consul, DiscoveryError
 from streams.errors import LedgerUnavailable
@@ -48,8 +48,6 @@ from streams.topics import ensure_topics, ledger_topics
 
 log = logging.getLogger("ledgerwhisk.invoker")
 
-RETRY_FIRST_S = 0.2
-RETRY_MAX_S = 5.0
 HEARTBEAT_TIMEOUT_S = 5.0
 
 
@@ -108,15 +106,7 @@ class InvokerAgent:
 
     async def send(self, topic: str, key: bytes, value: bytes) -> None:
         """Write one ledger event; retry until Kafka takes it (a run's outcome is never lost)."""
-        delay = RETRY_FIRST_S
-        while True:
-            try:
-                await self._send_once(topic, key, value)
-                break
-            except (KafkaError, ProducerSendError) as exc:
-                log.warning("writing to %s failed (%r); again in %.1f s", topic, exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RETRY_MAX_S)
+        await write_until_taken(self.app, topic, key, value)
         if topic == self.ledger and b'"status_code":3' in value:
             event = decode_event(value)
             if (

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from typing import Any
+
 import faust
+from aiokafka.errors import KafkaError
+from faust.exceptions import ProducerSendError
 
 from streams.settings import Settings
+
+log = logging.getLogger("ledgerwhisk.app")
+
+RETRY_FIRST_S = 0.2
+RETRY_MAX_S = 5.0
 
 
 def make_app(name: str, settings: Settings) -> faust.App:
@@ -34,3 +45,19 @@ def make_app(name: str, settings: Settings) -> faust.App:
         broker_session_timeout=settings.group_session_timeout_s,
         broker_heartbeat_interval=min(3.0, settings.group_session_timeout_s / 5),
     )
+
+
+async def write_until_taken(app: faust.App, topic: str, key: bytes, value: bytes) -> Any:
+    """Write one record with the app's producer; retry until Kafka takes it.
+
+    For facts that must not be lost (a decision, an outcome): while Kafka is
+    away the caller waits rather than drops. Returns the record's metadata.
+    """
+    delay = RETRY_FIRST_S
+    while True:
+        try:
+            return await app.producer.send_and_wait(topic, key, value, None, None, None)
+        except (KafkaError, ProducerSendError) as exc:
+            log.warning("writing to %s failed (%r); again in %.1f s", topic, exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_S)

@@ -18,12 +18,10 @@ import socket
 from typing import Any
 
 import faust
-from aiokafka.errors import KafkaError
-from faust.exceptions import ProducerSendError
 from faust.types import TP, StreamT
 
 from streams import constants
-from streams.app import make_app
+from streams.app import RETRY_FIRST_S, RETRY_MAX_S, make_app, write_until_taken
 from streams.controller import Append, ControllerState, Output, Send
 from streams.discovery import Consul, DiscoveryError
 from streams.errors import LedgerUnavailable
@@ -47,8 +45,6 @@ log = logging.getLogger("ledgerwhisk.controller")
 
 TICK_S = 0.5
 CONSUL_POLL_S = 1.0
-RETRY_FIRST_S = 0.2
-RETRY_MAX_S = 5.0
 
 
 class Controller:
@@ -92,17 +88,7 @@ class Controller:
                 self.state.on_dispatched(scheduled.activation_id, scheduled.attempt, meta.offset)
 
     async def _send(self, topic: str, key: str, value: bytes) -> Any:
-        """Write one record; retry until Kafka takes it (nothing decided may be lost)."""
-        delay = RETRY_FIRST_S
-        while True:
-            try:
-                return await self.app.producer.send_and_wait(
-                    topic, key.encode(), value, None, None, None
-                )
-            except (KafkaError, ProducerSendError) as exc:
-                log.warning("writing to %s failed (%r); again in %.1f s", topic, exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RETRY_MAX_S)
+        return await write_until_taken(self.app, topic, key.encode(), value)
 
     def spawn(self, outputs: list[Output]) -> None:
         if outputs:

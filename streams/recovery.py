@@ -97,6 +97,7 @@ def _consumer(settings: Settings, group_id: str | None = None) -> AIOKafkaConsum
         bootstrap_servers=settings.kafka_bootstrap,
         group_id=group_id,
         enable_auto_commit=False,
+        auto_offset_reset="earliest",  # only if a seek lands before the log start
         fetch_max_wait_ms=50,
     )
 

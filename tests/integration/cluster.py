@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -47,6 +48,7 @@ from streams.events import (
 )
 from streams.scheduler import action_hash
 from streams.settings import Settings
+from streams.topics import partition_count
 
 from .conftest import PORT_BASE, PREFIX, ROOT, Client, basic
 
@@ -345,18 +347,22 @@ async def read_ledger(settings: Settings) -> list[LedgerEvent]:
 async def _read_ledger(settings: Settings) -> list[LedgerEvent]:
     topic = settings.topic(constants.TOPIC_EVENTS)
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap, group_id=None, enable_auto_commit=False
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
     )
     await consumer.start()
     try:
-        partitions = consumer.partitions_for_topic(topic) or set()
-        if not partitions:
-            await consumer._client.force_metadata_update()
-            partitions = consumer.partitions_for_topic(topic) or set()
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        count = await partition_count(settings, topic)
+        assert count, f"no topic {topic}"
+        tps = [TopicPartition(topic, p) for p in range(count)]
         consumer.assign(tps)
         ends = await consumer.end_offsets(tps)
-        await consumer.seek_to_beginning(*tps)
+        for tp in tps:
+            # An explicit seek: seek_to_beginning() may lose a race with the reset
+            # to the latest offset that assign() began.
+            consumer.seek(tp, 0)
         out: list[LedgerEvent] = []
         remaining = {tp for tp in tps if ends[tp] > 0}
         while remaining:
@@ -462,3 +468,42 @@ async def fire(client: ClusterClient, name: str, count: int, sleep_s: float = 0)
         assert status == 202 and isinstance(body, dict), (status, body)
         ids.append(body["activationId"])
     return ids
+
+
+@contextlib.asynccontextmanager
+async def running(
+    stack: Settings,
+    workdir: Path,
+    name: str,
+    invokers: int,
+    *,
+    controllers: int = 1,
+    apis: int = 1,
+    env: dict[str, str] | None = None,
+    memory_mb: dict[int, int] | None = None,
+) -> AsyncIterator[Cluster]:
+    """A whole cluster, ready: invokers, controllers, a projection writer, API servers."""
+    c = Cluster(stack, workdir, name, env=env or {})
+    try:
+        c.setup(invokers=invokers)
+        for i in range(invokers):
+            extra = {}
+            if memory_mb:
+                extra["LEDGERWHISK_INVOKER_USER_MEMORY_MB"] = str(memory_mb[i])
+            c.start_invoker(i, **extra)
+        controller_names = ["controller"] + [f"controller{k + 1}" for k in range(1, controllers)]
+        for controller in controller_names:
+            c.start_controller(controller)
+        c.start_projection()
+        api_names = [f"api{k}" for k in range(apis)]
+        for api in api_names:
+            c.start_api(api)
+        await c.ready(
+            *(f"invoker{i}" for i in range(invokers)),
+            *controller_names,
+            "projection",
+            *api_names,
+        )
+        yield c
+    finally:
+        c.close()

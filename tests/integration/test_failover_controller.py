@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -17,7 +16,7 @@ import pytest
 from projections import record
 from streams.settings import Settings
 
-from .cluster import Cluster, fire, log_time_ms, put_counting, stories, until
+from .cluster import Cluster, fire, log_time_ms, put_counting, running, stories, until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -30,18 +29,9 @@ SLEEP_S = 0.3
 async def cluster(
     stack: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Cluster]:
-    c = Cluster(stack, Path(tmp_path_factory.mktemp("failover-controller")), "fc")
-    try:
-        c.setup(invokers=INVOKERS)
-        for i in range(INVOKERS):
-            c.start_invoker(i)
-        c.start_controller("controller")
-        c.start_projection()
-        c.start_api()
-        await c.ready("invoker0", "invoker1", "controller", "projection", "api0")
+    workdir = tmp_path_factory.mktemp("failover-controller")
+    async with running(stack, workdir, "fc", INVOKERS) as c:
         yield c
-    finally:
-        c.close()
 
 
 async def check_once_each(cluster: Cluster, namespace: str, ids: list[str]) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import signal
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -24,6 +23,7 @@ from .cluster import (
     log_time_ms,
     now_ms,
     put_counting,
+    running,
     stories,
     until,
 )
@@ -38,18 +38,8 @@ VICTIM = 1
 async def cluster(
     stack: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Cluster]:
-    c = Cluster(stack, Path(tmp_path_factory.mktemp("failover-invoker")), "fi")
-    try:
-        c.setup(invokers=INVOKERS)
-        for i in range(INVOKERS):
-            c.start_invoker(i)
-        c.start_controller()
-        c.start_projection()
-        c.start_api()
-        await c.ready("invoker0", "invoker1", "controller", "projection", "api0")
+    async with running(stack, tmp_path_factory.mktemp("failover-invoker"), "fi", INVOKERS) as c:
         yield c
-    finally:
-        c.close()
 
 
 @pytest.fixture
@@ -86,17 +76,26 @@ async def all_completed(cluster: Cluster, ids: list[str]) -> dict | None:
     return None
 
 
-async def test_a_killed_invoker_loses_its_started_work_and_its_unstarted_work_runs_elsewhere(
-    cluster: Cluster, user: ClusterClient
-) -> None:
+async def hang_with_work(cluster: Cluster, user: ClusterClient) -> tuple[list[str], list[str], int]:
+    """Invoker 1 starts two long activations, hangs, and is sent two more.
+
+    Returns the ids of the started ones, of the ones only dispatched, and the
+    moment it hung (its last heartbeat).
+    """
     name = homed_on(user.namespace, VICTIM, INVOKERS)
     await put_counting(user, name)
     long_ids = await fire(user, name, 2, sleep_s=60)
     await until(lambda: started_on(cluster, long_ids, VICTIM), 60, "the long ones to start")
-
-    silent_from = cluster.signal("invoker1", signal.SIGSTOP)  # its last heartbeat is now
+    silent_from = cluster.signal("invoker1", signal.SIGSTOP)
     quick_ids = await fire(user, name, 2)
     await until(lambda: scheduled_on(cluster, quick_ids, VICTIM), 30, "dispatches to invoker 1")
+    return long_ids, quick_ids, silent_from
+
+
+async def test_a_killed_invoker_loses_its_started_work_and_its_unstarted_work_runs_elsewhere(
+    cluster: Cluster, user: ClusterClient
+) -> None:
+    long_ids, quick_ids, silent_from = await hang_with_work(cluster, user)
     killed_at = cluster.kill("invoker1")
 
     by_id = await until(lambda: all_completed(cluster, long_ids + quick_ids), 60, "completions")
@@ -138,13 +137,7 @@ async def test_a_killed_invoker_loses_its_started_work_and_its_unstarted_work_ru
 async def test_a_restarted_invoker_rejoins_clears_its_containers_and_reruns_nothing(
     cluster: Cluster, user: ClusterClient
 ) -> None:
-    name = homed_on(user.namespace, VICTIM, INVOKERS)
-    await put_counting(user, name)
-    long_ids = await fire(user, name, 2, sleep_s=60)
-    await until(lambda: started_on(cluster, long_ids, VICTIM), 60, "the long ones to start")
-    cluster.signal("invoker1", signal.SIGSTOP)
-    quick_ids = await fire(user, name, 2)
-    await until(lambda: scheduled_on(cluster, quick_ids, VICTIM), 30, "dispatches to invoker 1")
+    long_ids, quick_ids, _ = await hang_with_work(cluster, user)
     old_containers = cluster.containers(VICTIM)
     assert old_containers
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import aiohttp
 import pytest
 
 from streams.settings import Settings
 
-from .cluster import Cluster, fire, now_ms, put_counting, stories, until
+from .cluster import Cluster, fire, now_ms, put_counting, running, stories, until
 from .conftest import ROOT, TEST_ENV
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
@@ -41,18 +40,8 @@ def kafka(command: str) -> None:
 async def cluster(
     stack: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Cluster]:
-    c = Cluster(stack, Path(tmp_path_factory.mktemp("failover-kafka")), "fk")
-    try:
-        c.setup(invokers=INVOKERS)
-        for i in range(INVOKERS):
-            c.start_invoker(i)
-        c.start_controller()
-        c.start_projection()
-        c.start_api()
-        await c.ready("invoker0", "invoker1", "controller", "projection", "api0")
+    async with running(stack, tmp_path_factory.mktemp("failover-kafka"), "fk", INVOKERS) as c:
         yield c
-    finally:
-        c.close()
 
 
 async def test_activations_accepted_before_a_kafka_restart_all_complete_after_it(

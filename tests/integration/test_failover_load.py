@@ -13,14 +13,13 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import aiohttp
 import pytest
 
 from streams.settings import Settings
 
-from .cluster import Cluster, ClusterClient, log_time_ms, put_counting, stories, until
+from .cluster import Cluster, ClusterClient, log_time_ms, put_counting, running, stories, until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
@@ -40,18 +39,8 @@ SLACK_MS = 2_000
 async def cluster(
     stack: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Cluster]:
-    c = Cluster(stack, Path(tmp_path_factory.mktemp("failover-load")), "fl")
-    try:
-        c.setup(invokers=INVOKERS)
-        for i in range(INVOKERS):
-            c.start_invoker(i)
-        c.start_controller()
-        c.start_projection()
-        c.start_api()
-        await c.ready("invoker0", "invoker1", "invoker2", "controller", "projection", "api0")
+    async with running(stack, tmp_path_factory.mktemp("failover-load"), "fl", INVOKERS) as c:
         yield c
-    finally:
-        c.close()
 
 
 async def load(

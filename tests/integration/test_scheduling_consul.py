@@ -11,14 +11,13 @@ import asyncio
 import shutil
 import subprocess
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import aiohttp
 import pytest
 
 from streams.settings import Settings
 
-from .cluster import Cluster, until
+from .cluster import Cluster, running, until
 from .conftest import PORT_BASE
 
 CONSUL = shutil.which("consul")
@@ -67,23 +66,10 @@ def consul_agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 async def cluster(
     stack: Settings, consul_agent: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Cluster]:
-    c = Cluster(
-        stack,
-        Path(tmp_path_factory.mktemp("scheduling-consul")),
-        "sc",
-        env={"LEDGERWHISK_CONSUL_URL": consul_agent},
-    )
-    try:
-        c.setup(invokers=2)
-        for i in range(2):
-            c.start_invoker(i)
-        c.start_controller()
-        c.start_projection()
-        c.start_api()
-        await c.ready("invoker0", "invoker1", "controller", "projection", "api0")
+    env = {"LEDGERWHISK_CONSUL_URL": consul_agent}
+    workdir = tmp_path_factory.mktemp("scheduling-consul")
+    async with running(stack, workdir, "sc", 2, env=env) as c:
         yield c
-    finally:
-        c.close()
 
 
 async def passing(consul: str, service: str) -> list[str]:

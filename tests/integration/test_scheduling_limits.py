@@ -7,7 +7,6 @@ and whose namespaces may have four activations each in the system.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -15,7 +14,7 @@ import pytest
 from streams.messages import NO_CAPACITY, NO_INVOKERS
 from streams.settings import Settings
 
-from .cluster import Cluster, ClusterClient, fire, put_counting, stories, until
+from .cluster import Cluster, ClusterClient, fire, put_counting, running, stories, until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -26,27 +25,15 @@ LIMIT = 4
 async def cluster(
     stack: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Cluster]:
-    c = Cluster(
-        stack,
-        Path(tmp_path_factory.mktemp("scheduling-limits")),
-        "sl",
-        env={
-            "LEDGERWHISK_INVOKER_USER_MEMORY_MB": "256",
-            "LEDGERWHISK_CONTROLLER_QUEUE_MAX": "2",
-            "LEDGERWHISK_THROTTLE_CONCURRENT": str(LIMIT),
-            "LEDGERWHISK_INVOKER_UNHEALTHY_WINDOW_S": "8",
-        },
-    )
-    try:
-        c.setup(invokers=1)
-        c.start_invoker(0)
-        c.start_controller()
-        c.start_projection()
-        c.start_api()
-        await c.ready("invoker0", "controller", "projection", "api0")
+    env = {
+        "LEDGERWHISK_INVOKER_USER_MEMORY_MB": "256",
+        "LEDGERWHISK_CONTROLLER_QUEUE_MAX": "2",
+        "LEDGERWHISK_THROTTLE_CONCURRENT": str(LIMIT),
+        "LEDGERWHISK_INVOKER_UNHEALTHY_WINDOW_S": "8",
+    }
+    workdir = tmp_path_factory.mktemp("scheduling-limits")
+    async with running(stack, workdir, "sl", 1, env=env) as c:
         yield c
-    finally:
-        c.close()
 
 
 @pytest.fixture

@@ -12,14 +12,13 @@ import asyncio
 import json
 from collections import Counter
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import aiohttp
 import pytest
 
 from streams.settings import Settings
 
-from .cluster import Cluster, ClusterClient, homed_on, put_counting, stories, until
+from .cluster import Cluster, ClusterClient, homed_on, put_counting, running, stories, until
 from .conftest import ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
@@ -34,29 +33,11 @@ MEMORY_MB = {0: 512, 1: 384, 2: 256}
 async def cluster(
     stack: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Cluster]:
-    c = Cluster(stack, Path(tmp_path_factory.mktemp("scheduling-spread")), "ss")
-    try:
-        c.setup(invokers=INVOKERS)
-        for i in range(INVOKERS):
-            c.start_invoker(i, LEDGERWHISK_INVOKER_USER_MEMORY_MB=str(MEMORY_MB[i]))
-        c.start_controller("controller")
-        c.start_controller("controller2")
-        c.start_projection()
-        c.start_api("api0")
-        c.start_api("api1")
-        await c.ready(
-            "invoker0",
-            "invoker1",
-            "invoker2",
-            "controller",
-            "controller2",
-            "projection",
-            "api0",
-            "api1",
-        )
+    workdir = tmp_path_factory.mktemp("scheduling-spread")
+    async with running(
+        stack, workdir, "ss", INVOKERS, controllers=2, apis=2, memory_mb=MEMORY_MB
+    ) as c:
         yield c
-    finally:
-        c.close()
 
 
 @pytest.fixture
