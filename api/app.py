@@ -11,6 +11,7 @@ from api import (
     actions,
     activations,
     events,
+    invokers,
     namespaces,
     openapi,
     packages,
@@ -158,6 +159,7 @@ def create_app(settings: Settings) -> web.Application:
     for group in ROUTE_GROUPS:
         group(app.router)
     app.on_shutdown.append(events.close_streams)
+    invokers.install(app, settings)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         couch = Couch(settings)

@@ -111,12 +111,12 @@ def status_for(completed: ActivationCompleted) -> int:
     if code in (constants.STATUS_APPLICATION_ERROR, constants.STATUS_DEVELOPER_ERROR):
         return 502
     reason = next((a["value"] for a in completed.annotations if a.get("key") == "reason"), None)
-    # No invoker at all, or none with room in time: the platform is unavailable
-    # for this call (503), not broken (500).
-    return 503 if reason in UNAVAILABLE_REASONS else 500
+    # The controller refused it: no invoker at all or none with room in time
+    # (503: unavailable, not broken), or the namespace over its limit (429).
+    return REFUSAL_STATUS.get(str(reason), 500)
 
 
-UNAVAILABLE_REASONS = frozenset({"no_invoker", "no_capacity"})
+REFUSAL_STATUS = {"no_invoker": 503, "no_capacity": 503, "throttled": 429}
 
 
 def record_of(accepted: ActivationAccepted, completed: ActivationCompleted) -> JsonDict:

@@ -210,6 +210,13 @@ OPS: tuple[Op, ...] = (
         )
         for method in ("get", "post", "put", "delete", "patch", "options")
     ),
+    Op(
+        "get",
+        "/admin/invokers",
+        "The invokers as this API instance hears them: state, pid, host, memory, "
+        "in flight (Ledgerwhisk)",
+        "Admin",
+    ),
     Op("get", "/api-docs", "This description", "Meta"),
 )
 

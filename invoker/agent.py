@@ -1,93 +1,296 @@
-"""The invoker process: a Faust agent over this invoker's dispatch topic, plus heartbeats."""
+"""The invoker process: a Faust agent over this invoker's dispatch topic, plus heartbeats.
+
+It holds the ``Invoker`` (pool and runs) and decides, with ``invoker.recovery``,
+which dispatches it may run and whether a run needs its claim confirmed in the
+ledger first. Its heartbeats carry its health, its run (``incarnation``) and
+where its dispatch topic begins for this run (``dispatch_from``); where Consul
+is configured it also passes a TTL check there with every heartbeat.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
+import time
+from collections import deque
 from typing import Any
 
 import faust
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
+from faust.exceptions import ProducerSendError
 from faust.types import StreamT
 
 from invoker.containers import Docker
+from invoker.recovery import Admission, Lease, confirmed, may_start
 from invoker.service import Invoker
 from projections.couch import Couch
 from streams import constants
-from streams.app import make_app
-from streams.events import Dispatch, encode
+from streams.app import RETRY_FIRST_S, RETRY_MAX_S, make_app, write_until_taken
+from streams.claims import fold
+from streams.discovery import Consul, DiscoveryError
+from streams.errors import LedgerUnavailable
+from streams.events import (
+    ActivationCompleted,
+    ActivationStarted,
+    Dispatch,
+    InvokerHealth,
+    decode_event,
+    encode,
+)
+from streams.history import read_activation
+from streams.ids import now_ms
+from streams.registry import system_state
 from streams.settings import Settings, get_settings
 from streams.topics import ensure_topics, ledger_topics
 
 log = logging.getLogger("ledgerwhisk.invoker")
 
+HEARTBEAT_TIMEOUT_S = 5.0
 
-async def dispatch_high_water(settings: Settings) -> int:
-    """The end of this invoker's dispatch topic before it starts consuming.
 
-    Dispatches below it may have been taken by a previous run of this invoker,
-    so each of them is checked against the ledger before it runs.
-    """
+def mono_ms() -> float:
+    return time.monotonic() * 1000
+
+
+async def dispatch_end(settings: Settings) -> int:
+    """The end offset of this invoker's dispatch topic now."""
     topic = settings.dispatch_topic(settings.invoker_id)
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None)
-    await consumer.start()
     try:
+        await consumer.start()
         tp = TopicPartition(topic, 0)
         return int((await consumer.end_offsets([tp]))[tp])
+    except KafkaError as exc:
+        raise LedgerUnavailable(f"could not read the end of {topic}: {exc!r}") from exc
     finally:
         await consumer.stop()
 
 
-def build(settings: Settings, high_water: int) -> faust.App:
+class InvokerAgent:
+    """The I/O half of one invoker process: sending, heartbeats, admission, claims."""
+
+    def __init__(self, app: faust.App, settings: Settings):
+        self.app = app
+        self.settings = settings
+        self.ledger = settings.topic(constants.TOPIC_EVENTS)
+        self.health_topic = settings.topic(constants.TOPIC_HEALTH)
+        offline_after_ms = settings.invoker_offline_after_s * 1000
+        self.lease = Lease(limit_ms=int(offline_after_ms - settings.invoker_lease_margin_s * 1000))
+        self.admission = Admission()
+        self.errors: deque[int] = deque(maxlen=100)
+        self.ready = asyncio.Event()
+        self.consul = Consul(settings) if settings.consul_url else None
+        self._registered = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+        mounts = None
+        if settings.invoker_test_mount:
+            host, _, inside = settings.invoker_test_mount.partition(":")
+            mounts = {host: inside}
+        self.invoker = Invoker(
+            settings,
+            self.send,
+            Docker(
+                owner=f"{settings.prefix}-invoker{settings.invoker_id}",
+                socket_path=settings.docker_socket,
+                mounts=mounts,
+            ),
+            Couch(settings),
+        )
+
+    # -- writing --------------------------------------------------------------
+    async def _send_once(self, topic: str, key: bytes, value: bytes) -> None:
+        await self.app.producer.send_and_wait(topic, key, value, None, None, None)
+
+    async def send(self, topic: str, key: bytes, value: bytes) -> None:
+        """Write one ledger event; retry until Kafka takes it (a run's outcome is never lost)."""
+        await write_until_taken(self.app, topic, key, value)
+        if topic == self.ledger and b'"status_code":3' in value:
+            event = decode_event(value)
+            if (
+                isinstance(event, ActivationCompleted)
+                and event.response.status_code == constants.STATUS_WHISK_ERROR
+            ):
+                self.errors.append(now_ms())
+
+    # -- heartbeats -----------------------------------------------------------
+    def health(self, state: str | None = None) -> InvokerHealth:
+        base = self.invoker.health()
+        if state is None:
+            floor = self.lease.boot_floor
+            state = "up" if floor is None else self._system_state()
+        return base.model_copy(
+            update={
+                "state": state,
+                "incarnation": self.invoker.source,
+                "dispatch_from": -1 if self.lease.boot_floor is None else self.lease.boot_floor,
+            }
+        )
+
+    def _system_state(self) -> str:
+        s = self.settings
+        return system_state(
+            list(self.errors),
+            now_ms(),
+            int(s.invoker_unhealthy_window_s * 1000),
+            s.invoker_unhealthy_errors,
+        )
+
+    async def heartbeats(self) -> None:
+        while True:
+            try:
+                await self.beat()
+            except Exception:
+                # A heartbeat that failed in an unforeseen way must not end them all.
+                log.exception("heartbeat failed")
+            await asyncio.sleep(self.settings.invoker_heartbeat_s)
+
+    async def beat(self) -> None:
+        """Send one heartbeat; on its acknowledgement, renew the lease."""
+        health = self.health()
+        sent = mono_ms()
+        try:
+            await asyncio.wait_for(
+                self._send_once(
+                    self.health_topic, str(self.settings.invoker_id).encode(), encode(health)
+                ),
+                HEARTBEAT_TIMEOUT_S,
+            )
+            await self._pass_consul(health)
+        except (KafkaError, ProducerSendError, TimeoutError, DiscoveryError) as exc:
+            log.warning("heartbeat not delivered: %r", exc)
+            return
+        if self.lease.acked(sent, mono_ms()) and self.lease.epoch > 1:
+            log.warning("heartbeats had a gap: confirming claims in the ledger for older work")
+        if self.lease.floor is None:
+            epoch = self.lease.epoch
+            try:
+                end = await dispatch_end(self.settings)
+            except LedgerUnavailable as exc:
+                log.warning("%s", exc)
+                return
+            first = self.lease.boot_floor is None
+            self.lease.set_floor(epoch, end)
+            if first and self.lease.boot_floor is not None:
+                self.ready.set()
+                log.info(
+                    "invoker %s ready (user memory %d MB, dispatches from offset %d)",
+                    self.settings.invoker_id,
+                    self.settings.invoker_user_memory_mb,
+                    end,
+                )
+                await self.beat()  # tell the controllers at once
+
+    async def _pass_consul(self, health: InvokerHealth) -> None:
+        if self.consul is None:
+            return
+        invoker = self.settings.invoker_id
+        if not self._registered:
+            meta = {"incarnation": health.incarnation, "pid": str(health.pid), "host": health.host}
+            await self.consul.register(invoker, meta)
+            self._registered = True
+        try:
+            await self.consul.pass_ttl(invoker, health.state)
+        except DiscoveryError:
+            self._registered = False  # the agent may have lost us: register again next time
+            raise
+
+    async def goodbye(self) -> None:
+        """Tell the controllers at once that this run is over (best effort)."""
+        with contextlib.suppress(KafkaError, ProducerSendError, TimeoutError):
+            await asyncio.wait_for(
+                self._send_once(
+                    self.health_topic,
+                    str(self.settings.invoker_id).encode(),
+                    encode(self.health("offline")),
+                ),
+                HEARTBEAT_TIMEOUT_S,
+            )
+        if self.consul is not None:
+            with contextlib.suppress(DiscoveryError):
+                await self.consul.deregister(self.settings.invoker_id)
+            await self.consul.close()
+
+    # -- dispatches -----------------------------------------------------------
+    def take(self, dispatch: Dispatch, offset: int) -> None:
+        """Decide about one dispatch read at ``offset`` of this invoker's topic."""
+        assert self.lease.boot_floor is not None
+        aid = dispatch.accepted.activation_id
+        verdict = self.admission.verdict(dispatch, offset, self.lease.boot_floor, now_ms())
+        if verdict != "run":
+            log.info("%s (attempt %d): not taken: %s", aid, dispatch.scheduled.attempt, verdict)
+            return
+        if not dispatch.redelivered and self.lease.fast(offset, mono_ms()):
+            self.invoker.submit(dispatch, self._claim_check(dispatch, offset))
+        else:
+            self._keep(asyncio.ensure_future(self._check_then_submit(dispatch, offset)))
+
+    def _claim_check(self, dispatch: Dispatch, offset: int) -> Any:
+        async def check(started: ActivationStarted) -> bool:
+            if not dispatch.redelivered and self.lease.fast(offset, mono_ms()):
+                return True
+            events = await self._read(dispatch)
+            ok = confirmed([e.event for e in events], started)
+            log.info("%s: claim confirmed in the ledger: %s", started.activation_id, ok)
+            return ok
+
+        return check
+
+    async def _check_then_submit(self, dispatch: Dispatch, offset: int) -> None:
+        events = await self._read(dispatch)
+        claim = fold(e.event for e in events)
+        if not may_start(claim, dispatch.scheduled.attempt):
+            log.info("%s: not taken: the ledger shows %s", dispatch.accepted.activation_id, claim)
+            return
+        self.invoker.submit(dispatch, self._claim_check(dispatch, offset))
+
+    async def _read(self, dispatch: Dispatch) -> list[Any]:
+        delay = RETRY_FIRST_S
+        while True:
+            try:
+                return await read_activation(self.settings, dispatch.accepted.activation_id)
+            except (LedgerUnavailable, TimeoutError) as exc:
+                log.warning("reading %s back: %r", dispatch.accepted.activation_id, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
+
+    def _keep(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("invoker task failed", exc_info=task.exception())
+
+
+def build(settings: Settings) -> faust.App:
     app = make_app(f"invoker{settings.invoker_id}", settings)
     dispatch_topic = app.topic(settings.dispatch_topic(settings.invoker_id), value_type=bytes)
-    health_topic = settings.topic(constants.TOPIC_HEALTH)
-    ready = asyncio.Event()
-
-    async def send(topic: str, key: bytes, value: bytes) -> None:
-        await app.producer.send_and_wait(topic, key, value, None, None, None)
-
-    invoker = Invoker(
-        settings,
-        send,
-        Docker(
-            owner=f"{settings.prefix}-invoker{settings.invoker_id}",
-            socket_path=settings.docker_socket,
-        ),
-        Couch(settings),
-    )
+    agent = InvokerAgent(app, settings)
 
     @app.task
     async def boot() -> None:
-        await invoker.start()
-        ready.set()
-        log.info(
-            "invoker %s ready (user memory %d MB)",
-            settings.invoker_id,
-            settings.invoker_user_memory_mb,
-        )
+        await agent.invoker.start()
+        agent._keep(asyncio.ensure_future(agent.heartbeats()))
 
     @app.agent(dispatch_topic)
     async def run(stream: StreamT[Any]) -> None:
         async for event in stream.events():
-            await ready.wait()
-            dispatch = Dispatch.model_validate_json(event.value)
-            invoker.submit(dispatch, recheck=event.message.offset < high_water)
-
-    @app.timer(interval=settings.invoker_heartbeat_s)
-    async def heartbeat() -> None:
-        if ready.is_set():
-            await send(health_topic, str(settings.invoker_id).encode(), encode(invoker.health()))
+            await agent.ready.wait()
+            agent.take(Dispatch.model_validate_json(event.value), event.message.offset)
 
     @app.timer(interval=1.0)
     async def idle() -> None:
-        if ready.is_set():
-            await invoker.reap_idle()
+        if agent.ready.is_set():
+            await agent.invoker.reap_idle()
 
     @app.on_before_shutdown.connect
     async def shutdown(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
-        await invoker.stop()
+        await agent.goodbye()
+        await agent.invoker.stop()
 
     return app
 
@@ -96,8 +299,7 @@ def main() -> None:
     """Run one invoker in the foreground (id from LEDGERWHISK_INVOKER_ID)."""
     settings = get_settings()
     asyncio.run(ensure_topics(settings, ledger_topics(settings, [settings.invoker_id])))
-    high_water = asyncio.run(dispatch_high_water(settings))
-    app = build(settings, high_water)
+    app = build(settings)
     worker = faust.Worker(app, loglevel=os.environ.get("LEDGERWHISK_LOG_LEVEL", "INFO"))
     worker.execute_from_commandline()
 

@@ -71,8 +71,15 @@ class Docker:
     so a restarted invoker finds and removes what its previous run left.
     """
 
-    def __init__(self, owner: str, socket_path: str = "/var/run/docker.sock"):
+    def __init__(
+        self,
+        owner: str,
+        socket_path: str = "/var/run/docker.sock",
+        mounts: dict[str, str] | None = None,
+    ):
         self.owner = owner
+        # host path -> container path, bind-mounted into every container (tests only).
+        self.mounts = mounts or {}
         self._socket = socket_path
         self._sdk: docker.DockerClient | None = None
         self._http: aiohttp.ClientSession | None = None
@@ -130,6 +137,7 @@ class Docker:
             # container's namespace (see invoker/netns.py).
             network_mode="none",
             log_config=LogConfig(type="json-file", config={"max-size": LOG_FILE_MAX}),
+            binds={h: {"bind": c, "mode": "rw"} for h, c in self.mounts.items()} or None,
         )
         created = api.create_container(
             image,

@@ -26,7 +26,6 @@ from projections.couch import Couch, StoreError
 from streams import constants
 from streams.controller import whisk_error
 from streams.events import (
-    COMPLETED,
     STARTED,
     ActivationAccepted,
     ActivationCompleted,
@@ -42,7 +41,6 @@ from streams.messages import (
     CONTAINER_FAILED,
     IMAGE_MISSING,
     KIND_UNSUPPORTED,
-    NOT_RUN_AGAIN,
     RUNTIME_MISSING,
 )
 from streams.settings import Settings
@@ -50,6 +48,7 @@ from streams.settings import Settings
 log = logging.getLogger("ledgerwhisk.invoker")
 
 Send = Callable[[str, bytes, bytes], Awaitable[None]]
+ClaimCheck = Callable[[ActivationStarted], Awaitable[bool]]
 # Action documents kept in memory (their code may be a large zip).
 ACTIONS_CACHED = 64
 # A subject's key changes rarely; a changed key reaches actions within this time.
@@ -97,9 +96,13 @@ class Invoker:
         if not task.cancelled() and task.exception() is not None:
             log.error("invoker task failed", exc_info=task.exception())
 
-    def submit(self, dispatch: Dispatch, recheck: bool = False) -> None:
-        """Run a dispatched activation in the background."""
-        self._spawn(self.activate(dispatch, recheck))
+    def submit(self, dispatch: Dispatch, confirm: ClaimCheck | None = None) -> None:
+        """Run a dispatched activation in the background.
+
+        ``confirm`` is asked right after ``started`` is in the ledger; user code
+        runs only if it answers True (see invoker/recovery.py).
+        """
+        self._spawn(self.activate(dispatch, confirm))
 
     async def reap_idle(self) -> None:
         """Pause and remove idle containers; refill the stem cells (called every second)."""
@@ -152,43 +155,13 @@ class Invoker:
     async def _append(self, event: ActivationStarted | ActivationCompleted) -> None:
         await self._send(self._ledger, event.activation_id.encode(), encode(event))
 
-    async def activate(self, dispatch: Dispatch, recheck: bool = False) -> None:
+    async def activate(self, dispatch: Dispatch, confirm: ClaimCheck | None = None) -> None:
         """Carry one activation from its dispatch to its ``completed`` event."""
-        accepted, scheduled = dispatch.accepted, dispatch.scheduled
-        attempt = scheduled.attempt
-        if recheck and await self._seen_before(dispatch):
-            return
         self.in_flight += 1
         try:
-            await self._run(accepted, attempt)
+            await self._run(dispatch.accepted, dispatch.scheduled.attempt, confirm)
         finally:
             self.in_flight -= 1
-
-    async def _seen_before(self, dispatch: Dispatch) -> bool:
-        """After a restart: True when the ledger shows this activation already started here.
-
-        User code never runs twice: a started-but-not-completed activation is
-        completed with a whisk error instead.
-        """
-        from streams.history import read_activation
-
-        events = await read_activation(self.settings, dispatch.accepted.activation_id)
-        types = {e.event.type for e in events}
-        if COMPLETED in types:
-            return True
-        if STARTED in types:
-            await self._append(
-                whisk_error(
-                    dispatch.accepted,
-                    NOT_RUN_AGAIN,
-                    "not_rerun",
-                    now_ms(),
-                    dispatch.scheduled.attempt,
-                    self.source,
-                )
-            )
-            return True
-        return False
 
     def _failed(
         self, accepted: ActivationAccepted, attempt: int, status_code: int, message: str
@@ -205,7 +178,9 @@ class Invoker:
             logs=[],
         )
 
-    async def _run(self, accepted: ActivationAccepted, attempt: int) -> None:
+    async def _run(
+        self, accepted: ActivationAccepted, attempt: int, confirm: ClaimCheck | None = None
+    ) -> None:
         try:
             action = await self._load(accepted)
             api_key = await self._api_key(accepted) if protocol.provides_api_key(action) else None
@@ -248,7 +223,7 @@ class Invoker:
                 whisk_error(accepted, exc.message, exc.reason, now_ms(), attempt, self.source)
             )
             return
-        await self._use(claim, accepted, attempt, action, api_key)
+        await self._use(claim, accepted, attempt, action, api_key, confirm)
 
     async def _use(
         self,
@@ -257,23 +232,29 @@ class Invoker:
         attempt: int,
         action: dict[str, Any],
         api_key: str | None,
+        confirm: ClaimCheck | None = None,
     ) -> None:
         entry, keep, released = claim.entry, False, False
         try:
             at = now_ms()
-            await self._append(
-                ActivationStarted(
-                    activation_id=accepted.activation_id,
-                    seq=seq_for(STARTED, attempt),
-                    at_ms=at,
-                    namespace=accepted.namespace,
-                    source=self.source,
-                    invoker=self.id,
-                    container=entry.key,
-                    start=claim.start,  # type: ignore[arg-type]
-                    wait_ms=at - accepted.at_ms,
-                )
+            started = ActivationStarted(
+                activation_id=accepted.activation_id,
+                seq=seq_for(STARTED, attempt),
+                at_ms=at,
+                namespace=accepted.namespace,
+                source=self.source,
+                invoker=self.id,
+                container=entry.key,
+                start=claim.start,  # type: ignore[arg-type]
+                wait_ms=at - accepted.at_ms,
             )
+            await self._append(started)
+            if confirm is not None and not await confirm(started):
+                # Another attempt holds the activation: no user code runs here,
+                # and the container, untouched, stays in the pool.
+                log.warning("%s: not run, the ledger shows another claim", accepted.activation_id)
+                keep = True
+                return
             try:
                 container = await self.pool.resume(entry)
             except ImageMissing as exc:

@@ -9,6 +9,9 @@
 #   stack.sh status show what runs
 #
 # Environment: LEDGERWHISK_STATE_DIR (default .state), INVOKERS (default 1),
+# INVOKER_MEMORY_MB (user memory of each invoker: one number for all, or one
+# per invoker, e.g. "2048 1024 1024"; default the setting, 2048),
+# CONTROLLERS (controller instances sharing the ledger's partitions, default 1),
 # LEDGERWHISK_API_PORT (3233), LEDGERWHISK_KAFKA_PORT (9092),
 # LEDGERWHISK_COUCHDB_PORT (5984), LEDGERWHISK_COUCHDB_URL (an external CouchDB),
 # LEDGERWHISK_PREFIX (lw: topic and database names).
@@ -18,6 +21,8 @@ LW_SERVICE=stack
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 INVOKERS="${INVOKERS:-1}"
+CONTROLLERS="${CONTROLLERS:-1}"
+read -r -a INVOKER_MEMORY <<<"${INVOKER_MEMORY_MB:-}"
 API_PORT="${LEDGERWHISK_API_PORT:-3233}"
 KAFKA_PORT="${LEDGERWHISK_KAFKA_PORT:-9092}"
 COUCH_PORT="${LEDGERWHISK_COUCHDB_PORT:-5984}"
@@ -35,15 +40,24 @@ PY_ENV=(
 )
 
 processes() {
-  echo controller projection
   local i
+  echo controller
+  for ((i = 1; i < CONTROLLERS; i++)); do echo "controller$i"; done
+  echo projection
   for ((i = 0; i < INVOKERS; i++)); do echo "invoker$i"; done
   echo api
 }
 
+# The user memory of invoker $1: its own entry of INVOKER_MEMORY_MB, else the last one.
+invoker_memory() {
+  local n=${#INVOKER_MEMORY[@]}
+  ((n > 0)) || return 0
+  if (($1 < n)); then echo "${INVOKER_MEMORY[$1]}"; else echo "${INVOKER_MEMORY[$((n - 1))]}"; fi
+}
+
 module_of() {
   case "$1" in
-    controller) echo streams.controller_agent ;;
+    controller*) echo streams.controller_agent ;;
     projection) echo projections.writer ;;
     invoker*) echo invoker.agent ;;
     api) echo api.main ;;
@@ -61,7 +75,10 @@ start_process() {
   [[ -f "$logfile" ]] && mv -f "$logfile" "$logfile.1"
   local extra=()
   if [[ "$name" == invoker* ]]; then
-    extra=(LEDGERWHISK_INVOKER_ID="${name#invoker}")
+    local id="${name#invoker}" memory
+    extra=(LEDGERWHISK_INVOKER_ID="$id")
+    memory="$(invoker_memory "$id")"
+    [[ -z "$memory" ]] || extra+=(LEDGERWHISK_INVOKER_USER_MEMORY_MB="$memory")
   fi
   lw_spawn "$pidfile" "$logfile" env "${PY_ENV[@]}" "${extra[@]}" \
     "$PY" -m "$(module_of "$name")"
@@ -113,15 +130,15 @@ cmd_up() {
       "it heard no heartbeat from invoker $i" \
       "check $(lw_logfile "invoker$i") for errors" "$(lw_logfile controller)"
   done
-  lw_log "stack ready in $(( ($(lw_now_ms) - start) / 1000 )) s: API on http://127.0.0.1:$API_PORT ($INVOKERS invoker(s))"
+  lw_log "stack ready in $(( ($(lw_now_ms) - start) / 1000 )) s: API on http://127.0.0.1:$API_PORT ($INVOKERS invoker(s), $CONTROLLERS controller(s))"
   lw_log "logs: $LW_LOGS"
 }
 
 cmd_down() {
   local name names=()
   for name in $(processes); do names=("$name" "${names[@]}"); done
-  # Stop invokers we may have started with a larger INVOKERS too.
-  for pidfile in "$LW_RUN"/invoker*.pid; do
+  # Stop invokers and controllers we may have started with larger counts too.
+  for pidfile in "$LW_RUN"/invoker*.pid "$LW_RUN"/controller*.pid; do
     [[ -f "$pidfile" ]] || continue
     name="$(basename "$pidfile" .pid)"
     [[ " ${names[*]} " == *" $name "* ]] || names=("$name" "${names[@]}")
@@ -154,7 +171,7 @@ Try:
   curl -s -u '$GUEST_KEY' http://127.0.0.1:$API_PORT/api/v1/namespaces
 
 MSG
-  tail -n 0 -F "$LW_LOGS"/{controller,projection,api}.log "$LW_LOGS"/invoker*.log &
+  tail -n 0 -F "$LW_LOGS"/{projection,api}.log "$LW_LOGS"/controller*.log "$LW_LOGS"/invoker*.log &
   wait $!
 }
 

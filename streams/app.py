@@ -8,12 +8,17 @@ from collections.abc import Coroutine
 from typing import Any
 
 import faust
+from aiokafka.errors import KafkaError
+from faust.exceptions import ProducerSendError
 
 from streams.constants import LEDGER_MESSAGE_MAX_BYTES
 from streams.errors import LedgerUnavailable
 from streams.settings import Settings
 
 log = logging.getLogger("ledgerwhisk.streams")
+
+RETRY_FIRST_S = 0.2
+RETRY_MAX_S = 5.0
 
 
 def make_app(name: str, settings: Settings) -> faust.App:
@@ -40,6 +45,10 @@ def make_app(name: str, settings: Settings) -> faust.App:
         stream_wait_empty=False,
         table_standby_replicas=0,
         topic_replication_factor=1,
+        # A killed member's partitions move to the others after this long
+        # (Faust's default is 60 s).
+        broker_session_timeout=settings.group_session_timeout_s,
+        broker_heartbeat_interval=min(3.0, settings.group_session_timeout_s / 5),
     )
 
 
@@ -100,3 +109,19 @@ class Appends:
 def _offset(event: Any) -> object:
     message = getattr(event, "message", None)
     return getattr(message, "offset", "?")
+
+
+async def write_until_taken(app: faust.App, topic: str, key: bytes, value: bytes) -> Any:
+    """Write one record with the app's producer; retry until Kafka takes it.
+
+    For facts that must not be lost (a decision, an outcome): while Kafka is
+    away the caller waits rather than drops. Returns the record's metadata.
+    """
+    delay = RETRY_FIRST_S
+    while True:
+        try:
+            return await app.producer.send_and_wait(topic, key, value, None, None, None)
+        except (KafkaError, ProducerSendError) as exc:
+            log.warning("writing to %s failed (%r); again in %.1f s", topic, exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_S)

@@ -1,11 +1,35 @@
-"""The controller's decisions: schedule, queue, release, declare lost. No I/O here."""
+"""The controller's decisions: schedule, queue, refuse, take back, declare lost. No I/O here.
+
+One ``ControllerState`` per controller instance. The Faust agent feeds it the
+ledger events of the partitions it owns (in log order), the heartbeats of every
+invoker and a periodic tick; each input returns the outputs to perform, in
+order: ``Append`` an event to the ledger, ``Send`` a dispatch to an invoker.
+
+The life of one activation here (``Tracked.phase``):
+
+- ``queued``: accepted, waiting for room (or taken back from a lost invoker).
+- ``dispatched``: attempt *a* is in the ledger and in the invoker's dispatch
+  topic. First attempts are dispatched at once: nobody else can hold them.
+- ``readback``: a retry (attempt *a* > 0) is in the ledger but not dispatched
+  yet. The old invoker may have started attempt *a-1* just before it was taken
+  back; only when this controller reads its own ``scheduled`` back from the log
+  does it know (see ``streams.claims``) whether a ``started`` came first. If
+  one did, the retry is void and the activation stays with its holder.
+
+Taking back (``tick``): an activation whose invoker went offline, or whose
+invoker restarted (its new run ignores dispatches below ``dispatch_from``), is
+declared lost with a whisk error if it had started, and queued for another
+attempt if it had not. An activation past its deadline is declared lost.
+"""
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
+from typing import Literal
 
 from streams import constants
+from streams.claims import Claim, Holder, step
 from streams.events import (
     COMPLETED,
     SCHEDULED,
@@ -13,205 +37,372 @@ from streams.events import (
     ActivationCompleted,
     ActivationScheduled,
     ActivationStarted,
+    Dispatch,
     InvokerHealth,
+    LedgerEvent,
     Response,
 )
+from streams.ids import accepted_at_ms
 from streams.lifecycle import seq_for
-from streams.messages import LOST_ON_INVOKER, NO_CAPACITY, NO_INVOKERS, ORCHESTRATION_LOST
-from streams.registry import HeartbeatRegistry, state_of
-from streams.scheduler import InvokerCapacity, place
+from streams.messages import (
+    LOST_ON_INVOKER,
+    NO_CAPACITY,
+    NO_INVOKERS,
+    ORCHESTRATION_LOST,
+    THROTTLED,
+)
+from streams.registry import InvokerRegistry
+from streams.scheduler import capacities, concurrency_limit, place, share_of
+
+Phase = Literal["queued", "readback", "dispatched"]
+
+# Reasons a controller gives in the ``reason`` annotation; the API maps them to
+# HTTP statuses (503 for no invoker or no room, 429 for a namespace over its limit).
+REASON_NO_INVOKER = "no_invoker"
+REASON_NO_CAPACITY = "no_capacity"
+REASON_THROTTLED = "throttled"
+REASON_LOST = "lost"
 
 
 @dataclass
-class InFlight:
-    """An activation this controller scheduled and has not seen complete."""
+class Tracked:
+    """One activation this controller instance is responsible for."""
 
     accepted: ActivationAccepted
-    invoker: int
-    attempt: int
-    started: bool = False
+    partition: int
+    phase: Phase = "queued"
+    attempt: int = 0  # the attempt in progress, or the next one while queued
+    invoker: int | None = None  # where the attempt is addressed (or who holds it)
+    offset: int | None = None  # of its dispatch, once known
+    scheduled: ActivationScheduled | None = None  # of the attempt in progress
+    claim: Claim = field(default_factory=Claim)
+    reserved_on: int | None = None
+    queued_ms: int = 0
+
+    @property
+    def started(self) -> bool:
+        holder = self.claim.holder
+        return holder is not None and holder.attempt == self.attempt
 
 
 @dataclass(frozen=True)
-class Schedule:
-    """Append ``scheduled`` to the ledger and hand the activation to its invoker."""
+class Append:
+    """Append one event to the ledger."""
 
-    accepted: ActivationAccepted
-    scheduled: ActivationScheduled
+    event: LedgerEvent
 
 
 @dataclass(frozen=True)
-class Complete:
-    """Append a ``completed`` event written by the controller (an error it declares)."""
+class Send:
+    """Write a dispatch to its invoker's topic (after its ``scheduled`` is in the ledger)."""
 
-    completed: ActivationCompleted
+    dispatch: Dispatch
 
 
-Output = Schedule | Complete
+Output = Append | Send
 
 
 @dataclass
 class ControllerState:
-    """What one controller instance knows: invokers, reservations, queue, in-flight.
+    """What one controller instance knows: invokers, its partitions, their activations."""
 
-    Each ``on_*`` method applies one input and returns the events to append;
-    the Faust agent performs them.
-    """
-
-    registry: HeartbeatRegistry
+    registry: InvokerRegistry
     source: str
     queue_max: int = 1000
-    grace_ms: int = 10_000
-    # With no usable invoker, an activation waits this long for one before it
-    # fails as "no invokers" (a controller that just started has heard no
-    # heartbeat yet; an invoker may be restarting).
+    concurrent_limit: int = 1000
+    # With no usable invoker, a queued activation waits this long for one.
     no_invoker_wait_ms: int = 3_000
-    in_flight: dict[str, InFlight] = field(default_factory=dict)
+    # Completed ids are remembered this long, to ignore an ``accepted`` read again.
+    remember_ms: int = 600_000
+    tracked: dict[str, Tracked] = field(default_factory=dict)
+    queue: deque[str] = field(default_factory=deque)
     reserved_mb: dict[int, int] = field(default_factory=dict)
-    queue: deque[ActivationAccepted] = field(default_factory=deque)
-    # Attempt numbers of queued activations taken back from a lost invoker.
-    requeued: dict[str, int] = field(default_factory=dict)
+    per_namespace: Counter[str] = field(default_factory=Counter)
+    done: set[str] = field(default_factory=set)
+    owned: set[int] = field(default_factory=set)
+    partitions: int = 1
     # Sequences and trigger fires: the API runs them and writes their completion;
     # the controller only completes them with an error if their deadline passes.
     orchestrated: dict[str, ActivationAccepted] = field(default_factory=dict)
 
-    # -- inputs ---------------------------------------------------------------
-    def on_accepted(self, accepted: ActivationAccepted, now_ms: int) -> list[Output]:
+    # -- ownership ------------------------------------------------------------
+    @property
+    def share(self) -> float:
+        return share_of(len(self.owned), self.partitions)
+
+    def assign(self, owned: set[int], partitions: int) -> None:
+        """Faust gave this instance ``owned`` of the ledger's ``partitions``."""
+        self.partitions = partitions
+        for partition in self.owned - owned:
+            self._forget_partition(partition)
+        self.owned = set(owned)
+
+    def _forget_partition(self, partition: int) -> None:
+        # Its new owner rebuilds these from the ledger; we only drop them.
+        for activation_id, t in list(self.tracked.items()):
+            if t.partition == partition:
+                self._untrack(activation_id)
+
+    def restore(self, restored: list[Tracked], done: set[str], now_ms: int) -> list[Output]:
+        """Adopt what the ledger says about a newly owned partition.
+
+        ``restored`` holds its unfinished activations (their dispatch offset
+        set when the dispatch was found in the invoker's topic); ``done`` the
+        ids completed that the stream may still deliver again.
+        """
+        out: list[Output] = []
+        self.done |= done
+        for t in restored:
+            aid = t.accepted.activation_id
+            if aid in self.tracked or aid in self.done:
+                continue
+            self._track(t)
+            if t.invoker is not None:
+                self.registry.expect(t.invoker, now_ms)
+            if t.phase == "queued":
+                t.queued_ms = now_ms
+                self.queue.append(aid)
+                continue
+            assert t.invoker is not None
+            self._reserve(t, t.invoker)
+            if t.phase == "readback" or (not t.started and t.offset is None):
+                # Scheduled in the ledger, but no dispatch reached the invoker:
+                # send it now, marked so the invoker confirms its claim first.
+                t.phase = "dispatched"
+                out.append(Send(self._dispatch(t, redelivered=True)))
+        out.extend(self._drain(now_ms))
+        return out
+
+    # -- ledger events (in log order, per partition) --------------------------
+    def on_accepted(
+        self, accepted: ActivationAccepted, partition: int, now_ms: int
+    ) -> list[Output]:
+        aid = accepted.activation_id
+        if aid in self.tracked or aid in self.done:
+            return []  # read again after a restart or rebalance
         if accepted.kind in constants.ORCHESTRATED_KINDS:
-            self.orchestrated[accepted.activation_id] = accepted
+            self.orchestrated[aid] = accepted
             return []
-        if accepted.activation_id in self.in_flight or any(
-            q.activation_id == accepted.activation_id for q in self.queue
-        ):
-            return []  # a redelivered event: already handled
-        out = self._try_place(accepted, now_ms, attempt=0, decision=None)
-        if out is not None:
-            return [out]
-        if len(self.queue) >= self.queue_max:
-            return [self._fail(accepted, NO_CAPACITY, "no_capacity", now_ms, attempt=0)]
-        self.queue.append(accepted)
+        limit = concurrency_limit(self.concurrent_limit, self.share)
+        count = self.per_namespace[accepted.namespace]
+        if count >= limit:
+            message = THROTTLED.format(count=count, allowed=limit)
+            return [self._fail(accepted, 0, message, REASON_THROTTLED, now_ms)]
+        t = Tracked(accepted, partition, queued_ms=now_ms)
+        placed = self._place(t, now_ms)
+        if placed:
+            self._track(t)
+            return placed
+        if self._queued() >= self.queue_max:
+            return [self._fail(accepted, 0, NO_CAPACITY, REASON_NO_CAPACITY, now_ms)]
+        self._track(t)
+        self.queue.append(aid)
         return []
 
+    def on_scheduled(self, scheduled: ActivationScheduled, now_ms: int) -> list[Output]:
+        t = self.tracked.get(scheduled.activation_id)
+        if t is None:
+            return []
+        t.claim = step(t.claim, scheduled)
+        if t.phase != "readback" or scheduled.attempt != t.attempt:
+            return []
+        holder = t.claim.holder
+        if holder is not None:
+            # The old attempt started before our retry reached the log: it holds.
+            self._adopt(t, holder)
+            return []
+        t.phase = "dispatched"
+        return [Send(self._dispatch(t))]
+
     def on_started(self, started: ActivationStarted) -> None:
-        flight = self.in_flight.get(started.activation_id)
-        if flight is not None:
-            flight.started = True
+        t = self.tracked.get(started.activation_id)
+        if t is None:
+            return
+        before = t.claim.holder
+        t.claim = step(t.claim, started)
+        holder = t.claim.holder
+        if holder is not None and before is None and holder.attempt != t.attempt:
+            if t.phase == "queued":
+                self.queue.remove(started.activation_id)
+                self._adopt(t, holder)
+            # In ``readback`` the decision waits for our own ``scheduled``.
 
     def on_completed(self, completed: ActivationCompleted, now_ms: int) -> list[Output]:
-        self.orchestrated.pop(completed.activation_id, None)
-        flight = self.in_flight.pop(completed.activation_id, None)
-        if flight is not None:
-            self._release(flight)
+        aid = completed.activation_id
+        if aid in self.tracked:
+            self._untrack(aid)
+        self.orchestrated.pop(aid, None)
+        self.done.add(aid)
         return self._drain(now_ms)
 
+    def on_dispatched(self, activation_id: str, attempt: int, offset: int) -> None:
+        """Where a dispatch landed in its invoker's topic."""
+        t = self.tracked.get(activation_id)
+        if t is not None and t.attempt == attempt and t.phase == "dispatched":
+            t.offset = offset
+
+    # -- invokers and time ----------------------------------------------------
     def on_health(self, health: InvokerHealth, now_ms: int) -> list[Output]:
         self.registry.observe(health, now_ms)
         return self._drain(now_ms)
 
     def tick(self, now_ms: int) -> list[Output]:
-        """Periodic duties: lost invokers, overdue activations, expired queue entries."""
+        """Take back work from lost or restarted invokers; expire what waited too long."""
         out: list[Output] = []
-        offline_after = self.registry.offline_after_ms
-        offline = {
-            r.health.invoker
-            for r in self.registry.all()
-            if state_of(r, now_ms, offline_after) == "offline"
-        }
-        for activation_id, flight in list(self.in_flight.items()):
-            overdue = now_ms > flight.accepted.deadline_ms
-            if flight.invoker in offline or overdue:
-                del self.in_flight[activation_id]
-                self._release(flight)
-                if flight.started or overdue:
-                    # It may have run: never run it again, declare it lost.
-                    out.append(
-                        self._fail(flight.accepted, LOST_ON_INVOKER, "lost", now_ms, flight.attempt)
-                    )
-                else:
-                    self.queue.appendleft(flight.accepted)
-                    self.requeued[activation_id] = flight.attempt + 1
-        for activation_id, accepted in list(self.orchestrated.items()):
+        for aid, t in list(self.tracked.items()):
+            if t.phase == "queued":
+                continue
+            overdue = now_ms > t.accepted.deadline_ms
+            if t.phase == "readback":
+                if overdue:
+                    out.append(self._lost(aid, t, now_ms))
+                continue
+            assert t.invoker is not None
+            gone = self.registry.state(t.invoker, now_ms) == "offline" or self._stale(t)
+            if t.started and (gone or overdue):
+                out.append(self._lost(aid, t, now_ms))
+            elif not t.started and gone and t.offset is not None:
+                # Only once its dispatch is known written: a dispatch still being
+                # sent could otherwise land after the retry (see invoker/recovery.py).
+                self._requeue(t, now_ms)
+            elif not t.started and overdue:
+                out.append(self._lost(aid, t, now_ms))
+        for aid, accepted in list(self.orchestrated.items()):
             if now_ms > accepted.deadline_ms:
-                del self.orchestrated[activation_id]
-                out.append(self._fail(accepted, ORCHESTRATION_LOST, "lost", now_ms, 0))
+                del self.orchestrated[aid]
+                self.done.add(aid)
+                out.append(self._fail(accepted, 0, ORCHESTRATION_LOST, REASON_LOST, now_ms))
         none_usable = not self.registry.usable(now_ms)
-        for accepted in list(self.queue):
-            if none_usable and now_ms - accepted.at_ms > self.no_invoker_wait_ms:
-                # Waited for an invoker to (re)appear long enough: 503 for the caller.
-                self.queue.remove(accepted)
-                attempt = self.requeued.pop(accepted.activation_id, 0)
-                out.append(self._fail(accepted, NO_INVOKERS, "no_invoker", now_ms, attempt))
-            elif now_ms > accepted.deadline_ms:
-                self.queue.remove(accepted)
-                attempt = self.requeued.pop(accepted.activation_id, 0)
-                out.append(self._fail(accepted, NO_CAPACITY, "no_capacity", now_ms, attempt))
+        for aid in list(self.queue):
+            t = self.tracked[aid]
+            if none_usable and now_ms - t.queued_ms > self.no_invoker_wait_ms:
+                out.append(self._refuse(aid, t, NO_INVOKERS, REASON_NO_INVOKER, now_ms))
+            elif now_ms > t.accepted.deadline_ms:
+                out.append(self._refuse(aid, t, NO_CAPACITY, REASON_NO_CAPACITY, now_ms))
+        self._forget_old(now_ms)
         out.extend(self._drain(now_ms))
         return out
 
-    # -- helpers --------------------------------------------------------------
-    def capacities(self, now_ms: int) -> list[InvokerCapacity]:
-        return [
-            InvokerCapacity(
-                r.health.invoker,
-                r.health.user_memory_mb - self.reserved_mb.get(r.health.invoker, 0),
-            )
-            for r in self.registry.usable(now_ms)
-        ]
+    def _stale(self, t: Tracked) -> bool:
+        """True when the invoker restarted since this attempt was handed to it."""
+        assert t.invoker is not None
+        record = self.registry.get(t.invoker)
+        health = record.health if record is not None else None
+        if health is None or health.dispatch_from < 0:
+            return False
+        holder = t.claim.holder
+        if t.started and holder is not None:
+            return holder.source != health.incarnation
+        return t.offset is not None and t.offset < health.dispatch_from
 
-    def _try_place(
-        self, accepted: ActivationAccepted, now_ms: int, attempt: int, decision: str | None
-    ) -> Schedule | None:
+    # -- helpers --------------------------------------------------------------
+    def _queued(self) -> int:
+        return len(self.queue)
+
+    def _track(self, t: Tracked) -> None:
+        self.tracked[t.accepted.activation_id] = t
+        self.per_namespace[t.accepted.namespace] += 1
+
+    def _untrack(self, activation_id: str) -> Tracked:
+        t = self.tracked.pop(activation_id)
+        self._release(t)
+        if t.phase == "queued":
+            self.queue.remove(activation_id)
+        self.per_namespace[t.accepted.namespace] -= 1
+        if self.per_namespace[t.accepted.namespace] <= 0:
+            del self.per_namespace[t.accepted.namespace]
+        return t
+
+    def _reserve(self, t: Tracked, invoker: int) -> None:
+        self._release(t)
+        self.reserved_mb[invoker] = self.reserved_mb.get(invoker, 0) + t.accepted.limits.memory_mb
+        t.reserved_on = invoker
+
+    def _release(self, t: Tracked) -> None:
+        if t.reserved_on is None:
+            return
+        left = self.reserved_mb.get(t.reserved_on, 0) - t.accepted.limits.memory_mb
+        self.reserved_mb[t.reserved_on] = max(0, left)
+        t.reserved_on = None
+
+    def _adopt(self, t: Tracked, holder: Holder) -> None:
+        """The activation belongs to ``holder``'s attempt after all."""
+        t.phase, t.attempt, t.invoker, t.offset = "dispatched", holder.attempt, holder.invoker, None
+        self._reserve(t, holder.invoker)
+
+    def _requeue(self, t: Tracked, now_ms: int) -> None:
+        self._release(t)
+        t.phase, t.attempt, t.invoker, t.offset = "queued", t.attempt + 1, None, None
+        t.queued_ms = now_ms
+        self.queue.appendleft(t.accepted.activation_id)
+
+    def _place(self, t: Tracked, now_ms: int) -> list[Output]:
+        usable = [(h.invoker, h.user_memory_mb) for h in self.registry.usable(now_ms)]
+        accepted = t.accepted
         placement = place(
-            self.capacities(now_ms),
+            capacities(usable, self.reserved_mb, self.share),
             accepted.namespace,
             accepted.action,
             accepted.limits.memory_mb,
         )
         if placement is None:
-            return None
-        self.reserved_mb[placement.invoker] = (
-            self.reserved_mb.get(placement.invoker, 0) + accepted.limits.memory_mb
-        )
-        self.in_flight[accepted.activation_id] = InFlight(accepted, placement.invoker, attempt)
+            return []
+        t.invoker = placement.invoker
+        self._reserve(t, placement.invoker)
         scheduled = ActivationScheduled(
             activation_id=accepted.activation_id,
-            seq=seq_for(SCHEDULED, attempt),
+            seq=seq_for(SCHEDULED, t.attempt),
             at_ms=now_ms,
             namespace=accepted.namespace,
             source=self.source,
             invoker=placement.invoker,
-            decision="reschedule" if attempt > 0 else placement.decision,
+            decision="reschedule" if t.attempt > 0 else placement.decision,
             wait_ms=max(0, now_ms - accepted.at_ms),
-            attempt=attempt,
+            attempt=t.attempt,
         )
-        return Schedule(accepted, scheduled)
+        t.scheduled = scheduled
+        if t.attempt == 0:
+            t.phase = "dispatched"
+            return [Append(scheduled), Send(Dispatch(accepted=accepted, scheduled=scheduled))]
+        t.phase = "readback"
+        return [Append(scheduled)]
+
+    def _dispatch(self, t: Tracked, redelivered: bool = False) -> Dispatch:
+        assert t.scheduled is not None and t.scheduled.attempt == t.attempt
+        return Dispatch(accepted=t.accepted, scheduled=t.scheduled, redelivered=redelivered)
 
     def _drain(self, now_ms: int) -> list[Output]:
         out: list[Output] = []
         while self.queue:
-            accepted = self.queue[0]
-            attempt = self.requeued.get(accepted.activation_id, 0)
-            placed = self._try_place(accepted, now_ms, attempt, None)
-            if placed is None:
+            t = self.tracked[self.queue[0]]
+            placed = self._place(t, now_ms)
+            if not placed:
                 break
             self.queue.popleft()
-            self.requeued.pop(accepted.activation_id, None)
-            out.append(placed)
+            out.extend(placed)
         return out
 
-    def _release(self, flight: InFlight) -> None:
-        left = self.reserved_mb.get(flight.invoker, 0) - flight.accepted.limits.memory_mb
-        self.reserved_mb[flight.invoker] = max(0, left)
+    def _lost(self, aid: str, t: Tracked, now_ms: int) -> Append:
+        self._untrack(aid)
+        self.done.add(aid)
+        return self._fail(t.accepted, t.attempt, LOST_ON_INVOKER, REASON_LOST, now_ms)
+
+    def _refuse(self, aid: str, t: Tracked, message: str, reason: str, now_ms: int) -> Append:
+        self._untrack(aid)
+        self.done.add(aid)
+        return self._fail(t.accepted, t.attempt, message, reason, now_ms)
 
     def _fail(
-        self,
-        accepted: ActivationAccepted,
-        message: str,
-        reason: str,
-        now_ms: int,
-        attempt: int,
-    ) -> Complete:
-        return Complete(whisk_error(accepted, message, reason, now_ms, attempt, self.source))
+        self, accepted: ActivationAccepted, attempt: int, message: str, reason: str, now_ms: int
+    ) -> Append:
+        return Append(whisk_error(accepted, message, reason, now_ms, attempt, self.source))
+
+    def _forget_old(self, now_ms: int) -> None:
+        if len(self.done) < 10_000:
+            return
+        self.done = {
+            aid for aid in self.done if now_ms - (accepted_at_ms(aid) or 0) < self.remember_ms
+        }
 
 
 def whisk_error(
@@ -249,8 +440,8 @@ def whisk_error(
 def base_annotations(accepted: ActivationAccepted, wait_ms: int) -> list[dict[str, object]]:
     """The annotations every activation record carries (OpenWhisk's set)."""
     limits = accepted.limits
-    # What the API adds for this activation (causedBy, binding) comes first, as in OpenWhisk.
     return [
+        # What the API adds for this activation (causedBy, binding) comes first, as in OpenWhisk.
         *accepted.annotations,
         {"key": "path", "value": accepted.action},
         {"key": "waitTime", "value": wait_ms},

@@ -1,100 +1,218 @@
-"""The controller process: a Faust agent turning ``accepted`` into ``scheduled``."""
+"""The controller process: a Faust agent over the ledger partitions this instance owns.
+
+Several instances may run at once: Faust's consumer group splits the ledger's
+partitions among them, and each instance schedules the activations of its own
+partitions with its share of every invoker (``streams.scheduler.share_of``).
+Every instance reads every heartbeat (``streams.heartbeats``). When an instance
+is given a partition (at start or in a rebalance) it rebuilds that partition's
+unfinished activations from the ledger (``streams.recovery``) before it handles
+any of its events.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
-from typing import Any, cast
+import socket
+from typing import Any
 
 import faust
-from faust.types import StreamT
+from faust.types import TP, StreamT
 
 from streams import constants
-from streams.app import Appends, make_app
-from streams.controller import Complete, ControllerState, Output, Schedule
+from streams.app import RETRY_FIRST_S, RETRY_MAX_S, make_app, write_until_taken
+from streams.controller import Append, ControllerState, Output, Send
+from streams.discovery import Consul, DiscoveryError
+from streams.errors import LedgerUnavailable
 from streams.events import (
-    ACCEPTED,
-    COMPLETED,
-    STARTED,
     ActivationAccepted,
     ActivationCompleted,
+    ActivationScheduled,
     ActivationStarted,
-    Dispatch,
     InvokerHealth,
     decode_event,
     encode,
 )
+from streams.heartbeats import HealthTail
 from streams.ids import now_ms
-from streams.registry import HeartbeatRegistry
+from streams.recovery import find_dispatches, read_partition
+from streams.registry import ConsulRegistry, HeartbeatRegistry
 from streams.settings import Settings, get_settings
+from streams.topics import partition_count
 
 log = logging.getLogger("ledgerwhisk.controller")
 
+TICK_S = 0.5
+CONSUL_POLL_S = 1.0
+
+
+class Controller:
+    """Holds one instance's ``ControllerState`` and performs what it decides."""
+
+    def __init__(self, app: faust.App, settings: Settings):
+        self.app = app
+        self.settings = settings
+        self.ledger = settings.topic(constants.TOPIC_EVENTS)
+        offline_after_ms = int(settings.invoker_offline_after_s * 1000)
+        self.registry: HeartbeatRegistry = (
+            ConsulRegistry(offline_after_ms)
+            if settings.consul_url
+            else HeartbeatRegistry(offline_after_ms)
+        )
+        self.state = ControllerState(
+            registry=self.registry,
+            source=f"controller@{socket.gethostname()}:{os.getpid()}",
+            queue_max=settings.controller_queue_max,
+            concurrent_limit=settings.throttle_concurrent,
+            no_invoker_wait_ms=int(settings.controller_no_invoker_wait_s * 1000),
+        )
+        self.health = HealthTail(settings, self.registry, self._on_health)
+        self.rebuilds: dict[int, asyncio.Task[None]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._heard: set[int] = set()
+        self._states: dict[int, str] = {}
+
+    # -- performing -----------------------------------------------------------
+    async def perform(self, outputs: list[Output]) -> None:
+        for out in outputs:
+            if isinstance(out, Append):
+                await self._send(self.ledger, out.event.activation_id, encode(out.event))
+            elif isinstance(out, Send):
+                scheduled = out.dispatch.scheduled
+                meta = await self._send(
+                    self.settings.dispatch_topic(scheduled.invoker),
+                    scheduled.activation_id,
+                    encode(out.dispatch),
+                )
+                self.state.on_dispatched(scheduled.activation_id, scheduled.attempt, meta.offset)
+
+    async def _send(self, topic: str, key: str, value: bytes) -> Any:
+        return await write_until_taken(self.app, topic, key.encode(), value)
+
+    def spawn(self, outputs: list[Output]) -> None:
+        if outputs:
+            self.keep(asyncio.ensure_future(self.perform(outputs)))
+
+    def keep(self, task: asyncio.Task[Any]) -> None:
+        """Hold a reference to a background task and log its failure."""
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("controller task failed", exc_info=task.exception())
+
+    # -- inputs ---------------------------------------------------------------
+    def _on_health(self, health: InvokerHealth, new_run: bool) -> None:
+        if new_run or health.invoker not in self._heard:
+            self._heard.add(health.invoker)
+            log.info("invoker %d is up (pid %d on %s)", health.invoker, health.pid, health.host)
+        self.spawn(self.state.on_health(health, now_ms()))
+
+    async def handle(self, event: Any, partition: int) -> None:
+        """One ledger event of an owned partition, in log order."""
+        now = now_ms()
+        if isinstance(event, ActivationAccepted):
+            await self.perform(self.state.on_accepted(event, partition, now))
+        elif isinstance(event, ActivationScheduled):
+            await self.perform(self.state.on_scheduled(event, now))
+        elif isinstance(event, ActivationStarted):
+            self.state.on_started(event)
+        elif isinstance(event, ActivationCompleted):
+            await self.perform(self.state.on_completed(event, now))
+
+    async def tick(self) -> None:
+        now = now_ms()
+        for record in self.registry.all():
+            state = self.registry.state(record.invoker, now)
+            if self._states.get(record.invoker, state) != state:
+                log.warning("invoker %d is %s", record.invoker, state)
+            self._states[record.invoker] = state
+        await self.perform(self.state.tick(now))
+
+    # -- ownership ------------------------------------------------------------
+    async def assigned(self, tps: set[TP]) -> None:
+        owned = {tp.partition for tp in tps if tp.topic == self.ledger}
+        total = await partition_count(self.settings, self.ledger)
+        for partition in set(self.rebuilds) - owned:
+            self.rebuilds.pop(partition).cancel()
+        self.state.assign(owned, total)
+        for partition in owned - set(self.rebuilds):
+            self.rebuilds[partition] = asyncio.ensure_future(self._rebuild(partition))
+            self.keep(self.rebuilds[partition])
+        log.info("owning ledger partitions %s of %d", sorted(owned), total)
+
+    async def ready(self, partition: int) -> bool:
+        """Wait until ``partition`` is rebuilt; False when it is not ours."""
+        task = self.rebuilds.get(partition)
+        if task is None:
+            return False
+        await asyncio.shield(task)
+        return partition in self.state.owned
+
+    async def _rebuild(self, partition: int) -> None:
+        await self.health.caught_up.wait()  # know the invokers first
+        delay = RETRY_FIRST_S
+        while True:
+            try:
+                rebuilt = await read_partition(self.settings, self.app.conf.id, partition, now_ms())
+                offsets = await find_dispatches(self.settings, rebuilt.tracked)
+                break
+            except LedgerUnavailable as exc:
+                log.warning("rebuilding partition %d: %s; again in %.1f s", partition, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
+        for t in rebuilt.tracked:
+            t.offset = offsets.get((t.accepted.activation_id, t.attempt))
+        log.info("partition %d rebuilt: %d unfinished activations", partition, len(rebuilt.tracked))
+        await self.perform(self.state.restore(rebuilt.tracked, rebuilt.done, now_ms()))
+
+    async def poll_consul(self, consul: Consul) -> None:
+        assert isinstance(self.registry, ConsulRegistry)
+        while True:
+            try:
+                self.registry.consul(await consul.passing())
+            except DiscoveryError as exc:
+                log.warning("%s; heartbeats alone decide meanwhile", exc)
+                self.registry.consul(None)
+            await asyncio.sleep(CONSUL_POLL_S)
+
 
 def build(settings: Settings) -> faust.App:
-    """The controller app: agents on the ledger and on invoker heartbeats, and a ticker."""
+    """The controller app: the ledger agent, the heartbeat reader and a ticker."""
     app = make_app("controller", settings)
     events_topic = app.topic(settings.topic(constants.TOPIC_EVENTS), value_type=bytes)
-    health_topic = app.topic(settings.topic(constants.TOPIC_HEALTH), value_type=bytes)
-    source = f"controller@{os.getpid()}"
-    state = ControllerState(
-        registry=HeartbeatRegistry(offline_after_ms=int(settings.invoker_offline_after_s * 1000)),
-        source=source,
-        grace_ms=int(settings.completion_grace_s * 1000),
-    )
-    ledger = settings.topic(constants.TOPIC_EVENTS)
+    controller = Controller(app, settings)
+    app.ledgerwhisk_controller = controller  # type: ignore[attr-defined]
 
-    async def perform(outputs: list[Output]) -> None:
-        producer = app.producer
-        for out in outputs:
-            if isinstance(out, Schedule):
-                key = out.accepted.activation_id.encode()
-                # The ledger first: an invoker may only see what the log already holds.
-                await producer.send_and_wait(ledger, key, encode(out.scheduled), None, None, None)
-                dispatch = Dispatch(accepted=out.accepted, scheduled=out.scheduled)
-                await producer.send_and_wait(
-                    settings.dispatch_topic(out.scheduled.invoker),
-                    key,
-                    encode(dispatch),
-                    None,
-                    None,
-                    None,
-                )
-            elif isinstance(out, Complete):
-                key = out.completed.activation_id.encode()
-                await producer.send_and_wait(ledger, key, encode(out.completed), None, None, None)
+    @app.task
+    async def listen() -> None:
+        controller.health.start()
+        if settings.consul_url:
+            controller.keep(asyncio.ensure_future(controller.poll_consul(Consul(settings))))
 
-    # Decide on each event at once; its appends run behind (see Appends).
-    appends = Appends()
+    @app.on_partitions_assigned.connect
+    async def on_assigned(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        assigned: set[TP] = args[0]
+        await controller.assigned(assigned)
 
     @app.agent(events_topic)
     async def schedule(stream: StreamT[Any]) -> None:
-        async for message in cast(faust.Stream[Any], stream).noack().events():
-            event = decode_event(message.value)
-            now = now_ms()
-            outputs: list[Output] = []
-            if event.type == ACCEPTED:
-                assert isinstance(event, ActivationAccepted)
-                outputs = state.on_accepted(event, now)
-            elif event.type == STARTED:
-                assert isinstance(event, ActivationStarted)
-                state.on_started(event)
-            elif event.type == COMPLETED:
-                assert isinstance(event, ActivationCompleted)
-                outputs = state.on_completed(event, now)
-            appends.ack_after(message, perform(outputs))
+        async for event in stream.events():
+            partition = event.message.partition
+            if not await controller.ready(partition):
+                continue  # revoked meanwhile: its new owner handles it
+            await controller.handle(decode_event(event.value), partition)
 
-    @app.agent(health_topic)
-    async def heartbeats(stream: StreamT[Any]) -> None:
-        async for raw in stream:
-            health = InvokerHealth.model_validate_json(raw)
-            if health.invoker not in state.registry.records:
-                log.info("invoker %d is up (pid %d on %s)", health.invoker, health.pid, health.host)
-            await perform(state.on_health(health, now_ms()))
-
-    @app.timer(interval=0.5)
+    @app.timer(interval=TICK_S)
     async def tick() -> None:
-        await perform(state.tick(now_ms()))
+        await controller.tick()
+
+    @app.on_before_shutdown.connect
+    async def shutdown(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        await controller.health.stop()
 
     return app
 

@@ -134,6 +134,11 @@ class InvokerHealth(Fact):
     pid: int
     host: str
     at_ms: int
+    # Which run of the invoker this is; a new value means it restarted.
+    incarnation: str = ""
+    # The first offset of its dispatch topic this run will act on (-1 until known):
+    # dispatches below it belong to an earlier run and the controller takes them back.
+    dispatch_from: int = -1
 
 
 LedgerEvent = ActivationAccepted | ActivationScheduled | ActivationStarted | ActivationCompleted
@@ -147,6 +152,9 @@ class Dispatch(Fact):
 
     accepted: ActivationAccepted
     scheduled: ActivationScheduled
+    # Sent again by a controller that rebuilt its state and found no copy in the
+    # dispatch topic: the invoker must confirm its claim in the ledger before running.
+    redelivered: bool = False
 
 
 def decode_event(

@@ -39,3 +39,4 @@ LOGS_NOT_COLLECTED = (
 RUNTIME_MISSING = (
     "The runtime image {image} is not on the invoker's host; build it with runtimes/build.sh."
 )
+THROTTLED = "Too many concurrent requests in flight (count: {count}, allowed: {allowed})."

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import math
 import zlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
+
+from streams.constants import MEMORY_MAX_MB
 
 
 @dataclass(frozen=True)
@@ -67,3 +70,44 @@ def place(
         if candidate.free_mb >= memory_mb:
             return Placement(candidate.invoker, "home" if i == 0 else "step")
     return None
+
+
+def share_of(owned_partitions: int, total_partitions: int) -> float:
+    """The part of every invoker one controller instance may fill.
+
+    Controller instances split the ledger's partitions (Faust's consumer group),
+    and activation ids spread evenly over partitions, so an instance owning
+    2 of 4 partitions sees half the load and gets half of each invoker.
+    The shares add up to one whatever the number of instances, and they follow
+    every rebalance without any talk between controllers.
+    """
+    if total_partitions <= 0 or owned_partitions <= 0:
+        return 0.0
+    return min(1.0, owned_partitions / total_partitions)
+
+
+def capacities(
+    invokers: Iterable[tuple[int, int]], reserved_mb: Mapping[int, int], share: float
+) -> list[InvokerCapacity]:
+    """Room on each usable invoker ``(id, user memory)`` for one controller instance.
+
+    Its budget is ``share`` of the invoker's memory, less what it has reserved
+    there. An invoker where it reserved nothing admits one activation of any
+    allowed size even when the share is smaller, so that a controller owning a
+    single partition of many still gets work through (the invoker's own pool
+    waits for room if the shares overcommit it for a moment).
+    """
+    out = []
+    for invoker, memory_mb in invokers:
+        used = reserved_mb.get(invoker, 0)
+        budget = int(memory_mb * share)
+        free = (
+            max(budget, min(memory_mb, MEMORY_MAX_MB)) if used == 0 and share > 0 else budget - used
+        )
+        out.append(InvokerCapacity(invoker, free))
+    return out
+
+
+def concurrency_limit(limit: int, share: float) -> int:
+    """A namespace's limit of concurrent activations, as one controller instance applies it."""
+    return max(1, math.ceil(limit * share))

@@ -61,7 +61,27 @@ class Settings(BaseSettings):
     # How long after a deadline an activation may still be completed by its
     # invoker before the controller declares it lost.
     completion_grace_s: float = 10.0
+    # An invoker takes no chance near the controller's offline limit: it runs
+    # user code without re-reading the ledger only while its last acknowledged
+    # heartbeat is younger than invoker_offline_after_s minus this margin.
+    invoker_lease_margin_s: float = 2.0
+    # Unhealthy: this many system errors (whisk errors of the invoker's own
+    # making) within the window.
+    invoker_unhealthy_errors: int = 3
+    invoker_unhealthy_window_s: float = 30.0
+    # Test only: "host_dir:container_dir" bind-mounted into every action container.
+    invoker_test_mount: str | None = None
 
+    # Activations waiting for room, per controller instance; beyond it: 503.
+    controller_queue_max: int = 1000
+    # With no usable invoker, an activation waits this long for one, then 503.
+    controller_no_invoker_wait_s: float = 3.0
+    # How long a consumer-group member may stay silent before Kafka gives its
+    # partitions to the others (a killed controller or invoker).
+    group_session_timeout_s: float = 10.0
+
+    # A Consul agent, e.g. http://127.0.0.1:8500: invokers register there too,
+    # with a TTL check, and the controller reads who is alive from it.
     consul_url: str | None = None
     # Per-namespace throttles (a subject's own ``limits`` override them):
     # invocations and trigger fires per minute, activations in flight at once.

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from api.cli.client import Client, CLIError
+from api.cli.groups import subcommands
 from api.cli.output import emit_json, table
 from streams import constants
 from streams.ids import iso_ms
@@ -36,17 +37,8 @@ RECONNECT_S = 2.0
 ADMIN_TIMEOUT_S = 3600.0
 
 
-def _subcommands(groups: Any, name: str, help_: str) -> Any:
-    """The sub-command set of group ``name``, created if no other module registered it."""
-    parser = groups.choices.get(name) or groups.add_parser(name, help=help_)
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return action
-    return parser.add_subparsers(dest="command", required=True)
-
-
 def register(groups: Any) -> None:
-    commands = _subcommands(groups, "activation", "work with activations")
+    commands = subcommands(groups, "activation", "work with activations")
     events = commands.add_parser("events", help="an activation's timeline, from the ledger")
     events.add_argument("id")
     events.set_defaults(handler=show_events)
@@ -70,7 +62,7 @@ def register(groups: Any) -> None:
     replay_.add_argument("-b", "--blocking", action="store_true")
     replay_.add_argument("-r", "--result", action="store_true")
     replay_.set_defaults(handler=replay)
-    admin = _subcommands(groups, "admin", "administer the platform (talks to its services)")
+    admin = subcommands(groups, "admin", "administer the platform (talks to its services)")
     rebuild_ = admin.add_parser("replay", help="rebuild the activation projection from the log")
     rebuild_.add_argument("--into", required=True, help="a fresh CouchDB database name")
     rebuild_.add_argument("--until", help="the state as of this time (ISO, epoch ms, 10m)")

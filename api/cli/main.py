@@ -10,6 +10,7 @@ from api.cli import (
     actions,
     activations,
     admin,
+    admin_invokers,
     ledger,
     namespaces,
     packages,
@@ -21,8 +22,20 @@ from api.cli.client import Client, CLIError
 from api.cli.config import target
 
 # Each group module has ``register(subparsers)``; its handlers take (args, client).
-# ledger comes last: it adds commands to the activation and admin groups others registered.
-GROUPS = [actions, activations, triggers, rules, packages, namespaces, properties, admin, ledger]
+# admin_invokers and ledger come after admin and activations: they add commands
+# to those groups (api/cli/groups.py).
+GROUPS = [
+    actions,
+    activations,
+    triggers,
+    rules,
+    packages,
+    namespaces,
+    properties,
+    admin,
+    admin_invokers,
+    ledger,
+]
 
 Handler = Callable[[argparse.Namespace, Client], int | None]
 

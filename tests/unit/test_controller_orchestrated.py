@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from streams import constants
-from streams.controller import Complete, ControllerState
+from streams.controller import Append, ControllerState
 from streams.events import ActivationAccepted, ActivationCompleted, Limits, Response
 from streams.registry import HeartbeatRegistry
 
@@ -37,25 +37,26 @@ def state() -> ControllerState:
 def test_orchestrated_kinds_are_not_scheduled_nor_queued() -> None:
     controller = state()
     for kind in (constants.KIND_SEQUENCE, constants.KIND_TRIGGER):
-        assert controller.on_accepted(accepted(kind), 0) == []
-    assert not controller.queue and not controller.in_flight
+        assert controller.on_accepted(accepted(kind), 0, 0) == []
+    assert not controller.queue and not controller.tracked
 
 
 def test_an_orchestration_past_its_deadline_is_completed_with_an_error() -> None:
     controller = state()
-    controller.on_accepted(accepted(constants.KIND_SEQUENCE, deadline_ms=500), 0)
+    controller.on_accepted(accepted(constants.KIND_SEQUENCE, deadline_ms=500), 0, 0)
     assert controller.tick(400) == []
     [out] = controller.tick(501)
-    assert isinstance(out, Complete)
-    assert out.completed.response.status_code == constants.STATUS_WHISK_ERROR
-    keys = [a["key"] for a in out.completed.annotations]
+    assert isinstance(out, Append)
+    assert isinstance(out.event, ActivationCompleted)
+    assert out.event.response.status_code == constants.STATUS_WHISK_ERROR
+    keys = [a["key"] for a in out.event.annotations]
     assert keys[0] == "causedBy" and "path" in keys  # the API's annotations come first
     assert controller.tick(600) == []
 
 
 def test_a_completed_orchestration_is_forgotten() -> None:
     controller = state()
-    controller.on_accepted(accepted(constants.KIND_TRIGGER, deadline_ms=500), 0)
+    controller.on_accepted(accepted(constants.KIND_TRIGGER, deadline_ms=500), 0, 0)
     done = ActivationCompleted(
         activation_id="a" * 32,
         seq=4,

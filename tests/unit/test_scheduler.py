@@ -40,3 +40,25 @@ def test_walk_visits_every_invoker_once() -> None:
             invokers = [InvokerCapacity(i, 256 if i == only else 0) for i in range(n)]
             placed = place(invokers, "ns", name, 256)
             assert placed is not None and placed.invoker == only
+
+
+def test_shares_follow_the_partitions_owned() -> None:
+    from streams.scheduler import share_of
+
+    assert share_of(4, 4) == 1.0 and share_of(2, 4) == 0.5 and share_of(0, 4) == 0.0
+
+
+def test_capacity_is_the_share_less_the_reservations_with_one_slot_always() -> None:
+    from streams.scheduler import capacities
+
+    caps = capacities([(0, 1024), (1, 1024)], {0: 256}, 0.5)
+    assert caps == [InvokerCapacity(0, 256), InvokerCapacity(1, 512)]
+    # A quarter of 256 MB is less than one activation: an idle share still admits one.
+    assert capacities([(0, 256)], {}, 0.25) == [InvokerCapacity(0, 256)]
+    assert capacities([(0, 256)], {0: 128}, 0.25) == [InvokerCapacity(0, -64)]
+
+
+def test_a_namespace_limit_is_split_like_the_memory() -> None:
+    from streams.scheduler import concurrency_limit
+
+    assert concurrency_limit(100, 0.5) == 50 and concurrency_limit(3, 0.25) == 1

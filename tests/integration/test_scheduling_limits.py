@@ -1,0 +1,127 @@
+"""Refusals, never silent drops: 429 over a namespace's limit, 503 with no room or no invoker.
+
+One invoker with room for two activations, a controller whose queue holds one
+and whose namespaces may have two activations each in the system. (Which of
+several activations accepted at once is the one refused depends on the order
+the controller reads the ledger's partitions, so the tests fill first, then ask.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from streams.messages import NO_CAPACITY, NO_INVOKERS
+from streams.settings import Settings
+
+from .cluster import Cluster, ClusterClient, fire, put_counting, running, stories, until
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+
+LIMIT = 2
+
+
+@pytest.fixture(scope="module")
+async def cluster(
+    stack: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Cluster]:
+    env = {
+        "LEDGERWHISK_INVOKER_USER_MEMORY_MB": "256",
+        "LEDGERWHISK_CONTROLLER_QUEUE_MAX": "1",
+        "LEDGERWHISK_THROTTLE_CONCURRENT": str(LIMIT),
+        "LEDGERWHISK_INVOKER_UNHEALTHY_WINDOW_S": "8",
+    }
+    workdir = tmp_path_factory.mktemp("scheduling-limits")
+    async with running(stack, workdir, "sl", 1, env=env) as c:
+        yield c
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as s:
+        yield s
+
+
+async def state_is(client: ClusterClient, state: str) -> bool:
+    rows = await client.admin_invokers()
+    return [r["state"] for r in rows] == [state]
+
+
+async def test_over_its_limit_a_namespace_gets_429_and_beyond_the_queue_503(
+    cluster: Cluster, session: aiohttp.ClientSession
+) -> None:
+    a, b, c = [await cluster.client(session) for _ in range(3)]
+    await until(lambda: state_is(a, "healthy"), 30, "the invoker to be healthy")
+    for client in (a, b, c):
+        await put_counting(client, "count")
+    ids = await fire(a, "count", LIMIT, sleep_s=6)  # they fill the invoker
+
+    async def scheduled() -> bool:
+        by_id = stories(await cluster.ledger(), a.namespace)
+        return all(i in by_id and by_id[i].scheduled for i in ids)
+
+    await until(scheduled, 30, "the first ones to be scheduled")
+    status, body = await a.invoke("count", {}, blocking=True, result=True)
+    assert status == 429, body
+    assert body == {
+        "error": f"Too many concurrent requests in flight (count: {LIMIT}, allowed: {LIMIT})."
+    }
+    # No room: one of these two waits in the queue (it holds one), the other is refused.
+    answers = await asyncio.gather(
+        *(x.invoke("count", {}, blocking=True, result=True) for x in (b, c))
+    )
+    assert sorted(status for status, _ in answers) == [200, 503], answers
+    assert {"error": NO_CAPACITY} in [body for _, body in answers]
+
+    async def done() -> dict | None:
+        by_id = stories(await cluster.ledger(), a.namespace)
+        return by_id if all(i in by_id and by_id[i].completed for i in ids) else None
+
+    by_id = await until(done, 60, "the accepted ones to complete")
+    assert [by_id[i].completed[0].response.status_code for i in ids] == [0] * LIMIT
+    # The refused one is in the ledger too: nothing is silently dropped.
+    refused = [s for s in by_id.values() if s.accepted.activation_id not in ids]
+    assert [s.reason() for s in refused] == ["throttled"]
+
+
+async def test_an_invoker_with_system_errors_is_unhealthy_gets_no_work_then_recovers(
+    cluster: Cluster, session: aiohttp.ClientSession
+) -> None:
+    client = await cluster.client(session)
+    await until(lambda: state_is(client, "healthy"), 30, "the invoker to be healthy")
+    # An image reference Docker rejects outright: the container never starts.
+    status, body = await client.request(
+        "PUT",
+        "actions/broken",
+        json={"exec": {"kind": "blackbox", "image": "Not An Image!"}},
+        params={"overwrite": "true"},
+    )
+    assert status == 200, body
+    for _ in range(3):
+        status, body = await client.invoke("broken", {}, blocking=True, result=True)
+        assert status == 500, body
+    await until(lambda: state_is(client, "unhealthy"), 10, "the invoker to say unhealthy")
+
+    await put_counting(client, "count")
+    status, body = await client.invoke("count", {}, blocking=True, result=True)
+    assert (status, body) == (503, {"error": NO_INVOKERS})
+
+    await until(lambda: state_is(client, "healthy"), 30, "the errors to age out")
+    status, _ = await client.invoke("count", {}, blocking=True)
+    assert status == 200
+
+
+async def test_with_no_invoker_left_an_invocation_is_refused_with_503(
+    cluster: Cluster, session: aiohttp.ClientSession
+) -> None:
+    client = await cluster.client(session)
+    await put_counting(client, "count")
+    cluster.kill("invoker0")
+    await until(lambda: state_is(client, "offline"), 30, "the invoker to be offline")
+    status, body = await client.invoke("count", {}, blocking=True, result=True)
+    assert (status, body) == (503, {"error": NO_INVOKERS})
+    [story] = stories(await cluster.ledger(), client.namespace).values()
+    assert story.reason() == "no_invoker" and not story.scheduled
