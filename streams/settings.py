@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     container_ready_s: float = 30.0
     # How long after a deadline an activation may still be completed by its
     # invoker before the controller declares it lost.
-    completion_grace_s: float = 10.0
+    completion_grace_s: float = 30.0
     # An invoker takes no chance near the controller's offline limit: it runs
     # user code without re-reading the ledger only while its last acknowledged
     # heartbeat is younger than invoker_offline_after_s minus this margin.

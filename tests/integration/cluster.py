@@ -327,6 +327,7 @@ class Cluster:
                     "byNamespace",
                     startkey=[namespace],
                     endkey=[namespace, {}],
+                    reduce=False,
                 )
         finally:
             await couch.close()

@@ -151,7 +151,10 @@ async def test_a_restarted_invoker_rejoins_clears_its_containers_and_reruns_noth
     for aid in long_ids:
         s = by_id[aid]
         assert s.completed[0].response.status_code == 3 and s.reason() == "lost"
-        assert len(s.started) == 1 and runs[aid] == 1  # started once, never again
+        # Started once, never again. ``started`` is written when the invoker
+        # claims the activation, before a cold container exists, so a kill can
+        # come before the user code began: at most one run, never two.
+        assert len(s.started) == 1 and runs.get(aid, 0) <= 1
     for aid in quick_ids:
         s = by_id[aid]
         assert s.completed[0].response.status_code == 0, s.completed[0]
