@@ -267,7 +267,7 @@ class InvokerAgent:
 
 
 def build(settings: Settings) -> faust.App:
-    app = make_app(f"invoker{settings.invoker_id}", settings)
+    app = make_app(f"invoker{settings.invoker_id}", settings, static_member=True)
     dispatch_topic = app.topic(settings.dispatch_topic(settings.invoker_id), value_type=bytes)
     agent = InvokerAgent(app, settings)
 

@@ -149,7 +149,12 @@ class Controller:
         task = self.rebuilds.get(partition)
         if task is None:
             return False
-        await asyncio.shield(task)
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.cancelled():
+                return False  # revoked while we waited
+            raise
         return partition in self.state.owned
 
     async def _rebuild(self, partition: int) -> None:
