@@ -79,6 +79,8 @@ start_process() {
     extra=(LEDGERWHISK_INVOKER_ID="$id")
     memory="$(invoker_memory "$id")"
     [[ -z "$memory" ]] || extra+=(LEDGERWHISK_INVOKER_USER_MEMORY_MB="$memory")
+  elif [[ "$name" == controller* ]]; then
+    extra=(LEDGERWHISK_CONTROLLER_INSTANCE="$name")
   fi
   lw_spawn "$pidfile" "$logfile" env "${PY_ENV[@]}" "${extra[@]}" \
     "$PY" -m "$(module_of "$name")"

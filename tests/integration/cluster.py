@@ -192,7 +192,9 @@ class Cluster:
         return self.start(f"invoker{i}", "invoker.agent", LEDGERWHISK_INVOKER_ID=str(i), **env)
 
     def start_controller(self, name: str = "controller", **env: str) -> Proc:
-        return self.start(name, "streams.controller_agent", **env)
+        return self.start(
+            name, "streams.controller_agent", LEDGERWHISK_CONTROLLER_INSTANCE=name, **env
+        )
 
     def start_projection(self, name: str = "projection") -> Proc:
         return self.start(name, "projections.writer")
