@@ -1,117 +1,125 @@
-"""Action handlers: create, update, get, delete, list, invoke."""
+"""Action handlers: create/update, get, delete, list, invoke — in a namespace or a package."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from aiohttp import web
 
-from api import validation
-from api.auth import resolve_namespace
-from api.context import ctx
-from api.entities import doc_id, public
+from api import activate, lookup, sequences, validation
+from api.auth import Identity, namespace_named, resolve_namespace
+from api.context import Context, ctx
+from api.entities import ACTION, action_doc, default_limits, public
 from api.errors import (
-    CONFLICT,
     ENTITY_EXISTS,
+    EXEC_MISSING,
     INVALID_TIMEOUT,
     APIError,
     bad_request,
     not_found,
 )
-from api.requests import flag, integer, json_body, json_response, paging
-from projections import record
-from projections.couch import Conflict
+from api.invocations import record_of, status_for
+from api.listing import list_entities
+from api.names import EntityRef, check_name
+from api.requests import flag, json_object, json_response, malformed
 from streams import constants
-from streams.events import (
-    ACCEPTED,
-    COMPLETED,
-    ActivationAccepted,
-    ActivationCompleted,
-    Limits,
-)
-from streams.ids import new_activation_id, now_ms
 
+JsonDict = dict[str, Any]
 # An action's code may be far larger than an invocation's payload (zip files).
-ACTION_BODY_MAX = 48 * 1024 * 1024
+ACTION_BODY_MAX = constants.EXEC_MAX_BYTES + 2 * constants.PARAMS_MAX_BYTES
 
 
-def action_name(request: web.Request) -> str:
-    name = request.match_info["name"]
+def action_ref(request: web.Request, namespace: str) -> EntityRef:
+    name = check_name(request.match_info["name"])
     package = request.match_info.get("package")
-    validation.check_name(name)
-    if package:
-        validation.check_name(package)
-        return f"{package}/{name}"
-    return name
+    return EntityRef(namespace, name, check_name(package) if package else None)
+
+
+def build(ref: EntityRef, body: JsonDict, previous: JsonDict | None, exec_: JsonDict) -> JsonDict:
+    """The document to store for a PUT, OpenWhisk's create/update rules (pure).
+
+    On update, missing fields keep their previous values, annotations merge
+    (the request's win) and the version's patch number goes up.
+    """
+    old = previous or {}
+    sequence = constants.KIND_SEQUENCE in (exec_["kind"], old.get("exec", {}).get("kind"))
+    if "parameters" in body:
+        raw_parameters = body["parameters"]
+    else:
+        # Parameters never carry over to or from a sequence (OpenWhisk's rule).
+        raw_parameters = None if sequence else old.get("parameters")
+    parameters = validation.key_values(raw_parameters, "parameters")
+    given = validation.key_values(body.get("annotations"), "annotations")
+    if previous is not None:
+        kept = {a["key"]: a for a in old.get("annotations", [])}
+        kept.update({a["key"]: a for a in given})
+        annotations = list(kept.values())
+    else:
+        annotations = given
+    validation.check_entity_sizes(parameters, annotations)
+    version, publish = validation.version_and_publish(body, previous)
+    return action_doc(
+        ref,
+        exec_=exec_,
+        parameters=parameters,
+        annotations=annotations,
+        limits=validation.check_limits(body.get("limits"), old.get("limits") or default_limits()),
+        version=version,
+        publish=publish,
+    )
 
 
 async def put_action(request: web.Request) -> web.Response:
     c = ctx(request)
     identity = await c.auth.identify(request)
-    namespace = resolve_namespace(identity, request.match_info["namespace"])
-    name = action_name(request)
-    body = await json_body(request, ACTION_BODY_MAX)
-    if not isinstance(body, dict):
-        raise bad_request("The request content must be a JSON object.")
-    entity_id = doc_id(namespace, name)
-    previous = await c.entities.get(entity_id)
+    ref = action_ref(request, resolve_namespace(identity, request.match_info["namespace"]))
     overwrite = flag(request, "overwrite")
+    body = await json_object(request, ACTION_BODY_MAX)
+    if ref.package:
+        await lookup.writable_package(c.entities, identity, EntityRef(ref.namespace, ref.package))
+    previous = await c.entities.get_typed(ref.doc_id, ACTION)
     if previous is not None and not overwrite:
         raise APIError(409, ENTITY_EXISTS)
-    if previous is None and "exec" not in body:
-        raise bad_request(validation.EXEC_MISSING)
-    exec_ = validation.check_exec(body["exec"]) if "exec" in body else previous["exec"]  # type: ignore[index]
-    parameters = validation.key_values(
-        body.get("parameters", (previous or {}).get("parameters")), "parameters"
-    )
-    validation.check_size("Parameters", parameters, constants.PARAMS_MAX_BYTES)
-    annotations = validation.key_values(
-        body.get("annotations", (previous or {}).get("annotations")), "annotations"
-    )
-    limits = validation.check_limits(body.get("limits"), (previous or {}).get("limits"))
-    package, _, short = name.rpartition("/")
-    doc: dict[str, Any] = {
-        "_id": entity_id,
-        "entityType": "action",
-        "namespace": f"{namespace}/{package}" if package else namespace,
-        "name": short,
-        "version": validation.bump_version(previous["version"]) if previous else "0.0.1",
-        "publish": bool(body.get("publish", (previous or {}).get("publish", False))),
-        "exec": exec_,
-        "parameters": parameters,
-        "annotations": annotations,
-        "limits": limits,
-    }
-    if package:
-        doc["package"] = package
-    try:
-        stored = await c.entities.put(doc, previous)
-    except Conflict as exc:
-        raise APIError(409, CONFLICT) from exc
+    if "exec" in body:
+        exec_ = validation.check_exec(body["exec"])
+    elif previous is not None:
+        exec_ = previous["exec"]
+    else:
+        raise bad_request(EXEC_MISSING)
+    if exec_["kind"] == constants.KIND_SEQUENCE and "exec" in body:
+        refs = sequences.component_refs(exec_, identity.namespace)
+        await sequences.check_components(c.entities, identity, ref, refs)
+        exec_ = {**exec_, "components": [r.qualified for r in refs]}
+    doc = build(ref, body, previous, exec_)
+    stored = await c.entities.put(doc, previous)
     return json_response(public(stored))
+
+
+async def _target(c: Context, request: web.Request) -> tuple[Identity, lookup.Target]:
+    identity = await c.auth.identify(request)
+    ref = action_ref(request, namespace_named(identity, request.match_info["namespace"]))
+    return identity, await lookup.action_target(c.entities, identity, ref)
 
 
 async def get_action(request: web.Request) -> web.Response:
     c = ctx(request)
-    identity = await c.auth.identify(request)
-    namespace = resolve_namespace(identity, request.match_info["namespace"])
-    doc = await c.entities.get(doc_id(namespace, action_name(request)))
-    if doc is None or doc.get("entityType") != "action":
-        raise not_found()
-    with_code = request.query.get("code", "true").lower() != "false"
-    return json_response(public(doc, with_code))
+    _identity, target = await _target(c, request)
+    with_code = flag(request, "code", default=True)
+    shown = public(target.doc, with_code)
+    shown["parameters"] = [{"key": k, "value": v} for k, v in target.params.items()]
+    return json_response(shown)
 
 
 async def delete_action(request: web.Request) -> web.Response:
     c = ctx(request)
     identity = await c.auth.identify(request)
-    namespace = resolve_namespace(identity, request.match_info["namespace"])
-    entity_id = doc_id(namespace, action_name(request))
-    doc = await c.entities.get(entity_id)
-    if doc is None or doc.get("entityType") != "action":
+    ref = action_ref(request, resolve_namespace(identity, request.match_info["namespace"]))
+    if ref.package:
+        await lookup.writable_package(c.entities, identity, EntityRef(ref.namespace, ref.package))
+    doc = await c.entities.get_typed(ref.doc_id, ACTION)
+    if doc is None:
         raise not_found()
-    await c.entities.delete(entity_id)
+    await c.entities.delete(ref.doc_id)
     return json_response(public(doc))
 
 
@@ -119,89 +127,52 @@ async def list_actions(request: web.Request) -> web.Response:
     c = ctx(request)
     identity = await c.auth.identify(request)
     namespace = resolve_namespace(identity, request.match_info["namespace"])
-    limit, skip = paging(request, "actions")
-    docs = await c.entities.list(namespace, "action", limit, skip)
-    return json_response([public(d, with_code=False) for d in docs])
+    return await list_entities(c, request, namespace, ACTION)
 
 
-def _status_for(completed: ActivationCompleted) -> int:
-    code = completed.response.status_code
-    if code == constants.STATUS_SUCCESS:
-        return 200
-    if code in (constants.STATUS_APPLICATION_ERROR, constants.STATUS_DEVELOPER_ERROR):
-        return 502
-    reason = next((a["value"] for a in completed.annotations if a.get("key") == "reason"), None)
-    # The controller refused it: no invoker or no room (503), namespace over its limit (429).
-    return {"no_invoker": 503, "no_capacity": 503, "throttled": 429}.get(str(reason), 500)
+async def list_package_actions(request: web.Request) -> web.Response:
+    """``GET .../actions/{package}/``: the actions of a package (or of what a binding binds)."""
+    c = ctx(request)
+    identity = await c.auth.identify(request)
+    namespace = namespace_named(identity, request.match_info["namespace"])
+    ref = EntityRef(namespace, check_name(request.match_info["package"]))
+    package, _binding = await lookup.resolve_package(c.entities, identity, ref)
+    path = f"{package['namespace']}/{package['name']}"
+    return await list_entities(c, request, path, ACTION)
+
+
+def wait_ms_of(request: web.Request) -> int:
+    raw = request.query.get("timeout")
+    if raw is None:
+        return constants.BLOCKING_WAIT_MAX_MS
+    message = INVALID_TIMEOUT.format(max=constants.BLOCKING_WAIT_MAX_MS)
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise malformed("timeout", message) from exc
+    if not 0 < value <= constants.BLOCKING_WAIT_MAX_MS:
+        raise malformed("timeout", message)
+    return value
 
 
 async def invoke_action(request: web.Request) -> web.Response:
     c = ctx(request)
-    identity = await c.auth.identify(request)
-    namespace = resolve_namespace(identity, request.match_info["namespace"])
-    name = action_name(request)
-    doc = await c.entities.get(doc_id(namespace, name))
-    if doc is None or doc.get("entityType") != "action":
-        raise not_found()
-    body = await json_body(request, constants.PAYLOAD_MAX_BYTES, required=False)
-    if body is None:
-        body = {}
-    if not isinstance(body, dict):
-        raise bad_request("The request content must be a JSON object.")
     blocking = flag(request, "blocking")
-    wait_ms = integer(request, "timeout", constants.BLOCKING_WAIT_MAX_MS, "timeout")
-    if not 0 < wait_ms <= constants.BLOCKING_WAIT_MAX_MS:
-        raise bad_request(INVALID_TIMEOUT.format(max=constants.BLOCKING_WAIT_MAX_MS))
-    params = {p["key"]: p["value"] for p in doc.get("parameters", [])}
-    params.update(body)
-    limits = doc["limits"]
-    at = now_ms()
-    activation_id = new_activation_id(at)
-    accepted = ActivationAccepted(
-        activation_id=activation_id,
-        seq=1,
-        at_ms=at,
-        namespace=namespace,
-        source=c.settings.api_instance,
-        action=doc["_id"],
-        action_name=name,
-        action_version=doc["version"],
-        action_rev=doc["_rev"],
-        kind=doc["exec"]["kind"],
-        image=doc["exec"].get("image"),
-        main=doc["exec"].get("main"),
-        params=params,
-        limits=Limits(
-            timeout_ms=limits["timeout"],
-            memory_mb=limits["memory"],
-            logs_mb=limits["logs"],
-            concurrency=limits.get("concurrency", 1),
-        ),
-        subject=identity.subject,
-        blocking=blocking,
-        deadline_ms=at + limits["timeout"] + int(c.settings.completion_grace_s * 1000),
-        reply_to=c.settings.api_instance,
-    )
-    waiter = c.ledger.expect(activation_id) if blocking else None
-    try:
-        await c.ledger.append(accepted)
-    except BaseException:
-        c.ledger.forget(activation_id)
-        raise
-    if waiter is None:
-        return json_response({"activationId": activation_id}, status=202)
-    try:
-        completed = await asyncio.wait_for(waiter, wait_ms / 1000)
-    except TimeoutError:
-        c.ledger.forget(activation_id)
-        return json_response({"activationId": activation_id}, status=202)
-    shown = record.public_view(
-        record.render(
-            activation_id,
-            {ACCEPTED: record.part_of(accepted), COMPLETED: record.part_of(completed)},
-        )
-    )
-    status = _status_for(completed)
-    if flag(request, "result"):
-        return json_response(shown["response"]["result"], status)
-    return json_response(shown, status)
+    result_only = flag(request, "result")
+    wait_ms = wait_ms_of(request)
+    identity, target = await _target(c, request)
+    payload = await json_object(request, constants.PAYLOAD_MAX_BYTES, required=False)
+    lookup.check_overrides(payload, target.immutable)
+    submitted = await activate.start(c, identity, target, payload, blocking=blocking)
+    headers = {"x-openwhisk-activation-id": submitted.activation_id}
+    accepted = {"activationId": submitted.activation_id}
+    if not blocking:
+        return json_response(accepted, status=202, headers=headers)
+    completed = await c.invocations.wait(submitted, wait_ms)
+    if completed is None:
+        return json_response(accepted, status=202, headers=headers)
+    shown = record_of(submitted.accepted, completed)
+    status = status_for(completed)
+    if result_only:
+        return json_response(shown["response"]["result"], status, headers)
+    return json_response(shown, status, headers)

@@ -1,22 +1,93 @@
-"""Activation handlers: read records from the projection."""
+"""Activation handlers: list (filters as OpenWhisk's), get, logs, result — from the projection."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
 from api.auth import resolve_namespace
 from api.context import ctx
-from api.errors import ACTIVATION_ID_ILLEGAL, bad_request, not_found
-from api.requests import flag, json_response, paging
+from api.errors import (
+    ACTIVATION_ID_ILLEGAL,
+    BAD_NAME_FILTER,
+    DOCS_WITH_COUNT,
+    bad_request,
+    not_found,
+)
+from api.names import activation_filter_name
+from api.requests import json_response, malformed, parse_epoch, parse_flag, parse_paging
 from projections import record
 from projections.views import ACTIVATIONS_DDOC
 from streams import constants
 from streams.ids import is_activation_id
 
+JsonDict = dict[str, Any]
+COLLECTION = "activations"
+# Fields of the summary OpenWhisk lists without ``docs=true``.
+SUMMARY_FIELDS = (
+    "namespace",
+    "name",
+    "version",
+    "publish",
+    "annotations",
+    "activationId",
+    "start",
+    "end",
+    "duration",
+    "cause",
+)
 
-async def _load(request: web.Request) -> dict[str, Any]:
+
+@dataclass(frozen=True)
+class ListQuery:
+    """A parsed ``GET .../activations`` query."""
+
+    limit: int
+    skip: int
+    docs: bool
+    count: bool
+    name: str | None
+    since: int | None
+    upto: int | None
+
+    @classmethod
+    def parse(cls, query: Any) -> ListQuery:
+        """Every parameter checked with OpenWhisk's messages (pure)."""
+        limit, skip = parse_paging(query.get("limit"), query.get("skip"), COLLECTION)
+        docs = parse_flag("docs", query.get("docs"))
+        count = parse_flag("count", query.get("count"))
+        if docs and count:
+            raise bad_request(DOCS_WITH_COUNT)
+        name = query.get("name")
+        if name is not None and name.strip():
+            filtered = activation_filter_name(name)
+            if filtered is None:
+                raise malformed("name", BAD_NAME_FILTER.format(value=name))
+            name = filtered
+        else:
+            name = None
+        since = parse_epoch("since", query.get("since"))
+        upto = parse_epoch("upto", query.get("upto"))
+        return cls(limit, skip, docs, count, name, since, upto)
+
+    def view(self, namespace: str) -> tuple[str, list[Any], list[Any]]:
+        """The view and its key range, oldest first (``[..., since]`` to ``[..., upto]``)."""
+        prefix = [namespace, self.name] if self.name else [namespace]
+        low = [*prefix, self.since] if self.since is not None else prefix
+        high = [*prefix, self.upto] if self.upto is not None else [*prefix, {}]
+        return ("byName" if self.name else "byNamespace"), low, high
+
+
+def summary(doc: JsonDict) -> JsonDict:
+    out = {k: doc[k] for k in SUMMARY_FIELDS if k in doc}
+    if "statusCode" in doc:
+        out["statusCode"] = doc["statusCode"]
+    return out
+
+
+async def _load(request: web.Request) -> JsonDict:
     c = ctx(request)
     identity = await c.auth.identify(request)
     namespace = resolve_namespace(identity, request.match_info["namespace"])
@@ -47,24 +118,23 @@ async def list_activations(request: web.Request) -> web.Response:
     c = ctx(request)
     identity = await c.auth.identify(request)
     namespace = resolve_namespace(identity, request.match_info["namespace"])
-    limit, skip = paging(request, "activations")
+    query = ListQuery.parse(request.query)
+    db = c.settings.database(constants.DB_ACTIVATIONS)
+    view, low, high = query.view(namespace)
+    if query.count:
+        total = await c.couch.view_count(db, ACTIVATIONS_DDOC, view, startkey=low, endkey=high)
+        return json_response({COLLECTION: max(0, total - query.skip)})
     rows = await c.couch.view(
-        c.settings.database(constants.DB_ACTIVATIONS),
+        db,
         ACTIVATIONS_DDOC,
-        "byNamespace",
-        startkey=[namespace, {}],
-        endkey=[namespace],
+        view,
+        startkey=high,
+        endkey=low,
         descending=True,
         include_docs=True,
-        limit=limit,
-        skip=skip,
+        reduce=False,
+        limit=query.limit,
+        skip=query.skip,
     )
-    docs = flag(request, "docs")
-    out = []
-    for row in rows:
-        shown = record.public_view(row["doc"])
-        if not docs:
-            shown.pop("logs", None)
-            shown.get("response", {}).pop("result", None)
-        out.append(shown)
-    return json_response(out)
+    docs = [record.public_view(r["doc"]) for r in rows if r.get("doc")]
+    return json_response(docs if query.docs else [summary(d) for d in docs])

@@ -7,9 +7,21 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from api import actions, activations, invokers
+from api import (
+    actions,
+    activations,
+    events,
+    invokers,
+    namespaces,
+    openapi,
+    packages,
+    rerun,
+    rules,
+    triggers,
+)
+from api import web as web_actions
 from api.auth import Authenticator
-from api.context import CONTEXT, Context, ctx
+from api.context import CONTEXT, Context
 from api.entities import EntityStore
 from api.errors import (
     INTERNAL,
@@ -19,8 +31,10 @@ from api.errors import (
     APIError,
     error_response,
 )
+from api.invocations import Invocations
 from api.ledger import Ledger
 from api.requests import json_response
+from api.sequences import Sequences
 from projections.couch import Couch, StoreUnavailable
 from streams.errors import LedgerUnavailable
 from streams.settings import Settings
@@ -28,6 +42,7 @@ from streams.settings import Settings
 log = logging.getLogger("ledgerwhisk.api")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+NS = "/api/v1/namespaces/{namespace}"
 
 
 @web.middleware
@@ -56,45 +71,110 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return error_response(500, INTERNAL)
 
 
-async def list_namespaces(request: web.Request) -> web.Response:
-    identity = await ctx(request).auth.identify(request)
-    return json_response([identity.namespace])
-
-
 async def api_info(request: web.Request) -> web.Response:
-    return json_response({"description": "Ledgerwhisk", "api_paths": ["/api/v1"]})
+    return json_response(
+        {
+            "description": "Ledgerwhisk",
+            "api_paths": ["/api/v1"],
+            "swagger_paths": {"ui": "/api/v1/api-docs", "api-docs": "/api/v1/api-docs"},
+        }
+    )
+
+
+# -- routes, one group per concept ----------------------------------------------
+def namespace_routes(router: web.UrlDispatcher) -> None:
+    router.add_get("/api/v1", api_info)
+    router.add_get("/api/v1/api-docs", openapi.serve)
+    router.add_get("/api/v1/namespaces", namespaces.list_namespaces)
+    router.add_get(NS + "/limits", namespaces.get_limits)
+
+
+def action_routes(router: web.UrlDispatcher) -> None:
+    router.add_get(NS + "/actions", actions.list_actions)
+    router.add_get(NS + "/actions/{package}/", actions.list_package_actions)
+    for path in (NS + "/actions/{name}", NS + "/actions/{package}/{name}"):
+        router.add_put(path, actions.put_action)
+        router.add_get(path, actions.get_action)
+        router.add_delete(path, actions.delete_action)
+        router.add_post(path, actions.invoke_action)
+
+
+def package_routes(router: web.UrlDispatcher) -> None:
+    router.add_get(NS + "/packages", packages.list_packages)
+    router.add_put(NS + "/packages/{name}", packages.put_package)
+    router.add_get(NS + "/packages/{name}", packages.get_package)
+    router.add_delete(NS + "/packages/{name}", packages.delete_package)
+
+
+def trigger_routes(router: web.UrlDispatcher) -> None:
+    router.add_get(NS + "/triggers", triggers.list_triggers)
+    router.add_put(NS + "/triggers/{name}", triggers.put_trigger)
+    router.add_get(NS + "/triggers/{name}", triggers.get_trigger)
+    router.add_delete(NS + "/triggers/{name}", triggers.delete_trigger)
+    router.add_post(NS + "/triggers/{name}", triggers.fire_trigger)
+
+
+def rule_routes(router: web.UrlDispatcher) -> None:
+    router.add_get(NS + "/rules", rules.list_rules)
+    router.add_put(NS + "/rules/{name}", rules.put_rule)
+    router.add_get(NS + "/rules/{name}", rules.get_rule)
+    router.add_delete(NS + "/rules/{name}", rules.delete_rule)
+    router.add_post(NS + "/rules/{name}", rules.set_rule_status)
+
+
+def activation_routes(router: web.UrlDispatcher) -> None:
+    activation = NS + "/activations/{activation_id}"
+    router.add_get(NS + "/activations", activations.list_activations)
+    router.add_get(activation, activations.get_activation)
+    router.add_get(activation + "/logs", activations.get_logs)
+    router.add_get(activation + "/result", activations.get_result)
+
+
+def ledger_routes(router: web.UrlDispatcher) -> None:
+    """The ledger users can see: history, live streams, re-runs (api/events.py, api/rerun.py)."""
+    activation = NS + "/activations/{activation_id}"
+    router.add_get(activation + "/events", events.activation_events)
+    router.add_post(activation + "/replay", rerun.replay_activation)
+    router.add_get(NS + "/events", events.stream_events)
+
+
+def web_action_routes(router: web.UrlDispatcher) -> None:
+    router.add_route("*", "/api/v1/web/{namespace}/{package}/{rest:.+}", web_actions.handle)
+
+
+ROUTE_GROUPS = [
+    namespace_routes,
+    action_routes,
+    package_routes,
+    trigger_routes,
+    rule_routes,
+    activation_routes,
+    ledger_routes,
+    web_action_routes,
+]
 
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[errors], client_max_size=64 * 1024 * 1024)
-    base = "/api/v1/namespaces/{namespace}"
-    action = base + "/actions/{name}"
-    package_action = base + "/actions/{package}/{name}"
-    activation = base + "/activations/{activation_id}"
-    app.router.add_get("/api/v1", api_info)
-    app.router.add_get("/api/v1/namespaces", list_namespaces)
-    app.router.add_get(base + "/actions", actions.list_actions)
-    for path in (action, package_action):
-        app.router.add_put(path, actions.put_action)
-        app.router.add_get(path, actions.get_action)
-        app.router.add_delete(path, actions.delete_action)
-        app.router.add_post(path, actions.invoke_action)
-    app.router.add_get(base + "/activations", activations.list_activations)
-    app.router.add_get(activation, activations.get_activation)
-    app.router.add_get(activation + "/logs", activations.get_logs)
-    app.router.add_get(activation + "/result", activations.get_result)
+    for group in ROUTE_GROUPS:
+        group(app.router)
+    app.on_shutdown.append(events.close_streams)
     invokers.install(app, settings)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         couch = Couch(settings)
         ledger = Ledger(settings)
         await ledger.start()
+        entities = EntityStore(couch, settings)
+        invocations = Invocations(settings, ledger)
         app[CONTEXT] = Context(
             settings=settings,
             couch=couch,
             auth=Authenticator(couch, settings),
-            entities=EntityStore(couch, settings),
+            entities=entities,
             ledger=ledger,
+            invocations=invocations,
+            sequences=Sequences(entities, invocations),
         )
         yield
         await ledger.stop()

@@ -5,11 +5,13 @@ from __future__ import annotations
 import base64
 import binascii
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 
-from api.errors import AUTH_INVALID, AUTH_REQUIRED, NOT_AUTHORIZED, APIError
+from api.errors import AUTH_INVALID, AUTH_REQUIRED, NAMESPACE_ILLEGAL, NOT_AUTHORIZED, APIError
+from api.names import NAME_RE as NAMESPACE_RE
 from projections.couch import Couch
 from projections.views import SUBJECTS_DDOC
 from streams import constants
@@ -20,12 +22,13 @@ CACHE_TTL_S = 10.0
 
 @dataclass(frozen=True)
 class Identity:
-    """Who is calling: the subject, its namespace, and its key."""
+    """Who is calling: the subject, its namespace, its key and its own limits."""
 
     subject: str
     namespace: str
     uuid: str
     key: str
+    limits: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def auth(self) -> str:
@@ -51,6 +54,7 @@ class Authenticator:
         self._couch = couch
         self._db = settings.database(constants.DB_SUBJECTS)
         self._cache: dict[tuple[str, str], tuple[Identity | None, float]] = {}
+        self._owners: dict[str, tuple[Identity | None, float]] = {}
 
     async def identify(self, request: web.Request) -> Identity:
         credentials = parse_basic(request.headers.get("Authorization"))
@@ -58,6 +62,19 @@ class Authenticator:
             raise APIError(
                 401, AUTH_REQUIRED if "Authorization" not in request.headers else AUTH_INVALID
             )
+        return await self.identify_key(credentials)
+
+    async def identify_optional(self, request: web.Request) -> Identity | None:
+        """The caller when it sent valid credentials, else None (web actions)."""
+        credentials = parse_basic(request.headers.get("Authorization"))
+        if credentials is None:
+            return None
+        try:
+            return await self.identify_key(credentials)
+        except APIError:
+            return None
+
+    async def identify_key(self, credentials: tuple[str, str]) -> Identity:
         now = time.monotonic()
         cached = self._cache.get(credentials)
         if cached is not None and cached[1] > now:
@@ -76,10 +93,40 @@ class Authenticator:
         if not rows:
             return None
         value = rows[0]["value"]
-        return Identity(value["subject"], value["namespace"], uuid, key)
+        return Identity(
+            value["subject"], value["namespace"], uuid, key, dict(value.get("limits") or {})
+        )
+
+    async def owner_of(self, namespace: str) -> Identity | None:
+        """The identity owning ``namespace`` (web actions run on its behalf), or None."""
+        now = time.monotonic()
+        cached = self._owners.get(namespace)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        rows = await self._couch.view(
+            self._db, SUBJECTS_DDOC, "byNamespace", key=namespace, limit=1
+        )
+        found = None
+        if rows:
+            v = rows[0]["value"]
+            found = Identity(
+                v["subject"], v["namespace"], v["uuid"], v["key"], dict(v.get("limits") or {})
+            )
+        self._owners[namespace] = (found, now + CACHE_TTL_S)
+        return found
 
     def forget(self) -> None:
         self._cache.clear()
+        self._owners.clear()
+
+
+def namespace_named(identity: Identity, namespace: str) -> str:
+    """The namespace a path names, ``_`` being the caller's own (no rights checked)."""
+    if namespace == constants.DEFAULT_NAMESPACE_ALIAS:
+        return identity.namespace
+    if not NAMESPACE_RE.match(namespace):
+        raise APIError(400, NAMESPACE_ILLEGAL)
+    return namespace
 
 
 def resolve_namespace(identity: Identity, namespace: str) -> str:

@@ -8,7 +8,9 @@ from aiohttp import web
 
 from api.auth import Authenticator
 from api.entities import EntityStore
+from api.invocations import Invocations
 from api.ledger import Ledger
+from api.sequences import Sequences
 from projections.couch import Couch
 from streams.settings import Settings
 
@@ -20,6 +22,8 @@ class Context:
     auth: Authenticator
     entities: EntityStore
     ledger: Ledger
+    invocations: Invocations
+    sequences: Sequences
 
 
 CONTEXT = web.AppKey("context", Context)

@@ -9,6 +9,7 @@ import logging
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
+from api.tail import Hub
 from streams import constants
 from streams.errors import LedgerUnavailable
 from streams.events import COMPLETED, ActivationCompleted, LedgerEvent, decode_event, encode
@@ -16,6 +17,9 @@ from streams.settings import Settings
 from streams.topics import partition_count
 
 log = logging.getLogger("ledgerwhisk.api.ledger")
+# Only completions answer a waiter: other events of a waited-for activation are
+# recognised by this text and left undecoded (a false match is decoded and checked).
+COMPLETED_MARK = b'"type":"activation.completed"'
 
 
 class Ledger:
@@ -33,10 +37,17 @@ class Ledger:
         self._consumer: AIOKafkaConsumer | None = None
         self._tail: asyncio.Task[None] | None = None
         self._waiters: dict[bytes, asyncio.Future[ActivationCompleted]] = {}
+        # Event streams ride on this tail (api/tail.py).
+        self.hub = Hub(settings.events_queue_max)
 
     async def start(self) -> None:
         bootstrap = self.settings.kafka_bootstrap
-        self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0, acks=1)
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap,
+            linger_ms=0,
+            acks=1,
+            max_request_size=constants.LEDGER_MESSAGE_MAX_BYTES,
+        )
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap,
             group_id=None,
@@ -55,8 +66,7 @@ class Ledger:
             self._consumer.assign(tps)
             await self._consumer.seek_to_end(*tps)
             # Resolve the positions now, so no event appended from here on is skipped.
-            for tp in tps:
-                await self._consumer.position(tp)
+            self.hub.begin({tp.partition: await self._consumer.position(tp) for tp in tps})
         except KafkaError as exc:
             await self.stop()
             raise LedgerUnavailable(
@@ -66,6 +76,7 @@ class Ledger:
         self._tail = asyncio.create_task(self._follow())
 
     async def stop(self) -> None:
+        self.hub.close()
         if self._tail is not None:
             self._tail.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -104,9 +115,10 @@ class Ledger:
                 await asyncio.sleep(0.5)
                 continue
             for records in batches.values():
+                self.hub.publish(records)
                 for record in records:
                     waiter = self._waiters.get(record.key) if record.key else None
-                    if waiter is None or waiter.done():
+                    if waiter is None or waiter.done() or COMPLETED_MARK not in record.value:
                         continue
                     event = decode_event(record.value)
                     if event.type == COMPLETED:

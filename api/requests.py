@@ -8,15 +8,22 @@ from typing import Any
 from aiohttp import web
 
 from api.errors import (
+    BAD_EPOCH,
     LIMIT_OUT_OF_RANGE,
     MALFORMED_JSON,
     NOT_AN_INTEGER,
+    NOT_AN_OBJECT,
+    QUERY_MALFORMED,
     SKIP_OUT_OF_RANGE,
     TOO_BIG,
     APIError,
     bad_request,
 )
 from streams import constants
+
+# The words akka-http (and so OpenWhisk) reads as booleans in a query.
+TRUE_WORDS = frozenset({"true", "yes", "on", "1"})
+FALSE_WORDS = frozenset({"false", "no", "off", "0"})
 
 
 async def json_body(request: web.Request, limit: int, required: bool = True) -> Any:
@@ -38,34 +45,81 @@ async def json_body(request: web.Request, limit: int, required: bool = True) -> 
         raise bad_request(MALFORMED_JSON.format(detail=str(exc))) from exc
 
 
-def flag(request: web.Request, name: str) -> bool:
-    return request.query.get(name, "false").lower() == "true"
+async def json_object(request: web.Request, limit: int, required: bool = True) -> dict[str, Any]:
+    """The JSON body, which must be an object (``{}`` when empty and not required)."""
+    body = await json_body(request, limit, required)
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise bad_request(NOT_AN_OBJECT)
+    return body
 
 
-def integer(request: web.Request, name: str, default: int, collection: str) -> int:
-    raw = request.query.get(name)
+def malformed(name: str, detail: str) -> APIError:
+    return bad_request(QUERY_MALFORMED.format(name=name, detail=detail))
+
+
+def parse_flag(name: str, raw: str | None, default: bool = False) -> bool:
+    if raw is None:
+        return default
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise malformed(name, f"'{raw}' is not a valid Boolean value")
+
+
+def flag(request: web.Request, name: str, default: bool = False) -> bool:
+    return parse_flag(name, request.query.get(name), default)
+
+
+def parse_integer(name: str, raw: str | None, default: int, collection: str) -> int:
     if raw is None:
         return default
     try:
         return int(raw)
     except ValueError as exc:
-        raise bad_request(NOT_AN_INTEGER.format(value=raw, collection=collection)) from exc
+        raise malformed(name, NOT_AN_INTEGER.format(value=raw, collection=collection)) from exc
 
 
-def paging(request: web.Request, collection: str) -> tuple[int, int]:
+def integer(request: web.Request, name: str, default: int, collection: str) -> int:
+    return parse_integer(name, request.query.get(name), default, collection)
+
+
+def parse_paging(limit_raw: str | None, skip_raw: str | None, collection: str) -> tuple[int, int]:
     """``limit`` (0..200, default 30; 0 means the maximum) and ``skip`` (≥ 0)."""
-    limit = integer(request, "limit", constants.LIST_LIMIT_DEFAULT, collection)
+    limit = parse_integer("limit", limit_raw, constants.LIST_LIMIT_DEFAULT, collection)
     if not 0 <= limit <= constants.LIST_LIMIT_MAX:
-        raise bad_request(
+        raise malformed(
+            "limit",
             LIMIT_OUT_OF_RANGE.format(
                 value=limit, max=constants.LIST_LIMIT_MAX, collection=collection
-            )
+            ),
         )
-    skip = integer(request, "skip", 0, collection)
+    skip = parse_integer("skip", skip_raw, 0, collection)
     if skip < 0:
-        raise bad_request(SKIP_OUT_OF_RANGE.format(value=skip, collection=collection))
+        raise malformed("skip", SKIP_OUT_OF_RANGE.format(value=skip, collection=collection))
     return (limit or constants.LIST_LIMIT_MAX), skip
 
 
-def json_response(data: Any, status: int = 200) -> web.Response:
-    return web.Response(status=status, body=json.dumps(data), content_type="application/json")
+def paging(request: web.Request, collection: str) -> tuple[int, int]:
+    return parse_paging(request.query.get("limit"), request.query.get("skip"), collection)
+
+
+def parse_epoch(name: str, raw: str | None) -> int | None:
+    """Milliseconds since the epoch (``since``, ``upto``), or None when absent."""
+    if raw is None:
+        return None
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise malformed(name, BAD_EPOCH.format(value=raw)) from exc
+
+
+def json_response(
+    data: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.Response(
+        status=status, body=json.dumps(data), content_type="application/json", headers=headers
+    )

@@ -8,6 +8,7 @@ import logging
 import secrets
 import uuid as uuidlib
 
+from api import catalog
 from projections import views
 from projections.couch import Couch
 from streams import constants
@@ -33,21 +34,41 @@ async def ensure_databases(couch: Couch, settings: Settings) -> None:
     )
 
 
-async def put_subject(couch: Couch, settings: Settings, namespace: str, auth: str) -> None:
-    """Create or update the subject owning ``namespace`` with the key ``uuid:key``."""
+async def put_subject(
+    couch: Couch,
+    settings: Settings,
+    namespace: str,
+    auth: str,
+    limits: dict[str, int] | None = None,
+) -> None:
+    """Create or update the subject owning ``namespace`` with the key ``uuid:key``.
+
+    ``limits`` overrides the throttles for this namespace (``invocationsPerMinute``,
+    ``concurrentInvocations``, ``firesPerMinute``), as OpenWhisk's per-namespace limits.
+    """
     uuid, _, key = auth.partition(":")
     db = settings.database(constants.DB_SUBJECTS)
-    doc = {
+    doc: dict[str, object] = {
         "_id": namespace,
         "subject": namespace,
         "namespaces": [{"name": namespace, "uuid": uuid, "key": key}],
     }
+    if limits:
+        doc["limits"] = dict(limits)
     current = await couch.get(db, namespace)
     if current is not None:
-        if current.get("namespaces") == doc["namespaces"]:
+        if current.get("namespaces") == doc["namespaces"] and current.get("limits") == doc.get(
+            "limits"
+        ):
             return
         doc["_rev"] = current["_rev"]
     await couch.put(db, doc)
+
+
+async def ensure_subject(couch: Couch, settings: Settings, namespace: str) -> None:
+    """Give ``namespace`` a subject with a fresh key unless it has one already."""
+    if await couch.get(settings.database(constants.DB_SUBJECTS), namespace) is None:
+        await put_subject(couch, settings, namespace, new_key())
 
 
 def new_key() -> str:
@@ -62,6 +83,8 @@ async def prepare(settings: Settings, invokers: int) -> None:
     try:
         await ensure_databases(couch, settings)
         await put_subject(couch, settings, settings.guest_namespace, settings.guest_key)
+        await ensure_subject(couch, settings, constants.SYSTEM_NAMESPACE)
+        await catalog.install(couch, settings)
     finally:
         await couch.close()
 
@@ -72,7 +95,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     asyncio.run(prepare(get_settings(), args.invokers))
-    print("ledgerwhisk: topics, databases and the guest subject are ready")
+    print("ledgerwhisk: topics, databases, the guest subject and the catalog are ready")
 
 
 if __name__ == "__main__":

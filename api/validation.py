@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import runtimes
@@ -12,44 +11,77 @@ from api.errors import (
     KIND_UNKNOWN,
     LIMIT_BELOW,
     LIMIT_RANGE,
-    NAME_ILLEGAL,
-    NAME_TOO_LONG,
+    SEQUENCE_NO_COMPONENT,
     TOO_BIG,
+    APIError,
     bad_request,
 )
+from api.names import check_name
 from streams import constants
 
-# OpenWhisk's entity name pattern.
-NAME_RE = re.compile(r"\A([\w]|[\w][\w@ .-]*[\w@.-]+)\Z")
-
-
-def check_name(name: str) -> str:
-    if len(name) > constants.ENTITY_NAME_MAX:
-        raise bad_request(NAME_TOO_LONG.format(size=len(name), limit=constants.ENTITY_NAME_MAX))
-    if not NAME_RE.match(name):
-        raise bad_request(NAME_ILLEGAL)
-    return name
+__all__ = ["check_name"]
+# The unit OpenWhisk names in its limit messages.
+LIMIT_UNITS = {"timeout": " milliseconds", "memory": " MB", "logs": " MB", "concurrency": ""}
 
 
 def key_values(value: Any, field: str) -> list[dict[str, Any]]:
-    """A list of ``{"key", "value"}`` objects, as OpenWhisk stores parameters."""
+    """A list of ``{"key", "value"}`` objects, as OpenWhisk stores parameters.
+
+    A later entry for the same key replaces an earlier one; ``init`` flags are kept.
+    """
     if value is None:
         return []
     if not isinstance(value, list) or not all(
-        isinstance(p, dict) and isinstance(p.get("key"), str) and "value" in p for p in value
+        isinstance(p, dict) and isinstance(p.get("key"), str) and p["key"].strip() and "value" in p
+        for p in value
     ):
         raise bad_request(f"'{field}' must be an array of {{key, value}} objects.")
-    return [{"key": p["key"], "value": p["value"]} for p in value]
+    out: dict[str, dict[str, Any]] = {}
+    for p in value:
+        entry = {"key": p["key"], "value": p["value"]}
+        if p.get("init") is True:
+            entry["init"] = True
+        out.pop(p["key"], None)
+        out[p["key"]] = entry
+    return list(out.values())
+
+
+def check_entity_sizes(parameters: Any, annotations: Any) -> None:
+    """413 when parameters or annotations pass OpenWhisk's 1 MB limit."""
+    for field, value in (("parameters", parameters), ("annotations", annotations)):
+        size = len(json.dumps(value).encode())
+        if size > constants.PARAMS_MAX_BYTES:
+            raise APIError(
+                413, TOO_BIG.format(field=field, size=size, limit=constants.PARAMS_MAX_BYTES)
+            )
+
+
+def check_flag(value: Any, field: str) -> bool | None:
+    """An optional boolean field (``publish``)."""
+    if value is None or isinstance(value, bool):
+        return value
+    raise bad_request(f"'{field}' must be a boolean.")
+
+
+def check_version(value: Any) -> str | None:
+    """An optional semantic version ``major.minor.patch``."""
+    if value is None:
+        return None
+    parts = value.split(".") if isinstance(value, str) else []
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise bad_request("'version' must be a semantic version like 0.0.1.")
+    return str(value)
 
 
 def _limit(limits: dict[str, Any], name: str, low: int, high: int, default: int) -> int:
     value = limits.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int):
         raise bad_request(f"'{name}' limit must be an integer.")
+    unit = LIMIT_UNITS.get(name, "")
     if value > high:
-        raise bad_request(LIMIT_RANGE.format(name=name, value=value, limit=high))
+        raise bad_request(LIMIT_RANGE.format(name=name, value=value, limit=high, unit=unit))
     if value < low:
-        raise bad_request(LIMIT_BELOW.format(name=name, value=value, limit=low))
+        raise bad_request(LIMIT_BELOW.format(name=name, value=value, limit=low, unit=unit))
     return value
 
 
@@ -98,8 +130,10 @@ def check_exec(raw: Any) -> dict[str, Any]:
             or not components
             or not all(isinstance(c, str) for c in components)
         ):
-            raise bad_request("No component specified for the sequence.")
+            raise bad_request(SEQUENCE_NO_COMPONENT)
         return {"kind": "sequence", "components": components}
+    if raw.get("binary") is not None and not isinstance(raw.get("binary"), bool):
+        raise bad_request("exec.binary must be a boolean.")
     kind = runtimes.resolve(kind_name)
     if kind is None:
         known = ", ".join(sorted({k.name for k in runtimes.canonical_kinds()} | {"sequence"}))
@@ -124,10 +158,15 @@ def check_exec(raw: Any) -> dict[str, Any]:
     return out
 
 
-def check_size(field: str, value: Any, limit: int) -> None:
-    size = len(json.dumps(value).encode())
-    if size > limit:
-        raise bad_request(TOO_BIG.format(field=field, size=size, limit=limit))
+def version_and_publish(body: dict[str, Any], previous: dict[str, Any] | None) -> tuple[str, bool]:
+    """An entity's version (given, or ``0.0.1``, or the previous one bumped) and ``publish``."""
+    version = check_version(body.get("version"))
+    if version is None:
+        version = bump_version(previous["version"]) if previous else "0.0.1"
+    publish = check_flag(body.get("publish"), "publish")
+    if publish is None:
+        publish = bool((previous or {}).get("publish", False))
+    return version, publish
 
 
 def bump_version(version: str) -> str:

@@ -12,9 +12,10 @@ from typing import Any
 import aiohttp
 import docker
 import docker.errors
+import requests
 from docker.types import LogConfig, Ulimit
 
-from invoker.errors import ContainerError
+from invoker.errors import ContainerError, ImageMissing
 from invoker.logs import LogCollector, docker_frames
 from invoker.netns import NetnsConnector
 from invoker.proxy import RuntimeClient
@@ -24,8 +25,26 @@ log = logging.getLogger("ledgerwhisk.invoker.docker")
 
 LABEL_OWNER = "org.ledgerwhisk.invoker"
 LABEL_KIND = "org.ledgerwhisk.kind"
-PIDS_LIMIT = 512
-NOFILE_LIMIT = 1024
+# Docker's json-file log of a long-lived warm container stays bounded.
+LOG_FILE_MAX = "50m"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What Docker enforces on one container."""
+
+    memory_mb: int
+    pids: int
+    nofile: int
+
+
+@dataclass(frozen=True)
+class ExitState:
+    """How a container stands after its proxy stopped answering."""
+
+    exited: bool
+    oom_killed: bool
+    exit_code: int | None
 
 
 @dataclass
@@ -48,7 +67,8 @@ class Docker:
 
     Lifecycle calls go through the Docker SDK in a worker thread; the log
     stream is read with aiohttp from the Docker socket, so following logs never
-    ties up a thread.
+    ties up a thread. Every container carries the label ``org.ledgerwhisk.invoker=<owner>``,
+    so a restarted invoker finds and removes what its previous run left.
     """
 
     def __init__(
@@ -100,46 +120,59 @@ class Docker:
     async def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(None, partial(fn, *args, **kwargs))
 
-    async def create(self, image: str, kind: str, memory_mb: int) -> Container:
-        """Start a container of ``image`` with the action's memory limit; follow its logs."""
+    def new_name(self) -> str:
+        """A fresh container name, known before the container exists."""
         self._counter += 1
-        name = f"{self.owner}_{self._counter}_{os.urandom(3).hex()}"
+        return f"{self.owner}_{self._counter}_{os.urandom(3).hex()}"
+
+    def _run(self, name: str, image: str, kind: str, limits: Limits) -> dict[str, Any]:
+        """Create, start and inspect one container (blocking: runs in a worker thread)."""
+        api = self.sdk.api
+        host_config = api.create_host_config(
+            mem_limit=f"{limits.memory_mb}m",
+            memswap_limit=f"{limits.memory_mb}m",  # no swap: the limit is the limit
+            pids_limit=limits.pids,
+            ulimits=[Ulimit(name="nofile", soft=limits.nofile, hard=limits.nofile)],
+            # No network at all: the invoker reaches port 8080 from inside the
+            # container's namespace (see invoker/netns.py).
+            network_mode="none",
+            log_config=LogConfig(type="json-file", config={"max-size": LOG_FILE_MAX}),
+            binds={h: {"bind": c, "mode": "rw"} for h, c in self.mounts.items()} or None,
+        )
+        created = api.create_container(
+            image,
+            name=name,
+            labels={LABEL_OWNER: self.owner, LABEL_KIND: kind},
+            host_config=host_config,
+        )
         try:
-            created = await self._call(
-                self.sdk.containers.run,
-                image,
-                detach=True,
-                name=name,
-                labels={LABEL_OWNER: self.owner, LABEL_KIND: kind},
-                mem_limit=f"{memory_mb}m",
-                memswap_limit=f"{memory_mb}m",
-                pids_limit=PIDS_LIMIT,
-                ulimits=[Ulimit(name="nofile", soft=NOFILE_LIMIT, hard=NOFILE_LIMIT)],
-                # No network at all: the invoker reaches port 8080 from inside the
-                # container's namespace (see invoker/netns.py).
-                network_mode="none",
-                log_config=LogConfig(type="json-file", config={"max-size": "50m"}),
-                volumes={h: {"bind": c, "mode": "rw"} for h, c in self.mounts.items()} or None,
-            )
-            await self._call(created.reload)
+            api.start(created["Id"])
+            info: dict[str, Any] = api.inspect_container(created["Id"])
+        except BaseException:
+            api.remove_container(created["Id"], force=True)
+            raise
+        return info
+
+    async def create(self, name: str, image: str, kind: str, limits: Limits) -> Container:
+        """Start a container of ``image`` under ``limits``; follow its logs."""
+        try:
+            info = await self._call(self._run, name, image, kind, limits)
         except docker.errors.ImageNotFound as exc:
-            raise ContainerError(
-                f"image {image} is not on this host; build it with `runtimes/build.sh`"
-            ) from exc
+            raise ImageMissing(image) from exc
         except docker.errors.DockerException as exc:
             raise ContainerError(f"docker could not start {image}: {exc}") from exc
-        pid = int(created.attrs["State"].get("Pid") or 0)
+        pid = int(info["State"].get("Pid") or 0)
         if not pid:
-            await self.remove_id(created.id)
-            raise ContainerError(f"container {name} exited at once: {created.attrs['State']}")
+            await self.remove_id(info["Id"])
+            raise ContainerError(f"container {name} exited at once: {info['State']}")
         assert self._proxy_http is not None
         self.pids[name] = pid
         container = Container(
-            id=created.id,
+            id=info["Id"],
             name=name,
             kind=kind,
             image=image,
-            memory_mb=memory_mb,
+            memory_mb=limits.memory_mb,
             pid=pid,
             client=RuntimeClient(self._proxy_http, f"http://{name}:{PROTOCOL_PORT}"),
         )
@@ -159,17 +192,35 @@ class Docker:
             log.debug("log stream of %s ended: %r", container.name, exc)
 
     async def pause(self, container: Container) -> None:
-        await self._call(self.sdk.api.pause, container.id)
+        try:
+            await self._call(self.sdk.api.pause, container.id)
+        except docker.errors.DockerException as exc:
+            raise ContainerError(f"could not pause {container.name}: {exc}") from exc
 
     async def unpause(self, container: Container) -> None:
-        await self._call(self.sdk.api.unpause, container.id)
+        try:
+            await self._call(self.sdk.api.unpause, container.id)
+        except docker.errors.DockerException as exc:
+            raise ContainerError(f"could not unpause {container.name}: {exc}") from exc
 
-    async def oom_killed(self, container: Container) -> bool:
+    async def exit_state(self, container: Container, wait_s: float) -> ExitState:
+        """Whether the container exited (waiting up to ``wait_s``) and why.
+
+        A proxy killed by the kernel's OOM killer drops its connection a moment
+        before Docker records the exit: wait for it rather than guess.
+        """
+        try:
+            result = await self._call(self.sdk.api.wait, container.id, timeout=wait_s)
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            # A read time-out means it is still running.
+            log.debug("container %s did not exit: %r", container.name, exc)
+            return ExitState(False, False, None)
         try:
             info = await self._call(self.sdk.api.inspect_container, container.id)
         except docker.errors.DockerException:
-            return False
-        return bool(info["State"].get("OOMKilled"))
+            return ExitState(True, False, result.get("StatusCode"))
+        state = info["State"]
+        return ExitState(True, bool(state.get("OOMKilled")), state.get("ExitCode"))
 
     async def remove(self, container: Container) -> None:
         if container.follower is not None:
@@ -188,7 +239,7 @@ class Docker:
     async def remove_leftovers(self) -> int:
         """Remove the containers a previous run of this invoker left behind."""
         found = await self._call(
-            self.sdk.containers.list, all=True, filters={"label": f"{LABEL_OWNER}={self.owner}"}
+            self.sdk.api.containers, all=True, filters={"label": f"{LABEL_OWNER}={self.owner}"}
         )
-        await asyncio.gather(*(self.remove_id(c.id) for c in found))
+        await asyncio.gather(*(self.remove_id(c["Id"]) for c in found))
         return len(found)

@@ -26,6 +26,11 @@ _libc = ctypes.CDLL("libc.so.6", use_errno=True)
 # setns changes the calling thread only: all switching happens on this one thread.
 _thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="netns")
 _home: dict[str, int] = {}
+# Keep idle connections to a container as long as the container may live idle:
+# a stem cell's first activation then finds its connection open (opening one
+# costs a trip through the namespace thread). The action proxies keep idle
+# connections open; one a container closed is dropped from the pool on close.
+KEEPALIVE_S = 3600.0
 
 
 def _setns(fd: int) -> None:
@@ -69,6 +74,7 @@ class NetnsConnector(aiohttp.BaseConnector):
     """An aiohttp connector whose hosts are container names mapped to their init pid."""
 
     def __init__(self, port: int, pids: dict[str, int], **kwargs: Any) -> None:
+        kwargs.setdefault("keepalive_timeout", KEEPALIVE_S)
         super().__init__(**kwargs)
         self.port = port
         self.pids = pids

@@ -31,7 +31,7 @@ def of_run(answer: ProxyAnswer, limit_bytes: int = constants.RESULT_MAX_BYTES) -
     200 with an object: success, or an application error when it has ``error``.
     Any other answer is a developer error; its ``error`` message is kept.
     """
-    if answer.size > limit_bytes:
+    if answer.oversize or answer.size > limit_bytes:
         return error(
             constants.STATUS_DEVELOPER_ERROR,
             RESULT_TOO_LARGE.format(size=answer.size, limit=limit_bytes),
@@ -48,6 +48,16 @@ def of_run(answer: ProxyAnswer, limit_bytes: int = constants.RESULT_MAX_BYTES) -
         constants.STATUS_DEVELOPER_ERROR,
         f"The action did not produce a valid response (HTTP {answer.status}).",
     )
+
+
+def keeps_container(result: Outcome) -> bool:
+    """Whether the container may serve another activation after this one.
+
+    As OpenWhisk does: after a developer error (an exception, a crash, a bad
+    result, a time-out) the container's state is suspect and it is discarded;
+    a success or an application error leaves it warm.
+    """
+    return result.status_code in (constants.STATUS_SUCCESS, constants.STATUS_APPLICATION_ERROR)
 
 
 def of_init(answer: ProxyAnswer) -> Outcome | None:

@@ -18,6 +18,9 @@ class ProxyAnswer:
     status: int
     body: Any
     size: int
+    # The body was larger than the caller's limit: it was not read to its end
+    # and ``body`` is None; ``size`` is its announced (or read so far) length.
+    oversize: bool = False
 
 
 class ProxyUnreachable(Exception):
@@ -52,7 +55,10 @@ class RuntimeClient:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 0.05)
 
-    async def post(self, path: str, payload: dict[str, Any], timeout_s: float) -> ProxyAnswer:
+    async def post(
+        self, path: str, payload: dict[str, Any], timeout_s: float, limit_bytes: int | None = None
+    ) -> ProxyAnswer:
+        """POST ``payload``; a body over ``limit_bytes`` is not read (``oversize``)."""
         data = json.dumps(payload).encode()
         try:
             async with self._session.post(
@@ -61,7 +67,11 @@ class RuntimeClient:
                 headers={"Content-Type": "application/json"},
                 timeout=aiohttp.ClientTimeout(total=timeout_s),
             ) as resp:
-                raw = await resp.read()
+                raw, size = await _read_capped(resp, limit_bytes)
+                if raw is None:
+                    # Never hand a half-read connection back to the pool.
+                    resp.close()
+                    return ProxyAnswer(resp.status, None, size, oversize=True)
         except TimeoutError as exc:
             raise ProxyTimeout(path) from exc
         except (aiohttp.ClientError, OSError) as exc:
@@ -71,3 +81,23 @@ class RuntimeClient:
         except ValueError:
             body = raw.decode("utf-8", "replace")
         return ProxyAnswer(resp.status, body, len(raw))
+
+
+async def _read_capped(
+    resp: aiohttp.ClientResponse, limit_bytes: int | None
+) -> tuple[bytes | None, int]:
+    """The body, or ``(None, size)`` as soon as it is known to exceed ``limit_bytes``."""
+    if limit_bytes is None:
+        raw = await resp.read()
+        return raw, len(raw)
+    announced = resp.content_length
+    if announced is not None and announced > limit_bytes:
+        return None, announced
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in resp.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit_bytes:
+            return None, size
+        chunks.append(chunk)
+    return b"".join(chunks), size

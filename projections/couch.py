@@ -52,6 +52,10 @@ async def _translated(what: str, url: str) -> AsyncIterator[None]:
         yield
     except aiocouch.ConflictError as exc:
         raise Conflict(f"{what}: conflict") from exc
+    except aiocouch.NotFoundError as exc:
+        # Reads of a missing document are answered before this; here the
+        # database itself is missing (dropped): unavailable until recreated.
+        raise StoreUnavailable(f"CouchDB at {url}: {what}: the database does not exist") from exc
     except (TimeoutError, aiohttp.ClientConnectionError, OSError) as exc:
         raise StoreUnavailable(
             f"CouchDB at {url} did not answer during {what} ({exc.__class__.__name__}); "
@@ -64,9 +68,10 @@ async def _translated(what: str, url: str) -> AsyncIterator[None]:
 class Couch:
     """A connection to one CouchDB API server, with helpers for the shapes we use."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, timeout_s: float = 30.0):
         self.url = settings.couchdb_url.rstrip("/")
         self._settings = settings
+        self._timeout_s = timeout_s
         self._client_: aiocouch.CouchDB | None = None
         self._dbs: dict[str, Database] = {}
 
@@ -79,7 +84,7 @@ class Couch:
                 user=self._settings.couchdb_user,
                 password=self._settings.couchdb_password,
                 trace_configs=[_json_accept_trace()],
-                timeout=aiohttp.ClientTimeout(total=30),
+                timeout=aiohttp.ClientTimeout(total=self._timeout_s),
             )
         return self._client_
 
@@ -195,12 +200,43 @@ class Couch:
             pending = {k: v for k, v in pending.items() if k in retry}
         raise Conflict(f"documents in {db} kept changing: {sorted(pending)[:5]}")
 
+    async def docs_page(self, db: str, after: str | None, limit: int) -> list[JsonDict]:
+        """Up to ``limit`` documents in id order, starting after the id ``after``."""
+        params: dict[str, Any] = {"include_docs": True, "limit": limit}
+        if after is not None:
+            params.update(startkey=json.dumps(after), skip=1)
+        async with _translated(f"read {db}/_all_docs", self.url):
+            response = await self.db(db).all_docs.get(**params)
+            return [row["doc"] for row in response.rows if row.get("doc")]
+
+    async def all_docs(self, db: str, page: int = 1000) -> AsyncIterator[JsonDict]:
+        """Every document but the design documents, in id order, a page at a time."""
+        after: str | None = None
+        while True:
+            docs = await self.docs_page(db, after, page)
+            for doc in docs:
+                if not doc["_id"].startswith("_design/"):
+                    yield doc
+            if len(docs) < page:
+                return
+            after = docs[-1]["_id"]
+
     async def view(self, db: str, ddoc: str, view: str, **params: Any) -> list[JsonDict]:
         """Rows of a view query (``params`` as CouchDB query parameters)."""
         query = {k: json.dumps(v) if k in JSON_PARAMS else v for k, v in params.items()}
         async with _translated(f"query {db}/_design/{ddoc}/_view/{view}", self.url):
             response = await self.db(db).view(ddoc, view).get(**query)
             return list(response.rows)
+
+    async def view_count(self, db: str, ddoc: str, view: str, **params: Any) -> int:
+        """The reduced value of a ``_count`` view over a key range (0 when empty)."""
+        query = {k: json.dumps(v) if k in JSON_PARAMS else v for k, v in params.items()}
+        query["reduce"] = True
+        async with _translated(f"count {db}/_design/{ddoc}/_view/{view}", self.url):
+            # A reduced answer has no offset/total_rows, which aiocouch's ViewResponse needs.
+            answer = await self.db(db).view(ddoc, view)._get(**query)
+        rows = answer.get("rows") or []
+        return int(rows[0]["value"]) if rows else 0
 
     async def ensure_design(self, db: str, ddoc: str, views: dict[str, dict[str, str]]) -> None:
         """Create or update a design document holding ``views`` (map/reduce sources)."""

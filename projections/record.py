@@ -50,6 +50,9 @@ def part_of(event: LedgerEvent) -> JsonDict:
             limits=event.limits.model_dump(),
             cause=event.cause.activation_id if event.cause else None,
         )
+        if event.annotations:
+            # Annotations the API adds at acceptance (e.g. ``replayOf``).
+            base["annotations"] = list(event.annotations)
     elif isinstance(event, ActivationScheduled):
         base.update(invoker=event.invoker, decision=event.decision, wait_ms=event.wait_ms)
     elif isinstance(event, ActivationStarted):
@@ -118,7 +121,7 @@ def render(activation_id: str, parts: dict[str, JsonDict]) -> JsonDict:
     started = parts.get(STARTED)
     completed = parts.get(COMPLETED)
     any_part = accepted or completed or started or parts.get(SCHEDULED) or {}
-    annotations = completed["annotations"] if completed else []
+    annotations = _merged(completed["annotations"] if completed else [], accepted)
     path = accepted.get("action") or _annotation(annotations, "path") or ""
     record: JsonDict = {
         "activationId": activation_id,
@@ -163,6 +166,12 @@ def public_view(record: JsonDict) -> JsonDict:
 
 def is_completed(record: JsonDict) -> bool:
     return bool(record.get(LEDGER_FIELD, {}).get("state") == COMPLETED)
+
+
+def _merged(annotations: list[JsonDict], accepted: JsonDict) -> list[JsonDict]:
+    """The completion's annotations, then those of the acceptance it does not have."""
+    keys = {a.get("key") for a in annotations}
+    return [*annotations, *(a for a in accepted.get("annotations", []) if a.get("key") not in keys)]
 
 
 def _annotation(annotations: list[JsonDict], key: str) -> Any:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from typing import Any
 
 import faust
 from faust.types import StreamT
 
 from projections import record
-from projections.couch import Couch, StoreError
+from projections.couch import Conflict, Couch, StoreError, StoreUnavailable
 from streams import constants
 from streams.app import make_app
 from streams.events import LedgerEvent, decode_event
@@ -21,33 +21,114 @@ from streams.settings import Settings, get_settings
 log = logging.getLogger("ledgerwhisk.projection")
 
 BATCH_MAX = 500
-BATCH_WITHIN_S = 0.02
+# Events wait at most this long to be written with others (a record appears
+# in the projection up to this much later; blocking invokes do not wait on it).
+BATCH_WITHIN_S = 0.05
 RETRY_FIRST_S = 0.2
 RETRY_MAX_S = 5.0
+# Records still in progress whose revision the writer remembers.
+KNOWN_MAX = 5_000
+CONFLICT_ROUNDS = 5
 
 
-async def project(couch: Couch, db: str, events: list[LedgerEvent]) -> int:
+class Known:
+    """The records this writer last wrote, for activations not yet completed.
+
+    The writer is the only one writing activation records, so the revision it
+    wrote last is almost always the current one: a batch is then one
+    ``_bulk_docs`` request, with no read before it. A record it does not know
+    is written as new; CouchDB refuses that write (conflict) when the record
+    exists after all, and only then is it read and merged. Completed records
+    are forgotten at once: they rarely change again, and they are the large ones.
+    """
+
+    def __init__(self, limit: int = KNOWN_MAX):
+        self.limit = limit
+        self._docs: OrderedDict[str, dict[str, Any]] = OrderedDict()
+
+    def get(self, activation_id: str) -> dict[str, Any] | None:
+        return self._docs.get(activation_id)
+
+    def remember(self, doc: dict[str, Any]) -> None:
+        if record.is_completed(doc):
+            self._docs.pop(doc["_id"], None)
+            return
+        self._docs[doc["_id"]] = doc
+        self._docs.move_to_end(doc["_id"])
+        while len(self._docs) > self.limit:
+            self._docs.popitem(last=False)
+
+    def forget(self, activation_id: str) -> None:
+        self._docs.pop(activation_id, None)
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+
+def writes_for(
+    by_id: dict[str, list[LedgerEvent]], current: dict[str, dict[str, Any] | None]
+) -> list[dict[str, Any]]:
+    """The documents to write: each record after its events (unchanged ones left out).
+
+    ``current`` holds each record as last known (with its ``_rev``), None for
+    one believed new.
+    """
+    writes: list[dict[str, Any]] = []
+    for activation_id, events in by_id.items():
+        before = current.get(activation_id)
+        after = record.apply_all(before, events)
+        if after is None:
+            continue
+        doc = {**after, "_id": activation_id}
+        if before is not None:
+            doc["_rev"] = before["_rev"]
+        writes.append(doc)
+    return writes
+
+
+async def project(
+    couch: Couch, db: str, events: list[LedgerEvent], known: Known | None = None
+) -> int:
     """Apply a batch of events to the ``activations`` database; returns records changed."""
+    known = known if known is not None else Known()
     by_id: dict[str, list[LedgerEvent]] = defaultdict(list)
     for event in events:
         by_id[event.activation_id].append(event)
+    current: dict[str, dict[str, Any] | None] = {aid: known.get(aid) for aid in by_id}
+    pending = dict(by_id)
     changed = 0
-
-    def change_for(evs: list[LedgerEvent]) -> Any:
-        def change(doc: dict[str, Any] | None) -> dict[str, Any] | None:
-            nonlocal changed
-            after = record.apply_all(doc, evs)
-            if after is not None:
+    for _round in range(CONFLICT_ROUNDS):
+        writes = writes_for(pending, current)
+        statuses = await couch.bulk_write(db, writes)
+        by_doc = {doc["_id"]: doc for doc in writes}
+        conflicts: list[str] = []
+        failed = []
+        for status in statuses:
+            doc_id = status.get("id", "")
+            if status.get("ok"):
+                stored = {**by_doc[doc_id], "_rev": status["rev"]}
+                known.remember(stored)
                 changed += 1
-            return after
+            elif status.get("error") == "conflict":
+                conflicts.append(doc_id)
+            else:
+                failed.append(status)
+        if failed:
+            for doc_id in by_doc:
+                known.forget(doc_id)
+            raise StoreUnavailable(f"CouchDB refused writes to {db}: {failed[:3]}")
+        if not conflicts:
+            return changed
+        # Someone else wrote these (or they existed already): read, merge, write again.
+        found = await couch.get_many(db, conflicts)
+        current = {doc_id: found.get(doc_id) for doc_id in conflicts}
+        pending = {doc_id: by_id[doc_id] for doc_id in conflicts}
+    raise Conflict(f"records in {db} kept changing: {sorted(pending)[:5]}")
 
-        return change
 
-    await couch.upsert_many(db, {aid: change_for(evs) for aid, evs in by_id.items()})
-    return changed
-
-
-async def project_until_stored(couch: Couch, db: str, events: list[LedgerEvent]) -> None:
+async def project_until_stored(
+    couch: Couch, db: str, events: list[LedgerEvent], known: Known | None = None
+) -> None:
     """Apply a batch, retrying while CouchDB is unavailable: a batch is never skipped.
 
     The offsets of these events are committed only after this returns, so a
@@ -56,7 +137,7 @@ async def project_until_stored(couch: Couch, db: str, events: list[LedgerEvent])
     delay = RETRY_FIRST_S
     while True:
         try:
-            await project(couch, db, events)
+            await project(couch, db, events, known)
             return
         except StoreError as exc:
             log.warning(
@@ -72,12 +153,13 @@ def build(settings: Settings) -> faust.App:
     events_topic = app.topic(settings.topic(constants.TOPIC_EVENTS), value_type=bytes)
     couch = Couch(settings)
     db = settings.database(constants.DB_ACTIVATIONS)
+    known = Known()
 
     @app.agent(events_topic)
     async def projection(stream: StreamT[Any]) -> None:
         async for batch in stream.take(BATCH_MAX, within=BATCH_WITHIN_S):
             events = [decode_event(raw) for raw in batch]
-            await project_until_stored(couch, db, events)
+            await project_until_stored(couch, db, events, known)
 
     @app.on_before_shutdown.connect
     async def close_couch(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:

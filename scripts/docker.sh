@@ -104,6 +104,7 @@ docker_wait() {
 docker_start() {
   local t0 pid
   t0=$(lw_now_ms)
+  docker_add_user
   if docker_answers; then
     if pid="$(lw_read_pid "$DOCKERD_PID" dockerd)"; then
       lw_log "already running (dockerd pid $pid, started by ledgerwhisk)"
@@ -146,7 +147,30 @@ docker_start() {
   lw_log "ready (dockerd pid $(head -n1 "$DOCKERD_PID"), started by ledgerwhisk, $(($(lw_now_ms) - t0)) ms)"
 }
 
+# Several stacks (a dev stack, a test run, other checkouts) share the one
+# machine-wide daemon: each records its state folder as a user, and the daemon
+# we started stops only when the last user stops.
+DOCKERD_USERS="${DOCKERD_PID%.pid}.users"
+
+docker_add_user() {
+  mkdir -p "$(dirname "$DOCKERD_USERS")"
+  touch "$DOCKERD_USERS"
+  grep -qxF "$LW_STATE" "$DOCKERD_USERS" || echo "$LW_STATE" >>"$DOCKERD_USERS"
+}
+
+docker_remove_user() {
+  [[ -f "$DOCKERD_USERS" ]] || return 0
+  local rest
+  rest="$(grep -vxF "$LW_STATE" "$DOCKERD_USERS" || true)"
+  printf '%s' "${rest:+$rest$'\n'}" >"$DOCKERD_USERS"
+}
+
 docker_stop() {
+  docker_remove_user
+  if [[ -s "$DOCKERD_USERS" ]]; then
+    lw_log "other stacks still use dockerd ($(tr '\n' ' ' <"$DOCKERD_USERS")); leaving it running"
+    return 0
+  fi
   if ! lw_read_pid "$DOCKERD_PID" dockerd >/dev/null; then
     if docker_answers; then
       lw_log "the running docker daemon was not started by ledgerwhisk; leaving it alone"

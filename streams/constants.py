@@ -42,9 +42,24 @@ CONCURRENCY_DEFAULT: Final = 1
 PAYLOAD_MAX_BYTES: Final = 1024 * 1024
 RESULT_MAX_BYTES: Final = 1024 * 1024
 PARAMS_MAX_BYTES: Final = 1024 * 1024
+# The largest ledger message: a completed event holds a result (1 MB) and logs
+# (up to 10 MB by the action's limit), an accepted one the parameters. Topics,
+# producers and consumers are configured for it; the invoker fits every
+# completed event under it (see invoker/protocol.py).
+LEDGER_MESSAGE_MAX_BYTES: Final = 16 * 1024 * 1024
 ENTITY_NAME_MAX: Final = 256
 LIST_LIMIT_MAX: Final = 200
 LIST_LIMIT_DEFAULT: Final = 30
+# Atomic actions one sequence may run, nested sequences included (OpenWhisk: 50).
+SEQUENCE_MAX_ACTIONS: Final = 50
+# An action's code (exec) may be this large (OpenWhisk: 48 MB).
+EXEC_MAX_BYTES: Final = 48 * 1024 * 1024
+# Kinds whose activations no invoker runs: the API orchestrates them (a
+# sequence's components, a trigger's rules) and writes their completion; the
+# controller only watches their deadline.
+KIND_SEQUENCE: Final = "sequence"
+KIND_TRIGGER: Final = "trigger"
+ORCHESTRATED_KINDS: Final = frozenset({KIND_SEQUENCE, KIND_TRIGGER})
 # How long a blocking invoke waits before answering 202 (OpenWhisk: 60 s).
 BLOCKING_WAIT_MAX_MS: Final = 60_000
 

@@ -49,6 +49,7 @@ from streams.messages import (
     NO_CAPACITY,
     NO_INVOKERS,
     NOT_RUN_AGAIN,
+    ORCHESTRATION_LOST,
     THROTTLED,
 )
 from streams.registry import InvokerRegistry
@@ -121,6 +122,9 @@ class ControllerState:
     done: set[str] = field(default_factory=set)
     owned: set[int] = field(default_factory=set)
     partitions: int = 1
+    # Sequences and trigger fires: the API runs them and writes their completion;
+    # the controller only completes them with an error if their deadline passes.
+    orchestrated: dict[str, ActivationAccepted] = field(default_factory=dict)
 
     # -- ownership ------------------------------------------------------------
     @property
@@ -177,6 +181,9 @@ class ControllerState:
         aid = accepted.activation_id
         if aid in self.tracked or aid in self.done:
             return []  # read again after a restart or rebalance
+        if accepted.kind in constants.ORCHESTRATED_KINDS:
+            self.orchestrated[aid] = accepted
+            return []
         limit = concurrency_limit(self.concurrent_limit, self.share)
         count = self.per_namespace[accepted.namespace]
         if count >= limit:
@@ -225,6 +232,7 @@ class ControllerState:
         aid = completed.activation_id
         if aid in self.tracked:
             self._untrack(aid)
+        self.orchestrated.pop(aid, None)
         self.done.add(aid)
         return self._drain(now_ms)
 
@@ -262,6 +270,11 @@ class ControllerState:
                 self._requeue(t, now_ms)
             elif not t.started and overdue:
                 out.append(self._lost(aid, t, now_ms))
+        for aid, accepted in list(self.orchestrated.items()):
+            if now_ms > accepted.deadline_ms:
+                del self.orchestrated[aid]
+                self.done.add(aid)
+                out.append(self._fail(accepted, 0, ORCHESTRATION_LOST, REASON_LOST, now_ms))
         none_usable = not self.registry.usable(now_ms)
         for aid in list(self.queue):
             t = self.tracked[aid]
@@ -431,6 +444,8 @@ def base_annotations(accepted: ActivationAccepted, wait_ms: int) -> list[dict[st
     """The annotations every activation record carries (OpenWhisk's set)."""
     limits = accepted.limits
     return [
+        # What the API adds for this activation (causedBy, binding) comes first, as in OpenWhisk.
+        *accepted.annotations,
         {"key": "path", "value": accepted.action},
         {"key": "waitTime", "value": wait_ms},
         {"key": "kind", "value": accepted.kind},

@@ -63,7 +63,7 @@ class ActivationAccepted(ActivationEvent):
 
     type: Literal["activation.accepted"] = ACCEPTED
     action: str  # fully qualified path without the leading slash: "guest/pkg/hello"
-    action_name: str  # "pkg/hello" as OpenWhisk shows it in the record's `name`
+    action_name: str  # "hello": the simple name OpenWhisk shows as the record's `name`
     action_version: str
     action_rev: str
     kind: str

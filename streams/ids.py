@@ -34,3 +34,8 @@ def is_activation_id(value: str) -> bool:
 def now_ms() -> int:
     """Milliseconds since the epoch."""
     return int(time.time() * 1000)
+
+
+def iso_ms(ms: int) -> str:
+    """``2024-05-01T12:00:00.123Z``: an epoch-milliseconds moment in UTC."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms / 1000)) + f".{ms % 1000:03d}Z"

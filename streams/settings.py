@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     dispatch_retention_ms: int = 24 * 3600 * 1000
     health_retention_ms: int = 3600 * 1000
 
+    # Event streams (GET .../events): SSE comment interval, and how many live
+    # events may wait for one slow reader before it falls back to the log.
+    events_heartbeat_s: float = 15.0
+    events_queue_max: int = 1_000
+
     invoker_id: int = 0
     invoker_user_memory_mb: int = 2048
     invoker_heartbeat_s: float = 1.0
@@ -45,6 +50,14 @@ class Settings(BaseSettings):
     container_idle_remove_s: float = 600.0
     stem_cells: bool = True
     docker_socket: str = "/var/run/docker.sock"
+    # Activations waiting at an invoker for room (arrival order); past it, or
+    # past their deadline less their timeout, they end as whisk errors.
+    invoker_queue_max: int = 100
+    # Per-container limits, so a fork bomb or an fd leak stays in its container.
+    container_pids_limit: int = 512
+    container_nofile_limit: int = 1024
+    # How long a new container's action proxy may take to answer at all.
+    container_ready_s: float = 30.0
     # How long after a deadline an activation may still be completed by its
     # invoker before the controller declares it lost.
     completion_grace_s: float = 10.0
@@ -74,8 +87,11 @@ class Settings(BaseSettings):
     # A Consul agent, e.g. http://127.0.0.1:8500: invokers register there too,
     # with a TTL check, and the controller reads who is alive from it.
     consul_url: str | None = None
+    # Per-namespace throttles (a subject's own ``limits`` override them):
+    # invocations and trigger fires per minute, activations in flight at once.
     throttle_invocations_per_minute: int = 60_000
     throttle_concurrent: int = 1_000
+    throttle_fires_per_minute: int = 60_000
 
     def topic(self, name: str) -> str:
         """Full Kafka topic name for one of the names in ``constants.TOPIC_*``."""

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from streams import constants
@@ -24,7 +25,11 @@ class TopicSpec:
     retention_ms: int
 
     def config(self) -> dict[str, str]:
-        return {"retention.ms": str(self.retention_ms), "retention.bytes": "-1"}
+        return {
+            "retention.ms": str(self.retention_ms),
+            "retention.bytes": "-1",
+            "max.message.bytes": str(constants.LEDGER_MESSAGE_MAX_BYTES),
+        }
 
 
 def ledger_topics(settings: Settings, invokers: range | list[int] | None = None) -> list[TopicSpec]:
@@ -51,7 +56,10 @@ def ledger_topics(settings: Settings, invokers: range | list[int] | None = None)
 
 
 async def ensure_topics(settings: Settings, specs: list[TopicSpec]) -> list[str]:
-    """Create the topics that do not exist yet; return the names created."""
+    """Create the topics that do not exist yet, update the settings of those that do.
+
+    Returns the names created.
+    """
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
     try:
         await admin.start()
@@ -63,6 +71,13 @@ async def ensure_topics(settings: Settings, specs: list[TopicSpec]) -> list[str]
     try:
         existing = set(await admin.list_topics())
         missing = [s for s in specs if s.name not in existing]
+        present = [s for s in specs if s.name in existing]
+        if present:
+            # Topics made by an older version keep their old settings (a 1 MB
+            # message limit, say) unless they are brought up to date here.
+            await admin.alter_configs(
+                [ConfigResource(ConfigResourceType.TOPIC, s.name, s.config()) for s in present]
+            )
         if not missing:
             return []
         try:

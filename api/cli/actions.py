@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import argparse
 import base64
-import json
 from pathlib import Path
 from typing import Any
 
 import runtimes
 from api.cli.client import Client, CLIError
+from api.cli.entities import (
+    add_paging,
+    add_params,
+    annotations_of,
+    entity_path,
+    key_values,
+    params_of,
+    qualified,
+)
 from api.cli.output import emit_json, table
 
 
@@ -23,63 +31,43 @@ def register(groups: Any) -> None:
         cmd.add_argument("--kind")
         cmd.add_argument("--main")
         cmd.add_argument("--docker", help="blackbox image")
-        cmd.add_argument(
-            "-p", "--param", nargs=2, action="append", default=[], metavar=("KEY", "VALUE")
-        )
-        cmd.add_argument("-P", "--param-file")
-        cmd.add_argument(
-            "-a", "--annotation", nargs=2, action="append", default=[], metavar=("KEY", "VALUE")
-        )
+        add_params(cmd)
         cmd.add_argument("-t", "--timeout", type=int, help="milliseconds")
         cmd.add_argument("-m", "--memory", type=int, help="megabytes")
         cmd.add_argument("-l", "--logsize", type=int, help="megabytes")
         cmd.add_argument("-c", "--concurrency", type=int)
-        cmd.add_argument("--web", choices=["true", "false", "raw"])
-        cmd.add_argument("--sequence", help="comma-separated action names")
+        cmd.add_argument("--web", choices=["true", "false", "raw", "yes", "no"])
+        cmd.add_argument("--web-secure", help="a secret for require-whisk-auth, or true/false")
+        cmd.add_argument(
+            "--sequence",
+            nargs="?",
+            const="",
+            metavar="ACTIONS",
+            help="a sequence of comma-separated actions (here or as the artifact)",
+        )
         cmd.set_defaults(handler=put, overwrite=(verb == "update"))
     invoke_ = commands.add_parser("invoke", help="invoke an action")
     invoke_.add_argument("name")
-    invoke_.add_argument(
-        "-p", "--param", nargs=2, action="append", default=[], metavar=("KEY", "VALUE")
-    )
-    invoke_.add_argument("-P", "--param-file")
+    add_params(invoke_, annotations=False)
     invoke_.add_argument("-b", "--blocking", action="store_true")
     invoke_.add_argument("-r", "--result", action="store_true")
     invoke_.set_defaults(handler=invoke)
     get_ = commands.add_parser("get", help="show an action")
     get_.add_argument("name")
+    get_.add_argument("--code", action="store_true", help="include the code (default)")
+    get_.add_argument("--no-code", action="store_true", help="leave the code out")
     get_.set_defaults(handler=get)
-    list_ = commands.add_parser("list", help="list actions")
-    list_.add_argument("--limit", type=int, default=30)
-    list_.add_argument("--skip", type=int, default=0)
+    list_ = commands.add_parser("list", help="list actions (of a package: list PACKAGE)")
+    list_.add_argument("package", nargs="?")
+    add_paging(list_)
     list_.set_defaults(handler=list_actions)
     delete_ = commands.add_parser("delete", help="delete an action")
     delete_.add_argument("name")
     delete_.set_defaults(handler=delete)
 
 
-def parse_value(raw: str) -> Any:
-    """``wsk`` reads parameter values as JSON when they parse, else as strings."""
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw
-
-
-def params_of(args: argparse.Namespace) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    if getattr(args, "param_file", None):
-        loaded = json.loads(Path(args.param_file).read_text())
-        if not isinstance(loaded, dict):
-            raise CLIError(f"{args.param_file} must hold a JSON object")
-        params.update(loaded)
-    for key, value in args.param:
-        params[key] = parse_value(value)
-    return params
-
-
 def kind_for(path: Path, given: str | None) -> str:
-    """The kind ``wsk`` infers from a file: ``.js`` → nodejs, ``.py`` → python."""
+    """The kind ``wsk`` infers from a file: ``.js`` -> nodejs, ``.py`` -> python."""
     if given:
         return given
     for kind in runtimes.canonical_kinds():
@@ -88,45 +76,70 @@ def kind_for(path: Path, given: str | None) -> str:
     raise CLIError(f"cannot infer a kind from '{path.name}'; give --kind")
 
 
-def entity_path(name: str) -> str:
-    return f"namespaces/_/actions/{name.strip('/')}"
+def components(raw: str) -> list[str]:
+    """``a,pkg/b,/ns/c`` -> fully qualified names (``_`` for the caller's namespace)."""
+    out = []
+    for name in (c.strip() for c in raw.split(",") if c.strip()):
+        out.append(name if name.startswith("/") else f"/_/{name}")
+    if not out:
+        raise CLIError("a sequence needs at least one component")
+    return out
+
+
+def exec_of(args: argparse.Namespace) -> dict[str, Any] | None:
+    if args.sequence is not None:
+        listed = args.sequence or args.artifact
+        if not listed:
+            raise CLIError("--sequence needs the comma-separated component actions")
+        return {"kind": "sequence", "components": components(listed)}
+    if args.docker:
+        exec_: dict[str, Any] = {"kind": "blackbox", "image": args.docker}
+        if args.artifact:
+            exec_["code"] = Path(args.artifact).read_text()
+        return exec_
+    if not args.artifact:
+        return None
+    path = Path(args.artifact)
+    if not path.is_file():
+        raise CLIError(f"file '{path}' does not exist")
+    binary = path.suffix == ".zip"
+    if binary and not args.kind:
+        raise CLIError("a .zip action needs --kind")
+    code = base64.b64encode(path.read_bytes()).decode() if binary else path.read_text()
+    out = {"kind": kind_for(path, args.kind), "code": code, "binary": binary}
+    if args.main:
+        out["main"] = args.main
+    return out
+
+
+def web_annotations(web: str | None, secure: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if web is not None:
+        on = web in ("true", "yes", "raw")
+        out["web-export"] = on
+        out["raw-http"] = web == "raw"
+        out["final"] = on
+    if secure is not None:
+        lowered = secure.lower()
+        out["require-whisk-auth"] = (
+            True if lowered == "true" else False if lowered == "false" else secure
+        )
+    return out
 
 
 def put(args: argparse.Namespace, client: Client) -> int:
     body: dict[str, Any] = {}
-    if args.sequence:
-        body["exec"] = {
-            "kind": "sequence",
-            "components": [c if c.startswith("/") else f"/_/{c}" for c in args.sequence.split(",")],
-        }
-    elif args.docker:
-        exec_: dict[str, Any] = {"kind": "blackbox", "image": args.docker}
-        if args.artifact:
-            exec_["code"] = Path(args.artifact).read_text()
-        body["exec"] = exec_
-    elif args.artifact:
-        path = Path(args.artifact)
-        if not path.exists():
-            raise CLIError(f"file '{path}' does not exist")
-        binary = path.suffix == ".zip"
-        if binary and not args.kind:
-            raise CLIError("a .zip action needs --kind")
-        code = base64.b64encode(path.read_bytes()).decode() if binary else path.read_text()
-        body["exec"] = {"kind": kind_for(path, args.kind), "code": code, "binary": binary}
-        if args.main:
-            body["exec"]["main"] = args.main
-    elif not args.overwrite:
+    exec_ = exec_of(args)
+    if exec_ is None and not args.overwrite:
         raise CLIError("an action needs a code file, --docker or --sequence")
+    if exec_ is not None:
+        body["exec"] = exec_
     params = params_of(args)
-    if params:
-        body["parameters"] = [{"key": k, "value": v} for k, v in params.items()]
-    annotations = [{"key": k, "value": parse_value(v)} for k, v in args.annotation]
-    if args.web:
-        annotations += [{"key": "web-export", "value": True}]
-        if args.web == "raw":
-            annotations += [{"key": "raw-http", "value": True}]
+    if params or args.param_file:
+        body["parameters"] = key_values(params)
+    annotations = {**annotations_of(args), **web_annotations(args.web, args.web_secure)}
     if annotations:
-        body["annotations"] = annotations
+        body["annotations"] = key_values(annotations)
     limits = {
         k: v
         for k, v in (
@@ -139,10 +152,7 @@ def put(args: argparse.Namespace, client: Client) -> int:
     }
     if limits:
         body["limits"] = limits
-    if args.overwrite and "exec" not in body:
-        current = client.ok("GET", entity_path(args.name))
-        body["exec"] = current["exec"]
-    answer = client.ok("PUT", entity_path(args.name), body, overwrite=args.overwrite)
+    answer = client.ok("PUT", entity_path("actions", args.name), body, overwrite=args.overwrite)
     if args.json:
         emit_json(answer)
     else:
@@ -154,41 +164,54 @@ def invoke(args: argparse.Namespace, client: Client) -> int:
     blocking = args.blocking or args.result
     status, answer = client.call(
         "POST",
-        entity_path(args.name),
+        entity_path("actions", args.name),
         params_of(args),
         {"blocking": blocking, "result": args.result},
     )
     if status == 202:
-        print(f"ok: invoked /_/{args.name} with id {answer['activationId']}")
+        activation_id = answer["activationId"] if isinstance(answer, dict) else "?"
+        if args.json:
+            emit_json(answer)
+        else:
+            print(f"ok: invoked /_/{args.name} with id {activation_id}")
         return 0
-    if status not in (200, 502) or not isinstance(answer, dict):
-        message = answer.get("error") if isinstance(answer, dict) else answer
-        raise CLIError(f"{message} (HTTP {status})")
+    if status not in (200, 502) or not isinstance(answer, dict | list):
+        client.fail(status, answer)
     if args.result:
         emit_json(answer)
     else:
-        if not args.json:
+        if not args.json and isinstance(answer, dict):
             print(f"ok: invoked /_/{args.name} with id {answer['activationId']}")
         emit_json(answer)
     return 0 if status == 200 else 1
 
 
 def get(args: argparse.Namespace, client: Client) -> int:
-    emit_json(client.ok("GET", entity_path(args.name)))
+    query = {"code": False} if args.no_code else {}
+    answer = client.ok("GET", entity_path("actions", args.name), **query)
+    if not args.json:
+        print(f"ok: got action {args.name}")
+    emit_json(answer)
     return 0
 
 
 def list_actions(args: argparse.Namespace, client: Client) -> int:
-    answer = client.ok("GET", "namespaces/_/actions", limit=args.limit, skip=args.skip)
+    path = "namespaces/_/actions"
+    if args.package:
+        path = entity_path("actions", args.package) + "/"
+    answer = client.ok("GET", path, limit=args.limit, skip=args.skip)
     if args.json:
         emit_json(answer)
         return 0
-    rows = [(f"/{a['namespace']}/{a['name']}", a["version"], a["exec"]["kind"]) for a in answer]
-    table(["action", "version", "kind"], rows)
+    rows = []
+    for a in answer:
+        kind = next((x["value"] for x in a.get("annotations", []) if x["key"] == "exec"), "")
+        rows.append((qualified(a), "shared" if a.get("publish") else "private", kind))
+    table(["actions", "", "kind"], rows)
     return 0
 
 
 def delete(args: argparse.Namespace, client: Client) -> int:
-    client.ok("DELETE", entity_path(args.name))
+    client.ok("DELETE", entity_path("actions", args.name))
     print(f"ok: deleted action {args.name}")
     return 0

@@ -6,14 +6,14 @@ import argparse
 from typing import Any
 
 from api.cli.client import Client
+from api.cli.groups import subcommands
 from api.cli.output import emit_json, table
 
 HEADERS = ["id", "state", "pid", "host", "memory", "used", "free", "in flight", "heard"]
 
 
 def register(groups: Any) -> None:
-    group = groups.add_parser("admin", help="look at the platform itself")
-    commands = group.add_subparsers(dest="command", required=True)
+    commands = subcommands(groups, "admin", "administer the platform")
     invokers = commands.add_parser("invokers", help="list the invokers and their health")
     invokers.set_defaults(handler=list_invokers)
 

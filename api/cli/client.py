@@ -7,7 +7,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Any
+from typing import Any, NoReturn
 
 from api.cli.config import Target
 
@@ -51,9 +51,15 @@ class Client:
         status, answer = self.call(method, path, body, query or None)
         if 200 <= status < 300:
             return answer
+        self.fail(status, answer)
+
+    @staticmethod
+    def fail(status: int, answer: Any) -> NoReturn:
+        """Raise the one-line error an answer means."""
         message = answer.get("error") if isinstance(answer, dict) else answer
         code = answer.get("code") if isinstance(answer, dict) else None
-        raise CLIError(f"{message} (HTTP {status}{', code ' + code if code else ''})")
+        first = " ".join(str(message).split()) if message else "no answer"
+        raise CLIError(f"{first} (HTTP {status}{', code ' + code if code else ''})")
 
 
 def _parse(raw: bytes) -> Any:

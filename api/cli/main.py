@@ -6,12 +6,36 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from api.cli import actions, activations, admin_invokers, properties
+from api.cli import (
+    actions,
+    activations,
+    admin,
+    admin_invokers,
+    ledger,
+    namespaces,
+    packages,
+    properties,
+    rules,
+    triggers,
+)
 from api.cli.client import Client, CLIError
 from api.cli.config import target
 
 # Each group module has ``register(subparsers)``; its handlers take (args, client).
-GROUPS = [actions, activations, properties, admin_invokers]
+# admin_invokers and ledger come after admin and activations: they add commands
+# to those groups (api/cli/groups.py).
+GROUPS = [
+    actions,
+    activations,
+    triggers,
+    rules,
+    packages,
+    namespaces,
+    properties,
+    admin,
+    admin_invokers,
+    ledger,
+]
 
 Handler = Callable[[argparse.Namespace, Client], int | None]
 
@@ -28,7 +52,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    # Like wsk's global flags, --json may come anywhere on the line.
+    as_json = "--json" in words
+    args = parser().parse_args([w for w in words if w != "--json"])
+    args.json = as_json
     handler: Handler = args.handler
     try:
         return handler(args, Client(target(args.apihost, args.auth))) or 0

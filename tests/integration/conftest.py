@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import shutil
 import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -48,6 +49,12 @@ def _stack(command: str) -> None:
 def stack() -> Iterator[Settings]:
     """The running test stack's settings; the stack stops when the run ends."""
     if os.environ.get("LEDGERWHISK_TEST_REUSE_STACK") != "1":
+        # Every run starts from an empty ledger and empty databases, so no
+        # record left by an earlier run (or an earlier version) is compared.
+        _stack("down")
+        state = Path(TEST_ENV["LEDGERWHISK_STATE_DIR"])
+        for data in ("kafka", "couchdb"):
+            shutil.rmtree(state / data, ignore_errors=True)
         _stack("up")
     settings = Settings(
         kafka_bootstrap=f"127.0.0.1:{TEST_ENV['LEDGERWHISK_KAFKA_PORT']}",

@@ -5,65 +5,15 @@ from __future__ import annotations
 import itertools
 
 from projections.record import apply_all, is_completed, public_view
-from streams.events import (
-    ActivationAccepted,
-    ActivationCompleted,
-    ActivationScheduled,
-    ActivationStarted,
-    Limits,
-    Response,
-)
+from streams.events import Response
+
+from .ledger_events import four
 
 AID = "0" * 12 + "a" * 20
 
 
 def events() -> list:
-    common = {"activation_id": AID, "namespace": "guest"}
-    return [
-        ActivationAccepted(
-            **common,
-            seq=1,
-            at_ms=100,
-            source="api0",
-            action="guest/hello",
-            action_name="hello",
-            action_version="0.0.1",
-            action_rev="1-x",
-            kind="python:3.11",
-            params={"a": 1},
-            limits=Limits(timeout_ms=1000, memory_mb=256, logs_mb=10),
-            subject="guest",
-            blocking=True,
-            deadline_ms=20000,
-            reply_to="api0",
-        ),
-        ActivationScheduled(
-            **common, seq=2, at_ms=101, source="c", invoker=0, decision="home", wait_ms=1
-        ),
-        ActivationStarted(
-            **common,
-            seq=3,
-            at_ms=102,
-            source="i0",
-            invoker=0,
-            container="c1",
-            start="warm",
-            wait_ms=2,
-        ),
-        ActivationCompleted(
-            **common,
-            seq=4,
-            at_ms=110,
-            source="i0",
-            response=Response(status_code=0, result={"ok": True}, size=11),
-            logs=["l1"],
-            start_ms=102,
-            end_ms=110,
-            duration_ms=8,
-            annotations=[{"key": "path", "value": "guest/hello"}],
-            invoker=0,
-        ),
-    ]
+    return four(AID)
 
 
 def test_clean_sequence_gives_a_completed_record() -> None:

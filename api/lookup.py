@@ -1,0 +1,158 @@
+"""Finding actions and packages by name, with the caller's rights, as OpenWhisk entitles them.
+
+- A namespace's own entities: full rights.
+- Another namespace's package: readable when it is public and not a binding;
+  its actions may then be read and invoked. Anything else there is 403, even
+  when it does not exist (existence is not disclosed).
+- A binding resolves to the package it binds; parameters merge package <
+  binding < action < invocation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from api.auth import Identity
+from api.entities import ACTION, PACKAGE, EntityStore, annotation
+from api.errors import (
+    NOT_ALLOWED_ON_BINDING,
+    NOT_AUTHORIZED,
+    PARAMETERS_NOT_ALLOWED,
+    APIError,
+    bad_request,
+    not_found,
+)
+from api.names import EntityRef
+
+JsonDict = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Target:
+    """An action ready to invoke: its document, where it lives, its merged defaults."""
+
+    doc: JsonDict
+    ref: EntityRef
+    params: dict[str, Any]
+    binding: str | None = None
+
+    @property
+    def immutable(self) -> frozenset[str]:
+        return immutable_params(self.doc, self.params)
+
+    @property
+    def kind(self) -> str:
+        return str(self.doc["exec"]["kind"])
+
+
+def as_dict(parameters: list[JsonDict] | None) -> dict[str, Any]:
+    return {p["key"]: p["value"] for p in parameters or []}
+
+
+def merge_params(*layers: list[JsonDict] | None) -> dict[str, Any]:
+    """Parameters of several layers, later ones winning (package < binding < action)."""
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        merged.update(as_dict(layer))
+    return merged
+
+
+def truthy(value: Any) -> bool:
+    """OpenWhisk's ``isTruthy`` for annotation values."""
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return value != 0
+    if isinstance(value, str):
+        return value != ""
+    return True
+
+
+def immutable_params(doc: JsonDict, merged: dict[str, Any]) -> frozenset[str]:
+    """With ``final: true``, every parameter that has a value may not be overridden."""
+    if annotation(doc, "final") is not True:
+        return frozenset()
+    return frozenset(k for k, v in merged.items() if v is not None)
+
+
+def check_overrides(payload: dict[str, Any], immutable: frozenset[str]) -> None:
+    """400 when the invocation sets a final parameter."""
+    if any(key in immutable for key in payload):
+        raise bad_request(PARAMETERS_NOT_ALLOWED)
+
+
+def may_read_package(doc: JsonDict, caller: str) -> bool:
+    """Own packages always; others' only when public and not bindings."""
+    owner = doc["namespace"] == caller
+    return owner or (bool(doc.get("publish")) and not (doc.get("binding") or {}))
+
+
+def forbidden() -> APIError:
+    return APIError(403, NOT_AUTHORIZED)
+
+
+async def readable_package(store: EntityStore, identity: Identity, ref: EntityRef) -> JsonDict:
+    """A package the caller may read (403 for others' private or missing ones)."""
+    owner = ref.namespace == identity.namespace
+    doc = await store.get_typed(ref.doc_id, PACKAGE)
+    if doc is None:
+        raise not_found() if owner else forbidden()
+    if not may_read_package(doc, identity.namespace):
+        raise forbidden()
+    return doc
+
+
+async def resolve_package(
+    store: EntityStore, identity: Identity, ref: EntityRef
+) -> tuple[JsonDict, JsonDict | None]:
+    """``(package, binding)``: the package holding the actions, and the binding that led there."""
+    doc = await readable_package(store, identity, ref)
+    bound = doc.get("binding") or {}
+    if not bound:
+        return doc, None
+    target = EntityRef(str(bound.get("namespace")), str(bound.get("name")))
+    if target.doc_id == ref.doc_id:
+        raise APIError(422, f"Package binding '{ref.qualified}' contains a circular reference.")
+    real = await store.get_typed(target.doc_id, PACKAGE)
+    if real is None:
+        raise not_found()
+    if not may_read_package(real, identity.namespace) or (real.get("binding") or {}):
+        raise forbidden()
+    return real, doc
+
+
+async def writable_package(store: EntityStore, identity: Identity, ref: EntityRef) -> JsonDict:
+    """A package the caller may add actions to or remove them from."""
+    if ref.namespace != identity.namespace:
+        raise forbidden()
+    doc = await store.get_typed(ref.doc_id, PACKAGE)
+    if doc is None:
+        raise not_found()
+    if doc.get("binding"):
+        raise bad_request(NOT_ALLOWED_ON_BINDING)
+    return doc
+
+
+async def action_target(store: EntityStore, identity: Identity, ref: EntityRef) -> Target:
+    """The action ``ref`` names, readable and invocable by the caller."""
+    if ref.package is None:
+        if ref.namespace != identity.namespace:
+            raise forbidden()
+        doc = await store.get_typed(ref.doc_id, ACTION)
+        if doc is None:
+            raise not_found()
+        return Target(doc, ref, merge_params(doc.get("parameters")))
+    package, binding = await resolve_package(store, identity, EntityRef(ref.namespace, ref.package))
+    real = EntityRef(package["namespace"], ref.name, package["name"])
+    doc = await store.get_typed(real.doc_id, ACTION)
+    if doc is None:
+        raise not_found()
+    params = merge_params(
+        package.get("parameters"),
+        binding.get("parameters") if binding else None,
+        doc.get("parameters"),
+    )
+    return Target(doc, real, params, binding=binding["_id"] if binding else None)

@@ -1,0 +1,122 @@
+"""Entity names and paths as OpenWhisk spells them: ``/ns/pkg/name``, ``pkg/name``, ``_``.
+
+Pure functions: parse, validate and resolve names against the caller's namespace.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from api.errors import NAME_ILLEGAL, NAME_TOO_LONG, NAMESPACE_ILLEGAL, bad_request
+from streams import constants
+
+# OpenWhisk's entity name pattern (EntityName.REGEX).
+NAME_RE = re.compile(r"\A([\w]|[\w][\w@ .-]*[\w@.-]+)\Z")
+PATHSEP = "/"
+DEFAULT_PACKAGE = "default"
+
+
+def is_name(value: str) -> bool:
+    return len(value) <= constants.ENTITY_NAME_MAX and bool(NAME_RE.match(value))
+
+
+def check_name(name: str) -> str:
+    """``name`` when it is a legal entity name; 400 with OpenWhisk's message otherwise."""
+    if len(name) > constants.ENTITY_NAME_MAX:
+        raise bad_request(NAME_TOO_LONG.format(size=len(name), limit=constants.ENTITY_NAME_MAX))
+    if not NAME_RE.match(name):
+        raise bad_request(NAME_ILLEGAL)
+    return name
+
+
+def check_namespace(namespace: str) -> str:
+    if namespace != constants.DEFAULT_NAMESPACE_ALIAS and not is_name(namespace):
+        raise bad_request(NAMESPACE_ILLEGAL)
+    return namespace
+
+
+@dataclass(frozen=True)
+class EntityRef:
+    """A fully qualified entity name: namespace, optional package, name."""
+
+    namespace: str
+    name: str
+    package: str | None = None
+
+    @property
+    def path(self) -> str:
+        """``ns`` or ``ns/pkg``: the ``namespace`` field of the entity document."""
+        return f"{self.namespace}/{self.package}" if self.package else self.namespace
+
+    @property
+    def doc_id(self) -> str:
+        """``ns/name`` or ``ns/pkg/name``: the entity's document id."""
+        return f"{self.path}/{self.name}"
+
+    @property
+    def qualified(self) -> str:
+        """``/ns/pkg/name``, as OpenWhisk shows fully qualified names."""
+        return f"/{self.doc_id}"
+
+    @property
+    def relative(self) -> str:
+        """``pkg/name`` or ``name``: the name inside the namespace."""
+        return f"{self.package}/{self.name}" if self.package else self.name
+
+    def as_path_name(self) -> dict[str, str]:
+        """OpenWhisk's ``{"path", "name"}`` shape (rules' trigger and action)."""
+        return {"path": self.path, "name": self.name}
+
+
+def parse(raw: object, default_namespace: str) -> EntityRef | None:
+    """Resolve a name the way OpenWhisk's ``resolveName`` does, or None when illegal.
+
+    ``/ns/name`` and ``/ns/pkg/name`` are fully qualified; ``name`` and
+    ``pkg/name`` live in the caller's namespace; ``ns/pkg/name`` (three segments
+    without a slash) is fully qualified too. ``_`` stands for the caller's namespace.
+    """
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    leading = raw.startswith(PATHSEP)
+    segments = raw.strip(PATHSEP).split(PATHSEP)
+    n = len(segments)
+    if n < 1 or n > 3 or (leading and n == 1):
+        return None
+    if not all(is_name(s) for s in segments):
+        return None
+    if not leading and n < 3:
+        segments = [default_namespace, *segments]
+    namespace = segments[0]
+    if namespace == constants.DEFAULT_NAMESPACE_ALIAS:
+        namespace = default_namespace
+    if len(segments) == 2:
+        return EntityRef(namespace, segments[1])
+    return EntityRef(namespace, segments[2], segments[1])
+
+
+def from_path_name(value: object) -> EntityRef | None:
+    """An ``EntityRef`` from ``{"path": "ns/pkg", "name": "x"}`` (the stored shape)."""
+    if not isinstance(value, dict):
+        return None
+    path, name = value.get("path"), value.get("name")
+    if not isinstance(path, str) or not isinstance(name, str):
+        return None
+    namespace, _, package = path.partition(PATHSEP)
+    return EntityRef(namespace, name, package or None)
+
+
+def from_doc_id(doc_id: str) -> EntityRef:
+    """``ns/name`` or ``ns/pkg/name`` back to a reference."""
+    parts = doc_id.split(PATHSEP)
+    if len(parts) == 3:
+        return EntityRef(parts[0], parts[2], parts[1])
+    return EntityRef(parts[0], parts[-1])
+
+
+def activation_filter_name(name: str) -> str | None:
+    """The ``name`` filter of an activation list: ``action`` or ``pkg/action``; None if bad."""
+    segments = name.strip(PATHSEP).split(PATHSEP)
+    if not 1 <= len(segments) <= 2 or not all(is_name(s) for s in segments):
+        return None
+    return PATHSEP.join(segments)

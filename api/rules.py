@@ -1,0 +1,229 @@
+"""Rule handlers: create/update, get, delete, list, enable/disable.
+
+A rule's status lives on its trigger (``rules`` map: rule -> action and
+status), as in OpenWhisk; the rule document names its trigger and action.
+Writes touch two documents: the trigger first, then the rule; a failed rule
+write puts the trigger back, so no half-made rule is left behind.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from api import lookup, validation
+from api.auth import Identity, resolve_namespace
+from api.context import Context, ctx
+from api.entities import RULE, TRIGGER, brief, public
+from api.errors import (
+    ENTITY_EXISTS,
+    RULE_ACTION_MISSING_NAMED,
+    RULE_NEEDS_TRIGGER_AND_ACTION,
+    RULE_STATUS_UNKNOWN,
+    RULE_TRIGGER_MISSING,
+    RULE_TRIGGER_MISSING_NAMED,
+    APIError,
+    bad_request,
+    not_found,
+)
+from api.names import EntityRef, check_name, from_path_name, parse
+from api.requests import flag, json_object, json_response, paging
+from api.triggers import ACTIVE, INACTIVE
+from streams import constants
+
+JsonDict = dict[str, Any]
+BODY_MAX = 2 * constants.PARAMS_MAX_BYTES
+
+
+def status_of(trigger: JsonDict | None, rule_id: str) -> str:
+    if trigger is None:
+        return INACTIVE
+    link = (trigger.get("rules") or {}).get(rule_id)
+    return str(link.get("status", INACTIVE)) if link else INACTIVE
+
+
+def with_link(trigger: JsonDict, rule_id: str, link: JsonDict | None) -> JsonDict:
+    """The trigger with the rule's link set (or removed when ``link`` is None)."""
+    rules = {k: v for k, v in (trigger.get("rules") or {}).items() if k != rule_id}
+    if link is not None:
+        rules[rule_id] = link
+    return {**trigger, "rules": rules}
+
+
+def requested_status(body: JsonDict) -> str:
+    status = body.get("status")
+    if status not in (ACTIVE, INACTIVE):
+        raise bad_request(RULE_STATUS_UNKNOWN.format(status=status))
+    return str(status)
+
+
+def shown(rule: JsonDict, status: str) -> JsonDict:
+    """A rule as OpenWhisk answers it: the document plus its status."""
+    out = public(rule)
+    out["status"] = status
+    return out
+
+
+def named(body: JsonDict, field: str, caller: str, fallback: JsonDict | None) -> EntityRef:
+    raw = body.get(field)
+    if raw is None and fallback is not None:
+        found = from_path_name(fallback)
+        if found is not None:
+            return found
+    ref = parse(raw, caller)
+    if ref is None:
+        raise bad_request(RULE_NEEDS_TRIGGER_AND_ACTION)
+    return ref
+
+
+async def trigger_for_rule(c: Context, identity: Identity, ref: EntityRef) -> JsonDict:
+    if ref.package is not None:
+        raise bad_request(RULE_TRIGGER_MISSING_NAMED.format(name=ref.qualified))
+    if ref.namespace != identity.namespace:
+        raise lookup.forbidden()
+    try:
+        trigger = await c.entities.get_typed(ref.doc_id, TRIGGER)
+    except APIError:
+        trigger = None
+    if trigger is None:
+        raise bad_request(RULE_TRIGGER_MISSING_NAMED.format(name=ref.qualified))
+    return trigger
+
+
+async def check_action(c: Context, identity: Identity, ref: EntityRef) -> None:
+    try:
+        await lookup.action_target(c.entities, identity, ref)
+    except APIError as exc:
+        if exc.status in (404, 409):
+            raise bad_request(RULE_ACTION_MISSING_NAMED.format(name=ref.qualified)) from exc
+        raise
+
+
+def rule_ref(request: web.Request, identity: Identity) -> EntityRef:
+    namespace = resolve_namespace(identity, request.match_info["namespace"])
+    return EntityRef(namespace, check_name(request.match_info["name"]))
+
+
+async def _put_trigger(c: Context, trigger: JsonDict) -> JsonDict:
+    current = await c.entities.get_typed(trigger["_id"], TRIGGER)
+    if current is None:
+        raise not_found()
+    return await c.entities.put({**trigger, "_rev": current["_rev"]}, current)
+
+
+async def put_rule(request: web.Request) -> web.Response:
+    c = ctx(request)
+    identity = await c.auth.identify(request)
+    ref = rule_ref(request, identity)
+    overwrite = flag(request, "overwrite")
+    body = await json_object(request, BODY_MAX)
+    previous = await c.entities.get_typed(ref.doc_id, RULE)
+    if previous is not None and not overwrite:
+        raise APIError(409, ENTITY_EXISTS)
+    if previous is None and ("trigger" not in body or "action" not in body):
+        raise bad_request(RULE_NEEDS_TRIGGER_AND_ACTION)
+    old = previous or {}
+    trigger_ref = named(body, "trigger", identity.namespace, old.get("trigger"))
+    action_ref = named(body, "action", identity.namespace, old.get("action"))
+    trigger = await trigger_for_rule(c, identity, trigger_ref)
+    await check_action(c, identity, action_ref)
+    annotations = validation.key_values(
+        body.get("annotations", old.get("annotations")), "annotations"
+    )
+    validation.check_entity_sizes([], annotations)
+    version, publish = validation.version_and_publish(body, previous)
+    doc = {
+        "_id": ref.doc_id,
+        "entityType": RULE,
+        "namespace": ref.namespace,
+        "name": ref.name,
+        "version": version,
+        "publish": publish,
+        "annotations": annotations,
+        "trigger": trigger_ref.as_path_name(),
+        "action": action_ref.as_path_name(),
+    }
+    old_trigger_ref = from_path_name(old.get("trigger")) if previous else None
+    old_trigger = None
+    if old_trigger_ref is not None and old_trigger_ref.doc_id != trigger_ref.doc_id:
+        old_trigger = await c.entities.get_typed(old_trigger_ref.doc_id, TRIGGER)
+    status = ACTIVE
+    if previous is not None:
+        status = status_of(old_trigger if old_trigger is not None else trigger, ref.doc_id)
+    link = {"action": action_ref.as_path_name(), "status": status}
+    await c.entities.put(with_link(trigger, ref.doc_id, link), trigger)
+    try:
+        stored = await c.entities.put(doc, previous)
+    except Exception:
+        # Put the trigger back as it was: no link to a rule that was not written.
+        await _put_trigger(c, trigger)
+        raise
+    if old_trigger is not None:
+        await c.entities.put(with_link(old_trigger, ref.doc_id, None), old_trigger)
+    return json_response(shown(stored, status))
+
+
+async def _existing(c: Context, request: web.Request) -> tuple[Identity, JsonDict]:
+    identity = await c.auth.identify(request)
+    ref = rule_ref(request, identity)
+    doc = await c.entities.get_typed(ref.doc_id, RULE)
+    if doc is None:
+        raise not_found()
+    return identity, doc
+
+
+async def _trigger_of(c: Context, rule: JsonDict) -> JsonDict | None:
+    ref = from_path_name(rule.get("trigger"))
+    if ref is None:
+        return None
+    try:
+        return await c.entities.get_typed(ref.doc_id, TRIGGER)
+    except APIError:
+        return None
+
+
+async def get_rule(request: web.Request) -> web.Response:
+    c = ctx(request)
+    _identity, rule = await _existing(c, request)
+    return json_response(shown(rule, status_of(await _trigger_of(c, rule), rule["_id"])))
+
+
+async def delete_rule(request: web.Request) -> web.Response:
+    c = ctx(request)
+    _identity, rule = await _existing(c, request)
+    trigger = await _trigger_of(c, rule)
+    if trigger is not None and rule["_id"] in (trigger.get("rules") or {}):
+        await c.entities.put(with_link(trigger, rule["_id"], None), trigger)
+    await c.entities.delete(rule["_id"])
+    return json_response(shown(rule, INACTIVE))
+
+
+async def set_rule_status(request: web.Request) -> web.Response:
+    """``POST`` ``{"status": "active" | "inactive"}``: enable or disable the rule."""
+    c = ctx(request)
+    _identity, rule = await _existing(c, request)
+    wanted = requested_status(await json_object(request, BODY_MAX))
+    trigger = await _trigger_of(c, rule)
+    if trigger is None:
+        raise APIError(404, RULE_TRIGGER_MISSING)
+    if status_of(trigger, rule["_id"]) != wanted:
+        link = {"action": rule["action"], "status": wanted}
+        await c.entities.put(with_link(trigger, rule["_id"], link), trigger)
+    return json_response({})
+
+
+async def list_rules(request: web.Request) -> web.Response:
+    c = ctx(request)
+    identity = await c.auth.identify(request)
+    namespace = resolve_namespace(identity, request.match_info["namespace"])
+    limit, skip = paging(request, "rules")
+    if flag(request, "count"):
+        return json_response({"rules": await c.entities.count(namespace, RULE, skip)})
+    rules = await c.entities.list_docs(namespace, RULE, limit, skip)
+    out = []
+    for rule in rules:
+        entry = brief(rule)
+        entry["status"] = status_of(await _trigger_of(c, rule), rule["_id"])
+        out.append(entry)
+    return json_response(out)

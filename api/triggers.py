@@ -1,0 +1,251 @@
+"""Trigger handlers: create/update, get, delete, list, and fire.
+
+Firing a trigger with active rules writes the trigger's own activation to the
+ledger (an ``accepted`` of kind ``trigger``, which no invoker runs, then its
+``completed``), and starts each active rule's action as an ordinary
+activation whose ``cause`` is the trigger's activation. The trigger's record
+lists one JSON line per rule in ``logs``, as OpenWhisk's does.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from api import activate, lookup, validation
+from api.auth import Identity, resolve_namespace
+from api.context import Context, ctx
+from api.entities import TRIGGER, public
+from api.errors import (
+    ENTITY_EXISTS,
+    FEED_INVALID,
+    RULE_INACTIVE,
+    APIError,
+    bad_request,
+    not_found,
+)
+from api.listing import list_entities
+from api.names import EntityRef, check_name, from_path_name, parse
+from api.requests import flag, json_object, json_response
+from streams import constants
+from streams.events import (
+    ActivationAccepted,
+    ActivationCompleted,
+    Cause,
+    Limits,
+    Response,
+)
+from streams.ids import new_activation_id, now_ms
+from streams.lifecycle import seq_for
+
+JsonDict = dict[str, Any]
+BODY_MAX = 3 * constants.PARAMS_MAX_BYTES
+ACTIVE, INACTIVE = "active", "inactive"
+
+
+def build(ref: EntityRef, body: JsonDict, previous: JsonDict | None) -> JsonDict:
+    """The trigger document for a PUT (pure); an update keeps the trigger's rules."""
+    old = previous or {}
+    parameters = validation.key_values(body.get("parameters", old.get("parameters")), "parameters")
+    annotations = validation.key_values(
+        body.get("annotations", old.get("annotations")), "annotations"
+    )
+    validation.check_entity_sizes(parameters, annotations)
+    feed = next((a["value"] for a in annotations if a["key"] == "feed"), None)
+    if feed is not None and (not isinstance(feed, str) or parse(feed, ref.namespace) is None):
+        raise bad_request(FEED_INVALID)
+    limits = body.get("limits", old.get("limits", {}))
+    if not isinstance(limits, dict):
+        raise bad_request("'limits' must be an object.")
+    version, publish = validation.version_and_publish(body, previous)
+    doc: JsonDict = {
+        "_id": ref.doc_id,
+        "entityType": TRIGGER,
+        "namespace": ref.namespace,
+        "name": ref.name,
+        "version": version,
+        "publish": publish,
+        "parameters": parameters,
+        "limits": {},
+        "annotations": annotations,
+    }
+    if "rules" in old:
+        doc["rules"] = old["rules"]
+    return doc
+
+
+def active_rules(trigger: JsonDict) -> dict[str, JsonDict]:
+    return {k: v for k, v in (trigger.get("rules") or {}).items() if v.get("status") == ACTIVE}
+
+
+def rule_result(rule: str, action: str, status_code: int, outcome: str, ok: bool) -> str:
+    """One line of a trigger activation's logs (OpenWhisk's ``RuleActivationResult``)."""
+    entry: JsonDict = {"statusCode": status_code, "success": ok, "rule": rule, "action": action}
+    entry["activationId" if ok else "error"] = outcome
+    return json.dumps(entry, separators=(",", ":"))
+
+
+def trigger_events(
+    identity: Identity,
+    trigger: JsonDict,
+    payload: JsonDict,
+    *,
+    activation_id: str,
+    at_ms: int,
+    source: str,
+    grace_ms: int,
+) -> tuple[ActivationAccepted, Any]:
+    """The trigger's ``accepted`` event, and a function making its ``completed`` from the logs."""
+    accepted = ActivationAccepted(
+        activation_id=activation_id,
+        seq=1,
+        at_ms=at_ms,
+        namespace=identity.namespace,
+        source=source,
+        action=trigger["_id"],
+        action_name=trigger["name"],
+        action_version=trigger.get("version", "0.0.1"),
+        action_rev=trigger.get("_rev", ""),
+        kind=constants.KIND_TRIGGER,
+        params=payload,
+        limits=Limits(
+            timeout_ms=constants.TIMEOUT_DEFAULT_MS,
+            memory_mb=constants.MEMORY_DEFAULT_MB,
+            logs_mb=constants.LOGS_DEFAULT_MB,
+        ),
+        subject=identity.subject,
+        blocking=False,
+        deadline_ms=at_ms + 3 * grace_ms,
+        reply_to=source,
+    )
+
+    def completed(logs: list[str], end_ms: int) -> ActivationCompleted:
+        size = len(json.dumps(payload))
+        return ActivationCompleted(
+            activation_id=activation_id,
+            seq=seq_for("activation.completed"),
+            at_ms=end_ms,
+            namespace=identity.namespace,
+            source=source,
+            response=Response(status_code=constants.STATUS_SUCCESS, result=payload, size=size),
+            logs=logs,
+            start_ms=at_ms,
+            end_ms=at_ms,
+            duration_ms=0,
+            annotations=[],
+        )
+
+    return accepted, completed
+
+
+def trigger_ref(request: web.Request, identity: Identity) -> EntityRef:
+    namespace = resolve_namespace(identity, request.match_info["namespace"])
+    return EntityRef(namespace, check_name(request.match_info["name"]))
+
+
+async def put_trigger(request: web.Request) -> web.Response:
+    c = ctx(request)
+    identity = await c.auth.identify(request)
+    ref = trigger_ref(request, identity)
+    overwrite = flag(request, "overwrite")
+    body = await json_object(request, BODY_MAX)
+    previous = await c.entities.get_typed(ref.doc_id, TRIGGER)
+    if previous is not None and not overwrite:
+        raise APIError(409, ENTITY_EXISTS)
+    stored = await c.entities.put(build(ref, body, previous), previous)
+    return json_response(public(stored))
+
+
+async def _existing(c: Context, request: web.Request) -> tuple[Identity, JsonDict]:
+    identity = await c.auth.identify(request)
+    ref = trigger_ref(request, identity)
+    doc = await c.entities.get_typed(ref.doc_id, TRIGGER)
+    if doc is None:
+        raise not_found()
+    return identity, doc
+
+
+async def get_trigger(request: web.Request) -> web.Response:
+    _identity, doc = await _existing(ctx(request), request)
+    return json_response(public(doc))
+
+
+async def delete_trigger(request: web.Request) -> web.Response:
+    c = ctx(request)
+    _identity, doc = await _existing(c, request)
+    await c.entities.delete(doc["_id"])
+    return json_response(public(doc))
+
+
+async def list_triggers(request: web.Request) -> web.Response:
+    c = ctx(request)
+    identity = await c.auth.identify(request)
+    namespace = resolve_namespace(identity, request.match_info["namespace"])
+    return await list_entities(c, request, namespace, TRIGGER)
+
+
+async def fire_trigger(request: web.Request) -> web.Response:
+    """202 with the trigger's activation id, or 204 when no rule is active."""
+    c = ctx(request)
+    identity, trigger = await _existing(c, request)
+    payload = await json_object(request, constants.PAYLOAD_MAX_BYTES, required=False)
+    c.invocations.check_fire(identity)
+    if not active_rules(trigger):
+        return web.Response(status=204)
+    at = now_ms()
+    activation_id = new_activation_id(at)
+    accepted, completed = trigger_events(
+        identity,
+        trigger,
+        payload,
+        activation_id=activation_id,
+        at_ms=at,
+        source=c.settings.api_instance,
+        grace_ms=c.invocations.grace_ms,
+    )
+    c.invocations.track(accepted, count=False)
+    await c.invocations.append(accepted)
+    args = {**lookup.as_dict(trigger.get("parameters")), **payload}
+    logs = [
+        await fire_rule(c, identity, activation_id, rule, link, args)
+        for rule, link in (trigger.get("rules") or {}).items()
+    ]
+    await c.invocations.append(completed(logs, now_ms()))
+    return json_response(
+        {"activationId": activation_id},
+        status=202,
+        headers={"x-openwhisk-activation-id": activation_id},
+    )
+
+
+async def fire_rule(
+    c: Context, identity: Identity, trigger_id: str, rule: str, link: JsonDict, args: JsonDict
+) -> str:
+    """Start one rule's action; the log line saying what happened."""
+    action = from_path_name(link.get("action"))
+    action_name = action.doc_id if action else str(link.get("action"))
+    if link.get("status") != ACTIVE:
+        message = RULE_INACTIVE.format(rule=rule, action=action_name)
+        return rule_result(rule, action_name, constants.STATUS_APPLICATION_ERROR, message, False)
+    try:
+        if action is None:
+            raise not_found()
+        target = await lookup.action_target(c.entities, identity, action)
+        submitted = await activate.start(
+            c,
+            identity,
+            target,
+            args,
+            blocking=False,
+            cause=Cause(kind="rule", activation_id=trigger_id, name=rule),
+        )
+    except APIError as exc:
+        code = (
+            constants.STATUS_WHISK_ERROR
+            if exc.status >= 500
+            else constants.STATUS_APPLICATION_ERROR
+        )
+        return rule_result(rule, action_name, code, exc.message, False)
+    return rule_result(rule, action_name, constants.STATUS_SUCCESS, submitted.activation_id, True)

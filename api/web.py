@@ -1,0 +1,380 @@
+"""Web actions: ``/api/v1/web/{namespace}/{package}/{action}.{ext}``, as OpenWhisk serves them.
+
+An action annotated ``web-export: true`` answers plain HTTP: the request
+becomes its arguments (``__ow_method``, ``__ow_headers``, ``__ow_path``, the
+query and body fields — or ``__ow_query`` and ``__ow_body`` for ``raw-http``
+actions) and its result becomes the response by the extension: ``.json``,
+``.html``, ``.svg``, ``.text``, or ``.http`` (``statusCode``, ``headers``,
+``body``; base64 bodies for binary types). It runs as the namespace's owner.
+``require-whisk-auth`` asks for a secret header or valid credentials.
+
+The decisions are pure functions; ``handle`` performs them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+from multidict import CIMultiDict
+
+from api import activate, lookup
+from api.auth import Identity
+from api.context import ctx
+from api.entities import annotation
+from api.errors import (
+    AUTH_INVALID,
+    HTTP_CONTENT_TYPE_ERROR,
+    HTTP_UNKNOWN_CONTENT_TYPE,
+    INTERNAL,
+    INVALID_MEDIA,
+    MALFORMED_JSON,
+    PARAMETERS_NOT_ALLOWED,
+    PROPERTY_NOT_FOUND,
+    RESPONSE_NOT_READY,
+    TOO_BIG,
+    APIError,
+    bad_request,
+    error_response,
+    not_found,
+)
+from api.names import DEFAULT_PACKAGE, EntityRef, is_name
+from streams import constants
+
+JsonDict = dict[str, Any]
+EXTENSIONS = (".http", ".json", ".html", ".svg", ".text")
+DEFAULT_EXTENSION = ".http"
+RESERVED = frozenset(
+    {"__ow_method", "__ow_headers", "__ow_path", "__ow_user", "__ow_query", "__ow_body"}
+)
+REQUIRE_AUTH_HEADER = "x-require-whisk-auth"
+CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "OPTIONS, GET, DELETE, POST, PUT, HEAD, PATCH",
+    "Access-Control-Allow-Headers": (
+        "Authorization, Origin, X-Requested-With, Content-Type, Accept, User-Agent"
+    ),
+}
+TEXT_TYPES = frozenset(
+    {
+        "application/json",
+        "application/xml",
+        "application/javascript",
+        "application/x-www-form-urlencoded",
+    }
+)
+
+
+# -- the request side ----------------------------------------------------------
+def split_extension(segment: str) -> tuple[str, str]:
+    """``hello.json`` -> ``("hello", ".json")``; no known extension means ``.http``."""
+    for ext in EXTENSIONS:
+        if segment.endswith(ext) and len(segment) > len(ext):
+            return segment[: -len(ext)], ext
+    return segment, DEFAULT_EXTENSION
+
+
+def media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";")[0].strip().lower()
+
+
+def is_json_family(media: str) -> bool:
+    return media == "application/json" or media.endswith("+json")
+
+
+def is_binary(media: str) -> bool:
+    """Whether bodies of this type travel base64-encoded (akka's binary media types)."""
+    if not media or media.startswith("text/") or is_json_family(media) or media in TEXT_TYPES:
+        return False
+    return not media.endswith("+xml")
+
+
+def request_body(content_type: str | None, raw: bytes, raw_http: bool) -> Any:
+    """The body as the action sees it: JSON, form fields, text, or base64 (None if empty)."""
+    if not raw:
+        return None
+    media = media_type(content_type)
+    if is_json_family(media) and not raw_http:
+        try:
+            return json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise bad_request(MALFORMED_JSON.format(detail=str(exc))) from exc
+    if media == "application/x-www-form-urlencoded" and not raw_http:
+        return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+    if is_binary(media) or media == "application/json":
+        return base64.b64encode(raw).decode()
+    return raw.decode("utf-8", "replace")
+
+
+@dataclass(frozen=True)
+class WebRequest:
+    """What the action learns about the HTTP request."""
+
+    method: str
+    headers: dict[str, str]
+    path: str
+    query_string: str
+    query: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+
+
+def action_args(req: WebRequest, user: Identity | None, raw_http: bool) -> JsonDict:
+    """The arguments of a web action invocation (OpenWhisk's ``toActionArgument``)."""
+    args: JsonDict = {
+        "__ow_method": req.method.lower(),
+        "__ow_headers": req.headers,
+        "__ow_path": req.path,
+    }
+    if user is not None:
+        args["__ow_user"] = user.namespace
+    if raw_http:
+        args["__ow_query"] = req.query_string
+        args["__ow_body"] = req.body if req.body is not None else ""
+        return args
+    args.update(req.query)
+    if isinstance(req.body, dict):
+        args.update(req.body)
+    elif req.body is not None:
+        args["__ow_body"] = req.body
+    return args
+
+
+def overrides_allowed(req: WebRequest, immutable: frozenset[str]) -> bool:
+    """Query and body fields may not set reserved or final parameters."""
+    keys = set(req.query)
+    if isinstance(req.body, dict):
+        keys |= set(req.body)
+    return not (keys & (RESERVED | immutable))
+
+
+def authorized(doc: JsonDict, headers: dict[str, str], user: Identity | None) -> bool:
+    """OpenWhisk's ``require-whisk-auth``: a secret header value, or valid credentials."""
+    required = annotation(doc, "require-whisk-auth")
+    if required is None or required is False:
+        return True
+    if required is True:
+        return user is not None
+    if isinstance(required, str | int) and not isinstance(required, bool):
+        return headers.get(REQUIRE_AUTH_HEADER) == str(required)
+    return False
+
+
+# -- the response side ---------------------------------------------------------
+@dataclass(frozen=True)
+class WebAnswer:
+    """An HTTP response to send."""
+
+    status: int
+    body: bytes = b""
+    content_type: str | None = None
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, dict | list):
+        return json.dumps(value, indent=2)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return value
+    return str(value)
+
+
+def _field(result: Any, name: str, missing: Any = None) -> Any:
+    if isinstance(result, dict):
+        return result.get("body", result.get(name, missing))
+    return result
+
+
+def answer_json(result: Any) -> WebAnswer:
+    if isinstance(result, dict | list):
+        return WebAnswer(200, json.dumps(result).encode(), "application/json")
+    raise bad_request(INVALID_MEDIA.format(media="application/json"))
+
+
+def answer_html(result: Any) -> WebAnswer:
+    html = _field(result, "html")
+    if isinstance(html, str):
+        return WebAnswer(200, html.encode(), "text/html; charset=utf-8")
+    raise bad_request(INVALID_MEDIA.format(media="text/html"))
+
+
+def answer_svg(result: Any) -> WebAnswer:
+    svg = _field(result, "svg")
+    if isinstance(svg, str):
+        return WebAnswer(200, svg.encode(), "image/svg+xml")
+    raise bad_request(INVALID_MEDIA.format(media="image/svg+xml"))
+
+
+def answer_text(result: Any) -> WebAnswer:
+    missing = object()
+    text = _field(result, "text", missing)
+    if text is missing:
+        raise APIError(404, PROPERTY_NOT_FOUND)
+    return WebAnswer(200, (_text(text) or "").encode(), "text/plain; charset=utf-8")
+
+
+def _headers(raw: Any) -> list[tuple[str, str]]:
+    if raw is None:
+        return []
+    if not isinstance(raw, dict):
+        raise ValueError("headers must be an object")
+    out: list[tuple[str, str]] = []
+    for key, value in raw.items():
+        values = value if isinstance(value, list) else [value]
+        for v in values:
+            if isinstance(v, bool):
+                out.append((key, "true" if v else "false"))
+            elif isinstance(v, str | int | float):
+                out.append((key, str(v)))
+            else:
+                raise ValueError("invalid header")
+    return out
+
+
+def answer_http(result: Any) -> WebAnswer:
+    """``statusCode``, ``headers``, ``body``: OpenWhisk's ``resultAsHttp``."""
+    invalid = bad_request(INVALID_MEDIA.format(media="message/http"))
+    if not isinstance(result, dict):
+        raise invalid
+    try:
+        headers = _headers(result.get("headers"))
+        raw_code = result.get("statusCode")
+        code = None if raw_code is None else int(raw_code)
+    except (ValueError, TypeError) as exc:
+        raise invalid from exc
+    if code is not None and not 100 <= code <= 599:
+        raise invalid
+    content_types = [v for k, v in headers if k.lower() == "content-type"]
+    others = [(k, v) for k, v in headers if k.lower() != "content-type"]
+    body = result.get("body")
+    if body is None or body == "":
+        return WebAnswer(code or 204, b"", None, others)
+    if not isinstance(body, str):
+        media = media_type(content_types[0]) if content_types else "application/json"
+        if not is_json_family(media):
+            raise bad_request(HTTP_CONTENT_TYPE_ERROR)
+        return WebAnswer(code or 200, json.dumps(body).encode(), media, others)
+    content_type = content_types[0] if content_types else "text/html"
+    media = media_type(content_type)
+    if not media or "/" not in media:
+        raise bad_request(HTTP_UNKNOWN_CONTENT_TYPE)
+    if is_binary(media) or (is_json_family(media) and _looks_base64(body)):
+        try:
+            data = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise bad_request(HTTP_CONTENT_TYPE_ERROR) from exc
+        return WebAnswer(code or 200, data, content_type, others)
+    return WebAnswer(code or 200, body.encode(), content_type, others)
+
+
+def _looks_base64(text: str) -> bool:
+    try:
+        base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return len(text) % 4 == 0 and not text.strip().startswith(("{", "["))
+
+
+TRANSCODERS = {
+    ".json": answer_json,
+    ".html": answer_html,
+    ".svg": answer_svg,
+    ".text": answer_text,
+    ".http": answer_http,
+}
+
+
+def answer_for(extension: str, status_code: int, result: Any) -> WebAnswer:
+    """The response for a completed activation: success, or the ``error`` of an app error."""
+    if status_code == constants.STATUS_SUCCESS:
+        projected = result
+    elif status_code == constants.STATUS_APPLICATION_ERROR:
+        if not isinstance(result, dict) or "error" not in result:
+            raise APIError(404, PROPERTY_NOT_FOUND)
+        projected = result["error"]
+    else:
+        raise bad_request(INTERNAL)
+    return TRANSCODERS[extension](projected)
+
+
+# -- the handler -----------------------------------------------------------------
+async def handle(request: web.Request) -> web.StreamResponse:
+    c = ctx(request)
+    namespace = request.match_info["namespace"]
+    package = request.match_info["package"]
+    rest = request.match_info["rest"]
+    segment, _, tail = rest.partition("/")
+    name, extension = split_extension(segment)
+    if not (is_name(namespace) and is_name(name) and is_name(package)):
+        raise not_found()
+    owner = await c.auth.owner_of(namespace)
+    if owner is None:
+        raise not_found()
+    ref = EntityRef(namespace, name, None if package == DEFAULT_PACKAGE else package)
+    try:
+        target = await lookup.action_target(c.entities, owner, ref)
+    except APIError as exc:
+        raise not_found() from exc
+    if annotation(target.doc, "web-export") is not True:
+        raise not_found()
+    cors = annotation(target.doc, "web-custom-options") is not True
+    if cors and request.method == "OPTIONS":
+        return web.Response(status=200, headers=cors_headers(request))
+    raw = await request.read()
+    if len(raw) > constants.PAYLOAD_MAX_BYTES:
+        raise APIError(
+            413, TOO_BIG.format(field="Request", size=len(raw), limit=constants.PAYLOAD_MAX_BYTES)
+        )
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    user = await c.auth.identify_optional(request)
+    if request.method != "OPTIONS" and not authorized(target.doc, headers, user):
+        return _with_cors(error_response(401, AUTH_INVALID), request, cors)
+    raw_http = annotation(target.doc, "raw-http") is True
+    web_request = WebRequest(
+        method=request.method,
+        headers=headers,
+        path=f"/{tail}" if tail else "",
+        query_string=request.query_string,
+        query={k: v for k, v in request.query.items()},
+        body=request_body(request.content_type if raw else None, raw, raw_http),
+    )
+    if not raw_http and not overrides_allowed(web_request, target.immutable):
+        raise bad_request(PARAMETERS_NOT_ALLOWED)
+    submitted = await activate.start(
+        c, owner, target, action_args(web_request, user, raw_http), blocking=True
+    )
+    completed = await c.invocations.wait(submitted, constants.BLOCKING_WAIT_MAX_MS)
+    id_header = {"x-openwhisk-activation-id": submitted.activation_id}
+    if completed is None:
+        response = error_response(202, RESPONSE_NOT_READY)
+        response.headers.update(id_header)
+        return _with_cors(response, request, cors)
+    answer = answer_for(extension, completed.response.status_code, completed.response.result)
+    out = web.Response(status=answer.status, body=answer.body, headers=CIMultiDict(answer.headers))
+    if answer.content_type:
+        out.headers["Content-Type"] = answer.content_type
+    out.headers.update(id_header)
+    return _with_cors(out, request, cors)
+
+
+def cors_headers(request: web.Request) -> dict[str, str]:
+    headers = dict(CORS)
+    asked = request.headers.get("Access-Control-Request-Headers")
+    if asked:
+        headers["Access-Control-Allow-Headers"] = asked
+    return headers
+
+
+def _with_cors(response: web.Response, request: web.Request, cors: bool) -> web.Response:
+    if cors:
+        for key, value in cors_headers(request).items():
+            response.headers.setdefault(key, value)
+    return response

@@ -1,0 +1,1 @@
+"""Benchmarks of the running stack against the physical floor of each figure (``make bench``)."""

@@ -1,0 +1,140 @@
+"""What the invoker sends an action proxy and what it records of an activation. No I/O here.
+
+``/init`` gets the action's code once per container; ``/run`` gets the
+parameters and the activation's context, which the proxies export as the
+``__OW_*`` environment OpenWhisk gives every activation.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from invoker.outcome import Outcome
+from streams import constants
+from streams.controller import base_annotations
+from streams.events import COMPLETED, ActivationAccepted, ActivationCompleted, Response, encode
+from streams.lifecycle import seq_for
+from streams.messages import LOGS_TRUNCATED, RESULT_TOO_LARGE
+
+# An action annotated ``provide-api-key: false`` runs without its caller's key.
+PROVIDE_API_KEY = "provide-api-key"
+
+
+def init_payload(accepted: ActivationAccepted, action: dict[str, Any]) -> dict[str, Any]:
+    """The body of ``POST /init`` for the action document ``action``."""
+    exec_ = action.get("exec", {})
+    return {
+        "value": {
+            "name": accepted.action_name,
+            "main": exec_.get("main") or "main",
+            "code": exec_.get("code") or "",
+            "binary": bool(exec_.get("binary", False)),
+            "env": {},
+        }
+    }
+
+
+def provides_api_key(action: dict[str, Any]) -> bool:
+    """Whether the action's activations see ``__OW_API_KEY`` (yes unless annotated false)."""
+    for annotation in action.get("annotations", []):
+        if annotation.get("key") == PROVIDE_API_KEY:
+            return annotation.get("value") is not False
+    return True
+
+
+def run_payload(
+    accepted: ActivationAccepted, api_host: str, api_key: str | None, deadline_ms: int
+) -> dict[str, Any]:
+    """The body of ``POST /run``: every key but ``value`` becomes ``__OW_<KEY>`` in the action."""
+    body: dict[str, Any] = {
+        "value": accepted.params,
+        "activation_id": accepted.activation_id,
+        "namespace": accepted.namespace.split("/")[0],
+        "action_name": f"/{accepted.action}",
+        "action_version": accepted.action_version,
+        "deadline": str(deadline_ms),
+        "api_host": api_host,
+        "transaction_id": accepted.activation_id,
+    }
+    if api_key:
+        body["api_key"] = api_key
+    return body
+
+
+def activation_annotations(
+    accepted: ActivationAccepted, wait_ms: int, init_ms: int | None, timed_out: bool
+) -> list[dict[str, Any]]:
+    """OpenWhisk's annotations: path, waitTime, kind, timeout, limits, and initTime if paid."""
+    out = [
+        {"key": "timeout", "value": True} if a["key"] == "timeout" and timed_out else a
+        for a in base_annotations(accepted, wait_ms=max(0, wait_ms))
+    ]
+    if init_ms is not None:
+        out.append({"key": "initTime", "value": init_ms})
+    return out
+
+
+def completed(
+    accepted: ActivationAccepted,
+    attempt: int,
+    source: str,
+    invoker: int,
+    result: Outcome,
+    *,
+    start_ms: int,
+    end_ms: int,
+    logs: list[str],
+    init_ms: int | None = None,
+    timed_out: bool = False,
+    container: str | None = None,
+) -> ActivationCompleted:
+    """The ``completed`` event of an activation this invoker ran (or failed to run)."""
+    return ActivationCompleted(
+        activation_id=accepted.activation_id,
+        seq=seq_for(COMPLETED, attempt),
+        at_ms=end_ms,
+        namespace=accepted.namespace,
+        source=source,
+        response=Response(status_code=result.status_code, result=result.result, size=result.size),
+        logs=logs,
+        start_ms=start_ms,
+        end_ms=end_ms,
+        duration_ms=max(0, end_ms - start_ms),
+        annotations=activation_annotations(accepted, start_ms - accepted.at_ms, init_ms, timed_out),
+        invoker=invoker,
+        container=container,
+    )
+
+
+def fit(event: ActivationCompleted, max_bytes: int, stamp: str) -> ActivationCompleted:
+    """The event, cut to at most ``max_bytes`` on the wire so the ledger accepts it.
+
+    Results and logs are capped long before this (1 MB, the action's log
+    limit), but escaping can grow text: then the last log lines give way to a
+    truncation line (stamped ``stamp``), and if that is not enough the result
+    becomes a developer error saying how large it was.
+    """
+    size = len(encode(event))
+    if size <= max_bytes:
+        return event
+    costs = [len(json.dumps(line, ensure_ascii=False).encode()) + 1 for line in event.logs]
+    note = f"{stamp} stderr: {LOGS_TRUNCATED.format(limit=max_bytes)}"
+    room = max_bytes - (size - sum(costs)) - len(note.encode()) - 8
+    kept = 0
+    while kept < len(costs) and costs[kept] <= room:
+        room -= costs[kept]
+        kept += 1
+    logs = [*event.logs[:kept], note]
+    cut = event.model_copy(update={"logs": logs})
+    if len(encode(cut)) <= max_bytes:
+        return cut
+    result = {
+        "error": RESULT_TOO_LARGE.format(size=event.response.size, limit=constants.RESULT_MAX_BYTES)
+    }
+    response = Response(
+        status_code=constants.STATUS_DEVELOPER_ERROR,
+        result=result,
+        size=len(json.dumps(result)),
+    )
+    return event.model_copy(update={"logs": [note], "response": response})

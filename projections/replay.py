@@ -1,0 +1,243 @@
+"""Rebuild the activation projection from the ledger (``projections.compare`` checks the result).
+
+The rebuild reads ``activation-events`` from the oldest kept offset to the end
+(as it stood when the rebuild began) and applies the events with the
+projection writer's own code (``writer.project``: the same merge, the same
+bulk upserts), a chunk of events at a time, into a fresh database. Because the
+merge is idempotent and order-tolerant, chunking changes nothing: an
+activation whose events straddle two chunks is merged with what the first
+chunk stored.
+
+Writing is cheap because the target is fresh and has no other writer: a
+chunk's records are created in one ``_bulk_docs`` without reading anything
+first; only the ids that already exist (an activation straddling two chunks:
+the create conflicts) go through the writer's read-merge-write upsert. One
+chunk is written while the next is read and folded, so memory stays at two
+chunks whatever the length of the log.
+
+``until_ms`` gives the projection as it stood at a past moment: only records
+the log had received by then (their Kafka timestamp) are applied.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from projections import views
+from projections.couch import Couch, JsonDict, StoreUnavailable
+from projections.record import apply_all
+from projections.writer import project
+from streams.events import LedgerEvent
+from streams.history import SEEK_SLACK_MS, LedgerReader, LogRecord
+from streams.ids import now_ms
+from streams.positions import Cursor
+from streams.settings import Settings
+
+CHUNK_EVENTS = 10_000
+
+
+class RebuildError(Exception):
+    """The rebuild cannot start (e.g. the target database is not fresh)."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a rebuild is: log records read of the total, events applied."""
+
+    read: int
+    total: int
+    applied: int
+    elapsed_s: float
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    """What a rebuild did."""
+
+    database: str
+    read: int
+    applied: int
+    unreadable: int
+    after_until: int
+    records: int
+    seconds: float
+    stop: Cursor
+    # Retention deleted events before about this moment (None: the log is whole).
+    horizon_ms: int | None = None
+
+    @property
+    def events_per_s(self) -> float:
+        return self.read / self.seconds if self.seconds > 0 else 0.0
+
+
+def selected(record: LogRecord, until_ms: int | None) -> bool:
+    """Whether a record belongs to the projection as of ``until_ms`` (None: now)."""
+    return until_ms is None or record.timestamp_ms <= until_ms
+
+
+def horizon(beginning: Cursor, first_kept_ms: dict[int, int], now: int) -> int | None:
+    """Before when the log may no longer hold whole histories; None if it never deleted any.
+
+    A partition whose oldest kept offset is past 0 lost its older events to
+    retention; the first event it still holds says when (a partition that
+    holds nothing at all lost everything up to now).
+    """
+    trimmed = [p for p, offset in beginning.items() if offset > 0]
+    if not trimmed:
+        return None
+    return max(first_kept_ms.get(p, now) for p in trimmed)
+
+
+def total_of(start: Cursor, stop: Cursor) -> int:
+    return sum(max(0, stop.get(p, o) - o) for p, o in start.items())
+
+
+def group(events: list[LedgerEvent]) -> dict[str, list[LedgerEvent]]:
+    """Events by activation id, in their order."""
+    by_id: dict[str, list[LedgerEvent]] = defaultdict(list)
+    for event in events:
+        by_id[event.activation_id].append(event)
+    return by_id
+
+
+def fresh_docs(by_id: dict[str, list[LedgerEvent]]) -> list[JsonDict]:
+    """New documents for activations not stored yet (the writer's merge, from nothing)."""
+    out = []
+    for aid, evs in by_id.items():
+        rec = apply_all(None, evs)
+        if rec is not None:
+            out.append({**rec, "_id": aid})
+    return out
+
+
+async def store(couch: Couch, db: str, events: list[LedgerEvent]) -> int:
+    """Create the chunk's records, merge those that exist (conflicts) as the writer does.
+
+    Returns how many records it created.
+    """
+    by_id = group(events)
+    statuses = await couch.bulk_write(db, fresh_docs(by_id))
+    failed = [s for s in statuses if s.get("error") and s.get("error") != "conflict"]
+    if failed:
+        raise StoreUnavailable(f"CouchDB refused writes to {db}: {failed[:3]}")
+    existing = {s["id"] for s in statuses if s.get("error") == "conflict"}
+    if existing:
+        await project(couch, db, [e for aid in existing for e in by_id[aid]])
+    return len(statuses) - len(existing)
+
+
+async def prepare_target(couch: Couch, db: str) -> None:
+    """Create ``db`` with the activation views; refuse one that holds records already."""
+    await couch.ensure(db)
+    async for _doc in couch.all_docs(db, page=10):
+        raise RebuildError(
+            f"database {db} already holds activation records: rebuild into a fresh one "
+            "(or drop it first)"
+        )
+    await couch.ensure_design(db, views.ACTIVATIONS_DDOC, views.ACTIVATIONS_VIEWS)
+
+
+class _Rebuild:
+    """The state of one rebuild: counters, the chunk being read, the chunk being written."""
+
+    def __init__(self, couch: Couch, into: str, until_ms: int | None, chunk: int):
+        self.couch, self.into, self.until_ms, self.chunk = couch, into, until_ms, chunk
+        self.read = self.applied = self.unreadable = self.late = self.records = 0
+        self.pending: list[LedgerEvent] = []
+        self.writing: asyncio.Task[int] | None = None
+        self.first_kept_ms: dict[int, int] = {}
+
+    def take(self, record: LogRecord) -> None:
+        self.read += 1
+        self.first_kept_ms.setdefault(record.partition, record.timestamp_ms)
+        if not selected(record, self.until_ms):
+            self.late += 1
+            return
+        logged = record.decoded()
+        if logged is None:
+            self.unreadable += 1
+            return
+        self.pending.append(logged.event)
+
+    async def flush(self, force: bool = False) -> None:
+        """Start writing the pending chunk once the previous one is written."""
+        if not force and len(self.pending) < self.chunk:
+            return
+        await self.settle()
+        if self.pending:
+            events, self.pending = self.pending, []
+            self.writing = asyncio.create_task(store(self.couch, self.into, events))
+            self.applied += len(events)
+
+    async def settle(self) -> None:
+        if self.writing is not None:
+            writing, self.writing = self.writing, None
+            self.records += await writing
+
+    def abandon(self) -> None:
+        if self.writing is not None:
+            self.writing.cancel()
+
+
+async def rebuild(
+    settings: Settings,
+    couch: Couch,
+    into: str,
+    until_ms: int | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    chunk: int = CHUNK_EVENTS,
+) -> Rebuilt:
+    """Rebuild the activation projection from the ledger into the fresh database ``into``."""
+    await prepare_target(couch, into)
+    began = time.monotonic()
+    work = _Rebuild(couch, into, until_ms, chunk)
+
+    def report() -> None:
+        if on_progress is not None:
+            on_progress(Progress(work.read, total, work.applied, time.monotonic() - began))
+
+    try:
+        async with LedgerReader(settings) as reader:
+            beginning, stop = await reader.bounds()
+            if until_ms is not None:
+                # Timestamps are the producers' clocks: read a little past the moment.
+                bound = await reader.offsets_at(until_ms + SEEK_SLACK_MS)
+                stop = {p: min(o, bound.get(p, o)) for p, o in stop.items()}
+            total = total_of(beginning, stop)
+            async for batch in reader.read(beginning, stop):
+                for record in batch:
+                    work.take(record)
+                await work.flush()
+                report()
+        await work.flush(force=True)
+        await work.settle()
+    finally:
+        work.abandon()
+    report()
+    return Rebuilt(
+        into,
+        work.read,
+        work.applied,
+        work.unreadable,
+        work.late,
+        work.records,
+        time.monotonic() - began,
+        stop,
+        horizon(beginning, work.first_kept_ms, now_ms()),
+    )
+
+
+async def index_views(couch: Couch, db: str) -> float:
+    """Build the activation views' indexes now (a first query builds them); returns seconds.
+
+    Without this, the first listing the API serves from a rebuilt database
+    waits for the whole index to be built and may time out.
+    """
+    began = time.monotonic()
+    for name in views.ACTIVATIONS_VIEWS:
+        await couch.view(db, views.ACTIVATIONS_DDOC, name, limit=1, reduce=False)
+    return time.monotonic() - began

@@ -1,0 +1,100 @@
+"""Helpers for the API and CLI integration tests: extra subjects, raw calls, waiting."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+
+from api.setup import new_key, put_subject
+from projections.couch import Couch
+from streams.settings import Settings
+
+from .conftest import API, Client, basic
+
+PY_HELLO = (
+    "def main(args):\n"
+    "    print('Hello World')\n"
+    "    return {'greeting': 'Hello ' + args.get('name', 'stranger')}\n"
+)
+JS_HELLO = (
+    "function main(args) {\n"
+    "  console.log('Hello World');\n"
+    "  return {greeting: 'Hello ' + (args.name || 'stranger')};\n"
+    "}\n"
+)
+
+
+async def new_client(
+    stack: Settings, session: aiohttp.ClientSession, limits: dict[str, int] | None = None
+) -> Client:
+    """A client for a fresh namespace (with its own throttle limits when given)."""
+    name = "t" + os.urandom(4).hex()
+    auth = new_key()
+    couch = Couch(stack)
+    try:
+        await put_subject(couch, stack, name, auth, limits)
+    finally:
+        await couch.close()
+    return Client(session, auth, name)
+
+
+async def call(
+    session: aiohttp.ClientSession,
+    method: str,
+    path: str,
+    *,
+    auth: str | None = None,
+    json_body: Any = None,
+    data: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    params: dict[str, str] | None = None,
+) -> tuple[int, Any, Any]:
+    """``(status, body, headers)`` for any path under ``/api/v1``."""
+    all_headers = dict(headers or {})
+    if auth:
+        all_headers["Authorization"] = basic(auth)
+    async with session.request(
+        method,
+        f"{API}/api/v1/{path.lstrip('/')}",
+        json=json_body,
+        data=data,
+        headers=all_headers,
+        params=params,
+    ) as resp:
+        raw = await resp.read()
+        try:
+            body: Any = json.loads(raw) if raw else None
+        except ValueError:
+            body = raw
+        return resp.status, body, resp.headers
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[Any]], deadline_s: float = 30.0, what: str = "condition"
+) -> Any:
+    """The first truthy value ``probe`` returns before the deadline."""
+    end = time.monotonic() + deadline_s
+    while True:
+        value = await probe()
+        if value:
+            return value
+        if time.monotonic() > end:
+            raise AssertionError(f"{what} did not happen within {deadline_s} s")
+        await asyncio.sleep(0.1)
+
+
+async def activations_of(client: Client, **query: str) -> list[dict[str, Any]]:
+    status, body = await client.request("GET", "activations", params=query or None)
+    assert status == 200, body
+    assert isinstance(body, list)
+    return body
+
+
+def kv(**values: Any) -> list[dict[str, Any]]:
+    return [{"key": k, "value": v} for k, v in values.items()]

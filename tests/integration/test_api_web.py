@@ -1,0 +1,166 @@
+"""Web actions: extensions, __ow_ fields, binary bodies, require-whisk-auth, raw-http, CORS."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from .conftest import API, Client, basic
+from .helpers_api import kv
+
+pytestmark = pytest.mark.integration
+
+WEB = """
+import base64
+def main(args):
+    kind = args.get('kind')
+    if kind == 'png':
+        return {'headers': {'Content-Type': 'image/png'},
+                'body': base64.b64encode(bytes([137, 80, 78, 71])).decode()}
+    if kind == 'fail':
+        return {'error': {'statusCode': 418, 'body': 'teapot'}}
+    if kind == 'crash':
+        raise Exception('boom')
+    return {'statusCode': 201, 'headers': {'X-Seen': args['__ow_method']},
+            'body': '<p>' + args.get('name', '?') + args['__ow_path'] + '</p>'}
+"""
+ECHO = "def main(args):\n    return args\n"
+
+
+def web_url(client: Client, name: str, package: str = "default") -> str:
+    return f"{API}/api/v1/web/{client.namespace}/{package}/{name}"
+
+
+async def put_web(client: Client, name: str, code: str, **annotations: object) -> None:
+    status, body = await client.put_action(
+        name, code, annotations=kv(**{"web-export": True, **annotations})
+    )
+    assert status == 200, body
+
+
+async def test_http_results(client: Client) -> None:
+    await put_web(client, "page", WEB)
+    async with client.session.get(web_url(client, "page") + ".http/a/b?name=Ada") as resp:
+        assert resp.status == 201
+        assert await resp.text() == "<p>Ada/a/b</p>"
+        assert resp.headers["X-Seen"] == "get"
+        assert resp.headers["Content-Type"].startswith("text/html")
+        assert resp.headers["Access-Control-Allow-Origin"] == "*"
+        assert len(resp.headers["x-openwhisk-activation-id"]) == 32
+    async with client.session.get(web_url(client, "page"), params={"kind": "png"}) as resp:
+        assert resp.status == 200 and resp.headers["Content-Type"] == "image/png"
+        assert await resp.read() == bytes([137, 80, 78, 71])
+    async with client.session.get(web_url(client, "page"), params={"kind": "fail"}) as resp:
+        assert (resp.status, await resp.text()) == (418, "teapot")
+    async with client.session.get(web_url(client, "page"), params={"kind": "crash"}) as resp:
+        assert resp.status == 400
+        assert (await resp.json())["error"] == "There was an error processing your request."
+
+
+async def test_extensions_and_arguments(client: Client) -> None:
+    await put_web(client, "echo", ECHO)
+    async with client.session.post(
+        web_url(client, "echo") + ".json/x?q=1", json={"name": "Bo"}
+    ) as resp:
+        assert resp.status == 200
+        args = await resp.json()
+    assert args["__ow_method"] == "post" and args["__ow_path"] == "/x"
+    assert args["q"] == "1" and args["name"] == "Bo"
+    assert args["__ow_headers"]["content-type"] == "application/json"
+    assert "__ow_user" not in args
+    async with client.session.post(
+        web_url(client, "echo") + ".json",
+        data="a=1&b=2",
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Authorization": client.auth},
+    ) as resp:
+        args = await resp.json()
+    assert args["a"] == "1" and args["b"] == "2" and args["__ow_user"] == client.namespace
+    async with client.session.put(
+        web_url(client, "echo") + ".json",
+        data=b"\x00\x01",
+        headers={"Content-Type": "application/octet-stream"},
+    ) as resp:
+        args = await resp.json()
+    assert args["__ow_body"] == base64.b64encode(b"\x00\x01").decode()
+    async with client.session.get(web_url(client, "echo") + ".text?text=hi") as resp:
+        assert (resp.status, await resp.text()) == (200, "hi")
+    async with client.session.get(web_url(client, "echo") + ".html?html=<b>x</b>") as resp:
+        assert (resp.status, await resp.text()) == (200, "<b>x</b>")
+        assert resp.headers["Content-Type"].startswith("text/html")
+    async with client.session.get(web_url(client, "echo") + ".html") as resp:
+        assert resp.status == 400
+        assert (await resp.json())["error"] == "Response is not valid 'text/html'."
+    async with client.session.get(web_url(client, "echo") + ".json?__ow_method=put") as resp:
+        assert resp.status == 400
+        assert "not allowed" in (await resp.json())["error"]
+    async with client.session.post(
+        web_url(client, "echo") + ".json",
+        data=b"{bad",
+        headers={"Content-Type": "application/json"},
+    ) as resp:
+        assert resp.status == 400
+    async with client.session.options(
+        web_url(client, "echo") + ".json", headers={"Access-Control-Request-Headers": "X-Mine"}
+    ) as resp:
+        assert resp.status == 200
+        assert resp.headers["Access-Control-Allow-Headers"] == "X-Mine"
+
+
+async def test_raw_http(client: Client) -> None:
+    await put_web(client, "raw", ECHO, **{"raw-http": True})
+    async with client.session.post(
+        web_url(client, "raw") + ".json?a=1&b=2",
+        data="plain text",
+        headers={"Content-Type": "text/plain"},
+    ) as resp:
+        args = await resp.json()
+    assert args["__ow_query"] == "a=1&b=2" and args["__ow_body"] == "plain text"
+    assert "a" not in args
+
+
+async def test_require_whisk_auth(client: Client) -> None:
+    await put_web(client, "secret", ECHO, **{"require-whisk-auth": "s3cret"})
+    async with client.session.get(web_url(client, "secret") + ".json") as resp:
+        assert resp.status == 401
+    async with client.session.get(
+        web_url(client, "secret") + ".json", headers={"X-Require-Whisk-Auth": "s3cret"}
+    ) as resp:
+        assert resp.status == 200
+    await put_web(client, "authed", ECHO, **{"require-whisk-auth": True})
+    async with client.session.get(web_url(client, "authed") + ".json") as resp:
+        assert resp.status == 401
+    async with client.session.get(
+        web_url(client, "authed") + ".json", headers={"Authorization": client.auth}
+    ) as resp:
+        assert resp.status == 200
+    async with client.session.get(
+        web_url(client, "authed") + ".json", headers={"Authorization": basic("x:y")}
+    ) as resp:
+        assert resp.status == 401
+
+
+async def test_only_exported_actions_answer(client: Client) -> None:
+    await client.put_action("hidden", ECHO)
+    await client.request("PUT", "packages/site", json={})
+    await client.request(
+        "PUT",
+        "actions/site/page",
+        json={
+            "exec": {"kind": "python:3.11", "code": ECHO},
+            "annotations": kv(**{"web-export": True}),
+        },
+    )
+    for url in (
+        web_url(client, "hidden") + ".json",
+        web_url(client, "nosuch") + ".json",
+        f"{API}/api/v1/web/nobody{client.namespace}/default/hidden.json",
+    ):
+        async with client.session.get(url) as resp:
+            assert resp.status == 404, url
+    async with client.session.get(web_url(client, "page", "site") + ".json?x=1") as resp:
+        assert resp.status == 200 and (await resp.json())["x"] == "1"
+    async with client.session.post(
+        web_url(client, "page", "site") + ".json", data=b"a" * (1024 * 1024 + 1)
+    ) as resp:
+        assert resp.status == 413

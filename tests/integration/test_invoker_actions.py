@@ -1,0 +1,341 @@
+"""Action shapes beyond one source file: zip actions, shared containers, blackbox images."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+
+from streams.messages import IMAGE_MISSING, LOGS_NOT_COLLECTED
+from streams.settings import Settings
+
+from .conftest import PREFIX, Client
+from .invoker_support import annotations, docker_client, started_event
+
+pytestmark = pytest.mark.integration
+
+TEST_LABEL = "org.ledgerwhisk.test"
+
+
+def zipped(files: dict[str, str]) -> str:
+    """Base64 of a zip holding ``files``, as ``wsk action create ... x.zip`` sends it."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+async def put_zip(
+    client: Client, name: str, kind: str, files: dict[str, str], **extra: object
+) -> None:
+    status, body = await client.request(
+        "PUT",
+        f"actions/{name}",
+        json={"exec": {"kind": kind, "code": zipped(files), "binary": True, **extra}},
+        params={"overwrite": "true"},
+    )
+    assert status == 200, body
+
+
+async def test_python_zip_action_with_helpers_and_a_bundled_package(client: Client) -> None:
+    await put_zip(
+        client,
+        "pyzip",
+        "python:3.11",
+        {
+            "__main__.py": (
+                "import helper\n"
+                "import shout\n"
+                "def main(args):\n"
+                "    return {'msg': shout.loud(helper.greet(args.get('name', 'x')))}\n"
+            ),
+            "helper.py": "def greet(name):\n    return 'hello ' + name\n",
+            # A package installed into the zip's virtualenv, as OpenWhisk's
+            # python runtime finds it.
+            "virtualenv/lib/python3.11/site-packages/shout/__init__.py": (
+                "def loud(text):\n    return text.upper() + '!'\n"
+            ),
+        },
+    )
+    status, result = await client.invoke("pyzip", {"name": "ada"}, result=True)
+    assert (status, result) == (200, {"msg": "HELLO ADA!"})
+
+
+async def test_python_zip_action_with_a_custom_entry_point(client: Client) -> None:
+    await put_zip(
+        client,
+        "pyzipmain",
+        "python:3.11",
+        {"__main__.py": "def handler(args):\n    return {'via': 'handler'}\n"},
+        main="handler",
+    )
+    assert await client.invoke("pyzipmain", result=True) == (200, {"via": "handler"})
+
+
+async def test_nodejs_zip_action_with_package_json_and_modules(client: Client) -> None:
+    await put_zip(
+        client,
+        "jszip",
+        "nodejs:18",
+        {
+            "package.json": '{"name": "jszip", "main": "lib/entry.js"}',
+            "lib/entry.js": (
+                "const { greet } = require('./greet');\n"
+                "const pad = require('leftpad-lite');\n"
+                "exports.main = async (params) => ({ msg: pad(greet(params.name), 12) });\n"
+            ),
+            "lib/greet.js": "exports.greet = (n) => `hi ${n}`;\n",
+            # A dependency bundled under node_modules, as `npm install` leaves it.
+            "node_modules/leftpad-lite/package.json": '{"name": "leftpad-lite"}',
+            "node_modules/leftpad-lite/index.js": (
+                "module.exports = (s, n) => s.padStart(n, '.');\n"
+            ),
+        },
+    )
+    status, result = await client.invoke("jszip", {"name": "bo"}, result=True)
+    assert (status, result) == (200, {"msg": ".......hi bo"})
+
+
+async def test_a_zip_without_an_entry_file_fails_at_init(client: Client) -> None:
+    await put_zip(client, "nomain", "python:3.11", {"other.py": "x = 1\n"})
+    status, record = await client.invoke("nomain")
+    assert status == 502 and isinstance(record, dict)
+    assert record["response"]["statusCode"] == 2
+    assert "__main__.py" in record["response"]["result"]["error"]
+
+
+CONCURRENT_JS = """
+const container = Math.random().toString(36).slice(2);
+let active = 0;
+let peak = 0;
+async function main(params) {
+  active += 1;
+  peak = Math.max(peak, active);
+  // Wait (bounded) until all the activations the test sent share this process.
+  const until = Date.now() + 10000;
+  while (peak < params.expect && Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  active -= 1;
+  console.log('not collected');
+  return { container, peak, id: process.env.__OW_ACTIVATION_ID };
+}
+"""
+
+
+async def test_nodejs_activations_share_a_container_up_to_the_concurrency_limit(
+    client: Client, stack: Settings
+) -> None:
+    await client.put_action(
+        "shared", CONCURRENT_JS, kind="nodejs:18", limits={"concurrency": 3, "timeout": 30_000}
+    )
+    answers = await asyncio.gather(*(client.invoke("shared", {"expect": 3}) for _ in range(3)))
+    records = []
+    for status, record in answers:
+        assert status == 200, record
+        assert isinstance(record, dict)
+        records.append(record)
+    results = [r["response"]["result"] for r in records]
+    # One process served all three, and all three were in it at once.
+    assert len({r["container"] for r in results}) == 1
+    assert [r["peak"] for r in results] == [3, 3, 3]
+    # Each saw its own activation id despite sharing the process.
+    assert sorted(r["id"] for r in results) == sorted(r["activationId"] for r in records)
+    started = [await started_event(stack, r["activationId"]) for r in records]
+    assert len({s.container for s in started}) == 1
+    # Exactly one of them paid for /init.
+    assert sum("initTime" in annotations(r) for r in records) == 1
+    # Output of activations sharing a container cannot be told apart: not collected.
+    for record in records:
+        assert len(record["logs"]) == 1 and record["logs"][0].endswith(LOGS_NOT_COLLECTED)
+
+
+async def test_python_ignores_a_concurrency_limit_it_cannot_honour(
+    client: Client, stack: Settings
+) -> None:
+    code = "import time\ndef main(args):\n    time.sleep(0.5)\n    return {}\n"
+    await client.put_action("single", code, limits={"concurrency": 2})
+    answers = await asyncio.gather(*(client.invoke("single") for _ in range(2)))
+    records = [record for _, record in answers]
+    assert all(isinstance(r, dict) and r["response"]["statusCode"] == 0 for r in records)
+    containers = {
+        (await started_event(stack, r["activationId"])).container  # type: ignore[index]
+        for r in records
+    }
+    assert len(containers) == 2
+
+
+# -- blackbox -----------------------------------------------------------------------
+BLACKBOX_SERVER = """
+import json, os, sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+SENTINEL = "XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX"
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        self.reply(404, {"error": "POST /init or /run"})
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+        if self.path == "/init":
+            self.reply(200, {"ok": True})
+            return
+        print("blackbox ran", body.get("activation_id"))
+        for stream in (sys.stdout, sys.stderr):
+            stream.write(SENTINEL + "\\n")
+            stream.flush()
+        self.reply(200, {"blackbox": True, "got": body.get("value"), "user": os.getuid()})
+
+    def reply(self, status, obj):
+        data = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+HTTPServer(("0.0.0.0", 8080), Handler).serve_forever()
+"""
+
+
+@pytest.fixture(scope="module")
+def blackbox_image() -> Iterator[str]:
+    """A tiny protocol-speaking image, built here FROM the runtimes' debootstrap base image."""
+    client = docker_client()
+    bases = client.images.list(name="ledgerwhisk/runtime-base")
+    assert bases, "runtimes/build.sh makes ledgerwhisk/runtime-base; run it first"
+    base = bases[0].tags[0]
+    tag = f"{PREFIX}-test/blackbox:latest"
+    with tempfile.TemporaryDirectory() as context:
+        Path(context, "server.py").write_text(BLACKBOX_SERVER)
+        Path(context, "Dockerfile").write_text(
+            f"FROM {base}\n"
+            "COPY server.py /srv/server.py\n"
+            "USER 1000\n"
+            'ENTRYPOINT ["/usr/bin/python3", "-u", "/srv/server.py"]\n'
+        )
+        client.images.build(
+            path=context, tag=tag, network_mode="none", rm=True, labels={TEST_LABEL: PREFIX}
+        )
+    try:
+        yield tag
+    finally:
+        try:
+            client.images.remove(tag, force=True)
+        except docker.errors.APIError:
+            pass
+
+
+async def test_a_blackbox_action_runs_a_local_image(
+    client: Client, stack: Settings, blackbox_image: str
+) -> None:
+    status, body = await client.request(
+        "PUT",
+        "actions/box",
+        json={"exec": {"kind": "blackbox", "image": blackbox_image}},
+        params={"overwrite": "true"},
+    )
+    assert status == 200, body
+    status, record = await client.invoke("box", {"q": 1})
+    assert status == 200, record
+    assert isinstance(record, dict)
+    assert record["response"]["result"] == {"blackbox": True, "got": {"q": 1}, "user": 1000}
+    assert annotations(record)["kind"] == "blackbox"
+    assert any(line.endswith(f"blackbox ran {record['activationId']}") for line in record["logs"])
+    started = await started_event(stack, record["activationId"])
+    assert started.start == "cold"
+    # Warm reuse works for blackbox containers too.
+    status, again = await client.invoke("box", {"q": 2})
+    assert status == 200 and isinstance(again, dict)
+    assert (await started_event(stack, again["activationId"])).start == "warm"
+
+
+async def test_a_blackbox_image_that_is_not_on_the_host_is_a_developer_error(
+    client: Client,
+) -> None:
+    image = f"{PREFIX}-test/no-such-image:{client.namespace}"
+    await client.request(
+        "PUT",
+        "actions/nobox",
+        json={"exec": {"kind": "blackbox", "image": image}},
+        params={"overwrite": "true"},
+    )
+    status, record = await client.invoke("nobox")
+    assert status == 502, record
+    assert isinstance(record, dict)
+    assert record["response"]["statusCode"] == 2
+    assert record["response"]["result"] == {"error": IMAGE_MISSING.format(image=image)}
+
+
+@pytest.mark.parametrize(
+    ("kind", "stored"),
+    [
+        ("python:3", "python:3.11"),
+        ("python:default", "python:3.11"),
+        ("nodejs:default", "nodejs:18"),
+    ],
+)
+async def test_kind_aliases_run_on_their_runtime(client: Client, kind: str, stored: str) -> None:
+    code = (
+        "def main(args):\n    return {'ok': 1}\n"
+        if stored.startswith("python")
+        else "function main() { return { ok: 1 }; }\n"
+    )
+    status, body = await client.put_action("alias", code, kind=kind)
+    assert status == 200 and isinstance(body, dict), body
+    assert body["exec"]["kind"] == stored
+    status, record = await client.invoke("alias")
+    assert status == 200 and isinstance(record, dict), record
+    assert record["response"]["result"] == {"ok": 1}
+    assert annotations(record)["kind"] == stored
+
+
+async def test_a_custom_entry_point_names_the_function_to_run(client: Client) -> None:
+    status, body = await client.request(
+        "PUT",
+        "actions/custom",
+        json={
+            "exec": {
+                "kind": "python:3.11",
+                "code": "def main(args):\n    return {'via': 'main'}\n"
+                "def handle(args):\n    return {'via': 'handle'}\n",
+                "main": "handle",
+            }
+        },
+        params={"overwrite": "true"},
+    )
+    assert status == 200, body
+    assert await client.invoke("custom", result=True) == (200, {"via": "handle"})
+
+
+async def test_nodejs_promises_and_async_functions_resolve_to_their_result(
+    client: Client,
+) -> None:
+    await client.put_action(
+        "later",
+        "function main(p) {\n"
+        "  return new Promise((resolve) => setTimeout(() => resolve({ twice: p.n * 2 }), 50));\n"
+        "}\n",
+        kind="nodejs:18",
+    )
+    assert await client.invoke("later", {"n": 21}, result=True) == (200, {"twice": 42})
+    await client.put_action(
+        "asyncfn",
+        "async function main(p) { await null; return { got: p.n }; }\n",
+        kind="nodejs:18",
+    )
+    assert await client.invoke("asyncfn", {"n": 5}, result=True) == (200, {"got": 5})

@@ -1,0 +1,219 @@
+"""What happens when user code misbehaves: every failure ends as an activation status."""
+
+from __future__ import annotations
+
+import pytest
+
+from streams.messages import (
+    ABNORMAL_RUN,
+    MEMORY_EXCEEDED,
+    NOT_A_DICT,
+    TIMEOUT,
+)
+from streams.settings import Settings
+
+from .conftest import Client
+from .invoker_support import annotations, gone, started_event, wait_for
+
+pytestmark = pytest.mark.integration
+
+SLEEPY_PY = "import time\ndef main(args):\n    time.sleep(30)\n    return {}\n"
+SPIN_JS = "function main() { while (true) {} }\n"
+HOG_PY = (
+    "def main(args):\n"
+    "    hoard = []\n"
+    "    for _ in range(2000):\n"
+    "        hoard.append(b'x' * (1 << 20))\n"
+    "    return {'survived': len(hoard)}\n"
+)
+HOG_JS = (
+    "function main() {\n"
+    "  const hoard = [];\n"
+    "  for (let i = 0; i < 2000; i++) hoard.push(Buffer.alloc(1 << 20, 1));\n"
+    "  return { survived: hoard.length };\n"
+    "}\n"
+)
+ECHO_PY = "def main(args):\n    return {'echo': args}\n"
+
+
+async def expect_developer_error(client: Client, name: str, status: int = 502) -> dict:
+    code, record = await client.invoke(name)
+    assert code == status, record
+    assert isinstance(record, dict)
+    assert record["response"]["statusCode"] == 2, record["response"]
+    assert record["response"]["status"] == "action developer error"
+    assert record["response"]["success"] is False
+    return record
+
+
+async def discarded(client: Client, stack: Settings, record: dict, name: str) -> None:
+    """The record's container is removed and the next activation does not reuse it."""
+    started = await started_event(stack, record["activationId"])
+
+    async def removed() -> bool:
+        return await gone(started.container)
+
+    await wait_for(removed, f"container {started.container} to be removed")
+    _, again = await client.invoke(name)
+    assert isinstance(again, dict), again
+    after = await started_event(stack, again["activationId"])
+    assert after.container != started.container
+    assert after.start != "warm"
+    assert "initTime" in annotations(again)
+
+
+@pytest.mark.parametrize(("kind", "code"), [("python:3.11", SLEEPY_PY), ("nodejs:18", SPIN_JS)])
+async def test_timeout_is_a_developer_error_and_the_container_is_discarded(
+    client: Client, stack: Settings, kind: str, code: str
+) -> None:
+    await client.put_action("slow", code, kind=kind, limits={"timeout": 500})
+    record = await expect_developer_error(client, "slow")
+    assert record["response"]["result"] == {"error": TIMEOUT.format(ms=500)}
+    assert record["response"]["result"]["error"] == (
+        "The action exceeded its time limits of 500 milliseconds."
+    )
+    assert annotations(record)["timeout"] is True
+    # A spinning action is stopped, not left burning CPU in a container.
+    await discarded(client, stack, record, "slow")
+
+
+@pytest.mark.parametrize(("kind", "code"), [("python:3.11", HOG_PY), ("nodejs:18", HOG_JS)])
+async def test_out_of_memory_is_a_developer_error_and_the_container_is_discarded(
+    client: Client, stack: Settings, kind: str, code: str
+) -> None:
+    await client.put_action("hog", code, kind=kind, limits={"memory": 128})
+    record = await expect_developer_error(client, "hog")
+    assert record["response"]["result"] == {"error": MEMORY_EXCEEDED}
+    assert annotations(record)["timeout"] is False
+    await discarded(client, stack, record, "hog")
+
+
+@pytest.mark.parametrize(
+    ("kind", "code"),
+    [
+        ("python:3.11", "def main(args):\n    return {'big': 'x' * (1024 * 1024)}\n"),
+        ("nodejs:18", "function main() { return { big: 'x'.repeat(1024 * 1024) }; }\n"),
+    ],
+)
+async def test_a_result_over_one_megabyte_is_a_developer_error(
+    client: Client, kind: str, code: str
+) -> None:
+    await client.put_action("big", code, kind=kind)
+    record = await expect_developer_error(client, "big")
+    error = record["response"]["result"]["error"]
+    assert error.startswith("The action produced a response that exceeded the allowed length:")
+    assert error.endswith("> 1048576 bytes.")
+    size = int(error.split(": ")[1].split(" > ")[0])
+    assert size > 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("kind", "code"),
+    [
+        ("python:3.11", "def main(args):\n    return [1, 2, 3]\n"),
+        ("python:3.11", "def main(args):\n    return 'text'\n"),
+        ("nodejs:18", "function main() { return [1, 2, 3]; }\n"),
+        ("nodejs:18", "function main() { return 42; }\n"),
+    ],
+)
+async def test_a_result_that_is_not_an_object_is_a_developer_error(
+    client: Client, kind: str, code: str
+) -> None:
+    await client.put_action("notdict", code, kind=kind)
+    record = await expect_developer_error(client, "notdict")
+    assert record["response"]["result"] == {"error": NOT_A_DICT}
+
+
+@pytest.mark.parametrize(
+    ("kind", "code"),
+    [
+        ("python:3.11", "def main(args):\n    return {'error': 'no such user'}\n"),
+        (
+            "nodejs:18",
+            "function main() { return Promise.reject({ error: 'no such user' }); }\n",
+        ),
+    ],
+)
+async def test_an_error_result_is_an_application_error(
+    client: Client, stack: Settings, kind: str, code: str
+) -> None:
+    await client.put_action("apperr", code, kind=kind)
+    status, record = await client.invoke("apperr")
+    assert status == 502, record
+    assert isinstance(record, dict)
+    assert record["response"]["statusCode"] == 1
+    assert record["response"]["status"] == "application error"
+    assert record["response"]["result"] == {"error": "no such user"}
+    status, result = await client.invoke("apperr", result=True)
+    assert (status, result) == (502, {"error": "no such user"})
+    # An application error is the action working as written: its container stays warm.
+    status, again = await client.invoke("apperr")
+    assert isinstance(again, dict)
+    assert (await started_event(stack, again["activationId"])).start == "warm"
+
+
+@pytest.mark.parametrize(
+    ("kind", "code", "message"),
+    [
+        ("python:3.11", "def main(args):\n    raise ValueError('bad input 7')\n", "bad input 7"),
+        ("nodejs:18", "function main() { throw new Error('bad input 8'); }\n", "bad input 8"),
+        (
+            "nodejs:18",
+            "async function main() { await null; throw new TypeError('late 9'); }\n",
+            "late 9",
+        ),
+    ],
+)
+async def test_an_uncaught_exception_is_a_developer_error_with_its_message(
+    client: Client, stack: Settings, kind: str, code: str, message: str
+) -> None:
+    await client.put_action("raises", code, kind=kind)
+    record = await expect_developer_error(client, "raises")
+    error = record["response"]["result"]["error"]
+    assert message in error
+    assert any(message in line for line in record["logs"]), record["logs"]
+    # After a developer error the container is not trusted again.
+    await discarded(client, stack, record, "raises")
+
+
+@pytest.mark.parametrize(
+    ("kind", "code"),
+    [
+        ("python:3.11", "import os\ndef main(args):\n    os._exit(3)\n"),
+        ("nodejs:18", "function main() { process.exit(4); }\n"),
+    ],
+)
+async def test_a_crashing_action_is_a_developer_error(
+    client: Client, stack: Settings, kind: str, code: str
+) -> None:
+    await client.put_action("crash", code, kind=kind)
+    record = await expect_developer_error(client, "crash")
+    assert record["response"]["result"] == {"error": ABNORMAL_RUN}
+    await discarded(client, stack, record, "crash")
+
+
+async def test_a_syntax_error_fails_at_init(client: Client) -> None:
+    await client.put_action("broken", "def main(args)\n    return {}\n")
+    record = await expect_developer_error(client, "broken")
+    assert "SyntaxError" in record["response"]["result"]["error"]
+    assert "initTime" in annotations(record)
+
+
+async def test_other_actions_are_unaffected_by_a_failing_one(client: Client) -> None:
+    await client.put_action("slow", SLEEPY_PY, limits={"timeout": 300})
+    await client.put_action("echo", ECHO_PY)
+    await expect_developer_error(client, "slow")
+    assert await client.invoke("echo", {"ok": 1}, result=True) == (200, {"echo": {"ok": 1}})
+
+
+async def test_a_slow_init_is_a_timeout_during_initialization(
+    client: Client, stack: Settings
+) -> None:
+    code = "import time\ntime.sleep(30)\ndef main(args):\n    return {}\n"
+    await client.put_action("slowinit", code, limits={"timeout": 400})
+    record = await expect_developer_error(client, "slowinit")
+    assert record["response"]["result"] == {
+        "error": "The action exceeded its time limits of 400 milliseconds during initialization."
+    }
+    assert annotations(record)["timeout"] is True
+    await discarded(client, stack, record, "slowinit")

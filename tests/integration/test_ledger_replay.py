@@ -1,0 +1,195 @@
+"""Replay: re-running an activation, and rebuilding the projection from the log."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+from projections.couch import Couch
+from streams import constants
+from streams.ids import now_ms
+from streams.settings import Settings
+
+from .conftest import Client
+from .ledger_support import lwsk, new_client, stack_env, writer_caught_up
+
+pytestmark = pytest.mark.integration
+
+V1 = 'def main(args):\n    print("v1 ran")\n    return {"version": 1, "args": args}\n'
+V2 = 'def main(args):\n    return {"version": 2, "args": args}\n'
+
+
+def annotation(record: dict[str, Any], key: str) -> Any:
+    return next((a["value"] for a in record["annotations"] if a["key"] == key), None)
+
+
+async def test_replay_reruns_with_the_original_parameters(client: Client, stack: Settings) -> None:
+    await client.put_action("greet", V1, parameters=[{"key": "greeting", "value": "hi"}])
+    status, first = await client.invoke("greet", {"name": "Ada"})
+    assert status == 200 and isinstance(first, dict)
+    original = first["activationId"]
+    expected_args = {"greeting": "hi", "name": "Ada"}
+    assert first["response"]["result"] == {"version": 1, "args": expected_args}
+    # The action changes afterwards: new code, new default parameter.
+    await client.put_action("greet", V2, parameters=[{"key": "greeting", "value": "hello"}])
+
+    status, again = await client.request(
+        "POST", f"activations/{original}/replay", params={"blocking": "true"}
+    )
+    assert status == 200 and isinstance(again, dict)
+    assert again["activationId"] != original
+    assert again["response"]["result"] == {"version": 1, "args": expected_args}
+    assert annotation(again, "replayOf") == original and again["cause"] == original
+    assert any("v1 ran" in line for line in again["logs"])
+    # The projected record says so too, and the ledger records why it ran.
+    record = await client.activation(again["activationId"])
+    assert annotation(record, "replayOf") == original
+    status, events = await client.request("GET", f"activations/{again['activationId']}/events")
+    assert status == 200 and isinstance(events, list)
+    accepted = events[0]["fields"]
+    assert accepted["cause"] == {"kind": "replay", "activation_id": original, "name": None} | {
+        "name": f"{client.namespace}/greet"
+    }
+    assert accepted["params"] == expected_args
+
+    status, current = await client.request(
+        "POST",
+        f"activations/{original}/replay",
+        params={"blocking": "true", "result": "true", "action_version": "current"},
+    )
+    assert (status, current) == (200, {"version": 2, "args": expected_args})
+
+    status, queued = await client.request("POST", f"activations/{original}/replay")
+    assert status == 202 and isinstance(queued, dict)
+    later = await client.activation(queued["activationId"])
+    assert later["response"]["result"] == {"version": 1, "args": expected_args}
+
+    ran = await lwsk(
+        "activation", "replay", original, "-r", env=stack_env(stack, WSK_AUTH=client.key)
+    )
+    assert ran.status == 0, ran.err
+    assert '"version": 1' in ran.out and '"name": "Ada"' in ran.out
+
+
+async def test_replay_is_refused_for_others_and_for_nonsense(
+    client: Client, stack: Settings
+) -> None:
+    await client.put_action("greet", V1)
+    _, first = await client.invoke("greet", {})
+    assert isinstance(first, dict)
+    stranger = await new_client(stack, client.session)
+    status, _ = await stranger.request("POST", f"activations/{first['activationId']}/replay")
+    assert status == 404
+    status, _ = await client.request("POST", f"activations/{'0' * 32}/replay")
+    assert status == 404
+    status, body = await client.request(
+        "POST", f"activations/{first['activationId']}/replay", params={"action_version": "v9"}
+    )
+    assert status == 400 and isinstance(body, dict)
+    await client.request("DELETE", "actions/greet")
+    status, _ = await client.request(
+        "POST", f"activations/{first['activationId']}/replay", params={"action_version": "current"}
+    )
+    assert status == 404
+
+
+async def docs(stack: Settings, db: str, ids: list[str]) -> dict[str, dict[str, Any]]:
+    couch = Couch(stack)
+    try:
+        found = await couch.get_many(db, ids)
+    finally:
+        await couch.close()
+    return {k: {f: v for f, v in d.items() if f != "_rev"} for k, d in found.items()}
+
+
+# Rebuilds the whole test stack's projection several times: long on a stack reused across runs.
+@pytest.mark.timeout(1200)
+async def test_dropping_the_projection_and_replaying_the_log_rebuilds_identical_records(
+    client: Client, stack: Settings
+) -> None:
+    await client.put_action("greet", V1)
+    ids = []
+    for n in range(3):
+        _, body = await client.invoke("greet", {"n": n})
+        assert isinstance(body, dict)
+        ids.append(body["activationId"])
+    for aid in ids:
+        await client.activation(aid)
+    await writer_caught_up(stack)
+    live = stack.database(constants.DB_ACTIVATIONS)
+    scratch = f"{stack.prefix}_rebuilt_{os.urandom(3).hex()}"
+    env = stack_env(stack)
+    couch = Couch(stack, timeout_s=600)
+    try:
+        before_api = {aid: await client.activation(aid) for aid in ids}
+        before = await docs(stack, live, ids)
+
+        ran = await lwsk("admin", "replay", "--into", scratch, "--verify", env=env, timeout_s=600)
+        assert ran.status == 0, ran.out + ran.err
+        assert f"{scratch} is identical to {live}" in ran.out
+        assert "events/s" in ran.out and "events" in ran.err  # the summary and the progress bar
+
+        # Drop the live projection; rebuild it from the log under its own name.
+        await couch.drop(live)
+        status, _ = await client.request("GET", f"activations/{ids[0]}")
+        assert status in (404, 503)
+        ran = await lwsk("admin", "replay", "--into", live, env=env, timeout_s=600)
+        assert ran.status == 0, ran.out + ran.err
+        assert await docs(stack, live, ids) == before
+        assert {aid: await client.activation(aid) for aid in ids} == before_api
+        status, listed = await client.request("GET", "activations", params={"limit": "10"})
+        assert status == 200 and isinstance(listed, list)
+        assert {a["activationId"] for a in listed} == set(ids)
+
+        # A record that differs from the log is found and named, field by field.
+        doc = await couch.get(live, ids[1])
+        assert doc is not None
+        tampered = {**doc, "response": {**doc["response"], "result": {"forged": True}}}
+        await couch.put(live, tampered)
+        await couch.drop(scratch)
+        ran = await lwsk("admin", "replay", "--into", scratch, "--verify", env=env, timeout_s=600)
+        assert ran.status == 1, ran.out + ran.err
+        assert "1 of" in ran.out and ids[1] in ran.out and "response.result" in ran.out
+        restored = await couch.get(live, ids[1])
+        assert restored is not None
+        await couch.put(live, {**before[ids[1]], "_rev": restored["_rev"]})
+
+        # Refuses to overwrite a database that holds records.
+        ran = await lwsk("admin", "replay", "--into", live, env=env, timeout_s=600)
+        assert ran.status != 0 and "fresh" in ran.err
+    finally:
+        await couch.drop(scratch)
+        await couch.close()
+
+
+async def test_until_gives_the_projection_as_of_a_past_moment(
+    client: Client, stack: Settings
+) -> None:
+    await client.put_action("greet", V1)
+    _, early = await client.invoke("greet", {"when": "early"})
+    assert isinstance(early, dict)
+    moment = now_ms()
+    _, late = await client.invoke("greet", {"when": "late"})
+    assert isinstance(late, dict)
+    scratch = f"{stack.prefix}_asof_{os.urandom(3).hex()}"
+    couch = Couch(stack)
+    try:
+        ran = await lwsk(
+            "admin",
+            "replay",
+            "--into",
+            scratch,
+            "--until",
+            str(moment),
+            env=stack_env(stack),
+            timeout_s=600,
+        )
+        assert ran.status == 0, ran.out + ran.err
+        found = await docs(stack, scratch, [early["activationId"], late["activationId"]])
+        assert set(found) == {early["activationId"]}
+        assert found[early["activationId"]]["response"]["result"]["args"] == {"when": "early"}
+    finally:
+        await couch.drop(scratch)
+        await couch.close()

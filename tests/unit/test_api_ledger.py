@@ -1,0 +1,13 @@
+"""The API's ledger tail recognises completions without decoding every event."""
+
+from __future__ import annotations
+
+from api.ledger import COMPLETED_MARK
+from streams.events import encode
+
+from .test_record import events
+
+
+def test_the_mark_is_in_completed_events_only() -> None:
+    marked = [COMPLETED_MARK in encode(e) for e in events()]
+    assert marked == [False, False, False, True]

@@ -1,0 +1,88 @@
+"""Query parsing with OpenWhisk's messages, the activation list query, the API description."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.activations import ListQuery
+from api.app import create_app
+from api.errors import APIError
+from api.lookup import check_overrides, immutable_params, merge_params
+from api.openapi import document
+from api.requests import parse_flag, parse_paging
+from streams.settings import Settings
+
+
+def test_paging() -> None:
+    assert parse_paging(None, None, "actions") == (30, 0)
+    assert parse_paging("0", "5", "actions") == (200, 5)
+    with pytest.raises(APIError) as bad:
+        parse_paging("-1", None, "actions")
+    assert "The value '-1' is not in the range of 0 to 200 for actions." in bad.value.message
+    with pytest.raises(APIError) as nan:
+        parse_paging("x", None, "actions")
+    assert "The value 'x' is not an integer for actions." in nan.value.message
+    with pytest.raises(APIError):
+        parse_paging(None, "-2", "actions")
+
+
+def test_flags() -> None:
+    assert parse_flag("b", "true") and not parse_flag("b", "no") and not parse_flag("b", None)
+    with pytest.raises(APIError):
+        parse_flag("b", "maybe")
+
+
+def test_activation_list_query() -> None:
+    q = ListQuery.parse({"name": "pkg/a", "since": "10", "upto": "20", "limit": "5"})
+    assert q.view("ns") == ("byName", ["ns", "pkg/a", 10], ["ns", "pkg/a", 20])
+    assert ListQuery.parse({}).view("ns") == ("byNamespace", ["ns"], ["ns", {}])
+    with pytest.raises(APIError) as epoch:
+        ListQuery.parse({"since": "abc"})
+    assert "Parameter is not a valid value for epoch seconds: abc" in epoch.value.message
+    with pytest.raises(APIError) as both:
+        ListQuery.parse({"docs": "true", "count": "true"})
+    assert both.value.message == "The parameter 'docs' is not permitted with 'count'."
+    with pytest.raises(APIError):
+        ListQuery.parse({"name": "a/b/c"})
+
+
+def test_final_parameters() -> None:
+    merged = merge_params(
+        [{"key": "a", "value": 1}], [{"key": "a", "value": 2}, {"key": "n", "value": None}]
+    )
+    assert merged == {"a": 2, "n": None}
+    final = {"annotations": [{"key": "final", "value": True}]}
+    assert immutable_params(final, merged) == frozenset({"a"})
+    assert immutable_params({"annotations": []}, merged) == frozenset()
+    with pytest.raises(APIError) as refused:
+        check_overrides({"a": 3}, frozenset({"a"}))
+    assert refused.value.message.startswith("Request defines parameters that are not allowed")
+    check_overrides({"n": 3}, frozenset({"a"}))
+
+
+def test_the_description_covers_every_route() -> None:
+    app = create_app(Settings())
+    described = document()["paths"]
+    for route in app.router.routes():
+        path = route.resource.canonical if route.resource else ""
+        if "/web/" in path or route.method == "HEAD":
+            continue
+        openapi_path = path.removeprefix("/api/v1").replace(
+            "{name}", "{actionName}" if "/actions/" in path else "{x}"
+        )
+        if openapi_path in ("", "/"):
+            continue
+        assert any(
+            _same_shape(openapi_path, p) and route.method.lower() in described[p] for p in described
+        ), (route.method, path)
+
+
+def _same_shape(a: str, b: str) -> bool:
+    pa, pb = a.strip("/").split("/"), b.strip("/").split("/")
+    return (
+        len(pa) == len(pb)
+        and all(
+            x == y or (x.startswith("{") and y.startswith("{")) for x, y in zip(pa, pb, strict=True)
+        )
+        and a.endswith("/") == b.endswith("/")
+    )

@@ -1,0 +1,70 @@
+"""The sequence accounting: chaining, stopping on errors, the sequence's record."""
+
+from __future__ import annotations
+
+from api.sequences import Accounting, sequence_completed
+from streams import constants
+from streams.events import ActivationAccepted, ActivationCompleted, Limits, Response
+
+
+def completed(aid: str, result: dict, code: int = 0, duration: int = 5, memory: int = 256):
+    return ActivationCompleted(
+        activation_id=aid,
+        seq=4,
+        at_ms=1,
+        namespace="ns",
+        source="t",
+        response=Response(status_code=code, result=result),
+        start_ms=0,
+        end_ms=duration,
+        duration_ms=duration,
+        annotations=[{"key": "limits", "value": {"memory": memory}}],
+    )
+
+
+def test_output_of_one_is_input_of_the_next() -> None:
+    acct = Accounting.start({"n": 1})
+    assert acct.next_input() == {"n": 1}
+    acct = acct.after(completed("a" * 32, {"n": 2}), 1)
+    assert acct.next_input() == {"n": 2} and not acct.stopped
+    acct = acct.after(completed("b" * 32, {"n": 3}, duration=7, memory=512), 2)
+    assert acct.logs == ("a" * 32, "b" * 32)
+    assert acct.duration_ms == 12 and acct.max_memory_mb == 512 and acct.atomic == 2
+
+
+def test_an_error_field_stops_the_chain() -> None:
+    acct = Accounting.start({}).after(completed("a" * 32, {"error": "no"}, code=1), 1)
+    assert acct.stopped and acct.response.status_code == 1
+
+
+def test_a_failure_keeps_its_activation_id_in_the_logs() -> None:
+    acct = Accounting.start({}).fail(3, "Sequence failed.", "c" * 32)
+    assert acct.stopped and acct.logs == ("c" * 32,)
+    assert acct.response.result == {"error": "Sequence failed."}
+
+
+def test_the_sequence_record_lists_components_and_sums_durations() -> None:
+    accepted = ActivationAccepted(
+        activation_id="s" * 32,
+        seq=1,
+        at_ms=100,
+        namespace="ns",
+        source="t",
+        action="ns/seq",
+        action_name="seq",
+        action_version="0.0.1",
+        action_rev="1-x",
+        kind=constants.KIND_SEQUENCE,
+        params={},
+        limits=Limits(timeout_ms=60000, memory_mb=256, logs_mb=10),
+        subject="ns",
+        blocking=True,
+        deadline_ms=1000,
+        reply_to="t",
+    )
+    acct = Accounting.start({}).after(completed("a" * 32, {"x": 1}, duration=4), 1)
+    done = sequence_completed(accepted, acct, topmost=True, end_ms=150, source="t")
+    assert done.logs == ["a" * 32] and done.duration_ms == 4
+    assert done.start_ms == 100 and done.end_ms == 150
+    keys = {a["key"]: a["value"] for a in done.annotations}
+    assert keys["topmost"] is True and keys["kind"] == "sequence" and keys["path"] == "ns/seq"

@@ -1,0 +1,136 @@
+"""What the invoker sends a proxy and records: payloads, annotations, outcomes, event size."""
+
+from __future__ import annotations
+
+from invoker import outcome, protocol
+from invoker.proxy import ProxyAnswer
+from streams import constants
+from streams.events import ActivationAccepted, Limits, encode
+from streams.messages import NOT_A_DICT
+
+ACCEPTED = ActivationAccepted(
+    activation_id="0" * 32,
+    seq=1,
+    at_ms=1_000,
+    namespace="ns",
+    source="api0",
+    action="ns/pkg/act",
+    action_name="pkg/act",
+    action_version="0.0.3",
+    action_rev="3-abc",
+    kind="python:3.11",
+    params={"a": 1},
+    limits=Limits(timeout_ms=5_000, memory_mb=256, logs_mb=10, concurrency=1),
+    subject="ns",
+    blocking=True,
+    deadline_ms=16_000,
+    reply_to="api0",
+)
+
+
+def test_init_payload_carries_code_main_and_binary() -> None:
+    action = {"exec": {"kind": "python:3.11", "code": "UEsD", "binary": True, "main": "run"}}
+    assert protocol.init_payload(ACCEPTED, action) == {
+        "value": {"name": "pkg/act", "main": "run", "code": "UEsD", "binary": True, "env": {}}
+    }
+    blackbox = {"exec": {"kind": "blackbox", "image": "me/box"}}
+    assert protocol.init_payload(ACCEPTED, blackbox)["value"]["code"] == ""
+
+
+def test_run_payload_is_the_openwhisk_environment() -> None:
+    body = protocol.run_payload(ACCEPTED, "http://api", "u:k", 6_000)
+    assert body == {
+        "value": {"a": 1},
+        "activation_id": "0" * 32,
+        "namespace": "ns",
+        "action_name": "/ns/pkg/act",
+        "action_version": "0.0.3",
+        "deadline": "6000",
+        "api_host": "http://api",
+        "api_key": "u:k",
+        "transaction_id": "0" * 32,
+    }
+    assert "api_key" not in protocol.run_payload(ACCEPTED, "http://api", None, 6_000)
+
+
+def test_the_api_key_is_given_unless_the_action_declines_it() -> None:
+    assert protocol.provides_api_key({})
+    assert protocol.provides_api_key({"annotations": [{"key": "provide-api-key", "value": True}]})
+    assert not protocol.provides_api_key(
+        {"annotations": [{"key": "provide-api-key", "value": False}]}
+    )
+
+
+def test_annotations_add_init_time_only_when_paid_and_mark_time_outs() -> None:
+    paid = protocol.activation_annotations(ACCEPTED, wait_ms=7, init_ms=40, timed_out=False)
+    marks = {a["key"]: a["value"] for a in paid}
+    assert marks == {
+        "path": "ns/pkg/act",
+        "waitTime": 7,
+        "kind": "python:3.11",
+        "timeout": False,
+        "limits": {"concurrency": 1, "logs": 10, "memory": 256, "timeout": 5_000},
+        "initTime": 40,
+    }
+    warm = protocol.activation_annotations(ACCEPTED, wait_ms=-3, init_ms=None, timed_out=True)
+    marks = {a["key"]: a["value"] for a in warm}
+    assert "initTime" not in marks
+    assert marks["timeout"] is True and marks["waitTime"] == 0
+
+
+def completed(logs: list[str], result: dict) -> object:
+    return protocol.completed(
+        ACCEPTED,
+        0,
+        "invoker0",
+        0,
+        outcome.Outcome(0, result, len(str(result))),
+        start_ms=2_000,
+        end_ms=2_500,
+        logs=logs,
+        init_ms=None,
+    )
+
+
+def test_a_completed_event_that_fits_is_unchanged() -> None:
+    event = completed(["t stdout: hi"], {"ok": True})
+    assert protocol.fit(event, 10_000, "now") is event  # type: ignore[arg-type]
+
+
+def test_logs_give_way_first_when_the_event_is_too_large() -> None:
+    event = completed([f"t stdout: {i:04d} " + "x" * 100 for i in range(100)], {"ok": True})
+    cut = protocol.fit(event, 5_000, "2026-01-01T00:00:00.000000000Z")  # type: ignore[arg-type]
+    assert len(encode(cut)) <= 5_000
+    assert 0 < len(cut.logs) < 100
+    assert cut.logs[:-1] == event.logs[: len(cut.logs) - 1]  # type: ignore[attr-defined]
+    assert cut.logs[-1].startswith("2026-01-01T00:00:00.000000000Z stderr: Logs were truncated")
+    assert cut.response == event.response  # type: ignore[attr-defined]
+
+
+def test_the_result_gives_way_when_logs_are_not_enough() -> None:
+    event = completed([], {"big": "y" * 10_000})
+    cut = protocol.fit(event, 2_000, "now")  # type: ignore[arg-type]
+    assert len(encode(cut)) <= 2_000
+    assert cut.response.status_code == constants.STATUS_DEVELOPER_ERROR
+    assert "exceeded the allowed length" in cut.response.result["error"]  # type: ignore[index]
+
+
+def test_run_outcomes() -> None:
+    ok = outcome.of_run(ProxyAnswer(200, {"x": 1}, 7))
+    assert (ok.status_code, ok.result) == (0, {"x": 1})
+    app = outcome.of_run(ProxyAnswer(200, {"error": "no"}, 14))
+    assert app.status_code == constants.STATUS_APPLICATION_ERROR
+    dev = outcome.of_run(ProxyAnswer(502, {"error": "ValueError: bad"}, 30))
+    assert (dev.status_code, dev.result) == (2, {"error": "ValueError: bad"})
+    listed = outcome.of_run(ProxyAnswer(200, [1, 2], 6))
+    assert listed.result == {"error": NOT_A_DICT}
+    big = outcome.of_run(ProxyAnswer(200, None, 2_000_000, oversize=True))
+    assert big.status_code == 2
+    assert big.result["error"].endswith("2000000 > 1048576 bytes.")
+
+
+def test_a_developer_error_discards_the_container() -> None:
+    assert outcome.keeps_container(outcome.Outcome(0, {}, 2))
+    assert outcome.keeps_container(outcome.Outcome(1, {"error": "x"}, 2))
+    assert not outcome.keeps_container(outcome.error(2, "boom"))
+    assert not outcome.keeps_container(outcome.error(3, "whisk"))

@@ -1,0 +1,48 @@
+"""The projection writer's batch: what it writes, and which records it remembers."""
+
+from __future__ import annotations
+
+from projections.record import apply_all
+from projections.writer import Known, writes_for
+
+from .test_record import AID, events
+
+
+def test_a_record_believed_new_is_written_without_a_revision() -> None:
+    evs = events()
+    [doc] = writes_for({AID: evs[:2]}, {AID: None})
+    assert doc["_id"] == AID and "_rev" not in doc
+    assert doc["ledger"]["state"] == "activation.scheduled"
+
+
+def test_a_known_record_is_written_over_its_revision() -> None:
+    evs = events()
+    before = {**(apply_all(None, evs[:2]) or {}), "_id": AID, "_rev": "2-abc"}
+    [doc] = writes_for({AID: evs[2:]}, {AID: before})
+    assert doc["_rev"] == "2-abc"
+    assert doc["response"]["result"] == {"ok": True}
+
+
+def test_events_already_in_the_record_write_nothing() -> None:
+    evs = events()
+    before = {**(apply_all(None, evs) or {}), "_id": AID, "_rev": "4-abc"}
+    assert writes_for({AID: evs[1:3]}, {AID: before}) == []
+
+
+def test_known_keeps_records_in_progress_and_forgets_completed_ones() -> None:
+    evs = events()
+    known = Known(limit=2)
+    in_progress = {**(apply_all(None, evs[:2]) or {}), "_id": AID, "_rev": "1-a"}
+    known.remember(in_progress)
+    assert known.get(AID) == in_progress
+    done = {**(apply_all(None, evs) or {}), "_id": AID, "_rev": "2-b"}
+    known.remember(done)
+    assert known.get(AID) is None
+
+
+def test_known_is_bounded_oldest_first() -> None:
+    known = Known(limit=2)
+    for name in ("a", "b", "c"):
+        known.remember({"_id": name, "_rev": "1-x", "ledger": {"state": "activation.accepted"}})
+    assert len(known) == 2
+    assert known.get("a") is None and known.get("c") is not None
