@@ -329,6 +329,7 @@ class Cluster:
                     "byNamespace",
                     startkey=[namespace],
                     endkey=[namespace, {}],
+                    reduce=False,
                 )
         finally:
             await couch.close()
@@ -482,6 +483,7 @@ async def running(
     controllers: int = 1,
     apis: int = 1,
     env: dict[str, str] | None = None,
+    api_env: dict[str, str] | None = None,
     memory_mb: dict[int, int] | None = None,
 ) -> AsyncIterator[Cluster]:
     """A whole cluster, ready: invokers, controllers, a projection writer, API servers."""
@@ -499,7 +501,7 @@ async def running(
         c.start_projection()
         api_names = [f"api{k}" for k in range(apis)]
         for api in api_names:
-            c.start_api(api)
+            c.start_api(api, **(api_env or {}))
         await c.ready(
             *(f"invoker{i}" for i in range(invokers)),
             *controller_names,
