@@ -267,7 +267,8 @@ class InvokerAgent:
 
 
 def build(settings: Settings) -> faust.App:
-    app = make_app(f"invoker{settings.invoker_id}", settings)
+    # The only member of its own group: its id is a stable instance name.
+    app = make_app(f"invoker{settings.invoker_id}", settings, instance="static")
     dispatch_topic = app.topic(settings.dispatch_topic(settings.invoker_id), value_type=bytes)
     agent = InvokerAgent(app, settings)
 

@@ -79,6 +79,8 @@ start_process() {
     extra=(LEDGERWHISK_INVOKER_ID="$id")
     memory="$(invoker_memory "$id")"
     [[ -z "$memory" ]] || extra+=(LEDGERWHISK_INVOKER_USER_MEMORY_MB="$memory")
+  elif [[ "$name" == controller* ]]; then
+    extra=(LEDGERWHISK_CONTROLLER_INSTANCE="$name")
   fi
   lw_spawn "$pidfile" "$logfile" env "${PY_ENV[@]}" "${extra[@]}" \
     "$PY" -m "$(module_of "$name")"
@@ -134,15 +136,22 @@ cmd_up() {
   lw_log "logs: $LW_LOGS"
 }
 
-cmd_down() {
-  local name names=()
-  for name in $(processes); do names=("$name" "${names[@]}"); done
-  # Stop invokers and controllers we may have started with larger counts too.
+# The processes to expect, then any invokers or controllers a larger
+# INVOKERS or CONTROLLERS started before (they have pid files).
+known_processes() {
+  local name pidfile names=()
+  for name in $(processes); do names+=("$name"); done
   for pidfile in "$LW_RUN"/invoker*.pid "$LW_RUN"/controller*.pid; do
     [[ -f "$pidfile" ]] || continue
     name="$(basename "$pidfile" .pid)"
-    [[ " ${names[*]} " == *" $name "* ]] || names=("$name" "${names[@]}")
+    [[ " ${names[*]} " == *" $name "* ]] || names+=("$name")
   done
+  echo "${names[@]}"
+}
+
+cmd_down() {
+  local name names=()
+  for name in $(known_processes); do names=("$name" "${names[@]}"); done
   for name in "${names[@]}"; do
     LW_SERVICE="$name" lw_stop_pid "$(lw_pidfile "$name")" "$(module_of "$name")" 20
   done
@@ -151,7 +160,7 @@ cmd_down() {
 
 cmd_status() {
   local name pid
-  for name in $(processes); do
+  for name in $(known_processes); do
     if pid="$(lw_read_pid "$(lw_pidfile "$name")" "$(module_of "$name")")"; then
       printf '%-12s running (pid %s)\n' "$name" "$pid"
     else

@@ -48,6 +48,7 @@ from streams.messages import (
     LOST_ON_INVOKER,
     NO_CAPACITY,
     NO_INVOKERS,
+    NOT_RUN_AGAIN,
     ORCHESTRATION_LOST,
     THROTTLED,
 )
@@ -258,9 +259,11 @@ class ControllerState:
                     out.append(self._lost(aid, t, now_ms))
                 continue
             assert t.invoker is not None
-            gone = self.registry.state(t.invoker, now_ms) == "offline" or self._stale(t)
+            restarted = self._stale(t)
+            gone = restarted or self.registry.state(t.invoker, now_ms) == "offline"
             if t.started and (gone or overdue):
-                out.append(self._lost(aid, t, now_ms))
+                message = NOT_RUN_AGAIN if restarted else LOST_ON_INVOKER
+                out.append(self._lost(aid, t, now_ms, message))
             elif not t.started and gone and t.offset is not None:
                 # Only once its dispatch is known written: a dispatch still being
                 # sent could otherwise land after the retry (see invoker/recovery.py).
@@ -382,10 +385,10 @@ class ControllerState:
             out.extend(placed)
         return out
 
-    def _lost(self, aid: str, t: Tracked, now_ms: int) -> Append:
+    def _lost(self, aid: str, t: Tracked, now_ms: int, message: str = LOST_ON_INVOKER) -> Append:
         self._untrack(aid)
         self.done.add(aid)
-        return self._fail(t.accepted, t.attempt, LOST_ON_INVOKER, REASON_LOST, now_ms)
+        return self._fail(t.accepted, t.attempt, message, REASON_LOST, now_ms)
 
     def _refuse(self, aid: str, t: Tracked, message: str, reason: str, now_ms: int) -> Append:
         self._untrack(aid)

@@ -149,7 +149,12 @@ class Controller:
         task = self.rebuilds.get(partition)
         if task is None:
             return False
-        await asyncio.shield(task)
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.cancelled():
+                return False  # revoked while we waited
+            raise
         return partition in self.state.owned
 
     async def _rebuild(self, partition: int) -> None:
@@ -182,7 +187,7 @@ class Controller:
 
 def build(settings: Settings) -> faust.App:
     """The controller app: the ledger agent, the heartbeat reader and a ticker."""
-    app = make_app("controller", settings)
+    app = make_app("controller", settings, instance=settings.controller_instance)
     events_topic = app.topic(settings.topic(constants.TOPIC_EVENTS), value_type=bytes)
     controller = Controller(app, settings)
     app.ledgerwhisk_controller = controller  # type: ignore[attr-defined]

@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     # Test only: "host_dir:container_dir" bind-mounted into every action container.
     invoker_test_mount: str | None = None
 
+    # A name for this controller instance, stable across its restarts and unique
+    # among the instances (stack.sh uses the process name). With one, a restarted
+    # instance gets its partitions back at once; without, after the session timeout.
+    controller_instance: str | None = None
     # Activations waiting for room, per controller instance; beyond it: 503.
     controller_queue_max: int = 1000
     # With no usable invoker, an activation waits this long for one, then 503.

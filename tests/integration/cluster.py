@@ -192,7 +192,9 @@ class Cluster:
         return self.start(f"invoker{i}", "invoker.agent", LEDGERWHISK_INVOKER_ID=str(i), **env)
 
     def start_controller(self, name: str = "controller", **env: str) -> Proc:
-        return self.start(name, "streams.controller_agent", **env)
+        return self.start(
+            name, "streams.controller_agent", LEDGERWHISK_CONTROLLER_INSTANCE=name, **env
+        )
 
     def start_projection(self, name: str = "projection") -> Proc:
         return self.start(name, "projections.writer")
@@ -481,6 +483,7 @@ async def running(
     controllers: int = 1,
     apis: int = 1,
     env: dict[str, str] | None = None,
+    api_env: dict[str, str] | None = None,
     memory_mb: dict[int, int] | None = None,
 ) -> AsyncIterator[Cluster]:
     """A whole cluster, ready: invokers, controllers, a projection writer, API servers."""
@@ -498,7 +501,7 @@ async def running(
         c.start_projection()
         api_names = [f"api{k}" for k in range(apis)]
         for api in api_names:
-            c.start_api(api)
+            c.start_api(api, **(api_env or {}))
         await c.ready(
             *(f"invoker{i}" for i in range(invokers)),
             *controller_names,

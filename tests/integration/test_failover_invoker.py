@@ -134,10 +134,10 @@ async def test_a_killed_invoker_loses_its_started_work_and_its_unstarted_work_ru
         "invoker_killed",
         {
             "offline_after_s": cluster.settings.invoker_offline_after_s,
-            "detection_ms_from_last_heartbeat": declared_at - silent_from,
+            "detection_ms_from_hang": declared_at - silent_from,
             "detection_ms_from_kill": declared_at - killed_at,
-            "rescheduled_ms_from_last_heartbeat": max(retried_at) - silent_from,
-            "lost_declared_ms_from_last_heartbeat": max(lost_at) - silent_from,
+            "rescheduled_ms_from_hang": max(retried_at) - silent_from,
+            "lost_declared_ms_from_hang": max(lost_at) - silent_from,
         },
     )
 

@@ -34,8 +34,11 @@ async def cluster(
         "LEDGERWHISK_THROTTLE_CONCURRENT": str(LIMIT),
         "LEDGERWHISK_INVOKER_UNHEALTHY_WINDOW_S": "8",
     }
+    # The API refuses up front what it counts itself (api/throttle.py); a higher
+    # limit there lets the controller's own refusal, the last line, show here.
+    api_env = {"LEDGERWHISK_THROTTLE_CONCURRENT": "1000"}
     workdir = tmp_path_factory.mktemp("scheduling-limits")
-    async with running(stack, workdir, "sl", 1, env=env) as c:
+    async with running(stack, workdir, "sl", 1, env=env, api_env=api_env) as c:
         yield c
 
 

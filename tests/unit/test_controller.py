@@ -5,6 +5,7 @@ from __future__ import annotations
 from streams.controller import Append, ControllerState, Send, Tracked
 from streams.events import ActivationCompleted, ActivationScheduled
 from streams.lifecycle import seq_for
+from streams.messages import NOT_RUN_AGAIN
 from streams.registry import HeartbeatRegistry
 from streams.scheduler import action_hash
 
@@ -195,6 +196,7 @@ def test_a_restarted_invoker_gives_back_its_old_dispatches_and_fails_its_old_sta
     out = state.tick(2_000)
     [lost] = completions(out)
     assert lost.activation_id == a.activation_id
+    assert lost.response.result == {"error": NOT_RUN_AGAIN}
     [retry] = [o.event for o in out if isinstance(o, Append) and o.event.type.endswith("uled")]
     assert retry.activation_id == b.activation_id and retry.attempt == 1
 
