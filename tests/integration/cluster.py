@@ -273,8 +273,12 @@ class Cluster:
             self.stop(name)
         client = docker.from_env()
         try:
-            for c in client.containers.list(all=True, filters={"label": LABEL_OWNER}):
-                if c.labels.get(LABEL_OWNER, "").startswith(f"{self.prefix}-invoker"):
+            # sparse: no inspect per container, so one an invoker removes while we
+            # list cannot fail the listing.
+            found = client.containers.list(all=True, sparse=True, filters={"label": LABEL_OWNER})
+            for c in found:
+                labels = c.attrs.get("Labels") or {}
+                if labels.get(LABEL_OWNER, "").startswith(f"{self.prefix}-invoker"):
                     with contextlib.suppress(docker.errors.APIError):
                         c.remove(force=True)
         finally:
