@@ -7,14 +7,14 @@ from typing import Any
 
 from api.cli.client import Client, CLIError
 from api.cli.entities import add_paging
+from api.cli.groups import subcommands
 from api.cli.output import emit_json, table
 
 POLL_INTERVAL_S = 1.0
 
 
 def register(groups: Any) -> None:
-    group = groups.add_parser("activation", help="work with activations")
-    commands = group.add_subparsers(dest="command", required=True)
+    commands = subcommands(groups, "activation", "work with activations")
     get_ = commands.add_parser("get", help="show an activation record")
     get_.add_argument("id", nargs="?")
     get_.add_argument("-l", "--last", action="store_true", help="the most recent activation")

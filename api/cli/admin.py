@@ -11,12 +11,12 @@ import asyncio
 from typing import Any
 
 from api.cli.client import Client, CLIError
+from api.cli.groups import subcommands
 from api.names import is_name
 
 
 def register(groups: Any) -> None:
-    group = groups.add_parser("admin", help="administer subjects (talks to CouchDB)")
-    areas = group.add_subparsers(dest="area", required=True)
+    areas = subcommands(groups, "admin", "administer the platform")
     user = areas.add_parser("user", help="subjects and their keys")
     commands = user.add_subparsers(dest="command", required=True)
     create = commands.add_parser("create", help="create a subject; prints its uuid:key")

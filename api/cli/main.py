@@ -22,8 +22,8 @@ from api.cli.client import Client, CLIError
 from api.cli.config import target
 
 # Each group module has ``register(subparsers)``; its handlers take (args, client).
-# admin_invokers and ledger come after admin and activations: they add commands
-# to those groups (api/cli/groups.py).
+# Several modules add commands to one group (activation, admin): each asks
+# api/cli/groups.py for it, so their order here does not matter.
 GROUPS = [
     actions,
     activations,
