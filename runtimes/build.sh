@@ -62,6 +62,10 @@ done
 # --- preflight --------------------------------------------------------------
 command -v python3 >/dev/null || die "python3 not found: it reads runtimes/manifest.json (apt-get install python3)"
 command -v docker >/dev/null || die "docker CLI not found: install it (apt-get install docker.io)"
+if ! docker info >/dev/null 2>&1 && [[ -x "$HERE/../scripts/docker.sh" ]]; then
+    log "no Docker engine answers: starting one with scripts/docker.sh start ('make down' or scripts/docker.sh stop stops it)"
+    "$HERE/../scripts/docker.sh" start || die "scripts/docker.sh could not start the Docker engine (its message is above)"
+fi
 docker info >/dev/null 2>&1 || die "cannot reach the Docker engine ($(docker info 2>&1 | grep -m1 -i error || echo 'docker info failed')): start dockerd (systemctl start docker, or dockerd &) and run as root or a member of the docker group"
 mkdir -p "$CACHE/rootfs" "$CACHE/debs" || die "cannot create the cache directory $CACHE: set LEDGERWHISK_CACHE to a writable directory"
 

@@ -14,6 +14,8 @@
 #                                at its socket too
 #   LEDGERWHISK_DOCKER_TIMEOUT   readiness deadline in seconds (default 60)
 #   DOCKER_HOST                  honoured by the docker client as usual
+#   LEDGERWHISK_DOCKER_USER      the name this stack is counted under among the
+#                                daemon's users (default: its state folder)
 #   LEDGERWHISK_STATE_DIR: logs go to $LEDGERWHISK_STATE_DIR/logs/dockerd.log
 set -euo pipefail
 
@@ -151,17 +153,18 @@ docker_start() {
 # machine-wide daemon: each records its state folder as a user, and the daemon
 # we started stops only when the last user stops.
 DOCKERD_USERS="${DOCKERD_PID%.pid}.users"
+DOCKER_USER="${LEDGERWHISK_DOCKER_USER:-$LW_STATE}"
 
 docker_add_user() {
   mkdir -p "$(dirname "$DOCKERD_USERS")"
   touch "$DOCKERD_USERS"
-  grep -qxF "$LW_STATE" "$DOCKERD_USERS" || echo "$LW_STATE" >>"$DOCKERD_USERS"
+  grep -qxF "$DOCKER_USER" "$DOCKERD_USERS" || echo "$DOCKER_USER" >>"$DOCKERD_USERS"
 }
 
 docker_remove_user() {
   [[ -f "$DOCKERD_USERS" ]] || return 0
   local rest
-  rest="$(grep -vxF "$LW_STATE" "$DOCKERD_USERS" || true)"
+  rest="$(grep -vxF "$DOCKER_USER" "$DOCKERD_USERS" || true)"
   printf '%s' "${rest:+$rest$'\n'}" >"$DOCKERD_USERS"
 }
 

@@ -9,6 +9,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$LW_ROOT"
 "$LW_SCRIPTS/python.sh"
 "$LW_SCRIPTS/services.sh" install
+# The runtime images need a Docker engine before any test stack is up: start
+# one (or join the running one) as a user of its own, and leave it at exit;
+# scripts/docker.sh stops a daemon only if it started it and no stack uses it.
+export LEDGERWHISK_DOCKER_USER="$LW_STATE/make-test"
+trap '"$LW_SCRIPTS/docker.sh" stop || true' EXIT
+"$LW_SCRIPTS/docker.sh" start
 "$LW_ROOT/runtimes/build.sh"
 status=0
 .venv/bin/python -m pytest tests "$@" || status=$?
