@@ -12,9 +12,10 @@ cd "$LW_ROOT"
 # The runtime images need a Docker engine before any test stack is up: start
 # one (or join the running one) as a user of its own, and leave it at exit;
 # scripts/docker.sh stops a daemon only if it started it and no stack uses it.
-export LEDGERWHISK_DOCKER_USER="$LW_STATE/make-test"
-trap '"$LW_SCRIPTS/docker.sh" stop || true' EXIT
-"$LW_SCRIPTS/docker.sh" start
+# Only these two calls carry the name: the test stack registers as its own user.
+as_user=(env LEDGERWHISK_DOCKER_USER="$LW_STATE/make-test")
+trap '"${as_user[@]}" "$LW_SCRIPTS/docker.sh" stop || true' EXIT
+"${as_user[@]}" "$LW_SCRIPTS/docker.sh" start
 "$LW_ROOT/runtimes/build.sh"
 status=0
 .venv/bin/python -m pytest tests "$@" || status=$?
