@@ -103,6 +103,20 @@ class Send:
 Output = Append | Send
 
 
+def activation_of(out: Output) -> str:
+    return (
+        out.event.activation_id if isinstance(out, Append) else out.dispatch.scheduled.activation_id
+    )
+
+
+def by_activation(outputs: list[Output]) -> dict[str, list[Output]]:
+    """``outputs`` grouped by the activation they write about, each group in its order."""
+    groups: dict[str, list[Output]] = {}
+    for out in outputs:
+        groups.setdefault(activation_of(out), []).append(out)
+    return groups
+
+
 @dataclass
 class ControllerState:
     """What one controller instance knows: invokers, its partitions, their activations."""

@@ -12,6 +12,7 @@ any of its events.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import socket
@@ -22,7 +23,7 @@ from faust.types import TP, StreamT
 
 from streams import constants
 from streams.app import RETRY_FIRST_S, RETRY_MAX_S, make_app, write_until_taken
-from streams.controller import Append, ControllerState, Output, Send
+from streams.controller import Append, ControllerState, Output, Send, by_activation
 from streams.discovery import Consul, DiscoveryError
 from streams.errors import LedgerUnavailable
 from streams.events import (
@@ -45,6 +46,10 @@ log = logging.getLogger("ledgerwhisk.controller")
 
 TICK_S = 0.5
 CONSUL_POLL_S = 1.0
+# Activations with writes in flight before the agent stops taking new ones.
+WRITES_IN_FLIGHT_MAX = 512
+# How long a stopping controller waits for its writes in flight.
+DRAIN_S = 5.0
 
 
 class Controller:
@@ -70,11 +75,13 @@ class Controller:
         self.health = HealthTail(settings, self.registry, self._on_health)
         self.rebuilds: dict[int, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._chains: dict[str, asyncio.Task[None]] = {}
         self._heard: set[int] = set()
         self._states: dict[int, str] = {}
 
     # -- performing -----------------------------------------------------------
     async def perform(self, outputs: list[Output]) -> None:
+        """Write ``outputs`` in order, each once Kafka has taken the one before."""
         for out in outputs:
             if isinstance(out, Append):
                 await self._send(self.ledger, out.event.activation_id, encode(out.event))
@@ -91,8 +98,44 @@ class Controller:
         return await write_until_taken(self.app, topic, key.encode(), value)
 
     def spawn(self, outputs: list[Output]) -> None:
-        if outputs:
-            self.keep(asyncio.ensure_future(self.perform(outputs)))
+        """Perform ``outputs`` in the background, in order per activation.
+
+        Decisions are taken at once, in log order; their writes need not hold
+        up the next event. An activation's writes wait for its earlier ones
+        (its ``scheduled`` before its dispatch, a first attempt before a
+        retry); different activations' writes run side by side, so the
+        producer batches them. Nothing here depends on the committed offset:
+        a controller that dies with writes in flight leaves accepted
+        activations without a ``scheduled``, and whoever rebuilds the
+        partition (``streams.recovery``) schedules them.
+        """
+        for aid, chain in by_activation(outputs).items():
+            before = self._chains.get(aid)
+            task = asyncio.ensure_future(self._perform_after(before, chain))
+            self._chains[aid] = task
+            task.add_done_callback(functools.partial(self._chain_done, aid))
+            self.keep(task)
+
+    async def _perform_after(
+        self, before: asyncio.Task[None] | None, outputs: list[Output]
+    ) -> None:
+        if before is not None:
+            await asyncio.wait([before])  # its failure is logged by keep(); ours goes on
+        await self.perform(outputs)
+
+    def _chain_done(self, activation_id: str, task: asyncio.Task[None]) -> None:
+        if self._chains.get(activation_id) is task:
+            del self._chains[activation_id]
+
+    async def room(self) -> None:
+        """Wait while too many activations have writes in flight (Kafka is slow or away)."""
+        while len(self._chains) >= WRITES_IN_FLIGHT_MAX:
+            await asyncio.wait(list(self._chains.values()), return_when=asyncio.FIRST_COMPLETED)
+
+    async def drain(self, timeout_s: float) -> None:
+        """Wait up to ``timeout_s`` for the writes in flight (at shutdown)."""
+        if self._chains:
+            await asyncio.wait(list(self._chains.values()), timeout=timeout_s)
 
     def keep(self, task: asyncio.Task[Any]) -> None:
         """Hold a reference to a background task and log its failure."""
@@ -112,16 +155,17 @@ class Controller:
         self.spawn(self.state.on_health(health, now_ms()))
 
     async def handle(self, event: Any, partition: int) -> None:
-        """One ledger event of an owned partition, in log order."""
+        """One ledger event of an owned partition, in log order (its writes go on behind)."""
         now = now_ms()
         if isinstance(event, ActivationAccepted):
-            await self.perform(self.state.on_accepted(event, partition, now))
+            await self.room()
+            self.spawn(self.state.on_accepted(event, partition, now))
         elif isinstance(event, ActivationScheduled):
-            await self.perform(self.state.on_scheduled(event, now))
+            self.spawn(self.state.on_scheduled(event, now))
         elif isinstance(event, ActivationStarted):
             self.state.on_started(event)
         elif isinstance(event, ActivationCompleted):
-            await self.perform(self.state.on_completed(event, now))
+            self.spawn(self.state.on_completed(event, now))
 
     async def tick(self) -> None:
         now = now_ms()
@@ -130,7 +174,7 @@ class Controller:
             if self._states.get(record.invoker, state) != state:
                 log.warning("invoker %d is %s", record.invoker, state)
             self._states[record.invoker] = state
-        await self.perform(self.state.tick(now))
+        self.spawn(self.state.tick(now))
 
     # -- ownership ------------------------------------------------------------
     async def assigned(self, tps: set[TP]) -> None:
@@ -172,7 +216,7 @@ class Controller:
         for t in rebuilt.tracked:
             t.offset = offsets.get((t.accepted.activation_id, t.attempt))
         log.info("partition %d rebuilt: %d unfinished activations", partition, len(rebuilt.tracked))
-        await self.perform(self.state.restore(rebuilt.tracked, rebuilt.done, now_ms()))
+        self.spawn(self.state.restore(rebuilt.tracked, rebuilt.done, now_ms()))
 
     async def poll_consul(self, consul: Consul) -> None:
         assert isinstance(self.registry, ConsulRegistry)
@@ -217,6 +261,7 @@ def build(settings: Settings) -> faust.App:
 
     @app.on_before_shutdown.connect
     async def shutdown(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        await controller.drain(DRAIN_S)
         await controller.health.stop()
 
     return app

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streams.controller import Append, ControllerState, Send, Tracked
+from streams.controller import Append, ControllerState, Send, Tracked, by_activation
 from streams.events import ActivationCompleted, ActivationScheduled
 from streams.lifecycle import seq_for
 from streams.messages import NOT_RUN_AGAIN
@@ -256,3 +256,23 @@ def test_a_revoked_partition_is_forgotten_and_its_room_released() -> None:
     state.on_accepted(accepted(1), 2, 1_000)
     state.assign({0, 1}, 4)
     assert not state.tracked and sum(state.reserved_mb.values()) == 0
+
+
+def test_writes_are_grouped_per_activation_in_their_order() -> None:
+    # A completion frees room: its queued successors' writes come out together.
+    state = controller(memory_mb=256)
+    for i in range(4):
+        state.on_accepted(accepted(i), 0, 1_000)
+    overdue = state.tick(10**9)  # everything lost or refused: one write each
+    freed = state.on_completed(completed(accepted(0)), 1_001)
+    groups = by_activation(overdue + freed)
+    for aid, writes in groups.items():
+        ids = {
+            o.event.activation_id if isinstance(o, Append) else o.dispatch.scheduled.activation_id
+            for o in writes
+        }
+        assert ids == {aid}
+    flat = [o for writes in groups.values() for o in writes]
+    assert sorted(map(id, flat)) == sorted(map(id, overdue + freed))
+    placed = by_activation(state.on_accepted(accepted(9), 0, 10**9 + 1))
+    assert [type(o) for o in placed[accepted(9).activation_id]] == [Append, Send]
