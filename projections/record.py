@@ -88,26 +88,38 @@ def _preferred(new: JsonDict, old: JsonDict | None) -> bool:
     return bool((new["at_ms"], new["source"]) < (old["at_ms"], old["source"]))
 
 
-def apply(record: JsonDict | None, event: LedgerEvent) -> JsonDict | None:
-    """The record after ``event``, or None when the event changes nothing."""
-    parts: dict[str, JsonDict] = dict((record or {}).get(LEDGER_FIELD, {}).get("parts", {}))
+def _merge(parts: dict[str, JsonDict], event: LedgerEvent) -> bool:
+    """Put ``event``'s part into ``parts`` if it is preferred; True when that changed them."""
     new = part_of(event)
     old = parts.get(event.type)
     if old == new or not _preferred(new, old):
-        return None
+        return False
     parts[event.type] = new
+    return True
+
+
+def _parts_of(record: JsonDict | None) -> dict[str, JsonDict]:
+    return dict((record or {}).get(LEDGER_FIELD, {}).get("parts", {}))
+
+
+def apply(record: JsonDict | None, event: LedgerEvent) -> JsonDict | None:
+    """The record after ``event``, or None when the event changes nothing."""
+    parts = _parts_of(record)
+    if not _merge(parts, event):
+        return None
     return render(event.activation_id, parts)
 
 
 def apply_all(record: JsonDict | None, events: list[LedgerEvent]) -> JsonDict | None:
-    """The record after all ``events``, or None when none of them changes it."""
-    current = record
+    """The record after all ``events``, or None when none of them changes it.
+
+    The same as applying them one by one (the merge is per part), rendered once.
+    """
+    parts = _parts_of(record)
     changed = False
     for event in events:
-        after = apply(current, event)
-        if after is not None:
-            current, changed = after, True
-    return current if changed else None
+        changed = _merge(parts, event) or changed
+    return render(events[-1].activation_id, parts) if changed else None
 
 
 def state_of(parts: dict[str, JsonDict]) -> str:

@@ -8,12 +8,15 @@ merge is idempotent and order-tolerant, chunking changes nothing: an
 activation whose events straddle two chunks is merged with what the first
 chunk stored.
 
-Writing is cheap because the target is fresh and has no other writer: a
-chunk's records are created in one ``_bulk_docs`` without reading anything
-first; only the ids that already exist (an activation straddling two chunks:
-the create conflicts) go through the writer's read-merge-write upsert. One
-chunk is written while the next is read and folded, so memory stays at two
-chunks whatever the length of the log.
+Writing is cheap because the target is fresh and has no other writer: records
+are created in ``_bulk_docs`` without reading anything first. An activation's
+record is written once its ``completed`` has been read, so it is created whole
+in one write; only events read after that (a duplicate, a late straggler) or
+activations still open when too many are (``open_max``) are written in two
+goes, and the second goes through the writer's read-merge-write upsert when
+the create conflicts. Up to two writes are in flight while the next records are
+read and folded, so CouchDB and the reader work side by side and memory stays
+bounded whatever the length of the log.
 
 ``until_ms`` gives the projection as it stood at a past moment: only records
 the log had received by then (their Kafka timestamp) are applied.
@@ -22,6 +25,7 @@ the log had received by then (their Kafka timestamp) are applied.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -31,13 +35,16 @@ from projections import views
 from projections.couch import Couch, JsonDict, StoreUnavailable
 from projections.record import apply_all
 from projections.writer import project
-from streams.events import LedgerEvent
+from streams.events import COMPLETED, LedgerEvent
 from streams.history import SEEK_SLACK_MS, LedgerReader, LogRecord
 from streams.ids import now_ms
 from streams.positions import Cursor
 from streams.settings import Settings
 
-CHUNK_EVENTS = 10_000
+# Records per _bulk_docs write, writes in flight, activations held open at most.
+CHUNK_RECORDS = 1_000
+WRITES_IN_FLIGHT = 2
+OPEN_MAX = 20_000
 
 
 class RebuildError(Exception):
@@ -114,12 +121,11 @@ def fresh_docs(by_id: dict[str, list[LedgerEvent]]) -> list[JsonDict]:
     return out
 
 
-async def store(couch: Couch, db: str, events: list[LedgerEvent]) -> int:
-    """Create the chunk's records, merge those that exist (conflicts) as the writer does.
+async def store(couch: Couch, db: str, by_id: dict[str, list[LedgerEvent]]) -> int:
+    """Create these activations' records; merge those that exist (conflicts) as the writer does.
 
     Returns how many records it created.
     """
-    by_id = group(events)
     statuses = await couch.bulk_write(db, fresh_docs(by_id))
     failed = [s for s in statuses if s.get("error") and s.get("error") != "conflict"]
     if failed:
@@ -142,13 +148,16 @@ async def prepare_target(couch: Couch, db: str) -> None:
 
 
 class _Rebuild:
-    """The state of one rebuild: counters, the chunk being read, the chunk being written."""
+    """The state of one rebuild: counters, open and completed activations, writes in flight."""
 
-    def __init__(self, couch: Couch, into: str, until_ms: int | None, chunk: int):
-        self.couch, self.into, self.until_ms, self.chunk = couch, into, until_ms, chunk
+    def __init__(self, couch: Couch, into: str, until_ms: int | None, chunk: int, open_max: int):
+        self.couch, self.into, self.until_ms = couch, into, until_ms
+        self.chunk, self.open_max = chunk, open_max
         self.read = self.applied = self.unreadable = self.late = self.records = 0
-        self.pending: list[LedgerEvent] = []
-        self.writing: asyncio.Task[int] | None = None
+        # Activations by id: those whose completion is not read yet, and those ready to write.
+        self.open: dict[str, list[LedgerEvent]] = {}
+        self.ready: dict[str, list[LedgerEvent]] = {}
+        self.writing: set[asyncio.Task[int]] = set()
         self.first_kept_ms: dict[int, int] = {}
 
     def take(self, record: LogRecord) -> None:
@@ -161,26 +170,45 @@ class _Rebuild:
         if logged is None:
             self.unreadable += 1
             return
-        self.pending.append(logged.event)
+        event = logged.event
+        aid = event.activation_id
+        waiting = self.ready.get(aid)
+        if waiting is not None:
+            waiting.append(event)
+            return
+        events = self.open.setdefault(aid, [])
+        events.append(event)
+        if event.type == COMPLETED:
+            self.ready[aid] = self.open.pop(aid)
 
     async def flush(self, force: bool = False) -> None:
-        """Start writing the pending chunk once the previous one is written."""
-        if not force and len(self.pending) < self.chunk:
-            return
-        await self.settle()
-        if self.pending:
-            events, self.pending = self.pending, []
-            self.writing = asyncio.create_task(store(self.couch, self.into, events))
-            self.applied += len(events)
+        """Write what is ready, a chunk at a time; everything when ``force``."""
+        if force or len(self.open) > self.open_max:
+            self.ready.update(self.open)
+            self.open.clear()
+        while len(self.ready) >= self.chunk or (force and self.ready):
+            ids = list(itertools.islice(self.ready, self.chunk))
+            by_id = {aid: self.ready.pop(aid) for aid in ids}
+            await self._room()
+            self.writing.add(asyncio.create_task(store(self.couch, self.into, by_id)))
+            self.applied += sum(len(evs) for evs in by_id.values())
+
+    async def _room(self) -> None:
+        while len(self.writing) >= WRITES_IN_FLIGHT:
+            done, self.writing = await asyncio.wait(
+                self.writing, return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in done:
+                self.records += task.result()  # a failed write ends the rebuild
 
     async def settle(self) -> None:
-        if self.writing is not None:
-            writing, self.writing = self.writing, None
-            self.records += await writing
+        while self.writing:
+            task = self.writing.pop()
+            self.records += await task
 
     def abandon(self) -> None:
-        if self.writing is not None:
-            self.writing.cancel()
+        for task in self.writing:
+            task.cancel()
 
 
 async def rebuild(
@@ -189,12 +217,13 @@ async def rebuild(
     into: str,
     until_ms: int | None = None,
     on_progress: Callable[[Progress], None] | None = None,
-    chunk: int = CHUNK_EVENTS,
+    chunk: int = CHUNK_RECORDS,
+    open_max: int = OPEN_MAX,
 ) -> Rebuilt:
     """Rebuild the activation projection from the ledger into the fresh database ``into``."""
     await prepare_target(couch, into)
     began = time.monotonic()
-    work = _Rebuild(couch, into, until_ms, chunk)
+    work = _Rebuild(couch, into, until_ms, chunk, open_max)
 
     def report() -> None:
         if on_progress is not None:

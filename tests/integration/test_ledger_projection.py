@@ -271,8 +271,9 @@ async def test_a_rebuild_of_the_messy_log_equals_what_the_writer_projected(
     into = f"{scratch.prefix}_rebuilt"
     couch = Couch(scratch)
     try:
-        # Small chunks: many activations straddle two, and take the merge path.
-        done = await rebuild(scratch, couch, into, chunk=97)
+        # Small writes and few open activations: many activations are written
+        # in two goes, and take the merge path.
+        done = await rebuild(scratch, couch, into, chunk=7, open_max=5)
         verified = await verify(couch, scratch.database(constants.DB_ACTIVATIONS), into)
     finally:
         await couch.drop(into)
