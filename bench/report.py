@@ -160,6 +160,15 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             f"x{_fmt(replay.get('ratio'))}",
         )
     )
+    if not skipped:
+        out.append(
+            (
+                "  then indexing views (s)",
+                _fmt(_get(replay, "platform", "index_s")),
+                "-",
+                f"command {_fmt(_get(replay, 'platform', 'per_s_with_index'))}/s",
+            )
+        )
     rss = results.get("rss_mb", {})
     out.append(
         ("RSS idle, 4 processes (MB)", _fmt(_get(rss, "platform", "idle", "total")), "-", "")

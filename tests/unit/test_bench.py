@@ -112,3 +112,16 @@ def test_the_table_names_every_figure() -> None:
     for name in ("warm invoke p50", "cold start", "throughput", "replay", "RSS idle"):
         assert name in text
     assert "skipped" in text
+
+
+def test_replay_times_are_read_from_what_the_command_printed() -> None:
+    from bench.platform import rebuild_times
+
+    printed = (
+        "ok: rebuilt 10,000 activation records from 39,703 events into x in 4.6 s "
+        "(8,682 events/s)\nok: indexed the views of x in 18.8 s\n"
+    )
+    assert rebuild_times(printed) == (4.6, 18.8)
+    assert rebuild_times(printed.splitlines()[0]) == (4.6, None)
+    with pytest.raises(ValueError):
+        rebuild_times("error: the database does not exist")
