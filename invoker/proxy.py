@@ -23,6 +23,11 @@ class ProxyAnswer:
     oversize: bool = False
 
 
+# A starting proxy is asked again at most this often: a container that comes up
+# waits at most this long to be noticed (each try is one local connect).
+READY_POLL_MAX_S = 0.01
+
+
 class ProxyUnreachable(Exception):
     """The container's proxy could not be reached (not up, crashed, or killed)."""
 
@@ -53,7 +58,7 @@ class RuntimeClient:
                 if time.monotonic() > deadline:
                     raise ProxyUnreachable(f"the action proxy did not come up: {exc!r}") from exc
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 0.05)
+                delay = min(delay * 2, READY_POLL_MAX_S)
 
     async def post(
         self, path: str, payload: dict[str, Any], timeout_s: float, limit_bytes: int | None = None

@@ -55,6 +55,12 @@ ACTIONS_CACHED = 64
 API_KEY_TTL_MS = 60_000
 
 
+def _retrieved(task: asyncio.Future[Any]) -> None:
+    """Mark a task's failure as seen (it is read, or deliberately left, where it is used)."""
+    if not task.cancelled():
+        task.exception()
+
+
 class Invoker:
     """One invoker: its container pool and the activations it runs."""
 
@@ -178,22 +184,15 @@ class Invoker:
             logs=[],
         )
 
+    async def _load_for(self, accepted: ActivationAccepted) -> tuple[dict[str, Any], str | None]:
+        """The action document, and the subject's API key when the action is given one."""
+        action = await self._load(accepted)
+        api_key = await self._api_key(accepted) if protocol.provides_api_key(action) else None
+        return action, api_key
+
     async def _run(
         self, accepted: ActivationAccepted, attempt: int, confirm: ClaimCheck | None = None
     ) -> None:
-        try:
-            action = await self._load(accepted)
-            api_key = await self._api_key(accepted) if protocol.provides_api_key(action) else None
-        except (LookupError, StoreError) as exc:
-            await self._append(
-                self._failed(
-                    accepted,
-                    attempt,
-                    constants.STATUS_WHISK_ERROR,
-                    ACTION_MISSING.format(error=exc),
-                )
-            )
-            return
         kind = runtimes.resolve(accepted.kind)
         image = accepted.image or (kind.image if kind else None)
         if kind is None or image is None:
@@ -206,6 +205,10 @@ class Invoker:
                 )
             )
             return
+        # The action document is read while a container is found (or started):
+        # a cold start does not wait for CouchDB first.
+        loading = asyncio.ensure_future(self._load_for(accepted))
+        loading.add_done_callback(_retrieved)
         want = pool.Want(
             action=f"{accepted.action}@{accepted.action_rev}",
             kind=kind.name,
@@ -219,19 +222,22 @@ class Invoker:
         try:
             claim = await self.pool.claim(want, concurrency, image, wait_s)
         except NoRoom as exc:
+            loading.cancel()
             await self._append(
                 whisk_error(accepted, exc.message, exc.reason, now_ms(), attempt, self.source)
             )
             return
-        await self._use(claim, accepted, attempt, action, api_key, confirm)
+        except BaseException:
+            loading.cancel()
+            raise
+        await self._use(claim, accepted, attempt, loading, confirm)
 
     async def _use(
         self,
         claim: Claim,
         accepted: ActivationAccepted,
         attempt: int,
-        action: dict[str, Any],
-        api_key: str | None,
+        loading: asyncio.Future[tuple[dict[str, Any], str | None]],
         confirm: ClaimCheck | None = None,
     ) -> None:
         entry, keep, released = claim.entry, False, False
@@ -276,6 +282,19 @@ class Invoker:
                     )
                 )
                 return
+            try:
+                action, api_key = await loading
+            except (LookupError, StoreError) as exc:
+                keep = True  # no user code ran in it
+                await self._append(
+                    self._failed(
+                        accepted,
+                        attempt,
+                        constants.STATUS_WHISK_ERROR,
+                        ACTION_MISSING.format(error=exc),
+                    )
+                )
+                return
             execution = await runner.execute(
                 entry,
                 container,
@@ -305,5 +324,6 @@ class Invoker:
                 protocol.fit(done, constants.LEDGER_MESSAGE_MAX_BYTES, logs.now_stamp())
             )
         finally:
+            loading.cancel()  # done by now, unless an early return left it
             if not released:
                 self.pool.release(entry, keep)
