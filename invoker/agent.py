@@ -23,6 +23,7 @@ from aiokafka.errors import KafkaError
 from faust.exceptions import ProducerSendError
 from faust.types import StreamT
 
+from invoker.apidoor import ApiDoor
 from invoker.containers import Docker
 from invoker.recovery import Admission, Lease, confirmed, may_start
 from invoker.service import Invoker
@@ -96,6 +97,7 @@ class InvokerAgent:
                 owner=f"{settings.prefix}-invoker{settings.invoker_id}",
                 socket_path=settings.docker_socket,
                 mounts=mounts,
+                api_door=ApiDoor(settings.api_host, settings.api_port),
             ),
             Couch(settings),
         )

@@ -15,6 +15,7 @@ import docker.errors
 import requests
 from docker.types import LogConfig, Ulimit
 
+from invoker.apidoor import ApiDoor
 from invoker.errors import ContainerError, ImageMissing
 from invoker.logs import LogCollector, docker_frames
 from invoker.netns import NetnsConnector
@@ -76,8 +77,11 @@ class Docker:
         owner: str,
         socket_path: str = "/var/run/docker.sock",
         mounts: dict[str, str] | None = None,
+        api_door: ApiDoor | None = None,
     ):
         self.owner = owner
+        # Where actions reach the platform API from inside their containers.
+        self.api_door = api_door
         # host path -> container path, bind-mounted into every container (tests only).
         self.mounts = mounts or {}
         self._socket = socket_path
@@ -106,6 +110,8 @@ class Docker:
         )
 
     async def close(self) -> None:
+        if self.api_door is not None:
+            self.api_door.close_all()
         for session in (self._http, self._proxy_http):
             if session is not None:
                 await session.close()
@@ -167,6 +173,11 @@ class Docker:
             raise ContainerError(f"container {name} exited at once: {info['State']}")
         assert self._proxy_http is not None
         self.pids[name] = pid
+        if self.api_door is not None:
+            try:
+                await self.api_door.open(name, pid)
+            except OSError as exc:
+                log.warning("%s: actions in it cannot reach the API (%r)", name, exc)
         container = Container(
             id=info["Id"],
             name=name,
@@ -226,6 +237,8 @@ class Docker:
         if container.follower is not None:
             container.follower.cancel()
         self.pids.pop(container.name, None)
+        if self.api_door is not None:
+            self.api_door.close(container.name)
         await self.remove_id(container.id)
 
     async def remove_id(self, container_id: str) -> None:

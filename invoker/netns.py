@@ -41,17 +41,7 @@ def _setns(fd: int) -> None:
 
 def connect_blocking(pid: int, port: int, timeout_s: float) -> socket.socket:
     """A blocking socket connected to ``127.0.0.1:port`` in the namespace of ``pid``."""
-    if "fd" not in _home:
-        _home["fd"] = os.open(f"/proc/self/task/{threading.get_native_id()}/ns/net", os.O_RDONLY)
-    target = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY)
-    try:
-        _setns(target)
-        try:
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        finally:
-            _setns(_home["fd"])
-    finally:
-        os.close(target)
+    sock = _socket_in(pid)
     try:
         sock.settimeout(timeout_s)
         sock.connect(("127.0.0.1", port))
@@ -59,6 +49,42 @@ def connect_blocking(pid: int, port: int, timeout_s: float) -> socket.socket:
     except OSError:
         sock.close()
         raise
+    return sock
+
+
+def _socket_in(pid: int) -> socket.socket:
+    """A new TCP socket of the network namespace of ``pid`` (call in the netns thread)."""
+    if "fd" not in _home:
+        _home["fd"] = os.open(f"/proc/self/task/{threading.get_native_id()}/ns/net", os.O_RDONLY)
+    target = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY)
+    try:
+        _setns(target)
+        try:
+            return socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        finally:
+            _setns(_home["fd"])
+    finally:
+        os.close(target)
+
+
+def listen_blocking(pid: int, port: int) -> socket.socket:
+    """A socket listening on ``127.0.0.1:port`` in the namespace of ``pid``."""
+    sock = _socket_in(pid)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+        sock.listen(64)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+async def listen(pid: int, port: int) -> socket.socket:
+    """A non-blocking socket listening on ``127.0.0.1:port`` inside the namespace of ``pid``."""
+    loop = asyncio.get_running_loop()
+    sock = await loop.run_in_executor(_thread, listen_blocking, pid, port)
+    sock.setblocking(False)
     return sock
 
 

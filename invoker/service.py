@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import runtimes
-from invoker import logs, outcome, pool, protocol, runner
+from invoker import apidoor, logs, outcome, pool, protocol, runner
 from invoker.containerpool import Claim, ContainerPool
 from invoker.containers import Docker
 from invoker.errors import ContainerError, ImageMissing, NoRoom
@@ -77,6 +77,8 @@ class Invoker:
         self._keys: dict[str, tuple[str, int]] = {}
         self.in_flight = 0
         self._ledger = settings.topic(constants.TOPIC_EVENTS)
+        # __OW_API_HOST: the door into each container where there is one.
+        self.api_host = apidoor.api_host_inside() if docker.api_door else settings.public_api_url
 
     # -- lifecycle -----------------------------------------------------------
     async def start(self) -> None:
@@ -300,7 +302,7 @@ class Invoker:
                 container,
                 accepted,
                 action,
-                self.settings.public_api_url,
+                self.api_host,
                 api_key,
                 self.docker,
             )

@@ -8,7 +8,8 @@ import pytest
 
 from streams.settings import Settings
 
-from .conftest import API, Client
+from .conftest import TEST_ENV, Client
+from .helpers_api import PY_HELLO
 from .invoker_support import annotations, own_invoker, started_event, wait_for
 
 pytestmark = pytest.mark.integration
@@ -111,7 +112,8 @@ async def test_each_activation_sees_its_openwhisk_environment(
         assert env["__OW_ACTIVATION_ID"] == record["activationId"]
         assert env["__OW_ACTION_NAME"] == f"/{client.namespace}/env"
         assert env["__OW_NAMESPACE"] == client.namespace
-        assert env["__OW_API_HOST"] == API
+        # The API's door inside the container (invoker/apidoor.py), not the host's address.
+        assert env["__OW_API_HOST"] == "http://127.0.0.1:3233"
         assert env["__OW_API_KEY"] == client.key
         assert env["__OW_ACTION_VERSION"] == record["version"]
         # The deadline is the activation's start plus its time limit.
@@ -120,6 +122,63 @@ async def test_each_activation_sees_its_openwhisk_environment(
         records[0]["response"]["result"]["__OW_ACTIVATION_ID"]
         != (records[1]["response"]["result"]["__OW_ACTIVATION_ID"])
     )
+
+
+CALLER_PY = """
+import base64, json, os, socket, urllib.request
+
+def main(args):
+    host, key = os.environ["__OW_API_HOST"], os.environ["__OW_API_KEY"]
+    request = urllib.request.Request(
+        host + "/api/v1/namespaces/_/actions/" + args["callee"] + "?blocking=true&result=true",
+        data=json.dumps({"name": "from inside"}).encode(),
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": "Basic " + base64.b64encode(key.encode()).decode(),
+        },
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        called = {"status": answer.status, "result": json.loads(answer.read())}
+    # Nothing but the API is there: not CouchDB's port, not the host's API port.
+    refused = []
+    for port in args["elsewhere"]:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        except OSError:
+            refused.append(port)
+    return {"called": called, "refused": refused}
+"""
+
+CALLER_JS = """
+async function main(args) {
+  const key = Buffer.from(process.env.__OW_API_KEY).toString('base64');
+  const url = process.env.__OW_API_HOST + '/api/v1/namespaces/_/actions/' + args.callee +
+    '?blocking=true&result=true';
+  const answer = await fetch(url, {
+    method: 'POST',
+    headers: {'Content-Type': 'application/json', Authorization: 'Basic ' + key},
+    body: JSON.stringify({name: 'from inside'}),
+  });
+  return {called: {status: answer.status, result: await answer.json()}};
+}
+"""
+
+
+async def test_an_action_calls_the_api_at_its_api_host(client: Client) -> None:
+    await client.put_action("callee", PY_HELLO)
+    await client.put_action("caller", CALLER_PY, limits={"timeout": 60_000})
+    elsewhere = [int(TEST_ENV["LEDGERWHISK_COUCHDB_PORT"]), int(TEST_ENV["LEDGERWHISK_API_PORT"])]
+    status, out = await client.invoke(
+        "caller", {"callee": "callee", "elsewhere": elsewhere}, result=True
+    )
+    assert status == 200, out
+    assert out["called"] == {"status": 200, "result": {"greeting": "Hello from inside"}}
+    assert out["refused"] == elsewhere
+    await client.put_action("caller-js", CALLER_JS, kind="nodejs:18", limits={"timeout": 60_000})
+    status, out = await client.invoke("caller-js", {"callee": "callee"}, result=True)
+    assert status == 200, out
+    assert out["called"] == {"status": 200, "result": {"greeting": "Hello from inside"}}
 
 
 async def test_an_action_may_decline_the_api_key(client: Client) -> None:
