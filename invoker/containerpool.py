@@ -261,6 +261,11 @@ class ContainerPool:
             self._discard(entry)
         self._drain()
 
+    def gone(self, entry: Entry) -> bool:
+        """True for an entry whose running container has died behind the pool's back."""
+        container = entry.container
+        return container is not None and not self.docker.alive(container)
+
     async def resume(self, entry: Entry) -> Container:
         """The entry's container, started and unpaused."""
         container = await entry.ready

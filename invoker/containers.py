@@ -202,6 +202,11 @@ class Docker:
         except (aiohttp.ClientError, OSError) as exc:
             log.debug("log stream of %s ended: %r", container.name, exc)
 
+    def alive(self, container: Container) -> bool:
+        """Whether the container's init process still runs (a Docker restart or an
+        outside ``docker kill`` ends it without the invoker hearing of it)."""
+        return os.path.exists(f"/proc/{container.pid}")
+
     async def pause(self, container: Container) -> None:
         try:
             await self._call(self.sdk.api.pause, container.id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from streams.messages import (
@@ -13,7 +15,15 @@ from streams.messages import (
 from streams.settings import Settings
 
 from .conftest import Client
-from .invoker_support import annotations, gone, started_event, wait_for
+from .helpers_api import PY_HELLO
+from .invoker_support import (
+    annotations,
+    container_state,
+    docker_client,
+    gone,
+    started_event,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -217,3 +227,28 @@ async def test_a_slow_init_is_a_timeout_during_initialization(
     }
     assert annotations(record)["timeout"] is True
     await discarded(client, stack, record, "slowinit")
+
+
+async def test_a_warm_container_killed_outside_the_invoker_is_passed_over(
+    client: Client, stack: Settings
+) -> None:
+    # Docker restarting (or an operator's `docker kill`) ends a warm container
+    # without the invoker hearing of it: the next activation must not be blamed.
+    await client.put_action("survivor", PY_HELLO)
+    status, first = await client.invoke("survivor")
+    assert status == 200, first
+    assert isinstance(first, dict)
+    warm = await started_event(stack, first["activationId"])
+    await asyncio.to_thread(docker_client().api.kill, warm.container)
+    await wait_for(lambda: _stopped(warm.container), "the killed container to stop", 10)
+    status, again = await client.invoke("survivor", {"name": "again"})
+    assert status == 200, again
+    assert isinstance(again, dict)
+    assert again["response"]["result"] == {"greeting": "Hello again"}
+    after = await started_event(stack, again["activationId"])
+    assert after.container != warm.container and after.start != "warm"
+
+
+async def _stopped(name: str) -> bool:
+    state = await container_state(name)
+    return state is None or not state.get("Running")
