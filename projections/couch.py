@@ -16,6 +16,7 @@ import aiocouch
 import aiohttp
 from aiocouch.database import Database
 
+from streams import jsonenc
 from streams.settings import Settings
 
 JsonDict = dict[str, Any]
@@ -84,6 +85,7 @@ class Couch:
                 user=self._settings.couchdb_user,
                 password=self._settings.couchdb_password,
                 trace_configs=[_json_accept_trace()],
+                json_serialize=jsonenc.dumps,
                 timeout=aiohttp.ClientTimeout(total=self._timeout_s),
             )
         return self._client_
