@@ -36,6 +36,7 @@ from api.ledger import Ledger
 from api.requests import json_response
 from api.sequences import Sequences
 from projections.couch import Couch, StoreUnavailable
+from streams import gctune
 from streams.errors import LedgerUnavailable
 from streams.settings import Settings
 
@@ -181,4 +182,9 @@ def create_app(settings: Settings) -> web.Application:
         await couch.close()
 
     app.cleanup_ctx.append(lifecycle)
+    app.on_startup.append(_settle)
     return app
+
+
+async def _settle(_app: web.Application) -> None:
+    gctune.settle()  # after the start-up above: what it made lives as long as the app

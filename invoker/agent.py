@@ -28,7 +28,7 @@ from invoker.containers import Docker
 from invoker.recovery import Admission, Lease, confirmed, may_start
 from invoker.service import Invoker
 from projections.couch import Couch
-from streams import constants
+from streams import constants, gctune
 from streams.app import RETRY_FIRST_S, RETRY_MAX_S, make_app, write_until_taken
 from streams.claims import fold
 from streams.discovery import Consul, DiscoveryError
@@ -277,6 +277,7 @@ def build(settings: Settings) -> faust.App:
     @app.task
     async def boot() -> None:
         await agent.invoker.start()
+        gctune.settle()
         agent._keep(asyncio.ensure_future(agent.heartbeats()))
 
     @app.agent(dispatch_topic)

@@ -13,7 +13,7 @@ from faust.types import StreamT
 
 from projections import record
 from projections.couch import Conflict, Couch, StoreError, StoreUnavailable
-from streams import constants
+from streams import constants, gctune
 from streams.app import make_app
 from streams.events import LedgerEvent, decode_event
 from streams.settings import Settings, get_settings
@@ -160,6 +160,10 @@ def build(settings: Settings) -> faust.App:
         async for batch in stream.take(BATCH_MAX, within=BATCH_WITHIN_S):
             events = [decode_event(raw) for raw in batch]
             await project_until_stored(couch, db, events, known)
+
+    @app.task
+    async def settle() -> None:
+        gctune.settle()
 
     @app.on_before_shutdown.connect
     async def close_couch(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 import faust
 from faust.types import TP, StreamT
 
-from streams import constants
+from streams import constants, gctune
 from streams.app import RETRY_FIRST_S, RETRY_MAX_S, make_app, write_until_taken
 from streams.controller import Append, ControllerState, Output, Send, by_activation
 from streams.discovery import Consul, DiscoveryError
@@ -239,6 +239,7 @@ def build(settings: Settings) -> faust.App:
     @app.task
     async def listen() -> None:
         controller.health.start()
+        gctune.settle()
         if settings.consul_url:
             controller.keep(asyncio.ensure_future(controller.poll_consul(Consul(settings))))
 
