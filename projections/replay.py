@@ -2,11 +2,11 @@
 
 The rebuild reads ``activation-events`` from the oldest kept offset to the end
 (as it stood when the rebuild began) and applies the events with the
-projection writer's own code (``writer.project``: the same merge, the same
-bulk upserts), a chunk of events at a time, into a fresh database. Because the
-merge is idempotent and order-tolerant, chunking changes nothing: an
-activation whose events straddle two chunks is merged with what the first
-chunk stored.
+projection writer's own merge (``projections.record``) into a fresh database,
+a thousand records per write. Because the merge is idempotent and
+order-tolerant, how the events are split between writes changes nothing: an
+activation written in two goes is merged with what the first one stored
+(``writer.project``, the writer's read-merge-write).
 
 Writing is cheap because the target is fresh and has no other writer: records
 are created in ``_bulk_docs`` without reading anything first. An activation's
