@@ -132,6 +132,16 @@ docker_start() {
   [[ "$(id -u)" == 0 ]] || lw_die "starting dockerd needs root"
   lw_ensure_dirs
   mkdir -p "$(dirname "$DOCKERD_PID")"
+  # A daemon killed without its shutdown (a machine restored from a snapshot,
+  # say) leaves its pid file, and a new dockerd refuses to start over it.
+  local stale=/var/run/docker.pid old
+  if [[ -f "$stale" ]]; then
+    old="$(cat "$stale" 2>/dev/null || true)"
+    if [[ -z "$old" ]] || ! kill -0 "$old" 2>/dev/null; then
+      lw_log "removing the stale $stale (pid ${old:-none} is not running)"
+      rm -f "$stale"
+    fi
+  fi
   # Action containers run with --network none (the invoker reaches them inside
   # their own network namespace), so the daemon needs no bridge, no NAT and no
   # private-range addresses at all.

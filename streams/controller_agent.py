@@ -243,6 +243,12 @@ def build(settings: Settings) -> faust.App:
         if settings.consul_url:
             controller.keep(asyncio.ensure_future(controller.poll_consul(Consul(settings))))
 
+    @app.on_partitions_revoked.connect
+    async def on_revoked(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        # The next owner rebuilds these partitions from the log: our decisions
+        # must be in it first, or it would schedule them again.
+        await controller.drain(DRAIN_S)
+
     @app.on_partitions_assigned.connect
     async def on_assigned(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         assigned: set[TP] = args[0]
