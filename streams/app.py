@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
 from typing import Any
 
 import faust
@@ -12,7 +11,6 @@ from aiokafka.errors import KafkaError
 from faust.exceptions import ProducerSendError
 
 from streams.constants import LEDGER_MESSAGE_MAX_BYTES
-from streams.errors import LedgerUnavailable
 from streams.settings import Settings
 
 log = logging.getLogger("ledgerwhisk.streams")
@@ -56,65 +54,6 @@ def make_app(name: str, settings: Settings, instance: str | None = None) -> faus
         broker_heartbeat_interval=min(3.0, settings.group_session_timeout_s / 5),
         consumer_group_instance_id=f"{settings.prefix}-{name}-{instance}" if instance else None,
     )
-
-
-class Appends:
-    """Acknowledges each event once the appends it caused are in the log.
-
-    An agent that awaited its appends before taking the next event would handle
-    one event per Kafka round trip (two for a schedule: ledger, then dispatch),
-    however many wait behind it. With this, the agent decides on each event at
-    once and its appends run in the background, in the order they were decided.
-    The agent's stream must be ``noack()``: offsets are committed only up to the
-    oldest event not yet acknowledged, so after a crash every event whose
-    appends may be missing is delivered again (at least once, as before).
-
-    A failed append is never dropped: it is logged at once, its event stays
-    unacknowledged, and the agent's next call raises it (the agent restarts, as
-    it did when it awaited the append itself).
-    """
-
-    def __init__(self) -> None:
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._failed: BaseException | None = None
-
-    def ack_after(self, event: Any, appends: Coroutine[Any, Any, None]) -> None:
-        """Run ``appends`` in the background; acknowledge ``event`` when they succeed."""
-        try:
-            self.check()
-        except LedgerUnavailable:
-            appends.close()  # never started: the event is delivered again after the restart
-            raise
-        task = asyncio.ensure_future(appends)
-        self._tasks.add(task)
-        task.add_done_callback(lambda done: self._finished(event, done))
-
-    def _finished(self, event: Any, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if task.cancelled():
-            return
-        failure = task.exception()
-        if failure is None:
-            event.ack()
-            return
-        log.error("appends for the event at offset %s failed", _offset(event), exc_info=failure)
-        if self._failed is None:
-            self._failed = failure
-
-    def check(self) -> None:
-        """Raise the first append that failed since the last check."""
-        failure, self._failed = self._failed, None
-        if failure is not None:
-            raise LedgerUnavailable(f"an append failed: {failure!r}") from failure
-
-    async def drain(self) -> None:
-        """Wait for every append in flight (at shutdown)."""
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-
-
-def _offset(event: Any) -> object:
-    message = getattr(event, "message", None)
-    return getattr(message, "offset", "?")
 
 
 async def write_until_taken(app: faust.App, topic: str, key: bytes, value: bytes) -> Any:
