@@ -173,19 +173,16 @@ class Invoker:
         finally:
             self.in_flight -= 1
 
-    def _failed(
+    async def _fail(
         self, accepted: ActivationAccepted, attempt: int, status_code: int, message: str
-    ) -> ActivationCompleted:
+    ) -> None:
+        """End the activation with an error, no user code having run for it."""
         at = now_ms()
-        return protocol.completed(
-            accepted,
-            attempt,
-            self.source,
-            self.id,
-            outcome.error(status_code, message),
-            start_ms=at,
-            end_ms=at,
-            logs=[],
+        error = outcome.error(status_code, message)
+        await self._append(
+            protocol.completed(
+                accepted, attempt, self.source, self.id, error, start_ms=at, end_ms=at, logs=[]
+            )
         )
 
     async def _load_for(self, accepted: ActivationAccepted) -> tuple[dict[str, Any], str | None]:
@@ -200,13 +197,11 @@ class Invoker:
         kind = runtimes.resolve(accepted.kind)
         image = accepted.image or (kind.image if kind else None)
         if kind is None or image is None:
-            await self._append(
-                self._failed(
-                    accepted,
-                    attempt,
-                    constants.STATUS_DEVELOPER_ERROR,
-                    KIND_UNSUPPORTED.format(kind=accepted.kind),
-                )
+            await self._fail(
+                accepted,
+                attempt,
+                constants.STATUS_DEVELOPER_ERROR,
+                KIND_UNSUPPORTED.format(kind=accepted.kind),
             )
             return
         # The action document is read while a container is found (or started):
@@ -284,31 +279,25 @@ class Invoker:
                     code, message = constants.STATUS_DEVELOPER_ERROR, IMAGE_MISSING
                 else:
                     code, message = constants.STATUS_WHISK_ERROR, RUNTIME_MISSING
-                await self._append(
-                    self._failed(accepted, attempt, code, message.format(image=exc.image))
-                )
+                await self._fail(accepted, attempt, code, message.format(image=exc.image))
                 return
             except (ContainerError, ProxyUnreachable) as exc:
-                await self._append(
-                    self._failed(
-                        accepted,
-                        attempt,
-                        constants.STATUS_WHISK_ERROR,
-                        CONTAINER_FAILED.format(error=exc),
-                    )
+                await self._fail(
+                    accepted,
+                    attempt,
+                    constants.STATUS_WHISK_ERROR,
+                    CONTAINER_FAILED.format(error=exc),
                 )
                 return
             try:
                 action, api_key = await loading
             except (LookupError, StoreError) as exc:
                 keep = True  # no user code ran in it
-                await self._append(
-                    self._failed(
-                        accepted,
-                        attempt,
-                        constants.STATUS_WHISK_ERROR,
-                        ACTION_MISSING.format(error=exc),
-                    )
+                await self._fail(
+                    accepted,
+                    attempt,
+                    constants.STATUS_WHISK_ERROR,
+                    ACTION_MISSING.format(error=exc),
                 )
                 return
             execution = await runner.execute(
