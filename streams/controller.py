@@ -79,8 +79,6 @@ class Tracked:
     claim: Claim = field(default_factory=Claim)
     reserved_on: int | None = None
     queued_ms: int = 0
-    # Its dispatch was found but the ledger lacks its ``scheduled`` (see ``steps``).
-    unrecorded: bool = False
 
     @property
     def started(self) -> bool:
@@ -97,8 +95,7 @@ class Append:
 
 @dataclass(frozen=True)
 class Send:
-    """Write a dispatch to its invoker's topic (beside a first attempt's ``scheduled``, see
-    ``steps``; a retry's only once its ``scheduled`` was read back from the ledger)."""
+    """Write a dispatch to its invoker's topic (after its ``scheduled`` is in the ledger)."""
 
     dispatch: Dispatch
 
@@ -110,33 +107,6 @@ def activation_of(out: Output) -> str:
     return (
         out.event.activation_id if isinstance(out, Append) else out.dispatch.scheduled.activation_id
     )
-
-
-def steps(outputs: list[Output]) -> list[list[Output]]:
-    """``outputs`` (of one activation, in order) as steps: each written once the one before is.
-
-    A first attempt's ``scheduled`` and its dispatch form one step: they are
-    written side by side, so the invoker can start one Kafka round trip
-    sooner. Should the controller die between the two, whoever rebuilds the
-    partition finds the dispatch in the invoker's topic and appends the
-    ``scheduled`` it lacks (``ControllerState.restore``); no second dispatch is
-    ever sent for it. A retry's dispatch still waits until its ``scheduled``
-    has been read back from the log (``on_scheduled``), so it never pairs here.
-    """
-    out: list[list[Output]] = []
-    for item in outputs:
-        previous = out[-1] if out else None
-        if (
-            isinstance(item, Send)
-            and previous is not None
-            and len(previous) == 1
-            and isinstance(previous[0], Append)
-            and previous[0].event == item.dispatch.scheduled
-        ):
-            previous.append(item)
-        else:
-            out.append([item])
-    return out
 
 
 def by_activation(outputs: list[Output]) -> dict[str, list[Output]]:
@@ -210,10 +180,6 @@ class ControllerState:
                 continue
             assert t.invoker is not None
             self._reserve(t, t.invoker)
-            if t.unrecorded and t.scheduled is not None:
-                # Its dispatch was found, but the ledger lacks the scheduled
-                # written beside it (the previous owner died between the two).
-                out.append(Append(t.scheduled))
             if t.phase == "readback" or (not t.started and t.offset is None):
                 # Scheduled in the ledger, but no dispatch reached the invoker:
                 # send it now, marked so the invoker confirms its claim first.

@@ -23,7 +23,7 @@ from faust.types import TP, StreamT
 
 from streams import constants, gctune
 from streams.app import RETRY_FIRST_S, RETRY_MAX_S, make_app, write_until_taken
-from streams.controller import Append, ControllerState, Output, by_activation, steps
+from streams.controller import Append, ControllerState, Output, Send, by_activation
 from streams.discovery import Consul, DiscoveryError
 from streams.errors import LedgerUnavailable
 from streams.events import (
@@ -37,7 +37,7 @@ from streams.events import (
 )
 from streams.heartbeats import HealthTail
 from streams.ids import now_ms
-from streams.recovery import adopt_dispatch, find_dispatches, find_unrecorded, read_partition
+from streams.recovery import find_dispatches, read_partition
 from streams.registry import ConsulRegistry, HeartbeatRegistry
 from streams.settings import Settings, get_settings
 from streams.topics import partition_count
@@ -81,21 +81,18 @@ class Controller:
 
     # -- performing -----------------------------------------------------------
     async def perform(self, outputs: list[Output]) -> None:
-        """Write ``outputs`` step by step (``streams.controller.steps``), in order."""
-        for step in steps(outputs):
-            await asyncio.gather(*(self._write(out) for out in step))
-
-    async def _write(self, out: Output) -> None:
-        if isinstance(out, Append):
-            await self._send(self.ledger, out.event.activation_id, encode(out.event))
-            return
-        scheduled = out.dispatch.scheduled
-        meta = await self._send(
-            self.settings.dispatch_topic(scheduled.invoker),
-            scheduled.activation_id,
-            encode(out.dispatch),
-        )
-        self.state.on_dispatched(scheduled.activation_id, scheduled.attempt, meta.offset)
+        """Write ``outputs`` in order, each once Kafka has taken the one before."""
+        for out in outputs:
+            if isinstance(out, Append):
+                await self._send(self.ledger, out.event.activation_id, encode(out.event))
+            elif isinstance(out, Send):
+                scheduled = out.dispatch.scheduled
+                meta = await self._send(
+                    self.settings.dispatch_topic(scheduled.invoker),
+                    scheduled.activation_id,
+                    encode(out.dispatch),
+                )
+                self.state.on_dispatched(scheduled.activation_id, scheduled.attempt, meta.offset)
 
     async def _send(self, topic: str, key: str, value: bytes) -> Any:
         return await write_until_taken(self.app, topic, key.encode(), value)
@@ -105,13 +102,12 @@ class Controller:
 
         Decisions are taken at once, in log order; their writes need not hold
         up the next event. An activation's writes wait for its earlier ones
-        (a first attempt before a retry; a first attempt's ``scheduled`` and
-        its dispatch go together, see ``steps``); different activations'
-        writes run side by side, so the producer batches them. Nothing here
-        depends on the committed offset: a controller that dies with writes
-        in flight leaves accepted activations without a ``scheduled`` (and
-        maybe with their dispatch), and whoever rebuilds the partition
-        (``streams.recovery``) schedules them or adopts the dispatch.
+        (its ``scheduled`` before its dispatch, a first attempt before a
+        retry); different activations' writes run side by side, so the
+        producer batches them. Nothing here depends on the committed offset:
+        a controller that dies with writes in flight leaves accepted
+        activations without a ``scheduled``, and whoever rebuilds the
+        partition (``streams.recovery``) schedules them.
         """
         for aid, chain in by_activation(outputs).items():
             before = self._chains.get(aid)
@@ -212,8 +208,6 @@ class Controller:
             try:
                 rebuilt = await read_partition(self.settings, self.app.conf.id, partition, now_ms())
                 offsets = await find_dispatches(self.settings, rebuilt.tracked)
-                invokers = [record.invoker for record in self.registry.all()]
-                unrecorded = await find_unrecorded(self.settings, rebuilt.tracked, invokers)
                 break
             except LedgerUnavailable as exc:
                 log.warning("rebuilding partition %d: %s; again in %.1f s", partition, exc, delay)
@@ -221,9 +215,6 @@ class Controller:
                 delay = min(delay * 2, RETRY_MAX_S)
         for t in rebuilt.tracked:
             t.offset = offsets.get((t.accepted.activation_id, t.attempt))
-            found = unrecorded.get(t.accepted.activation_id)
-            if found is not None:
-                adopt_dispatch(t, *found)
         log.info("partition %d rebuilt: %d unfinished activations", partition, len(rebuilt.tracked))
         self.spawn(self.state.restore(rebuilt.tracked, rebuilt.done, now_ms()))
 

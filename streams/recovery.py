@@ -25,7 +25,6 @@ from streams.errors import LedgerUnavailable
 from streams.events import (
     ActivationAccepted,
     ActivationScheduled,
-    Dispatch,
     LedgerEvent,
     decode_event,
 )
@@ -155,51 +154,6 @@ async def read_partition(settings: Settings, group_id: str, partition: int, now_
     finally:
         await consumer.stop()
     return rebuild(((o, decode_event(v)) for o, v in records), partition, committed)
-
-
-def adopt_dispatch(t: Tracked, scheduled: ActivationScheduled, offset: int) -> None:
-    """``t`` was never scheduled in the ledger, but its dispatch was written: it is dispatched.
-
-    The previous owner died between the two writes of a first attempt
-    (``streams.controller.steps``); ``ControllerState.restore`` appends the
-    missing ``scheduled``.
-    """
-    t.phase, t.attempt, t.invoker = "dispatched", scheduled.attempt, scheduled.invoker
-    t.scheduled, t.offset, t.unrecorded = scheduled, offset, True
-
-
-async def find_unrecorded(
-    settings: Settings, tracked: list[Tracked], invokers: list[int]
-) -> dict[str, tuple[ActivationScheduled, int]]:
-    """Dispatches of activations the ledger shows as never scheduled, by activation id.
-
-    Returns each one's scheduled event and offset (the latest attempt found).
-    """
-    wanted = {t.accepted.activation_id: t for t in tracked if t.claim.attempt is None}
-    if not wanted:
-        return {}
-    since = min(t.accepted.at_ms for t in wanted.values()) - SLACK_MS
-    found: dict[str, tuple[ActivationScheduled, int]] = {}
-    for invoker in invokers:
-        tp = TopicPartition(settings.dispatch_topic(invoker), 0)
-        consumer = _consumer(settings)
-        try:
-            await consumer.start()
-            consumer.assign([tp])
-            end = (await consumer.end_offsets([tp]))[tp]
-            start = await _offset_at(consumer, tp, since, end)
-            for offset, value in await _scan(consumer, tp, start, end):
-                scheduled = Dispatch.model_validate_json(value).scheduled
-                aid = scheduled.activation_id
-                if aid in wanted and (
-                    aid not in found or found[aid][0].attempt < scheduled.attempt
-                ):
-                    found[aid] = (scheduled, offset)
-        except KafkaError as exc:
-            raise LedgerUnavailable(f"could not read dispatches of invoker {invoker}") from exc
-        finally:
-            await consumer.stop()
-    return found
 
 
 async def find_dispatches(settings: Settings, tracked: list[Tracked]) -> dict[tuple[str, int], int]:

@@ -8,29 +8,15 @@ into exactly the record the ledger folds into.
 from __future__ import annotations
 
 import asyncio
-import signal
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from projections import record
-from streams.events import SCHEDULED, ActivationScheduled, Dispatch, encode
-from streams.lifecycle import seq_for
 from streams.settings import Settings
 
-from .cluster import (
-    Cluster,
-    Story,
-    fire,
-    log_time_ms,
-    now_ms,
-    put_counting,
-    running,
-    stories,
-    until,
-)
+from .cluster import Cluster, fire, log_time_ms, put_counting, running, stories, until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -147,101 +133,3 @@ async def test_two_controllers_share_the_work_and_one_takes_over_when_the_other_
             "partitions_taken_over_ms_after_kill": taken_over_at - killed_at,
         },
     )
-
-
-async def test_a_dispatch_written_without_its_scheduled_is_adopted_not_sent_again(
-    cluster: Cluster,
-) -> None:
-    # A first attempt's scheduled and its dispatch are written side by side
-    # (streams.controller.steps). Here the controller dies between the two: the
-    # dispatch reached invoker 0, the scheduled never reached the ledger. The
-    # next controller must find the dispatch, record the missing scheduled, and
-    # send nothing again.
-    async with aiohttp.ClientSession() as session:
-        client = await cluster.client(session)
-        await put_counting(client, "adopted")
-        cluster.kill("controller")
-        [aid] = await fire(client, "adopted", 1)
-        story = await until(lambda: _story(cluster, aid), 30, "the acceptance to reach the ledger")
-        written = ActivationScheduled(
-            activation_id=aid,
-            seq=seq_for(SCHEDULED, 0),
-            at_ms=now_ms(),
-            namespace=story.accepted.namespace,
-            source="controller@died-between-the-writes",
-            invoker=0,
-            decision="home",
-            wait_ms=0,
-            attempt=0,
-        )
-        # Invoker 0 takes the dispatch only once the new controller has rebuilt
-        # every partition (well within the 10 s it may stay silent).
-        cluster.signal("invoker0", signal.SIGSTOP)
-        try:
-            await _append_dispatch(
-                cluster.settings, Dispatch(accepted=story.accepted, scheduled=written)
-            )
-            cluster.start_controller("controller")
-            await until(lambda: _rebuilt_all(cluster), 30, "every partition to be rebuilt")
-        finally:
-            cluster.signal("invoker0", signal.SIGCONT)
-        done = await until(
-            lambda: _completed(cluster, aid), 120, "the adopted activation to complete"
-        )
-    assert [(s.source, s.invoker, s.attempt) for s in done.scheduled] == [
-        ("controller@died-between-the-writes", 0, 0)
-    ]
-    assert len(done.started) == 1 and done.started[0].invoker == 0
-    assert done.completed[0].response.status_code == 0, done.completed[0]
-    assert cluster.executions()[aid] == 1
-    assert await _dispatches_of(cluster.settings, aid) == 1
-
-
-async def _rebuilt_all(cluster: Cluster) -> bool:
-    return sum("rebuilt:" in line for line in cluster.lines("controller")) >= 4
-
-
-async def _story(cluster: Cluster, aid: str) -> Story | None:
-    return stories(await cluster.ledger()).get(aid)
-
-
-async def _completed(cluster: Cluster, aid: str) -> Story | None:
-    story = await _story(cluster, aid)
-    return story if story is not None and story.completed else None
-
-
-async def _append_dispatch(settings: Settings, dispatch: Dispatch) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
-    await producer.start()
-    try:
-        await producer.send_and_wait(
-            settings.dispatch_topic(dispatch.scheduled.invoker),
-            encode(dispatch),
-            key=dispatch.scheduled.activation_id.encode(),
-        )
-    finally:
-        await producer.stop()
-
-
-async def _dispatches_of(settings: Settings, aid: str) -> int:
-    """How many dispatches of ``aid`` the invokers' topics hold."""
-    count = 0
-    for invoker in range(INVOKERS):
-        topic = settings.dispatch_topic(invoker)
-        consumer = AIOKafkaConsumer(
-            topic,
-            bootstrap_servers=settings.kafka_bootstrap,
-            group_id=None,
-            auto_offset_reset="earliest",
-            enable_auto_commit=False,
-        )
-        await consumer.start()
-        try:
-            tp = TopicPartition(topic, 0)
-            end = (await consumer.end_offsets([tp]))[tp]
-            while await consumer.position(tp) < end:
-                batch = await consumer.getmany(tp, timeout_ms=1000)
-                count += sum(1 for r in batch.get(tp, []) if r.key == aid.encode())
-        finally:
-            await consumer.stop()
-    return count

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from streams.controller import Append, ControllerState, Send, Tracked, by_activation, steps
+from streams.controller import Append, ControllerState, Send, Tracked, by_activation
 from streams.events import ActivationCompleted, ActivationScheduled
 from streams.lifecycle import seq_for
 from streams.messages import NOT_RUN_AGAIN
-from streams.recovery import adopt_dispatch
 from streams.registry import HeartbeatRegistry
 from streams.scheduler import action_hash
 
@@ -277,29 +276,3 @@ def test_writes_are_grouped_per_activation_in_their_order() -> None:
     assert sorted(map(id, flat)) == sorted(map(id, overdue + freed))
     placed = by_activation(state.on_accepted(accepted(9), 0, 10**9 + 1))
     assert [type(o) for o in placed[accepted(9).activation_id]] == [Append, Send]
-
-
-def test_a_first_attempt_writes_its_scheduled_and_its_dispatch_together() -> None:
-    state = controller()
-    placed = state.on_accepted(accepted(1), 0, 1_000)
-    assert [[type(o) for o in step] for step in steps(placed)] == [[Append, Send]]
-    # Anything else goes one write at a time.
-    a = accepted(2)
-    lone = [Append(scheduled(a, 1, attempt=1)), Append(completed(a, attempt=1))]
-    assert [len(step) for step in steps(lone)] == [1, 1]
-    other = Send(placed[1].dispatch.model_copy(update={"redelivered": True}))
-    assert [len(step) for step in steps([Append(scheduled(a, 1)), other])] == [1, 1]
-
-
-def test_a_dispatch_found_without_its_scheduled_is_adopted_and_recorded() -> None:
-    # The previous owner died between the two writes of a first attempt.
-    state = controller()
-    a = accepted(5)
-    t = Tracked(a, 0)
-    written = scheduled(a, 1)
-    adopt_dispatch(t, written, offset=7)
-    out = state.restore([t], set(), 1_000)
-    assert out == [Append(written)]  # the missing scheduled; no second dispatch
-    kept = state.tracked[a.activation_id]
-    assert (kept.phase, kept.invoker, kept.offset) == ("dispatched", 1, 7)
-    assert state.reserved_mb == {1: 256}
