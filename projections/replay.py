@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -101,14 +100,6 @@ def horizon(beginning: Cursor, first_kept_ms: dict[int, int], now: int) -> int |
 
 def total_of(start: Cursor, stop: Cursor) -> int:
     return sum(max(0, stop.get(p, o) - o) for p, o in start.items())
-
-
-def group(events: list[LedgerEvent]) -> dict[str, list[LedgerEvent]]:
-    """Events by activation id, in their order."""
-    by_id: dict[str, list[LedgerEvent]] = defaultdict(list)
-    for event in events:
-        by_id[event.activation_id].append(event)
-    return by_id
 
 
 def fresh_docs(by_id: dict[str, list[LedgerEvent]]) -> list[JsonDict]:
