@@ -322,6 +322,19 @@ class Cluster:
         finally:
             await couch.close()
 
+    async def projected(self, ids: list[str], timeout_s: float = 60) -> dict[str, dict[str, Any]]:
+        """The records of ``ids`` once every one shows its completion.
+
+        The projection writer follows the ledger: a story complete on Kafka may
+        not be in CouchDB yet, so wait for it rather than read too early.
+        """
+
+        async def done() -> dict[str, dict[str, Any]] | None:
+            found = await self.records(ids)
+            return found if all("response" in found.get(i, {}) for i in ids) else None
+
+        return await until(done, timeout_s, f"{len(ids)} completed records to be projected")
+
     async def completed_records(self, namespace: str) -> list[str]:
         """The ids of ``namespace``'s completed records, one row per stored document."""
         couch = Couch(self.settings)

@@ -119,7 +119,7 @@ async def test_a_killed_invoker_loses_its_started_work_and_its_unstarted_work_ru
         assert [e.invoker for e in s.started] == [0]
         assert s.completed[0].response.status_code == 0
         assert runs[aid] == 1
-    records = await cluster.records(long_ids + quick_ids)
+    records = await cluster.projected(long_ids + quick_ids)
     assert {aid: r["response"]["statusCode"] for aid, r in records.items()} == {
         **dict.fromkeys(long_ids, 3),
         **dict.fromkeys(quick_ids, 0),
