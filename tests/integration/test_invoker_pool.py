@@ -120,7 +120,12 @@ async def test_idle_containers_are_paused_unpaused_on_reuse_and_removed_later(
 ) -> None:
     await client.put_action("idle", ECHO_PY)
     async with own_invoker(
-        stack, reap=True, container_idle_pause_s=0.5, container_idle_remove_s=4.0
+        # Removal late enough that a slow pause on a loaded machine still leaves
+        # the container there to be reused.
+        stack,
+        reap=True,
+        container_idle_pause_s=0.5,
+        container_idle_remove_s=10.0,
     ) as own:
         doc = await own.action(client, "idle")
         done = await own.run(own.dispatch(doc, {"n": 1}))
