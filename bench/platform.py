@@ -29,7 +29,9 @@ from projections.couch import Couch
 from streams import constants
 
 Progress = Callable[[str], None]
-WARMUP_CALLS = 20
+# A freshly started stack answers its first few hundred invokes slower (the
+# broker's JIT, first-use paths): the warm figure is the platform once running.
+WARMUP_CALLS = 300
 PROJECTION_WAIT_S = 120.0
 # Replay is measured through the command users run.
 REPLAY_MODULE = "projections.replay"
@@ -64,6 +66,7 @@ async def warm(
     action = f"warm-{run_id}"
     await client.put_action(action, memory_mb=plan.memory_mb)
     floor_container, _, _ = await containers.cold(plan.memory_mb)
+    progress(f"warm: {WARMUP_CALLS} warm-up invokes (not counted)")
     for _ in range(WARMUP_CALLS):
         _ok(await client.invoke(action), "warm-up invoke")
         await containers.run(floor_container)
@@ -72,15 +75,19 @@ async def warm(
     invoked: list[Invoked] = []
     cpu.start()
     while len(platform) < plan.warm_calls:
-        for _ in range(min(plan.warm_chunk, plan.warm_calls - len(platform))):
-            answer = _ok(await client.invoke(action), "warm invoke")
-            platform.append(answer.elapsed_ms)
-            invoked.append(answer)
-        for _ in range(plan.warm_chunk):
-            floor.append(await containers.run(floor_container))
+        chunk: list[float] = []
+        with watch.paused():
+            for _ in range(min(plan.warm_chunk, plan.warm_calls - len(platform))):
+                answer = _ok(await client.invoke(action), "warm invoke")
+                chunk.append(answer.elapsed_ms)
+                invoked.append(answer)
+        platform.extend(chunk)
+        chunk_floor = [await containers.run(floor_container) for _ in range(plan.warm_chunk)]
+        floor.extend(chunk_floor)
         progress(
-            f"warm: {len(platform)}/{plan.warm_calls} invokes, "
-            f"p50 {stats.summary(platform)['p50']} ms vs floor {stats.summary(floor)['p50']} ms"
+            f"warm: {len(platform)}/{plan.warm_calls} invokes, p50 "
+            f"{stats.summary(platform)['p50']} ms vs floor {stats.summary(floor)['p50']} ms "
+            f"(this chunk {stats.summary(chunk)['p50']} vs {stats.summary(chunk_floor)['p50']})"
         )
     cost = cpu.per_activation(len(invoked))
     await containers.remove(floor_container)
@@ -294,7 +301,10 @@ async def throughput(
     )
     rss.start()
     cpu.start()
-    answers, elapsed = await _closed_loop(client, action, plan.concurrency, plan.throughput_s, True)
+    with watch.paused():
+        answers, elapsed = await _closed_loop(
+            client, action, plan.concurrency, plan.throughput_s, True
+        )
     peak = await rss.stop()
     cost = cpu.per_activation(len(answers))
     accepted = [a.activation_id for a in answers if a.activation_id]
@@ -305,6 +315,8 @@ async def throughput(
     progress(f"throughput: {len(completed)} completed; checking the projection")
     db = target.settings.database(constants.DB_ACTIVATIONS)
     projected = await wait_projected(couch, db, accepted, PROJECTION_WAIT_S, progress)
+    # The tail was paused during the run: this waits until it has caught up.
+    stages = await _stages(watch, [a for a in answers if a.status == 200])
     used = {watch.seen[a].container for a in completed if watch.seen[a].container}
     platform = {
         "per_s": stats.per_second(len(completed), elapsed),
@@ -316,7 +328,7 @@ async def throughput(
         "duration_s": round(elapsed, 2),
         "concurrency": plan.concurrency,
         "containers": len(used),
-        "stages_ms": await _stages(watch, [a for a in answers if a.status == 200]),
+        "stages_ms": stages,
         "cpu_ms_per_activation": cost,
     }
     progress(

@@ -205,7 +205,10 @@ def table(results: dict[str, Any]) -> str:
         stages = _get(results, *path) or {}
         if not stages:
             continue
-        lines += ["", f"where {what} spends its time (ms, from Kafka append times):"]
+        lines += [
+            "",
+            f"where {what} spends its time (ms, from Kafka timestamps set as events were sent):",
+        ]
         for name, _, _ in STAGES:
             s = stages.get(name, {})
             lines.append(f"  {name:<14} p50 {_fmt(s.get('p50')):>7}  p99 {_fmt(s.get('p99')):>7}")

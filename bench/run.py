@@ -72,8 +72,8 @@ async def measure(target: Target, plan: Plan, progress: Progress) -> dict[str, A
         controller_hop = warm["platform"]["stages_ms"]["controller_hop"]
         kafka = stats.latency_entry(controller_hop, stats.summary(roundtrips))
         kafka["platform"]["what"] = (
-            "accepted appended by the API -> scheduled appended by the controller "
-            "(Kafka append times, ms resolution): one consume + decide + produce"
+            "accepted sent by the API -> scheduled sent by the controller "
+            "(Kafka record timestamps, set at send, ms resolution): one produce + consume + decide"
         )
         kafka["floor"]["what"] = "aiokafka produce -> consume on the same broker"
         results["kafka_roundtrip_ms"] = kafka

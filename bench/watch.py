@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,8 @@ from streams.settings import Settings
 from streams.topics import partition_count
 
 # The stages of one blocking invoke, each between two moments (epoch ms):
-# the client's send and receive, and the Kafka append time of each event.
+# the client's send and receive, and the Kafka timestamp of each event (set
+# by its producer as it sent it).
 STAGES = (
     ("api_accept", "sent", "activation.accepted"),
     ("controller_hop", "activation.accepted", "activation.scheduled"),
@@ -53,6 +55,7 @@ class LedgerWatch:
         self.topic = settings.topic(constants.TOPIC_EVENTS)
         self.seen: dict[str, Seen] = defaultdict(Seen)
         self._consumer: AIOKafkaConsumer | None = None
+        self._partitions: list[TopicPartition] = []
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -69,6 +72,7 @@ class LedgerWatch:
         await self._consumer.seek_to_end(*tps)
         for tp in tps:
             await self._consumer.position(tp)
+        self._partitions = tps
         self._task = asyncio.create_task(self._follow())
 
     async def stop(self) -> None:
@@ -80,6 +84,21 @@ class LedgerWatch:
         if self._consumer is not None:
             await self._consumer.stop()
             self._consumer = None
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Fetch nothing while a measurement runs, then catch up from where it stopped.
+
+        The events' times are their Kafka timestamps, the same whenever they are
+        read; the tail only must not take CPU from the platform it measures
+        (the floor's client runs no tail either).
+        """
+        assert self._consumer is not None
+        self._consumer.pause(*self._partitions)
+        try:
+            yield
+        finally:
+            self._consumer.resume(*self._partitions)
 
     async def _follow(self) -> None:
         assert self._consumer is not None
