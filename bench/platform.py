@@ -74,21 +74,21 @@ async def warm(
     floor: list[float] = []
     invoked: list[Invoked] = []
     cpu.start()
-    while len(platform) < plan.warm_calls:
-        chunk: list[float] = []
-        with watch.paused():
+    with watch.paused():  # it catches up in _stages below
+        while len(platform) < plan.warm_calls:
+            chunk: list[float] = []
             for _ in range(min(plan.warm_chunk, plan.warm_calls - len(platform))):
                 answer = _ok(await client.invoke(action), "warm invoke")
                 chunk.append(answer.elapsed_ms)
                 invoked.append(answer)
-        platform.extend(chunk)
-        chunk_floor = [await containers.run(floor_container) for _ in range(plan.warm_chunk)]
-        floor.extend(chunk_floor)
-        progress(
-            f"warm: {len(platform)}/{plan.warm_calls} invokes, p50 "
-            f"{stats.summary(platform)['p50']} ms vs floor {stats.summary(floor)['p50']} ms "
-            f"(this chunk {stats.summary(chunk)['p50']} vs {stats.summary(chunk_floor)['p50']})"
-        )
+            platform.extend(chunk)
+            chunk_floor = [await containers.run(floor_container) for _ in range(plan.warm_chunk)]
+            floor.extend(chunk_floor)
+            progress(
+                f"warm: {len(platform)}/{plan.warm_calls} invokes, p50 "
+                f"{stats.summary(platform)['p50']} ms vs floor {stats.summary(floor)['p50']} ms "
+                f"(this chunk {stats.summary(chunk)['p50']} vs {stats.summary(chunk_floor)['p50']})"
+            )
     cost = cpu.per_activation(len(invoked))
     await containers.remove(floor_container)
     entry = stats.latency_entry(stats.summary(platform), stats.summary(floor))
