@@ -167,7 +167,7 @@ class ContainerPool:
                 TOO_MUCH_MEMORY.format(memory=want.memory_mb, budget=self.budget_mb), "no_capacity"
             )
         if not self.queue:  # nobody is ahead: try now
-            decision = pool.choose(self._slots(), want, self.budget_mb, self._reserved_mb())
+            decision = self._choose(want)
             if not isinstance(decision, pool.Wait | pool.Never):
                 return self._take(decision, want, concurrency, image)
         if len(self.queue) >= self.settings.invoker_queue_max:
@@ -196,12 +196,29 @@ class ContainerPool:
         """Hand out room to the queue, head first; then refill the stem cells."""
         while self.queue:
             head = self.queue[0]
-            decision = pool.choose(self._slots(), head.want, self.budget_mb, self._reserved_mb())
+            decision = self._choose(head.want)
             if isinstance(decision, pool.Wait | pool.Never):
                 break  # the head waits; those behind it wait their turn
             self.queue.popleft()
             head.future.set_result(self._take(decision, head.want, head.concurrency, head.image))
         self._refill()
+
+    def _choose(self, want: pool.Want) -> pool.Decision:
+        """The pool's choice for ``want``, passing over containers that died behind its back.
+
+        Docker restarting, or an operator's ``docker kill``, ends a container
+        without the invoker hearing of it: such a one is dropped and the choice
+        made again, so no activation is handed a dead container (and blamed).
+        """
+        while True:
+            decision = pool.choose(self._slots(), want, self.budget_mb, self._reserved_mb())
+            if not isinstance(decision, pool.Warm | pool.StemCell):
+                return decision
+            entry = self.entries[decision.slot]
+            if not self._gone(entry):
+                return decision
+            log.warning("container %s is gone (killed outside the invoker); passed over", entry.key)
+            self._discard(entry)
 
     def _take(
         self, decision: pool.Decision, want: pool.Want, concurrency: int, image: str
@@ -261,7 +278,7 @@ class ContainerPool:
             self._discard(entry)
         self._drain()
 
-    def gone(self, entry: Entry) -> bool:
+    def _gone(self, entry: Entry) -> bool:
         """True for an entry whose running container has died behind the pool's back."""
         container = entry.container
         return container is not None and not self.docker.alive(container)

@@ -51,8 +51,6 @@ Send = Callable[[str, bytes, bytes], Awaitable[None]]
 ClaimCheck = Callable[[ActivationStarted], Awaitable[bool]]
 # Action documents kept in memory (their code may be a large zip).
 ACTIONS_CACHED = 64
-# Dead containers passed over before an activation takes what the pool gives.
-GONE_RETRIES = 3
 # A subject's key changes rarely; a changed key reaches actions within this time.
 API_KEY_TTL_MS = 60_000
 
@@ -220,18 +218,6 @@ class Invoker:
         wait_s = (accepted.deadline_ms - accepted.limits.timeout_ms - now_ms()) / 1000
         try:
             claim = await self.pool.claim(want, concurrency, image, wait_s)
-            for _ in range(GONE_RETRIES):
-                if not self.pool.gone(claim.entry):
-                    break
-                # Its container died outside the invoker (Docker restarted, or an
-                # operator killed it): no user code has run; take another.
-                log.warning(
-                    "%s: container %s is gone; taking another",
-                    accepted.activation_id,
-                    claim.entry.key,
-                )
-                self.pool.release(claim.entry, keep=False)
-                claim = await self.pool.claim(want, concurrency, image, wait_s)
         except NoRoom as exc:
             loading.cancel()
             await self._append(
