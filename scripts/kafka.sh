@@ -293,8 +293,13 @@ kafka_format() {
   [[ -f "$KAFKA_DATA/meta.properties" ]] && return 0
   local cluster_id t0
   t0=$(lw_now_ms)
-  # 16 random bytes, base64url without padding: a valid Kafka Uuid.
-  cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  # 16 random bytes, base64url without padding: a valid Kafka Uuid. Like Kafka's
+  # own Uuid.randomUuid, draw again when it starts with "-": the storage tool
+  # would read such an id as an option (one format in 64 failed so).
+  cluster_id="-"
+  while [[ "$cluster_id" == -* ]]; do
+    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  done
   lw_log "formatting $KAFKA_DATA (cluster id $cluster_id)"
   local opts
   mapfile -t opts < <(kafka_java_opts)
