@@ -55,7 +55,11 @@ def stack() -> Iterator[Settings]:
         state = Path(TEST_ENV["LEDGERWHISK_STATE_DIR"])
         for data in ("kafka", "couchdb"):
             shutil.rmtree(state / data, ignore_errors=True)
-        _stack("up")
+        try:
+            _stack("up")
+        except subprocess.CalledProcessError:
+            _stack("down")  # stop what did start: a failed run leaves nothing behind
+            raise
     settings = Settings(
         kafka_bootstrap=f"127.0.0.1:{TEST_ENV['LEDGERWHISK_KAFKA_PORT']}",
         couchdb_url=f"http://127.0.0.1:{TEST_ENV['LEDGERWHISK_COUCHDB_PORT']}",
