@@ -21,7 +21,7 @@ from api.errors import (
 from api.invocations import record_of, status_for
 from api.listing import list_entities
 from api.names import EntityRef, check_name
-from api.requests import flag, json_object, json_response, malformed
+from api.requests import decimal, flag, json_object, json_response, malformed
 from streams import constants
 
 JsonDict = dict[str, Any]
@@ -145,12 +145,9 @@ def wait_ms_of(request: web.Request) -> int:
     raw = request.query.get("timeout")
     if raw is None:
         return constants.BLOCKING_WAIT_MAX_MS
-    message = INVALID_TIMEOUT.format(max=constants.BLOCKING_WAIT_MAX_MS)
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise malformed("timeout", message) from exc
-    if not 0 < value <= constants.BLOCKING_WAIT_MAX_MS:
+    value = decimal(raw, 1, constants.BLOCKING_WAIT_MAX_MS)
+    if value is None:
+        message = INVALID_TIMEOUT.format(max=constants.BLOCKING_WAIT_MAX_MS)
         raise malformed("timeout", message)
     return value
 

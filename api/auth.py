@@ -29,6 +29,9 @@ class Identity:
     uuid: str
     key: str
     limits: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # May read the platform's own state (``/api/v1/admin/...``): the system
+    # namespace's subject, and subjects created with ``lwsk admin user create --admin``.
+    admin: bool = False
 
     @property
     def auth(self) -> str:
@@ -64,6 +67,13 @@ class Authenticator:
             )
         return await self.identify_key(credentials)
 
+    async def identify_admin(self, request: web.Request) -> Identity:
+        """The caller, who must be an administrator (403 otherwise)."""
+        identity = await self.identify(request)
+        if not identity.admin:
+            raise APIError(403, NOT_AUTHORIZED)
+        return identity
+
     async def identify_optional(self, request: web.Request) -> Identity | None:
         """The caller when it sent valid credentials, else None (web actions)."""
         credentials = parse_basic(request.headers.get("Authorization"))
@@ -94,7 +104,12 @@ class Authenticator:
             return None
         value = rows[0]["value"]
         return Identity(
-            value["subject"], value["namespace"], uuid, key, dict(value.get("limits") or {})
+            value["subject"],
+            value["namespace"],
+            uuid,
+            key,
+            dict(value.get("limits") or {}),
+            admin=value.get("admin") is True,
         )
 
     async def owner_of(self, namespace: str) -> Identity | None:

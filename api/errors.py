@@ -39,6 +39,8 @@ QUERY_MALFORMED = "The query parameter '{name}' was malformed:\n{detail}"
 DOCS_WITH_COUNT = "The parameter 'docs' is not permitted with 'count'."
 BAD_NAME_FILTER = "Parameter may be a 'simple' name or 'package-name/simple' name: {value}"
 NOT_AN_OBJECT = "The request content must be a JSON object."
+PARAMETERS_INVALID = "The activation's parameters are not acceptable: {detail}"
+CODE_NOT_BASE64 = "exec.code must be base64 when exec.binary is true: {detail}"
 # Packages.
 NOT_ALLOWED_ON_BINDING = "Operation not permitted on package binding."
 BINDING_DOES_NOT_EXIST = "Binding references a package that does not exist."
@@ -80,6 +82,11 @@ PARAMETERS_NOT_ALLOWED = (
 INVALID_TIMEOUT = "Timeout must be number of milliseconds up to {max}."
 RESPONSE_NOT_READY = "Response not yet ready."
 INTERNAL = "There was an error processing your request."
+# Requests the HTTP server could not read (api/server.py).
+URI_TOO_LONG = "The request URI is longer than allowed: more than {limit} bytes."
+HEADER_TOO_LARGE = "A request header is longer than allowed: more than {limit} bytes."
+HEADERS_TOO_MANY = "The request has more headers than allowed: more than {limit}."
+REQUEST_UNREADABLE = "The request could not be read as HTTP: {detail}"
 # Event history, event streams and replay (api/events.py, api/rerun.py).
 EVENT_TYPES_ILLEGAL = "Unknown event type: use accepted, scheduled, started or completed."
 SINCE_ILLEGAL = (

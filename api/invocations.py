@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from api.auth import Identity
-from api.errors import TOO_BIG, APIError
+from api.errors import PARAMETERS_INVALID, TOO_BIG, APIError, bad_request
 from api.ledger import Ledger
 from api.lookup import Target
 from api.throttle import Allowances, Throttles
 from projections import record
-from streams import constants
+from streams import constants, jsoncodec
 from streams.events import (
     ACCEPTED,
     COMPLETED,
@@ -125,7 +125,17 @@ def record_of(accepted: ActivationAccepted, completed: ActivationCompleted) -> J
     return record.public_view(record.render(accepted.activation_id, parts))
 
 
-def check_event_size(accepted: ActivationAccepted) -> None:
+def check_acceptable(accepted: ActivationAccepted) -> None:
+    """What every reader of the ledger can read back: JSON parameters, and a size Kafka takes.
+
+    The parameters merge the payload (already read strictly) with the entity's
+    stored defaults, which an older version may have stored unchecked: 400 for
+    those (``streams.jsoncodec``), 413 past the size of one ledger message.
+    """
+    try:
+        jsoncodec.check(accepted.params)
+    except jsoncodec.InvalidJson as exc:
+        raise bad_request(PARAMETERS_INVALID.format(detail=exc)) from exc
     size = len(encode(accepted))
     if size > LEDGER_EVENT_MAX_BYTES:
         raise APIError(
@@ -197,7 +207,6 @@ class Invocations:
             cause=cause,
             annotations=annotations,
         )
-        check_event_size(accepted)
         completion = self.track(accepted, count=True)
         await self.append(accepted)
         return Submitted(accepted, completion)
@@ -222,8 +231,14 @@ class Invocations:
             completion.cancel()
 
     async def append(self, event: Any) -> None:
-        """Append one event; a failure forgets the waiter of an ``accepted`` one."""
+        """Append one event; a failure forgets the waiter of an ``accepted`` one.
+
+        Every ``accepted`` event the API writes comes through here and is
+        checked first (``check_acceptable``): 400 or 413, nothing appended.
+        """
         try:
+            if event.type == ACCEPTED:
+                check_acceptable(event)
             await self.ledger.append(event)
         except BaseException:
             if event.type == ACCEPTED:

@@ -2,8 +2,9 @@
 
 Each API instance reads the invoker-health topic into its own registry (the
 same code and states as the controller: ``streams.registry``), so the answer
-needs no controller and no extra table. Any authenticated caller may read it:
-it shows the platform's machines, not anyone's entities or activations.
+needs no controller and no extra table. Only administrators may read it (the
+system namespace's subject, or one created with ``lwsk admin user create
+--admin``): it shows the platform's machines, pids and hosts.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def rows(registry: InvokerRegistry, now: int) -> list[dict[str, Any]]:
 
 
 async def list_invokers(request: web.Request) -> web.Response:
-    await ctx(request).auth.identify(request)
+    await ctx(request).auth.identify_admin(request)
     tail = request.app[TAIL]
     return json_response(rows(tail.registry, now_ms()))
 

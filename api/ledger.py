@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
@@ -12,7 +13,7 @@ from aiokafka.errors import KafkaError
 from api.tail import Hub
 from streams import constants
 from streams.errors import LedgerUnavailable
-from streams.events import COMPLETED, ActivationCompleted, LedgerEvent, decode_event, encode
+from streams.events import ActivationCompleted, LedgerEvent, encode, headers_of, read
 from streams.settings import Settings
 from streams.topics import partition_count
 
@@ -91,7 +92,10 @@ class Ledger:
         assert self._producer is not None
         try:
             await self._producer.send_and_wait(
-                self.topic, encode(event), key=event.activation_id.encode()
+                self.topic,
+                encode(event),
+                key=event.activation_id.encode(),
+                headers=headers_of(event),
             )
         except KafkaError as exc:
             raise LedgerUnavailable(f"Kafka refused the event ({exc!r})") from exc
@@ -106,6 +110,11 @@ class Ledger:
         self._waiters.pop(activation_id.encode(), None)
 
     async def _follow(self) -> None:
+        """Read the ledger from its end for as long as the API runs; nothing ends this loop.
+
+        A record that does not decode is skipped here (the controller ends its
+        activation with a readable whisk error, which answers the waiter).
+        """
         assert self._consumer is not None
         while True:
             try:
@@ -115,13 +124,20 @@ class Ledger:
                 await asyncio.sleep(0.5)
                 continue
             for records in batches.values():
-                self.hub.publish(records)
-                for record in records:
-                    waiter = self._waiters.get(record.key) if record.key else None
-                    if waiter is None or waiter.done() or COMPLETED_MARK not in record.value:
-                        continue
-                    event = decode_event(record.value)
-                    if event.type == COMPLETED:
-                        assert isinstance(event, ActivationCompleted)
-                        waiter.set_result(event)
-                        self._waiters.pop(record.key, None)
+                try:
+                    self._answer(records)
+                except Exception:
+                    # A fault of ours must not end the tail: every blocking
+                    # invoke of this instance waits on it.
+                    log.exception("ledger tail: a batch could not be handled")
+
+    def _answer(self, records: list[Any]) -> None:
+        self.hub.publish(records)
+        for record in records:
+            waiter = self._waiters.get(record.key) if record.key else None
+            if waiter is None or waiter.done() or COMPLETED_MARK not in record.value:
+                continue
+            event = read(record.value, record.key, record.headers)
+            if isinstance(event, ActivationCompleted):
+                waiter.set_result(event)
+                self._waiters.pop(record.key, None)

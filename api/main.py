@@ -7,6 +7,7 @@ import os
 
 from aiohttp import web
 
+from api import server
 from api.app import create_app
 from streams.settings import get_settings
 
@@ -17,11 +18,13 @@ def main() -> None:
         level=os.environ.get("LEDGERWHISK_LOG_LEVEL", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    server.install()
     web.run_app(
         create_app(settings),
         host=settings.api_host,
         port=settings.api_port,
         access_log=None,
+        **server.handler_args(),
         print=lambda *_: logging.getLogger("ledgerwhisk.api").info(
             "listening on http://%s:%d", settings.api_host, settings.api_port
         ),

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from api.errors import NAME_ILLEGAL, NAME_TOO_LONG, NAMESPACE_ILLEGAL, bad_request
 from streams import constants
 
-# OpenWhisk's entity name pattern (EntityName.REGEX).
-NAME_RE = re.compile(r"\A([\w]|[\w][\w@ .-]*[\w@.-]+)\Z")
+# OpenWhisk's entity name pattern (EntityName.REGEX, core/.../entity/EntityPath.scala),
+# where ``\w`` is Java's: ASCII letters, digits and ``_`` only.
+NAME_RE = re.compile(r"\A([\w]|[\w][\w@ .-]*[\w@.-]+)\Z", re.ASCII)
 PATHSEP = "/"
 DEFAULT_PACKAGE = "default"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from aiohttp import web
@@ -19,7 +20,7 @@ from api.errors import (
     APIError,
     bad_request,
 )
-from streams import constants
+from streams import constants, jsoncodec
 
 # The words akka-http (and so OpenWhisk) reads as booleans in a query.
 TRUE_WORDS = frozenset({"true", "yes", "on", "1"})
@@ -40,8 +41,8 @@ async def json_body(request: web.Request, limit: int, required: bool = True) -> 
             raise bad_request(MALFORMED_JSON.format(detail="the request body is empty"))
         return None
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        return jsoncodec.loads(raw)
+    except jsoncodec.InvalidJson as exc:
         raise bad_request(MALFORMED_JSON.format(detail=str(exc))) from exc
 
 
@@ -74,13 +75,31 @@ def flag(request: web.Request, name: str, default: bool = False) -> bool:
     return parse_flag(name, request.query.get(name), default)
 
 
+# Integers in a query are Java's ``Int`` in OpenWhisk (limit, skip, timeout)...
+INT_MAX = 2**31 - 1
+# ...and moments are epoch milliseconds up to the end of year 9999.
+EPOCH_MAX_MS = 253_402_300_799_999
+DECIMAL_RE = re.compile(r"\A-?[0-9]{1,19}\Z")
+
+
+def decimal(raw: str, low: int, high: int) -> int | None:
+    """The integer ``raw`` spells in ASCII digits within ``[low, high]``, else None.
+
+    (Python's ``int`` also reads ``" 1"``, ``"1_000"`` and non-ASCII digits; OpenWhisk does not.)
+    """
+    if not DECIMAL_RE.match(raw):
+        return None
+    value = int(raw)
+    return value if low <= value <= high else None
+
+
 def parse_integer(name: str, raw: str | None, default: int, collection: str) -> int:
     if raw is None:
         return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise malformed(name, NOT_AN_INTEGER.format(value=raw, collection=collection)) from exc
+    value = decimal(raw, -INT_MAX - 1, INT_MAX)
+    if value is None:
+        raise malformed(name, NOT_AN_INTEGER.format(value=raw, collection=collection))
+    return value
 
 
 def integer(request: web.Request, name: str, default: int, collection: str) -> int:
@@ -111,10 +130,10 @@ def parse_epoch(name: str, raw: str | None) -> int | None:
     """Milliseconds since the epoch (``since``, ``upto``), or None when absent."""
     if raw is None:
         return None
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise malformed(name, BAD_EPOCH.format(value=raw)) from exc
+    value = decimal(raw, 0, EPOCH_MAX_MS)
+    if value is None:
+        raise malformed(name, BAD_EPOCH.format(value=raw))
+    return value
 
 
 def json_response(

@@ -33,7 +33,6 @@ from api.events import logged_activation
 from api.invocations import (
     Invocations,
     Submitted,
-    check_event_size,
     record_of,
     status_for,
 )
@@ -108,7 +107,6 @@ async def submit(
     It goes through the same tracking as every invocation (concurrency counted,
     waiter forgotten after the deadline).
     """
-    check_event_size(accepted)
     submitted = Submitted(accepted, c.invocations.track(accepted, count=True))
     await c.invocations.append(accepted)
     completed = await Invocations.wait(submitted, wait_ms) if accepted.blocking else None

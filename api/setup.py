@@ -40,11 +40,13 @@ async def put_subject(
     namespace: str,
     auth: str,
     limits: dict[str, int] | None = None,
+    admin: bool = False,
 ) -> None:
     """Create or update the subject owning ``namespace`` with the key ``uuid:key``.
 
     ``limits`` overrides the throttles for this namespace (``invocationsPerMinute``,
     ``concurrentInvocations``, ``firesPerMinute``), as OpenWhisk's per-namespace limits.
+    ``admin`` lets it read the platform's own state (``/api/v1/admin/...``).
     """
     uuid, _, key = auth.partition(":")
     db = settings.database(constants.DB_SUBJECTS)
@@ -55,20 +57,26 @@ async def put_subject(
     }
     if limits:
         doc["limits"] = dict(limits)
+    if admin:
+        doc["admin"] = True
     current = await couch.get(db, namespace)
     if current is not None:
-        if current.get("namespaces") == doc["namespaces"] and current.get("limits") == doc.get(
-            "limits"
-        ):
+        fields = ("namespaces", "limits", "admin")
+        if all(current.get(f) == doc.get(f) for f in fields):
             return
         doc["_rev"] = current["_rev"]
     await couch.put(db, doc)
 
 
-async def ensure_subject(couch: Couch, settings: Settings, namespace: str) -> None:
+async def ensure_subject(
+    couch: Couch, settings: Settings, namespace: str, admin: bool = False
+) -> None:
     """Give ``namespace`` a subject with a fresh key unless it has one already."""
-    if await couch.get(settings.database(constants.DB_SUBJECTS), namespace) is None:
-        await put_subject(couch, settings, namespace, new_key())
+    current = await couch.get(settings.database(constants.DB_SUBJECTS), namespace)
+    if current is None:
+        await put_subject(couch, settings, namespace, new_key(), admin=admin)
+    elif admin and current.get("admin") is not True:
+        await couch.put(settings.database(constants.DB_SUBJECTS), {**current, "admin": True})
 
 
 def new_key() -> str:
@@ -83,7 +91,7 @@ async def prepare(settings: Settings, invokers: int) -> None:
     try:
         await ensure_databases(couch, settings)
         await put_subject(couch, settings, settings.guest_namespace, settings.guest_key)
-        await ensure_subject(couch, settings, constants.SYSTEM_NAMESPACE)
+        await ensure_subject(couch, settings, constants.SYSTEM_NAMESPACE, admin=True)
         await catalog.install(couch, settings)
     finally:
         await couch.close()

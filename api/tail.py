@@ -32,7 +32,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from streams.events import STATE_RANK, ActivationAccepted, ActivationCompleted, LedgerEvent
 from streams.history import LogRecord
@@ -186,6 +186,7 @@ class Record(Protocol):
     timestamp: int
     key: bytes | None
     value: bytes
+    headers: Any
 
 
 class Hub:
@@ -225,7 +226,9 @@ class Hub:
             self.positions[r.partition] = r.offset + 1
             if not self._subscriptions:
                 continue
-            logged = LogRecord(r.partition, r.offset, r.timestamp, r.key, r.value).decoded()
+            logged = LogRecord(
+                r.partition, r.offset, r.timestamp, r.key, r.value, r.headers
+            ).decoded()
             if logged is None:
                 continue
             cursor: Cursor | None = None

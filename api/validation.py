@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from typing import Any
 
 import runtimes
 from api.errors import (
+    CODE_NOT_BASE64,
     EXEC_MISSING,
     KIND_UNKNOWN,
     LIMIT_BELOW,
@@ -150,12 +153,22 @@ def check_exec(raw: Any) -> dict[str, Any]:
     if code is not None:
         if not isinstance(code, str):
             raise bad_request("exec.code must be a string.")
+        if out["binary"]:
+            check_base64(code)
         out["code"] = code
     if raw.get("main") is not None:
         if not isinstance(raw["main"], str):
             raise bad_request("exec.main must be a string.")
         out["main"] = raw["main"]
     return out
+
+
+def check_base64(code: str) -> None:
+    """400 unless ``code`` is base64 (line breaks allowed), as binary code must be."""
+    try:
+        base64.b64decode("".join(code.split()), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise bad_request(CODE_NOT_BASE64.format(detail=exc)) from exc
 
 
 def version_and_publish(body: dict[str, Any], previous: dict[str, Any] | None) -> tuple[str, bool]:

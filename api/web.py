@@ -44,7 +44,7 @@ from api.errors import (
     not_found,
 )
 from api.names import DEFAULT_PACKAGE, EntityRef, is_name
-from streams import constants
+from streams import constants, jsoncodec
 
 JsonDict = dict[str, Any]
 EXTENSIONS = (".http", ".json", ".html", ".svg", ".text")
@@ -101,8 +101,8 @@ def request_body(content_type: str | None, raw: bytes, raw_http: bool) -> Any:
     media = media_type(content_type)
     if is_json_family(media) and not raw_http:
         try:
-            return json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
+            return jsoncodec.loads(raw)
+        except jsoncodec.InvalidJson as exc:
             raise bad_request(MALFORMED_JSON.format(detail=str(exc))) from exc
     if media == "application/x-www-form-urlencoded" and not raw_http:
         return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))

@@ -28,18 +28,20 @@ from invoker.containers import Docker
 from invoker.recovery import Admission, Lease, confirmed, may_start
 from invoker.service import Invoker
 from projections.couch import Couch
-from streams import constants, gctune
+from streams import completion, constants, deadletters, gctune
 from streams.app import RETRY_FIRST_S, RETRY_MAX_S, make_app, write_until_taken
 from streams.claims import fold
 from streams.discovery import Consul, DiscoveryError
 from streams.errors import LedgerUnavailable
 from streams.events import (
-    ActivationCompleted,
+    ActivationEvent,
     ActivationStarted,
     Dispatch,
     InvokerHealth,
-    decode_event,
+    Unreadable,
     encode,
+    headers_of,
+    read_dispatch,
 )
 from streams.history import read_activation
 from streams.ids import now_ms
@@ -92,7 +94,8 @@ class InvokerAgent:
             mounts = {host: inside}
         self.invoker = Invoker(
             settings,
-            self.send,
+            self.append,
+            self.fault,
             Docker(
                 owner=f"{settings.prefix}-invoker{settings.invoker_id}",
                 socket_path=settings.docker_socket,
@@ -106,16 +109,19 @@ class InvokerAgent:
     async def _send_once(self, topic: str, key: bytes, value: bytes) -> None:
         await self.app.producer.send_and_wait(topic, key, value, None, None, None)
 
-    async def send(self, topic: str, key: bytes, value: bytes) -> None:
-        """Write one ledger event; retry until Kafka takes it (a run's outcome is never lost)."""
-        await write_until_taken(self.app, topic, key, value)
-        if topic == self.ledger and b'"status_code":3' in value:
-            event = decode_event(value)
-            if (
-                isinstance(event, ActivationCompleted)
-                and event.response.status_code == constants.STATUS_WHISK_ERROR
-            ):
-                self.errors.append(now_ms())
+    async def append(self, event: ActivationEvent) -> None:
+        """Append one ledger event; retry until Kafka takes it (a run's outcome is never lost)."""
+        await write_until_taken(
+            self.app, self.ledger, event.activation_id.encode(), encode(event), headers_of(event)
+        )
+
+    def fault(self) -> None:
+        """The invoker failed an activation by a fault of its own (Docker, its runtime images).
+
+        Only these count towards ``unhealthy``: what a user's action causes (a
+        bad image, a crash, a time-out) is that user's developer error.
+        """
+        self.errors.append(now_ms())
 
     # -- heartbeats -----------------------------------------------------------
     def health(self, state: str | None = None) -> InvokerHealth:
@@ -229,6 +235,29 @@ class InvokerAgent:
         else:
             self._keep(asyncio.ensure_future(self._check_then_submit(dispatch, offset)))
 
+    async def unreadable(
+        self, record: Unreadable, offset: int, key: bytes | None, value: Any
+    ) -> None:
+        """A dispatch that does not decode: never run; its activation ends if it can be told."""
+        topic = self.settings.dispatch_topic(self.settings.invoker_id)
+        where = f"{topic}:0:{offset}"
+        deadletters.seen("invoker", record, where)
+        if record.identified:
+            await self.append(completion.of_unreadable(record, now_ms(), self.invoker.source))
+        letter = deadletters.letter(
+            record,
+            reader=f"invoker{self.settings.invoker_id}",
+            topic=topic,
+            partition=0,
+            offset=offset,
+            key=key,
+            value=value if isinstance(value, bytes) else None,
+            ended=record.identified,
+            at_ms=now_ms(),
+        )
+        dead = self.settings.topic(constants.TOPIC_DEAD_LETTERS)
+        await write_until_taken(self.app, dead, where.encode(), letter)
+
     def _claim_check(self, dispatch: Dispatch, offset: int) -> Any:
         async def check(started: ActivationStarted) -> bool:
             if not dispatch.redelivered and self.lease.fast(offset, mono_ms()):
@@ -284,7 +313,16 @@ def build(settings: Settings) -> faust.App:
     async def run(stream: StreamT[Any]) -> None:
         async for event in stream.events():
             await agent.ready.wait()
-            agent.take(Dispatch.model_validate_json(event.value), event.message.offset)
+            message = event.message
+            dispatch = read_dispatch(event.value, message.key, message.headers)
+            try:
+                if isinstance(dispatch, Unreadable):
+                    await agent.unreadable(dispatch, message.offset, message.key, event.value)
+                else:
+                    agent.take(dispatch, message.offset)
+            except Exception:
+                # A fault of ours on one dispatch must not stop the agent.
+                log.exception("invoker: dispatch at offset %d not handled", message.offset)
 
     @app.timer(interval=1.0)
     async def idle() -> None:

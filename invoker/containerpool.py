@@ -19,8 +19,9 @@ import runtimes
 from invoker import pool
 from invoker.containers import Container, Docker, Limits
 from invoker.entry import Entry
-from invoker.errors import ContainerError, NoRoom
+from invoker.errors import ContainerError, ImageUnusable, NoRoom
 from invoker.proxy import ProxyUnreachable
+from streams import completion
 from streams.ids import now_ms
 from streams.messages import NO_CAPACITY, TOO_MUCH_MEMORY
 from streams.settings import Settings
@@ -95,7 +96,14 @@ class ContainerPool:
 
     def _limits(self, memory_mb: int) -> Limits:
         s = self.settings
-        return Limits(memory_mb, s.container_pids_limit, s.container_nofile_limit)
+        return Limits(
+            memory_mb,
+            s.container_pids_limit,
+            s.container_nofile_limit,
+            # /tmp lives in the container's memory: leave the action at least half.
+            tmp_mb=min(s.container_tmp_mb, memory_mb // 2),
+            read_only_root=s.container_read_only_root,
+        )
 
     # -- stem cells ----------------------------------------------------------
     def _stem_specs(self) -> list[pool.StemCellSpec]:
@@ -135,7 +143,7 @@ class ContainerPool:
             container = await self._start_container(
                 self.docker.new_name(), kind.image, kind.name, memory_mb
             )
-        except (ContainerError, ProxyUnreachable) as exc:
+        except ContainerError as exc:
             log.warning("stem cell of %s (%d MB) not started: %s", kind.name, memory_mb, exc)
             self._stem_failed[(kind.name, memory_mb)] = now_ms()
             return
@@ -150,10 +158,18 @@ class ContainerPool:
         self._drain()
 
     async def _start_container(self, name: str, image: str, kind: str, memory_mb: int) -> Container:
-        """A new container whose action proxy answers; removed again if it never does."""
+        """A new container whose action proxy answers; removed again if it never does.
+
+        Raises ``ContainerError`` (``ImageUnusable`` when the image is the cause).
+        """
         container = await self.docker.create(name, image, kind, self._limits(memory_mb))
         try:
-            await container.client.wait_ready(self.settings.container_ready_s)
+            await container.client.wait_ready(
+                self.settings.container_ready_s, lambda: self.docker.alive(container)
+            )
+        except ProxyUnreachable as exc:
+            await asyncio.shield(self.docker.remove(container))
+            raise ImageUnusable(image, f"nothing answered on port 8080 in it ({exc})") from exc
         except BaseException:
             await asyncio.shield(self.docker.remove(container))
             raise
@@ -164,14 +180,15 @@ class ContainerPool:
         """A container for the activation: at once, or after waiting its turn in the queue."""
         if want.memory_mb > self.budget_mb:
             raise NoRoom(
-                TOO_MUCH_MEMORY.format(memory=want.memory_mb, budget=self.budget_mb), "no_capacity"
+                TOO_MUCH_MEMORY.format(memory=want.memory_mb, budget=self.budget_mb),
+                completion.NO_CAPACITY,
             )
         if not self.queue:  # nobody is ahead: try now
             decision = self._choose(want)
             if not isinstance(decision, pool.Wait | pool.Never):
                 return self._take(decision, want, concurrency, image)
         if len(self.queue) >= self.settings.invoker_queue_max:
-            raise NoRoom(NO_CAPACITY, "no_capacity")
+            raise NoRoom(NO_CAPACITY, completion.NO_CAPACITY)
         item = Queued(want, concurrency, image, asyncio.get_running_loop().create_future())
         self.queue.append(item)
         try:
@@ -182,7 +199,7 @@ class ContainerPool:
         if item.future.done():
             return item.future.result()
         self._abandon(item)
-        raise NoRoom(NO_CAPACITY, "no_capacity")
+        raise NoRoom(NO_CAPACITY, completion.NO_CAPACITY)
 
     def _abandon(self, item: Queued) -> None:
         """Leave the queue; a claim handed over meanwhile goes back to the pool."""
@@ -251,7 +268,7 @@ class ContainerPool:
             container = await self._start_container(
                 entry.key, entry.image, entry.kind, entry.memory_mb
             )
-        except (ContainerError, ProxyUnreachable) as exc:
+        except ContainerError as exc:
             self.entries.pop(entry.key, None)
             entry.ready.set_exception(exc)
             self._drain()

@@ -16,7 +16,7 @@ import requests
 from docker.types import LogConfig, Ulimit
 
 from invoker.apidoor import ApiDoor
-from invoker.errors import ContainerError, ImageMissing
+from invoker.errors import ContainerError, ImageMissing, ImageUnusable
 from invoker.logs import LogCollector, docker_frames
 from invoker.netns import NetnsConnector
 from invoker.proxy import RuntimeClient
@@ -32,11 +32,18 @@ LOG_FILE_MAX = "50m"
 
 @dataclass(frozen=True)
 class Limits:
-    """What Docker enforces on one container."""
+    """What Docker enforces on one container.
+
+    ``tmp_mb``: the size of the tmpfs at ``/tmp``, the only writable place when
+    ``read_only_root``; its pages count against ``memory_mb``, and a write past
+    it fails with ENOSPC in user code (the host's disk is never touched).
+    """
 
     memory_mb: int
     pids: int
     nofile: int
+    tmp_mb: int = 64
+    read_only_root: bool = True
 
 
 @dataclass(frozen=True)
@@ -143,6 +150,8 @@ class Docker:
             # container's namespace (see invoker/netns.py).
             network_mode="none",
             log_config=LogConfig(type="json-file", config={"max-size": LOG_FILE_MAX}),
+            read_only=limits.read_only_root,
+            tmpfs={"/tmp": f"rw,nosuid,nodev,size={limits.tmp_mb}m,mode=1777"},
             binds={h: {"bind": c, "mode": "rw"} for h, c in self.mounts.items()} or None,
         )
         created = api.create_container(
@@ -165,12 +174,21 @@ class Docker:
             info = await self._call(self._run, name, image, kind, limits)
         except docker.errors.ImageNotFound as exc:
             raise ImageMissing(image) from exc
+        except docker.errors.APIError as exc:
+            if exc.is_client_error():
+                # 4xx: Docker refuses the image or what it asks for (an
+                # invalid reference, an entrypoint that does not exist).
+                raise ImageUnusable(image, str(exc.explanation or exc)) from exc
+            raise ContainerError(f"docker could not start {image}: {exc}") from exc
         except docker.errors.DockerException as exc:
             raise ContainerError(f"docker could not start {image}: {exc}") from exc
         pid = int(info["State"].get("Pid") or 0)
         if not pid:
             await self.remove_id(info["Id"])
-            raise ContainerError(f"container {name} exited at once: {info['State']}")
+            state = info["State"]
+            raise ImageUnusable(
+                image, f"its container exited at once (exit code {state.get('ExitCode')})"
+            )
         assert self._proxy_http is not None
         self.pids[name] = pid
         if self.api_door is not None:

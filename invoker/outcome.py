@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from invoker.errors import ContainerError, ImageMissing, ImageUnusable
 from invoker.proxy import ProxyAnswer
-from streams import constants
-from streams.messages import NOT_A_DICT, RESULT_TOO_LARGE
+from streams import completion, constants
+from streams.messages import (
+    CONTAINER_FAILED,
+    IMAGE_MISSING,
+    IMAGE_UNUSABLE,
+    NOT_A_DICT,
+    RESULT_TOO_LARGE,
+    RUNTIME_MISSING,
+)
 
 
 @dataclass(frozen=True)
@@ -21,8 +28,9 @@ class Outcome:
 
 
 def error(status_code: int, message: str) -> Outcome:
+    """An error outcome ``{"error": message}``, sized by the one rule (``streams.completion``)."""
     result = {"error": message}
-    return Outcome(status_code, result, len(json.dumps(result)))
+    return Outcome(status_code, result, completion.result_size(result))
 
 
 def of_run(answer: ProxyAnswer, limit_bytes: int = constants.RESULT_MAX_BYTES) -> Outcome:
@@ -71,3 +79,22 @@ def of_init(answer: ProxyAnswer) -> Outcome | None:
         constants.STATUS_DEVELOPER_ERROR,
         f"The action failed to initialize (HTTP {answer.status}).",
     )
+
+
+def of_container_failure(exc: ContainerError, blackbox: bool) -> tuple[Outcome, bool]:
+    """The error a container that could not be started ends with, and whether it is a fault
+    of the invoker's own (which counts towards its health).
+
+    A blackbox action's image is the user's: an image that is missing, invalid,
+    exits at once or never answers is that user's developer error (OpenWhisk
+    answers a bad image with 502). A runtime image of ours failing so, or Docker
+    itself failing, is the invoker's fault: a whisk error.
+    """
+    if blackbox and isinstance(exc, ImageMissing):
+        return error(constants.STATUS_DEVELOPER_ERROR, IMAGE_MISSING.format(image=exc.image)), False
+    if blackbox and isinstance(exc, ImageUnusable):
+        message = IMAGE_UNUSABLE.format(image=exc.image, why=exc.why)
+        return error(constants.STATUS_DEVELOPER_ERROR, message), False
+    if isinstance(exc, ImageMissing):
+        return error(constants.STATUS_WHISK_ERROR, RUNTIME_MISSING.format(image=exc.image)), True
+    return error(constants.STATUS_WHISK_ERROR, CONTAINER_FAILED.format(error=exc)), True

@@ -12,7 +12,7 @@ from typing import Any
 
 from invoker.outcome import Outcome
 from streams import constants
-from streams.controller import base_annotations
+from streams.completion import base_annotations
 from streams.events import COMPLETED, ActivationAccepted, ActivationCompleted, Response, encode
 from streams.lifecycle import seq_for
 from streams.messages import LOGS_TRUNCATED, RESULT_TOO_LARGE

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,8 +44,12 @@ class RuntimeClient:
         self._session = session
         self._base = base
 
-    async def wait_ready(self, timeout_s: float) -> None:
-        """Wait until the proxy answers HTTP at all (any status)."""
+    async def wait_ready(self, timeout_s: float, alive: Callable[[], bool] | None = None) -> None:
+        """Wait until the proxy answers HTTP at all (any status).
+
+        ``alive`` tells whether the container still runs: one that exited never
+        answers, so the wait ends at once (``ProxyUnreachable``).
+        """
         deadline = time.monotonic() + timeout_s
         delay = 0.002
         while True:
@@ -55,6 +60,8 @@ class RuntimeClient:
                     await resp.read()
                     return
             except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                if alive is not None and not alive():
+                    raise ProxyUnreachable("the container exited before anything answered") from exc
                 if time.monotonic() > deadline:
                     raise ProxyUnreachable(f"the action proxy did not come up: {exc!r}") from exc
                 await asyncio.sleep(delay)

@@ -20,11 +20,10 @@ import runtimes
 from invoker import apidoor, logs, outcome, pool, protocol, runner
 from invoker.containerpool import Claim, ContainerPool
 from invoker.containers import Docker
-from invoker.errors import ContainerError, ImageMissing, NoRoom
-from invoker.proxy import ProxyUnreachable
+from invoker.errors import ContainerError, NoRoom
 from projections.couch import Couch, StoreError
 from streams import constants
-from streams.controller import whisk_error
+from streams.completion import whisk_error
 from streams.events import (
     STARTED,
     ActivationAccepted,
@@ -32,22 +31,15 @@ from streams.events import (
     ActivationStarted,
     Dispatch,
     InvokerHealth,
-    encode,
 )
 from streams.ids import now_ms
 from streams.lifecycle import seq_for
-from streams.messages import (
-    ACTION_MISSING,
-    CONTAINER_FAILED,
-    IMAGE_MISSING,
-    KIND_UNSUPPORTED,
-    RUNTIME_MISSING,
-)
+from streams.messages import ACTION_MISSING, KIND_UNSUPPORTED
 from streams.settings import Settings
 
 log = logging.getLogger("ledgerwhisk.invoker")
 
-Send = Callable[[str, bytes, bytes], Awaitable[None]]
+Append = Callable[[ActivationStarted | ActivationCompleted], Awaitable[None]]
 ClaimCheck = Callable[[ActivationStarted], Awaitable[bool]]
 # Action documents kept in memory (their code may be a large zip).
 ACTIONS_CACHED = 64
@@ -64,11 +56,19 @@ def _retrieved(task: asyncio.Future[Any]) -> None:
 class Invoker:
     """One invoker: its container pool and the activations it runs."""
 
-    def __init__(self, settings: Settings, send: Send, docker: Docker, couch: Couch):
+    def __init__(
+        self,
+        settings: Settings,
+        append: Append,
+        fault: Callable[[], None],
+        docker: Docker,
+        couch: Couch,
+    ):
         self.settings = settings
         self.id = settings.invoker_id
         self.source = f"invoker{self.id}@{os.getpid()}"
-        self._send = send
+        self._append = append
+        self._fault = fault
         self.docker = docker
         self.couch = couch
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -160,9 +160,6 @@ class Invoker:
         self._keys[accepted.subject] = (found, now_ms())
         return found
 
-    async def _append(self, event: ActivationStarted | ActivationCompleted) -> None:
-        await self._send(self._ledger, event.activation_id.encode(), encode(event))
-
     async def activate(self, dispatch: Dispatch, confirm: ClaimCheck | None = None) -> None:
         """Carry one activation from its dispatch to its ``completed`` event."""
         self.in_flight += 1
@@ -172,11 +169,19 @@ class Invoker:
             self.in_flight -= 1
 
     async def _fail(
-        self, accepted: ActivationAccepted, attempt: int, status_code: int, message: str
+        self,
+        accepted: ActivationAccepted,
+        attempt: int,
+        error: outcome.Outcome,
+        fault: bool = False,
     ) -> None:
-        """End the activation with an error, no user code having run for it."""
+        """End the activation with ``error``, no user code having run for it.
+
+        ``fault``: the invoker's own fault, counted towards its health.
+        """
+        if fault:
+            self._fault()
         at = now_ms()
-        error = outcome.error(status_code, message)
         await self._append(
             protocol.completed(
                 accepted, attempt, self.source, self.id, error, start_ms=at, end_ms=at, logs=[]
@@ -195,11 +200,9 @@ class Invoker:
         kind = runtimes.resolve(accepted.kind)
         image = accepted.image or (kind.image if kind else None)
         if kind is None or image is None:
+            message = KIND_UNSUPPORTED.format(kind=accepted.kind)
             await self._fail(
-                accepted,
-                attempt,
-                constants.STATUS_DEVELOPER_ERROR,
-                KIND_UNSUPPORTED.format(kind=accepted.kind),
+                accepted, attempt, outcome.error(constants.STATUS_DEVELOPER_ERROR, message)
             )
             return
         # The action document is read while a container is found (or started):
@@ -260,30 +263,18 @@ class Invoker:
                 return
             try:
                 container = await self.pool.resume(entry)
-            except ImageMissing as exc:
-                if accepted.image:  # a blackbox action names an image that is not here
-                    code, message = constants.STATUS_DEVELOPER_ERROR, IMAGE_MISSING
-                else:
-                    code, message = constants.STATUS_WHISK_ERROR, RUNTIME_MISSING
-                await self._fail(accepted, attempt, code, message.format(image=exc.image))
-                return
-            except (ContainerError, ProxyUnreachable) as exc:
-                await self._fail(
-                    accepted,
-                    attempt,
-                    constants.STATUS_WHISK_ERROR,
-                    CONTAINER_FAILED.format(error=exc),
-                )
+            except ContainerError as exc:
+                # A blackbox action names its own image (``accepted.image``).
+                error, fault = outcome.of_container_failure(exc, blackbox=bool(accepted.image))
+                await self._fail(accepted, attempt, error, fault)
                 return
             try:
                 action, api_key = await loading
             except (LookupError, StoreError) as exc:
                 keep = True  # no user code ran in it
+                message = ACTION_MISSING.format(error=exc)
                 await self._fail(
-                    accepted,
-                    attempt,
-                    constants.STATUS_WHISK_ERROR,
-                    ACTION_MISSING.format(error=exc),
+                    accepted, attempt, outcome.error(constants.STATUS_WHISK_ERROR, message)
                 )
                 return
             execution = await runner.execute(

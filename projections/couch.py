@@ -16,7 +16,7 @@ import aiocouch
 import aiohttp
 from aiocouch.database import Database
 
-from streams import jsonenc
+from streams import jsoncodec
 from streams.settings import Settings
 
 JsonDict = dict[str, Any]
@@ -85,7 +85,7 @@ class Couch:
                 user=self._settings.couchdb_user,
                 password=self._settings.couchdb_password,
                 trace_configs=[_json_accept_trace()],
-                json_serialize=jsonenc.dumps,
+                json_serialize=jsoncodec.dumps,
                 timeout=aiohttp.ClientTimeout(total=self._timeout_s),
             )
         return self._client_

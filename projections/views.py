@@ -64,7 +64,7 @@ SUBJECTS_VIEWS: dict[str, dict[str, str]] = {
             "function (doc) { if (doc.namespaces && !doc.blocked) {"
             " doc.namespaces.forEach(function (ns) {"
             " emit([ns.uuid, ns.key], {namespace: ns.name, subject: doc.subject,"
-            " limits: doc.limits || {}}); }); } }"
+            " limits: doc.limits || {}, admin: doc.admin === true}); }); } }"
         )
     },
     # Subjects by namespace name: who owns a namespace (web actions run as the owner).

@@ -9,13 +9,12 @@ from collections import OrderedDict, defaultdict
 from typing import Any
 
 import faust
-from faust.types import StreamT
 
 from projections import record
 from projections.couch import Conflict, Couch, StoreError, StoreUnavailable
-from streams import constants, gctune
+from streams import constants, deadletters, gctune
 from streams.app import make_app
-from streams.events import LedgerEvent, decode_event
+from streams.events import LedgerEvent, Unreadable, read
 from streams.settings import Settings, get_settings
 
 log = logging.getLogger("ledgerwhisk.projection")
@@ -147,6 +146,50 @@ async def project_until_stored(
             delay = min(delay * 2, RETRY_MAX_S)
 
 
+def readable(batch: list[Any]) -> list[LedgerEvent]:
+    """The events of a batch of Faust events; records that do not decode are counted and left out.
+
+    (The controller, which owns each partition, ends their activations.)
+    """
+    events: list[LedgerEvent] = []
+    for item in batch:
+        message = item.message
+        event = read(item.value, message.key, message.headers)
+        if isinstance(event, Unreadable):
+            where = f"{message.topic}:{message.partition}:{message.offset}"
+            deadletters.seen("projection", event, where)
+            continue
+        events.append(event)
+    return events
+
+
+async def write_batch(couch: Couch, db: str, batch: list[Any], known: Known) -> None:
+    """Project one batch; never raises, never leaves its readable events out.
+
+    A fault of ours on the batch as a whole (not CouchDB being away: that is
+    retried) is met by writing its activations one at a time, so only the
+    activation whose events cannot be projected is left out, and logged.
+    """
+    events = readable(batch)
+    try:
+        await project_until_stored(couch, db, events, known)
+        return
+    except Exception:
+        log.exception(
+            "projection of a batch of %d events failed; one activation at a time", len(events)
+        )
+    by_id: dict[str, list[LedgerEvent]] = defaultdict(list)
+    for event in events:
+        by_id[event.activation_id].append(event)
+    for activation_id, own in by_id.items():
+        try:
+            await project_until_stored(couch, db, own, known)
+        except Exception:
+            log.exception(
+                "activation %s could not be projected; its events are left out", activation_id
+            )
+
+
 def build(settings: Settings) -> faust.App:
     """The projection app: one agent over the ledger, writing in bulk."""
     app = make_app("projection", settings)
@@ -156,10 +199,9 @@ def build(settings: Settings) -> faust.App:
     known = Known()
 
     @app.agent(events_topic)
-    async def projection(stream: StreamT[Any]) -> None:
-        async for batch in stream.take(BATCH_MAX, within=BATCH_WITHIN_S):
-            events = [decode_event(raw) for raw in batch]
-            await project_until_stored(couch, db, events, known)
+    async def projection(stream: Any) -> None:  # a faust Stream (take_events)
+        async for batch in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
+            await write_batch(couch, db, batch, known)
 
     @app.task
     async def settle() -> None:

@@ -56,7 +56,13 @@ def make_app(name: str, settings: Settings, instance: str | None = None) -> faus
     )
 
 
-async def write_until_taken(app: faust.App, topic: str, key: bytes, value: bytes) -> Any:
+async def write_until_taken(
+    app: faust.App,
+    topic: str,
+    key: bytes,
+    value: bytes,
+    headers: list[tuple[str, bytes]] | None = None,
+) -> Any:
     """Write one record with the app's producer; retry until Kafka takes it.
 
     For facts that must not be lost (a decision, an outcome): while Kafka is
@@ -65,7 +71,7 @@ async def write_until_taken(app: faust.App, topic: str, key: bytes, value: bytes
     delay = RETRY_FIRST_S
     while True:
         try:
-            return await app.producer.send_and_wait(topic, key, value, None, None, None)
+            return await app.producer.send_and_wait(topic, key, value, None, None, headers)
         except (KafkaError, ProducerSendError) as exc:
             log.warning("writing to %s failed (%r); again in %.1f s", topic, exc, delay)
             await asyncio.sleep(delay)

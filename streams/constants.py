@@ -16,6 +16,7 @@ DEFAULT_NAMESPACE_ALIAS: Final = "_"
 TOPIC_EVENTS: Final = "activation-events"
 TOPIC_DISPATCH: Final = "activation-commands"
 TOPIC_HEALTH: Final = "invoker-health"
+TOPIC_DEAD_LETTERS: Final = "dead-letters"
 
 # Databases (prefixed by Settings.prefix).
 DB_SUBJECTS: Final = "subjects"
@@ -42,6 +43,10 @@ CONCURRENCY_DEFAULT: Final = 1
 PAYLOAD_MAX_BYTES: Final = 1024 * 1024
 RESULT_MAX_BYTES: Final = 1024 * 1024
 PARAMS_MAX_BYTES: Final = 1024 * 1024
+# Levels of objects and arrays any JSON value may nest (request bodies,
+# parameters, results). The ledger's readers decode events with pydantic, whose
+# parser stops at 200 levels: this leaves room for the events' own envelope.
+JSON_DEPTH_MAX: Final = 100
 # The largest ledger message: a completed event holds a result (1 MB) and logs
 # (up to 10 MB by the action's limit), an accepted one the parameters. Topics,
 # producers and consumers are configured for it; the invoker fits every

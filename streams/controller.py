@@ -25,13 +25,13 @@ attempt if it had not. An activation past its deadline is declared lost.
 from __future__ import annotations
 
 from collections import Counter, deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from streams import constants
+from streams import completion, constants
 from streams.claims import Claim, Holder, step
 from streams.events import (
-    COMPLETED,
     SCHEDULED,
     ActivationAccepted,
     ActivationCompleted,
@@ -40,7 +40,7 @@ from streams.events import (
     Dispatch,
     InvokerHealth,
     LedgerEvent,
-    Response,
+    Unreadable,
 )
 from streams.ids import accepted_at_ms
 from streams.lifecycle import seq_for
@@ -56,13 +56,6 @@ from streams.registry import InvokerRegistry
 from streams.scheduler import capacities, concurrency_limit, place, share_of
 
 Phase = Literal["queued", "readback", "dispatched"]
-
-# Reasons a controller gives in the ``reason`` annotation; the API maps them to
-# HTTP statuses (503 for no invoker or no room, 429 for a namespace over its limit).
-REASON_NO_INVOKER = "no_invoker"
-REASON_NO_CAPACITY = "no_capacity"
-REASON_THROTTLED = "throttled"
-REASON_LOST = "lost"
 
 
 @dataclass
@@ -158,15 +151,24 @@ class ControllerState:
             if t.partition == partition:
                 self._untrack(activation_id)
 
-    def restore(self, restored: list[Tracked], done: set[str], now_ms: int) -> list[Output]:
+    def restore(
+        self,
+        restored: list[Tracked],
+        done: set[str],
+        now_ms: int,
+        unreadable: Sequence[Unreadable] = (),
+    ) -> list[Output]:
         """Adopt what the ledger says about a newly owned partition.
 
         ``restored`` holds its unfinished activations (their dispatch offset
         set when the dispatch was found in the invoker's topic); ``done`` the
-        ids completed that the stream may still deliver again.
+        ids completed that the stream may still deliver again; ``unreadable``
+        the records that did not decode, of activations not completed.
         """
         out: list[Output] = []
         self.done |= done
+        for record in unreadable:
+            out.extend(self.on_unreadable(record, now_ms))
         for t in restored:
             aid = t.accepted.activation_id
             if aid in self.tracked or aid in self.done:
@@ -202,14 +204,14 @@ class ControllerState:
         count = self.per_namespace[accepted.namespace]
         if count >= limit:
             message = THROTTLED.format(count=count, allowed=limit)
-            return [self._fail(accepted, 0, message, REASON_THROTTLED, now_ms)]
+            return [self._fail(accepted, 0, message, completion.THROTTLED, now_ms)]
         t = Tracked(accepted, partition, queued_ms=now_ms)
         placed = self._place(t, now_ms)
         if placed:
             self._track(t)
             return placed
         if self._queued() >= self.queue_max:
-            return [self._fail(accepted, 0, NO_CAPACITY, REASON_NO_CAPACITY, now_ms)]
+            return [self._fail(accepted, 0, NO_CAPACITY, completion.NO_CAPACITY, now_ms)]
         self._track(t)
         self.queue.append(aid)
         return []
@@ -250,6 +252,25 @@ class ControllerState:
         self.done.add(aid)
         return self._drain(now_ms)
 
+    def on_unreadable(self, record: Unreadable, now_ms: int) -> list[Output]:
+        """A record of an owned partition that does not decode.
+
+        When its key and headers tell the activation and its namespace, that
+        activation ends here with a whisk error (unless it has ended already):
+        otherwise an unreadable ``accepted`` would never be scheduled, and an
+        unreadable ``completed`` never be seen. Whatever else an unreadable
+        ``scheduled`` or ``started`` leaves of it (a run in progress) can no
+        longer be followed, so it ends too; user code never runs again.
+        """
+        aid = record.activation_id
+        if aid is None or record.namespace is None or aid in self.done:
+            return []
+        if aid in self.tracked:
+            self._untrack(aid)
+        self.orchestrated.pop(aid, None)
+        self.done.add(aid)
+        return [Append(completion.of_unreadable(record, now_ms, self.source)), *self._drain(now_ms)]
+
     def on_dispatched(self, activation_id: str, attempt: int, offset: int) -> None:
         """Where a dispatch landed in its invoker's topic."""
         t = self.tracked.get(activation_id)
@@ -288,14 +309,14 @@ class ControllerState:
             if now_ms > accepted.deadline_ms:
                 del self.orchestrated[aid]
                 self.done.add(aid)
-                out.append(self._fail(accepted, 0, ORCHESTRATION_LOST, REASON_LOST, now_ms))
+                out.append(self._fail(accepted, 0, ORCHESTRATION_LOST, completion.LOST, now_ms))
         none_usable = not self.registry.usable(now_ms)
         for aid in list(self.queue):
             t = self.tracked[aid]
             if none_usable and now_ms - t.queued_ms > self.no_invoker_wait_ms:
-                out.append(self._refuse(aid, t, NO_INVOKERS, REASON_NO_INVOKER, now_ms))
+                out.append(self._refuse(aid, t, NO_INVOKERS, completion.NO_INVOKER, now_ms))
             elif now_ms > t.accepted.deadline_ms:
-                out.append(self._refuse(aid, t, NO_CAPACITY, REASON_NO_CAPACITY, now_ms))
+                out.append(self._refuse(aid, t, NO_CAPACITY, completion.NO_CAPACITY, now_ms))
         self._forget_old(now_ms)
         out.extend(self._drain(now_ms))
         return out
@@ -402,17 +423,26 @@ class ControllerState:
     def _lost(self, aid: str, t: Tracked, now_ms: int, message: str = LOST_ON_INVOKER) -> Append:
         self._untrack(aid)
         self.done.add(aid)
-        return self._fail(t.accepted, t.attempt, message, REASON_LOST, now_ms)
+        return self._fail(t.accepted, t.attempt, message, completion.LOST, now_ms)
 
-    def _refuse(self, aid: str, t: Tracked, message: str, reason: str, now_ms: int) -> Append:
+    def _refuse(
+        self, aid: str, t: Tracked, message: str, reason: completion.Reason, now_ms: int
+    ) -> Append:
         self._untrack(aid)
         self.done.add(aid)
         return self._fail(t.accepted, t.attempt, message, reason, now_ms)
 
     def _fail(
-        self, accepted: ActivationAccepted, attempt: int, message: str, reason: str, now_ms: int
+        self,
+        accepted: ActivationAccepted,
+        attempt: int,
+        message: str,
+        reason: completion.Reason,
+        now_ms: int,
     ) -> Append:
-        return Append(whisk_error(accepted, message, reason, now_ms, attempt, self.source))
+        return Append(
+            completion.whisk_error(accepted, message, reason, now_ms, attempt, self.source)
+        )
 
     def _forget_old(self, now_ms: int) -> None:
         if len(self.done) < 10_000:
@@ -420,57 +450,3 @@ class ControllerState:
         self.done = {
             aid for aid in self.done if now_ms - (accepted_at_ms(aid) or 0) < self.remember_ms
         }
-
-
-def whisk_error(
-    accepted: ActivationAccepted,
-    message: str,
-    reason: str,
-    now_ms: int,
-    attempt: int,
-    source: str,
-) -> ActivationCompleted:
-    """A ``completed`` event for an activation the platform could not run."""
-    result = {"error": message}
-    return ActivationCompleted(
-        activation_id=accepted.activation_id,
-        seq=seq_for(COMPLETED, attempt),
-        at_ms=now_ms,
-        namespace=accepted.namespace,
-        source=source,
-        response=Response(
-            status_code=constants.STATUS_WHISK_ERROR,
-            result=result,
-            size=len(message) + 11,
-        ),
-        logs=[],
-        start_ms=now_ms,
-        end_ms=now_ms,
-        duration_ms=0,
-        annotations=[
-            *base_annotations(accepted, wait_ms=now_ms - accepted.at_ms),
-            {"key": "reason", "value": reason},
-        ],
-    )
-
-
-def base_annotations(accepted: ActivationAccepted, wait_ms: int) -> list[dict[str, object]]:
-    """The annotations every activation record carries (OpenWhisk's set)."""
-    limits = accepted.limits
-    return [
-        # What the API adds for this activation (causedBy, binding) comes first, as in OpenWhisk.
-        *accepted.annotations,
-        {"key": "path", "value": accepted.action},
-        {"key": "waitTime", "value": wait_ms},
-        {"key": "kind", "value": accepted.kind},
-        {"key": "timeout", "value": False},
-        {
-            "key": "limits",
-            "value": {
-                "concurrency": limits.concurrency,
-                "logs": limits.logs_mb,
-                "memory": limits.memory_mb,
-                "timeout": limits.timeout_ms,
-            },
-        },
-    ]

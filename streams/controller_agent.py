@@ -21,7 +21,7 @@ from typing import Any
 import faust
 from faust.types import TP, StreamT
 
-from streams import constants, gctune
+from streams import constants, deadletters, gctune
 from streams.app import RETRY_FIRST_S, RETRY_MAX_S, make_app, write_until_taken
 from streams.controller import Append, ControllerState, Output, Send, by_activation
 from streams.discovery import Consul, DiscoveryError
@@ -32,8 +32,11 @@ from streams.events import (
     ActivationScheduled,
     ActivationStarted,
     InvokerHealth,
-    decode_event,
+    LedgerEvent,
+    Unreadable,
     encode,
+    headers_of,
+    read,
 )
 from streams.heartbeats import HealthTail
 from streams.ids import now_ms
@@ -84,18 +87,22 @@ class Controller:
         """Write ``outputs`` in order, each once Kafka has taken the one before."""
         for out in outputs:
             if isinstance(out, Append):
-                await self._send(self.ledger, out.event.activation_id, encode(out.event))
+                event = out.event
+                await self._send(self.ledger, event.activation_id, encode(event), headers_of(event))
             elif isinstance(out, Send):
                 scheduled = out.dispatch.scheduled
                 meta = await self._send(
                     self.settings.dispatch_topic(scheduled.invoker),
                     scheduled.activation_id,
                     encode(out.dispatch),
+                    headers_of(out.dispatch),
                 )
                 self.state.on_dispatched(scheduled.activation_id, scheduled.attempt, meta.offset)
 
-    async def _send(self, topic: str, key: str, value: bytes) -> Any:
-        return await write_until_taken(self.app, topic, key.encode(), value)
+    async def _send(
+        self, topic: str, key: str, value: bytes, headers: list[tuple[str, bytes]]
+    ) -> Any:
+        return await write_until_taken(self.app, topic, key.encode(), value, headers)
 
     def spawn(self, outputs: list[Output]) -> None:
         """Perform ``outputs`` in the background, in order per activation.
@@ -154,10 +161,12 @@ class Controller:
             log.info("invoker %d is up (pid %d on %s)", health.invoker, health.pid, health.host)
         self.spawn(self.state.on_health(health, now_ms()))
 
-    async def handle(self, event: Any, partition: int) -> None:
+    async def handle(self, event: LedgerEvent | Unreadable, partition: int) -> None:
         """One ledger event of an owned partition, in log order (its writes go on behind)."""
         now = now_ms()
-        if isinstance(event, ActivationAccepted):
+        if isinstance(event, Unreadable):
+            self.spawn(self.state.on_unreadable(event, now))
+        elif isinstance(event, ActivationAccepted):
             await self.room()
             self.spawn(self.state.on_accepted(event, partition, now))
         elif isinstance(event, ActivationScheduled):
@@ -216,7 +225,27 @@ class Controller:
         for t in rebuilt.tracked:
             t.offset = offsets.get((t.accepted.activation_id, t.attempt))
         log.info("partition %d rebuilt: %d unfinished activations", partition, len(rebuilt.tracked))
-        self.spawn(self.state.restore(rebuilt.tracked, rebuilt.done, now_ms()))
+        self.spawn(self.state.restore(rebuilt.tracked, rebuilt.done, now_ms(), rebuilt.unreadable))
+
+    async def dead_letter(
+        self, record: Unreadable, partition: int, offset: int, key: bytes | None, value: Any
+    ) -> None:
+        """Count an unreadable ledger record and keep it as a dead letter."""
+        where = f"{self.ledger}:{partition}:{offset}"
+        deadletters.seen("controller", record, where)
+        letter = deadletters.letter(
+            record,
+            reader="controller",
+            topic=self.ledger,
+            partition=partition,
+            offset=offset,
+            key=key,
+            value=value if isinstance(value, bytes) else None,
+            ended=record.identified,
+            at_ms=now_ms(),
+        )
+        topic = self.settings.topic(constants.TOPIC_DEAD_LETTERS)
+        self.keep(asyncio.ensure_future(self._send(topic, where, letter, [])))
 
     async def poll_consul(self, consul: Consul) -> None:
         assert isinstance(self.registry, ConsulRegistry)
@@ -257,10 +286,21 @@ def build(settings: Settings) -> faust.App:
     @app.agent(events_topic)
     async def schedule(stream: StreamT[Any]) -> None:
         async for event in stream.events():
-            partition = event.message.partition
+            message = event.message
+            partition = message.partition
             if not await controller.ready(partition):
                 continue  # revoked meanwhile: its new owner handles it
-            await controller.handle(decode_event(event.value), partition)
+            fact = read(event.value, message.key, message.headers)
+            try:
+                if isinstance(fact, Unreadable):
+                    await controller.dead_letter(
+                        fact, partition, message.offset, message.key, event.value
+                    )
+                await controller.handle(fact, partition)
+            except Exception:
+                # A fault of ours on one event must not stop the agent: Faust
+                # would restart it, meet the same event, and in the end give up.
+                log.exception("controller: event at %d:%d not handled", partition, message.offset)
 
     @app.timer(interval=TICK_S)
     async def tick() -> None:

@@ -8,9 +8,13 @@ order and de-duplicate events without trusting delivery order.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from streams.ids import is_activation_id
 
 SCHEMA_VERSION = 1
 
@@ -160,10 +164,113 @@ class Dispatch(Fact):
 def decode_event(
     raw: bytes | str,
 ) -> ActivationAccepted | ActivationScheduled | ActivationStarted | ActivationCompleted:
-    """Parse one ledger event from its JSON bytes."""
+    """Parse one ledger event from its JSON bytes (``pydantic.ValidationError`` if it is not one).
+
+    Readers of the log use ``read``, which never raises.
+    """
     return _EVENT.validate_json(raw)
 
 
 def encode(fact: Fact) -> bytes:
     """JSON bytes of one event, as written to Kafka."""
     return fact.model_dump_json(exclude_none=False).encode()
+
+
+# Kafka headers every ledger record carries beside its JSON value: a reader
+# can tell an event's type and namespace without decoding it, and can still
+# tell them when the value does not decode.
+HEADER_TYPE: Final = "type"
+HEADER_NAMESPACE: Final = "namespace"
+# Dispatches carry this type (and the namespace) in their headers.
+DISPATCH: Final = "activation.dispatch"
+
+Headers = Iterable[tuple[str, bytes]] | Mapping[str, bytes] | None
+
+
+def headers_of(fact: ActivationEvent | Dispatch) -> list[tuple[str, bytes]]:
+    """The headers of the record holding ``fact``: ``type`` and ``namespace``."""
+    if isinstance(fact, Dispatch):
+        kind, namespace = DISPATCH, fact.accepted.namespace
+    else:
+        kind, namespace = fact.type, fact.namespace  # type: ignore[attr-defined]
+    return [(HEADER_TYPE, kind.encode()), (HEADER_NAMESPACE, namespace.encode())]
+
+
+def header(headers: Headers, name: str) -> str | None:
+    """One header's value as text, or None when it is absent or not UTF-8."""
+    if not headers:
+        return None
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    for key, value in pairs:
+        if key == name and value is not None:
+            try:
+                return bytes(value).decode()
+            except UnicodeDecodeError:
+                return None
+    return None
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A record that does not decode: what its key and headers still tell.
+
+    ``activation_id`` is the record's key when that is an activation id, and
+    ``namespace`` and ``type`` come from its headers (None when absent, as in
+    a record written by an older version or a corrupt write).
+    """
+
+    activation_id: str | None
+    namespace: str | None
+    type: str | None
+    error: str
+
+    @property
+    def identified(self) -> bool:
+        """Whether the activation it belongs to, and its owner, are known."""
+        return self.activation_id is not None and self.namespace is not None
+
+
+def unreadable(key: bytes | None, headers: Headers, error: BaseException | str) -> Unreadable:
+    """What can be told of a record whose value could not be decoded."""
+    activation_id = None
+    if key is not None:
+        try:
+            text = key.decode()
+        except UnicodeDecodeError:
+            text = ""
+        activation_id = text if is_activation_id(text) else None
+    message = str(error)
+    if isinstance(error, ValidationError) and error.errors():
+        first = error.errors()[0]
+        message = f"{first['msg']} at {'.'.join(map(str, first['loc'])) or 'the top'}"
+    return Unreadable(
+        activation_id, header(headers, HEADER_NAMESPACE), header(headers, HEADER_TYPE), message
+    )
+
+
+def read(
+    value: bytes | None, key: bytes | None = None, headers: Headers = None
+) -> LedgerEvent | Unreadable:
+    """The ledger event a record holds, or an ``Unreadable`` saying what is known of it.
+
+    Never raises: every reader of the log goes through here, so a record no
+    reader can decode (a corrupt write, an older schema) is data, not a crash.
+    """
+    if value is None:
+        return unreadable(key, headers, "the record has no value")
+    try:
+        return _EVENT.validate_json(value)
+    except (ValueError, RecursionError, UnicodeDecodeError) as exc:  # ValidationError is one
+        return unreadable(key, headers, exc)
+
+
+def read_dispatch(
+    value: bytes | None, key: bytes | None = None, headers: Headers = None
+) -> Dispatch | Unreadable:
+    """The ``Dispatch`` a record of a dispatch topic holds, or an ``Unreadable``."""
+    if value is None:
+        return unreadable(key, headers, "the record has no value")
+    try:
+        return Dispatch.model_validate_json(value)
+    except (ValueError, RecursionError, UnicodeDecodeError) as exc:
+        return unreadable(key, headers, exc)

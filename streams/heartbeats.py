@@ -14,7 +14,6 @@ from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
-from pydantic import ValidationError
 
 from streams import constants
 from streams.events import InvokerHealth
@@ -90,7 +89,7 @@ class HealthTail:
             for record in batch.get(tp, []):
                 try:
                     health = InvokerHealth.model_validate_json(record.value)
-                except ValidationError as exc:
+                except (ValueError, RecursionError, TypeError) as exc:  # ValidationError too
                     log.warning("ignoring a malformed heartbeat at %d: %s", record.offset, exc)
                     continue
                 # While catching up, a heartbeat was heard when it was written.

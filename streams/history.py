@@ -18,11 +18,10 @@ from types import TracebackType
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
-from pydantic import ValidationError
 
 from streams import constants
 from streams.errors import LedgerUnavailable
-from streams.events import COMPLETED, LedgerEvent, decode_event
+from streams.events import COMPLETED, Headers, LedgerEvent, Unreadable, read
 from streams.ids import accepted_at_ms
 from streams.positions import Cursor, behind
 from streams.settings import Settings
@@ -55,17 +54,21 @@ class LogRecord:
     timestamp_ms: int
     key: bytes | None
     value: bytes
+    headers: Headers = None
 
     def decoded(self) -> LoggedEvent | None:
-        """The event this record holds, or None when it is not a readable ledger event."""
-        try:
-            event = decode_event(self.value)
-        except ValidationError as exc:
+        """The event this record holds, or None when it is not a readable ledger event.
+
+        Readers of ranges skip such records (the controller, which reads every
+        partition live, ends their activations; see ``streams.completion``).
+        """
+        event = read(self.value, self.key, self.headers)
+        if isinstance(event, Unreadable):
             log.warning(
                 "unreadable ledger record at %d:%d skipped (%s)",
                 self.partition,
                 self.offset,
-                exc.errors()[0].get("msg", exc) if exc.errors() else exc,
+                event.error,
             )
             return None
         return LoggedEvent(event, self.partition, self.offset, self.timestamp_ms)
@@ -184,7 +187,8 @@ class LedgerReader:
                     for r in records:
                         if r.offset >= end:
                             break
-                        out.append(LogRecord(tp.partition, r.offset, r.timestamp, r.key, r.value))
+                        at = (tp.partition, r.offset, r.timestamp)
+                        out.append(LogRecord(*at, r.key, r.value, r.headers))
                 for p in list(pending):
                     # The position, not the last record: offsets may skip (control records).
                     if await self._consumer.position(tps[p]) >= stop[p]:

@@ -30,6 +30,7 @@ IMAGE_MISSING = (
     "The image {image} of this blackbox action is not on the invoker's host; "
     "build or load it there first."
 )
+IMAGE_UNUSABLE = "The image {image} of this blackbox action cannot run the action: {why}."
 KIND_UNSUPPORTED = "The invoker has no runtime for the kind {kind}."
 TOO_MUCH_MEMORY = "The action asks for {memory} MB of memory; this invoker has {budget} MB in all."
 LOGS_NOT_COLLECTED = (
@@ -40,3 +41,7 @@ RUNTIME_MISSING = (
     "The runtime image {image} is not on the invoker's host; build it with runtimes/build.sh."
 )
 THROTTLED = "Too many concurrent requests in flight (count: {count}, allowed: {allowed})."
+UNREADABLE_RECORD = (
+    "The ledger holds a record of this activation that cannot be read "
+    "({type}: {error}); the activation ends here."
+)

@@ -22,8 +22,12 @@ from datetime import UTC, datetime
 
 Cursor = dict[int, int]
 
-CURSOR_RE = re.compile(r"\A\d+:\d+(,\d+:\d+)*\Z")
-RELATIVE_RE = re.compile(r"\A(\d+)(ms|s|m|h|d|w)\Z")
+# Digits are ASCII only, and an offset fits Kafka's 64-bit offsets.
+CURSOR_RE = re.compile(r"\A\d{1,18}:\d{1,18}(,\d{1,18}:\d{1,18})*\Z", re.ASCII)
+RELATIVE_RE = re.compile(r"\A(\d{1,15})(ms|s|m|h|d|w)\Z", re.ASCII)
+EPOCH_MS_RE = re.compile(r"\A\d{1,15}\Z", re.ASCII)
+# The latest moment ``since`` may name: the end of year 9999, in epoch milliseconds.
+EPOCH_MAX_MS = 253_402_300_799_999
 UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
 EARLIEST = frozenset({"earliest", "beginning", "start"})
 NOW = frozenset({"now", "latest", "end", "live"})
@@ -66,27 +70,31 @@ def decode_cursor(text: str) -> Cursor | None:
     cursor: Cursor = {}
     for item in text.strip().split(","):
         partition, sep, offset = item.strip().partition(":")
-        if not sep or not partition.isdigit() or not offset.isdigit():
+        if not sep or not CURSOR_RE.match(f"{partition}:{offset}"):
             return None
         cursor[int(partition)] = int(offset)
     return cursor or None
 
 
 def parse_time(text: str, now_ms: int) -> int | None:
-    """Epoch milliseconds of an ISO time, epoch ms or relative time; None when none of those."""
+    """Epoch milliseconds of an ISO time, epoch ms or relative time; None when none of those.
+
+    A moment before the epoch is the epoch; one after the year 9999 is None.
+    """
     text = text.strip()
-    if text.isdigit():
-        return int(text)
-    relative = RELATIVE_RE.match(text)
-    if relative:
-        return now_ms - int(relative.group(1)) * UNIT_MS[relative.group(2)]
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
+    if EPOCH_MS_RE.match(text):
+        at = int(text)
+    elif relative := RELATIVE_RE.match(text):
+        at = now_ms - int(relative.group(1)) * UNIT_MS[relative.group(2)]
+    else:
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        at = int(moment.timestamp() * 1000)
+    return max(0, at) if at <= EPOCH_MAX_MS else None
 
 
 def parse_since(text: str | None, now_ms: int) -> Since | None:

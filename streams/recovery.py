@@ -11,9 +11,9 @@ the two writes) is sent again.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
@@ -25,8 +25,11 @@ from streams.errors import LedgerUnavailable
 from streams.events import (
     ActivationAccepted,
     ActivationScheduled,
+    Dispatch,
     LedgerEvent,
-    decode_event,
+    Unreadable,
+    read,
+    read_dispatch,
 )
 from streams.settings import Settings
 
@@ -46,17 +49,25 @@ class _Seen:
     accepted_offset: int = -1
     claim: Claim = field(default_factory=Claim)
     scheduled: dict[int, ActivationScheduled] = field(default_factory=dict)
+    unreadable: Unreadable | None = None
 
 
 @dataclass
 class Rebuilt:
-    """The unfinished activations of one partition, and the finished ids to ignore."""
+    """The unfinished activations of one partition, and the finished ids to ignore.
+
+    ``unreadable`` holds one undecodable record of each activation that has
+    one and no readable completion: the controller ends those.
+    """
 
     tracked: list[Tracked]
     done: set[str]
+    unreadable: list[Unreadable] = field(default_factory=list)
 
 
-def rebuild(events: Iterable[tuple[int, LedgerEvent]], partition: int, committed: int) -> Rebuilt:
+def rebuild(
+    events: Iterable[tuple[int, LedgerEvent | Unreadable]], partition: int, committed: int
+) -> Rebuilt:
     """Fold ``(offset, event)`` pairs of one partition, in log order, into its state.
 
     ``committed`` is the controller group's committed offset: the stream will
@@ -65,6 +76,10 @@ def rebuild(events: Iterable[tuple[int, LedgerEvent]], partition: int, committed
     """
     seen: dict[str, _Seen] = {}
     for offset, event in events:
+        if isinstance(event, Unreadable):
+            if event.activation_id is not None and event.namespace is not None:
+                seen.setdefault(event.activation_id, _Seen()).unreadable = event
+            continue
         s = seen.setdefault(event.activation_id, _Seen())
         if isinstance(event, ActivationAccepted):
             s.accepted, s.accepted_offset = event, offset
@@ -73,10 +88,14 @@ def rebuild(events: Iterable[tuple[int, LedgerEvent]], partition: int, committed
         s.claim = step(s.claim, event)
     tracked: list[Tracked] = []
     done: set[str] = set()
+    unreadable: list[Unreadable] = []
     for aid, s in seen.items():
         if s.claim.completed:
             if s.accepted_offset >= committed or s.accepted is None:
                 done.add(aid)
+            continue
+        if s.unreadable is not None:
+            unreadable.append(s.unreadable)
             continue
         if s.accepted is None:
             continue  # began before the read; long past its deadline
@@ -89,7 +108,7 @@ def rebuild(events: Iterable[tuple[int, LedgerEvent]], partition: int, committed
         t.scheduled = s.scheduled.get(t.attempt)
         tracked.append(t)
     tracked.sort(key=lambda t: seen[t.accepted.activation_id].accepted_offset)
-    return Rebuilt(tracked, done)
+    return Rebuilt(tracked, done, unreadable)
 
 
 def _consumer(settings: Settings, group_id: str | None = None) -> AIOKafkaConsumer:
@@ -104,9 +123,9 @@ def _consumer(settings: Settings, group_id: str | None = None) -> AIOKafkaConsum
 
 async def _scan(
     consumer: AIOKafkaConsumer, tp: TopicPartition, start: int, end: int
-) -> list[tuple[int, bytes]]:
-    """Every ``(offset, value)`` of ``tp`` in ``[start, end)``."""
-    out: list[tuple[int, bytes]] = []
+) -> list[tuple[int, Any]]:
+    """Every ``(offset, record)`` of ``tp`` in ``[start, end)``."""
+    out: list[tuple[int, Any]] = []
     if start >= end:
         return out
     consumer.seek(tp, start)
@@ -117,7 +136,7 @@ async def _scan(
         for record in batch.get(tp, []):
             if record.offset >= end:
                 return out
-            out.append((record.offset, record.value))
+            out.append((record.offset, record))
             if record.offset + 1 >= end:
                 return out
 
@@ -153,7 +172,7 @@ async def read_partition(settings: Settings, group_id: str, partition: int, now_
         raise LedgerUnavailable(f"could not read back partition {partition}: {exc!r}") from exc
     finally:
         await consumer.stop()
-    return rebuild(((o, decode_event(v)) for o, v in records), partition, committed)
+    return rebuild(((o, read(r.value, r.key, r.headers)) for o, r in records), partition, committed)
 
 
 async def find_dispatches(settings: Settings, tracked: list[Tracked]) -> dict[tuple[str, int], int]:
@@ -177,9 +196,12 @@ async def find_dispatches(settings: Settings, tracked: list[Tracked]) -> dict[tu
             consumer.assign([tp])
             end = (await consumer.end_offsets([tp]))[tp]
             start = await _offset_at(consumer, tp, since[invoker] - SLACK_MS, end)
-            for offset, value in await _scan(consumer, tp, start, end):
-                scheduled = json.loads(value)["scheduled"]
-                key = (scheduled["activation_id"], int(scheduled["attempt"]))
+            for offset, record in await _scan(consumer, tp, start, end):
+                dispatch = read_dispatch(record.value, record.key, record.headers)
+                if not isinstance(dispatch, Dispatch):
+                    continue  # its activation is ended from the ledger, if it is known
+                scheduled = dispatch.scheduled
+                key = (scheduled.activation_id, scheduled.attempt)
                 if key in keys:
                     found[key] = offset
         except KafkaError as exc:

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     ledger_retention_ms: int = -1
     dispatch_retention_ms: int = 24 * 3600 * 1000
     health_retention_ms: int = 3600 * 1000
+    # Records no reader could decode, kept for an operator (see streams/deadletters.py).
+    dead_letter_retention_ms: int = 30 * 24 * 3600 * 1000
 
     # Event streams (GET .../events): SSE comment interval, and how many live
     # events may wait for one slow reader before it falls back to the log.
@@ -56,6 +58,10 @@ class Settings(BaseSettings):
     # Per-container limits, so a fork bomb or an fd leak stays in its container.
     container_pids_limit: int = 512
     container_nofile_limit: int = 1024
+    # A container's root filesystem is read-only; /tmp is a tmpfs of this many MB
+    # (at most half the action's memory, which its pages count against).
+    container_tmp_mb: int = 128
+    container_read_only_root: bool = True
     # How long a new container's action proxy may take to answer at all.
     container_ready_s: float = 30.0
     # How long after a deadline an activation may still be completed by its

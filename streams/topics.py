@@ -47,6 +47,9 @@ def ledger_topics(settings: Settings, invokers: range | list[int] | None = None)
             settings.ledger_retention_ms,
         ),
         TopicSpec(settings.topic(constants.TOPIC_HEALTH), 1, settings.health_retention_ms),
+        TopicSpec(
+            settings.topic(constants.TOPIC_DEAD_LETTERS), 1, settings.dead_letter_retention_ms
+        ),
     ]
     for invoker_id in invokers or []:
         specs.append(

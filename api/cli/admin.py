@@ -22,10 +22,13 @@ def register(groups: Any) -> None:
     create = commands.add_parser("create", help="create a subject; prints its uuid:key")
     create.add_argument("name", help="the subject and its namespace")
     create.add_argument("-u", "--auth", dest="key", help="use this uuid:key instead of a new one")
+    create.add_argument(
+        "--admin", action="store_true", help="may read the platform's state (/api/v1/admin/...)"
+    )
     create.set_defaults(handler=create_user, offline=True)
 
 
-async def _create(name: str, key: str) -> None:
+async def _create(name: str, key: str, admin: bool) -> None:
     # Imported here: the store's client is heavy, and only this command needs it.
     from api.setup import put_subject
     from projections.couch import Couch
@@ -34,7 +37,7 @@ async def _create(name: str, key: str) -> None:
     settings = Settings()
     couch = Couch(settings)
     try:
-        await put_subject(couch, settings, name, key)
+        await put_subject(couch, settings, name, key, admin=admin)
     finally:
         await couch.close()
 
@@ -49,7 +52,7 @@ def create_user(args: argparse.Namespace, client: Client | None) -> int:
     if ":" not in key:
         raise CLIError("a key is uuid:key")
     try:
-        asyncio.run(_create(args.name, key))
+        asyncio.run(_create(args.name, key, args.admin))
     except StoreError as exc:
         raise CLIError(str(exc)) from exc
     print(key)

@@ -1,21 +1,28 @@
-"""``lwsk admin invokers``: every invoker with its state, process, memory and work."""
+"""``lwsk admin invokers``: every invoker with its state, process, memory and work.
+
+Like the other admin commands it reads the stack directly (the invoker-health
+topic, through the ``LEDGERWHISK_*`` settings), so it needs no key; over the
+API, ``GET /api/v1/admin/invokers`` answers administrators only.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 from typing import Any
 
-from api.cli.client import Client
+from api.cli.client import Client, CLIError
 from api.cli.groups import subcommands
 from api.cli.output import emit_json, table
 
+READ_TIMEOUT_S = 10.0
 HEADERS = ["id", "state", "pid", "host", "memory", "used", "free", "in flight", "heard"]
 
 
 def register(groups: Any) -> None:
     commands = subcommands(groups, "admin", "administer the platform")
     invokers = commands.add_parser("invokers", help="list the invokers and their health")
-    invokers.set_defaults(handler=list_invokers)
+    invokers.set_defaults(handler=list_invokers, offline=True)
 
 
 def row(invoker: dict[str, Any]) -> list[str]:
@@ -33,8 +40,32 @@ def row(invoker: dict[str, Any]) -> list[str]:
     ]
 
 
-def list_invokers(args: argparse.Namespace, client: Client) -> int:
-    answer = client.ok("GET", "admin/invokers")
+async def _read(timeout_s: float) -> list[dict[str, Any]]:
+    # Imported here: only this command needs the Kafka client.
+    from api.invokers import rows
+    from streams.heartbeats import HealthTail
+    from streams.ids import now_ms
+    from streams.registry import HeartbeatRegistry
+    from streams.settings import Settings
+
+    settings = Settings()
+    registry = HeartbeatRegistry(offline_after_ms=int(settings.invoker_offline_after_s * 1000))
+    tail = HealthTail(settings, registry)
+    tail.start()
+    try:
+        await asyncio.wait_for(tail.caught_up.wait(), timeout_s)
+    except TimeoutError as exc:
+        raise CLIError(
+            f"the invoker-health topic at {settings.kafka_bootstrap} did not answer within "
+            f"{timeout_s:.0f} s: is the stack up (`make up`)?"
+        ) from exc
+    finally:
+        await tail.stop()
+    return rows(registry, now_ms())
+
+
+def list_invokers(args: argparse.Namespace, client: Client | None) -> int:
+    answer = asyncio.run(_read(READ_TIMEOUT_S))
     if args.json:
         emit_json(answer)
         return 0

@@ -297,11 +297,12 @@ class Cluster:
 
     # -- users and load -------------------------------------------------------
     async def client(self, session: aiohttp.ClientSession, api: str = "api0") -> ClusterClient:
+        """A fresh namespace's client; an administrator, so it may read ``/admin/invokers``."""
         name = "t" + os.urandom(4).hex()
         auth = new_key()
         couch = Couch(self.settings)
         try:
-            await put_subject(couch, self.settings, name, auth)
+            await put_subject(couch, self.settings, name, auth, admin=True)
         finally:
             await couch.close()
         return ClusterClient(session, auth, name, self.apis[api])

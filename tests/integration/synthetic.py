@@ -24,7 +24,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 
 from streams import constants
-from streams.controller import base_annotations
+from streams.completion import base_annotations
 from streams.events import (
     ActivationAccepted,
     ActivationCompleted,

@@ -20,6 +20,7 @@ class Rec:
     timestamp: int
     key: bytes | None
     value: bytes
+    headers: tuple[tuple[str, bytes], ...] = ()
 
 
 def recs(events: list[LedgerEvent], partition: int = 0, first: int = 0) -> list[Rec]:
