@@ -13,6 +13,7 @@ from streams.messages import (
     IMAGE_MISSING,
     IMAGE_UNUSABLE,
     NOT_A_DICT,
+    NOT_JSON,
     RESULT_TOO_LARGE,
     RUNTIME_MISSING,
 )
@@ -45,6 +46,8 @@ def of_run(answer: ProxyAnswer, limit_bytes: int = constants.RESULT_MAX_BYTES) -
             RESULT_TOO_LARGE.format(size=answer.size, limit=limit_bytes),
         )
     body = answer.body
+    if answer.invalid is not None and answer.status == 200:
+        return error(constants.STATUS_DEVELOPER_ERROR, NOT_JSON.format(reason=answer.invalid))
     if answer.status == 200:
         if not isinstance(body, dict):
             return error(constants.STATUS_DEVELOPER_ERROR, NOT_A_DICT)

@@ -11,6 +11,8 @@ from typing import Any
 
 import aiohttp
 
+from streams import jsoncodec
+
 
 @dataclass(frozen=True)
 class ProxyAnswer:
@@ -22,6 +24,9 @@ class ProxyAnswer:
     # The body was larger than the caller's limit: it was not read to its end
     # and ``body`` is None; ``size`` is its announced (or read so far) length.
     oversize: bool = False
+    # Why the body is not JSON the platform accepts (``streams.jsoncodec``):
+    # then ``body`` is its text.
+    invalid: str | None = None
 
 
 # A starting proxy is asked again at most this often: a container that comes up
@@ -89,9 +94,10 @@ class RuntimeClient:
         except (aiohttp.ClientError, OSError) as exc:
             raise ProxyUnreachable(f"{path}: {exc!r}") from exc
         try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = raw.decode("utf-8", "replace")
+            body = jsoncodec.loads(raw) if raw else None
+        except jsoncodec.InvalidJson as exc:
+            text = raw.decode("utf-8", "replace")
+            return ProxyAnswer(resp.status, text, len(raw), invalid=str(exc))
         return ProxyAnswer(resp.status, body, len(raw))
 
 

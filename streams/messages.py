@@ -13,6 +13,7 @@ ORCHESTRATION_LOST = (
 NOT_RUN_AGAIN = "The invoker restarted after this activation had started; it was not run again."
 TIMEOUT = "The action exceeded its time limits of {ms} milliseconds."
 NOT_A_DICT = "The action did not return a dictionary."
+NOT_JSON = "The action did not produce a valid JSON response: {reason}"
 RESULT_TOO_LARGE = (
     "The action produced a response that exceeded the allowed length: {size} > {limit} bytes."
 )

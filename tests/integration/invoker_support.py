@@ -30,7 +30,8 @@ from streams.events import (
     ActivationStarted,
     Dispatch,
     Limits,
-    decode_event,
+    encode,
+    headers_of,
 )
 from streams.history import read_activation
 from streams.ids import new_activation_id, now_ms
@@ -117,6 +118,7 @@ class OwnInvoker:
         self.invoker = invoker
         self.settings = settings
         self.events: list[ActivationStarted | ActivationCompleted] = []
+        self.faults = 0  # failures the invoker counted as its own
 
     @property
     def pool(self) -> Any:
@@ -225,13 +227,23 @@ async def own_invoker(
     await producer.start()
     own: OwnInvoker | None = None
 
-    async def send(topic: str, key: bytes, value: bytes) -> None:
+    async def append(event: ActivationStarted | ActivationCompleted) -> None:
         assert own is not None
-        own.events.append(decode_event(value))  # type: ignore[arg-type]
-        await producer.send_and_wait(topic, value, key=key)
+        own.events.append(event)
+        await producer.send_and_wait(
+            settings.topic(constants.TOPIC_EVENTS),
+            encode(event),
+            key=event.activation_id.encode(),
+            headers=headers_of(event),
+        )
+
+    def fault() -> None:
+        assert own is not None
+        own.faults += 1
 
     owner = f"{settings.prefix}-invoker{OWN_INVOKER_ID}"
-    invoker = Invoker(settings, send, Docker(owner, settings.docker_socket), Couch(settings))
+    docker = Docker(owner, settings.docker_socket)
+    invoker = Invoker(settings, append, fault, docker, Couch(settings))
     own = OwnInvoker(invoker, settings)
     reaper: asyncio.Task[None] | None = None
     try:

@@ -20,7 +20,7 @@ from api.cli.ledger import Message, parse_sse
 from api.setup import new_key, put_subject
 from projections.couch import Couch
 from streams import constants
-from streams.events import LedgerEvent, encode
+from streams.events import LedgerEvent, encode, headers_of
 from streams.history import LedgerReader
 from streams.settings import Settings
 
@@ -175,7 +175,12 @@ async def append(settings: Settings, events: list[LedgerEvent]) -> None:
     await producer.start()
     try:
         topic = settings.topic(constants.TOPIC_EVENTS)
-        sent = [await producer.send(topic, encode(e), key=e.activation_id.encode()) for e in events]
+        sent = [
+            await producer.send(
+                topic, encode(e), key=e.activation_id.encode(), headers=headers_of(e)
+            )
+            for e in events
+        ]
         await asyncio.gather(*sent)
     finally:
         await producer.stop()

@@ -34,6 +34,7 @@ from streams.events import (
     Limits,
     Response,
     encode,
+    headers_of,
 )
 from streams.ids import new_activation_id
 from streams.lifecycle import seq_for
@@ -159,7 +160,10 @@ async def append_events(settings: Settings, events: list[LedgerEvent]) -> float:
     try:
         topic = settings.topic(constants.TOPIC_EVENTS)
         futures = [
-            await producer.send(topic, encode(e), key=e.activation_id.encode()) for e in events
+            await producer.send(
+                topic, encode(e), key=e.activation_id.encode(), headers=headers_of(e)
+            )
+            for e in events
         ]
         await asyncio.gather(*futures)
     finally:

@@ -252,3 +252,40 @@ async def test_a_warm_container_killed_outside_the_invoker_is_passed_over(
 async def _stopped(name: str) -> bool:
     state = await container_state(name)
     return state is None or not state.get("Running")
+
+
+NOT_JSON_RESULTS = {
+    # What JSON does not have (the Python runtime refuses to send it)...
+    "nan": ("python:3.11", "def main(args):\n    return {'x': float('nan')}\n"),
+    "surrogate": ("python:3.11", "def main(args):\n    return {'x': '\\ud800'}\n"),
+    # ...and any depth: past what every ledger reader decodes (the invoker refuses it).
+    "deep": (
+        "python:3.11",
+        "def main(args):\n    v = []\n    for _ in range(300):\n        v = [v]\n"
+        "    return {'x': v}\n",
+    ),
+    "deepjs": (
+        "nodejs:18",
+        "function main() { let v = []; for (let i = 0; i < 300; i++) v = [v]; return {x: v}; }",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NOT_JSON_RESULTS))
+async def test_a_result_no_reader_could_read_is_a_developer_error(
+    client: Client, name: str
+) -> None:
+    kind, code = NOT_JSON_RESULTS[name]
+    await client.put_action(name, code, kind=kind)
+    status, body = await client.invoke(name)
+    assert status == 502 and isinstance(body, dict), body
+    response = body["response"]
+    assert response["status"] == "action developer error"
+    error = response["result"]["error"]
+    if name.startswith("deep"):
+        assert error.startswith("The action did not produce a valid JSON response"), error
+        assert "nested too deeply" in error
+    else:
+        assert error == NOT_A_DICT
+    record = await client.activation(body["activationId"])
+    assert record["response"] == response
