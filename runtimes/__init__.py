@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-MANIFEST = Path(__file__).with_name("manifest.json")
+# Another manifest (runtime images of your own) may be named by the environment.
+MANIFEST = Path(
+    os.environ.get("LEDGERWHISK_RUNTIMES_MANIFEST") or Path(__file__).with_name("manifest.json")
+)
 
 
 @dataclass(frozen=True)

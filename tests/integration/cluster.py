@@ -502,6 +502,7 @@ async def running(
     apis: int = 1,
     env: dict[str, str] | None = None,
     api_env: dict[str, str] | None = None,
+    invoker_env: dict[str, str] | None = None,
     memory_mb: dict[int, int] | None = None,
 ) -> AsyncIterator[Cluster]:
     """A whole cluster, ready: invokers, controllers, a projection writer, API servers."""
@@ -509,7 +510,7 @@ async def running(
     try:
         c.setup(invokers=invokers)
         for i in range(invokers):
-            extra = {}
+            extra = dict(invoker_env or {})
             if memory_mb:
                 extra["LEDGERWHISK_INVOKER_USER_MEMORY_MB"] = str(memory_mb[i])
             c.start_invoker(i, **extra)

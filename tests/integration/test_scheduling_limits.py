@@ -9,11 +9,13 @@ the controller reads the ledger's partitions, so the tests fill first, then ask.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 
+import runtimes
 from streams.messages import NO_CAPACITY, NO_INVOKERS
 from streams.settings import Settings
 
@@ -40,7 +42,16 @@ async def cluster(
     # limit there lets the controller's own refusal, the last line, show here.
     api_env = {"LEDGERWHISK_THROTTLE_CONCURRENT": "1000"}
     workdir = tmp_path_factory.mktemp("scheduling-limits")
-    async with running(stack, workdir, "sl", 1, env=env, api_env=api_env) as c:
+    # A fault of the platform itself: the invoker's nodejs runtime image is not
+    # on its host (a bad image of a user's blackbox action would be theirs).
+    manifest = json.loads(runtimes.MANIFEST.read_text())
+    manifest["kinds"]["nodejs:18"]["image"] = "ledgerwhisk/no-such-runtime:test"
+    broken = workdir / "manifest.json"
+    broken.write_text(json.dumps(manifest))
+    invoker_env = {"LEDGERWHISK_RUNTIMES_MANIFEST": str(broken)}
+    async with running(
+        stack, workdir, "sl", 1, env=env, api_env=api_env, invoker_env=invoker_env
+    ) as c:
         yield c
 
 
@@ -101,12 +112,10 @@ async def test_an_invoker_with_system_errors_is_unhealthy_gets_no_work_then_reco
 ) -> None:
     client = await cluster.client(session)
     await until(lambda: state_is(client, "healthy"), 30, "the invoker to be healthy")
-    # An image reference Docker rejects outright: the container never starts.
-    status, body = await client.request(
-        "PUT",
-        "actions/broken",
-        json={"exec": {"kind": "blackbox", "image": "Not An Image!"}},
-        params={"overwrite": "true"},
+    # Its nodejs runtime image is missing (see the fixture): each run is a whisk
+    # error of the invoker's own making.
+    status, body = await client.put_action(
+        "broken", "function main() { return {}; }", kind="nodejs:18"
     )
     assert status == 200, body
     for _ in range(3):
