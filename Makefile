@@ -37,8 +37,8 @@ unit:
 
 check:  ## format check, lint, types
 	@scripts/python.sh
-	@.venv/bin/ruff format --check streams api invoker projections runtimes tests bench
-	@.venv/bin/ruff check streams api invoker projections runtimes tests bench
+	@.venv/bin/ruff format --check streams api invoker projections store runtimes tests bench
+	@.venv/bin/ruff check streams api invoker projections store runtimes tests bench
 	@.venv/bin/mypy
 
 bench:  ## benchmarks against the physical floor (starts the stack if needed)

@@ -19,7 +19,7 @@ from api.errors import (
 from api.names import activation_filter_name
 from api.requests import json_response, malformed, parse_epoch, parse_flag, parse_paging
 from projections import record
-from projections.views import ACTIVATIONS_DDOC
+from store.views import ACTIVATIONS_DDOC
 from streams import constants
 from streams.ids import is_activation_id
 

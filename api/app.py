@@ -35,7 +35,7 @@ from api.invocations import Invocations
 from api.ledger import Ledger
 from api.requests import json_response
 from api.sequences import Sequences
-from projections.couch import Couch, StoreUnavailable
+from store.couch import Couch, StoreUnavailable
 from streams import gctune
 from streams.errors import LedgerUnavailable
 from streams.settings import Settings

@@ -12,8 +12,8 @@ from aiohttp import web
 
 from api.errors import AUTH_INVALID, AUTH_REQUIRED, NAMESPACE_ILLEGAL, NOT_AUTHORIZED, APIError
 from api.names import NAME_RE as NAMESPACE_RE
-from projections.couch import Couch
-from projections.views import SUBJECTS_DDOC
+from store.couch import Couch
+from store.views import SUBJECTS_DDOC
 from streams import constants
 from streams.settings import Settings
 

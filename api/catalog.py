@@ -12,7 +12,7 @@ from typing import Any
 
 from api import entities
 from api.names import EntityRef
-from projections.couch import Conflict, Couch
+from store.couch import Conflict, Couch
 from streams import constants
 from streams.ids import now_ms
 from streams.settings import Settings

@@ -11,7 +11,7 @@ from api.entities import EntityStore
 from api.invocations import Invocations
 from api.ledger import Ledger
 from api.sequences import Sequences
-from projections.couch import Couch
+from store.couch import Couch
 from streams.settings import Settings
 
 

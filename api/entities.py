@@ -11,8 +11,8 @@ from typing import Any
 
 from api.errors import CONFLICT, CONFORMANCE, APIError
 from api.names import EntityRef
-from projections.couch import Conflict, Couch
-from projections.views import WHISKS_DDOC
+from store.couch import Conflict, Couch
+from store.views import WHISKS_DDOC
 from streams import constants
 from streams.ids import now_ms
 from streams.settings import Settings

@@ -40,9 +40,8 @@ from api.invocations import Invocations, Submitted, accepted_event, limits_of
 from api.lookup import Target, action_target
 from api.names import EntityRef, parse
 from streams import constants
-from streams.events import ActivationAccepted, ActivationCompleted, Cause, Response
+from streams.events import ActivationAccepted, ActivationCompleted, Cause, Response, seq_for
 from streams.ids import new_activation_id, now_ms
-from streams.lifecycle import seq_for
 
 log = logging.getLogger("ledgerwhisk.api.sequences")
 JsonDict = dict[str, Any]

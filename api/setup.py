@@ -9,8 +9,8 @@ import secrets
 import uuid as uuidlib
 
 from api import catalog
-from projections import views
-from projections.couch import Couch
+from store import views
+from store.couch import Couch
 from streams import constants
 from streams.settings import Settings, get_settings
 from streams.topics import ensure_topics, ledger_topics

@@ -36,9 +36,9 @@ from streams.events import (
     Cause,
     Limits,
     Response,
+    seq_for,
 )
 from streams.ids import new_activation_id, now_ms
-from streams.lifecycle import seq_for
 
 JsonDict = dict[str, Any]
 BODY_MAX = 3 * constants.PARAMS_MAX_BYTES

@@ -24,7 +24,7 @@ from bench.client import KIND, NOOP_PYTHON
 from invoker.containers import Container, Docker, Limits
 from invoker.netns import NetnsConnector
 from invoker.proxy import ProxyAnswer, ProxyUnreachable, RuntimeClient
-from projections.couch import Couch
+from store.couch import Couch
 from streams.constants import PROTOCOL_PORT
 from streams.ids import new_activation_id, now_ms
 from streams.settings import Settings

@@ -25,7 +25,7 @@ from bench.target import Plan, Target
 from bench.watch import STAGES, LedgerWatch, stage_times
 from invoker.containers import LABEL_KIND, LABEL_OWNER, Container
 from projections import record
-from projections.couch import Couch
+from store.couch import Couch
 from streams import constants
 
 Progress = Callable[[str], None]

@@ -13,7 +13,7 @@ from bench.client import Client
 from bench.floors import Containers
 from bench.target import RESULTS, Plan, Target
 from bench.watch import LedgerWatch
-from projections.couch import Couch
+from store.couch import Couch
 
 NAMESPACE = "bench"
 NOTE = (

@@ -14,7 +14,7 @@ RESULTS = ROOT / "bench" / "results"
 # the module each one runs (to find them when no pid file is at hand).
 PROCESSES = {
     "api": "api.main",
-    "controller": "streams.controller_agent",
+    "controller": "streams.controller.agent",
     "invoker0": "invoker.agent",
     "projection": "projections.writer",
 }

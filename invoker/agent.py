@@ -27,7 +27,7 @@ from invoker.apidoor import ApiDoor
 from invoker.containers import Docker
 from invoker.recovery import Admission, Lease, confirmed, may_start
 from invoker.service import Invoker
-from projections.couch import Couch
+from store.couch import Couch
 from streams import completion, constants, deadletters, gctune
 from streams.app import RETRY_FIRST_S, RETRY_MAX_S, make_app, write_until_taken
 from streams.claims import fold

@@ -13,8 +13,14 @@ from typing import Any
 from invoker.outcome import Outcome
 from streams import constants
 from streams.completion import base_annotations
-from streams.events import COMPLETED, ActivationAccepted, ActivationCompleted, Response, encode
-from streams.lifecycle import seq_for
+from streams.events import (
+    COMPLETED,
+    ActivationAccepted,
+    ActivationCompleted,
+    Response,
+    encode,
+    seq_for,
+)
 from streams.messages import LOGS_TRUNCATED, RESULT_TOO_LARGE
 
 # An action annotated ``provide-api-key: false`` runs without its caller's key.

@@ -21,7 +21,7 @@ from invoker import apidoor, logs, outcome, pool, protocol, runner
 from invoker.containerpool import Claim, ContainerPool
 from invoker.containers import Docker
 from invoker.errors import ContainerError, NoRoom
-from projections.couch import Couch, StoreError
+from store.couch import Couch, StoreError
 from streams import constants
 from streams.completion import whisk_error
 from streams.events import (
@@ -31,9 +31,9 @@ from streams.events import (
     ActivationStarted,
     Dispatch,
     InvokerHealth,
+    seq_for,
 )
 from streams.ids import now_ms
-from streams.lifecycle import seq_for
 from streams.messages import ACTION_MISSING, KIND_UNSUPPORTED
 from streams.settings import Settings
 

@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from projections.couch import Couch, JsonDict
 from projections.record import LEDGER_FIELD
+from store.couch import Couch, JsonDict
 from streams.events import ACCEPTED
 from streams.ids import accepted_at_ms
 

@@ -30,10 +30,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from projections import views
-from projections.couch import Couch, JsonDict, StoreUnavailable
 from projections.record import apply_all
 from projections.writer import project
+from store import views
+from store.couch import Couch, JsonDict, StoreUnavailable
 from streams.events import COMPLETED, LedgerEvent
 from streams.history import SEEK_SLACK_MS, LedgerReader, LogRecord
 from streams.ids import now_ms

@@ -11,7 +11,7 @@ from typing import Any
 import faust
 
 from projections import record
-from projections.couch import Conflict, Couch, StoreError, StoreUnavailable
+from store.couch import Conflict, Couch, StoreError, StoreUnavailable
 from streams import constants, deadletters, gctune
 from streams.app import make_app
 from streams.events import LedgerEvent, Unreadable, read

@@ -57,7 +57,7 @@ invoker_memory() {
 
 module_of() {
   case "$1" in
-    controller*) echo streams.controller_agent ;;
+    controller*) echo streams.controller.agent ;;
     projection) echo projections.writer ;;
     invoker*) echo invoker.agent ;;
     api) echo api.main ;;

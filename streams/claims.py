@@ -27,8 +27,8 @@ from streams.events import (
     ActivationScheduled,
     ActivationStarted,
     LedgerEvent,
+    attempt_of,
 )
-from streams.lifecycle import attempt_of
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,14 @@ from __future__ import annotations
 from typing import Any, Final, Literal
 
 from streams import constants, jsoncodec
-from streams.events import COMPLETED, ActivationAccepted, ActivationCompleted, Response, Unreadable
-from streams.lifecycle import seq_for
+from streams.events import (
+    COMPLETED,
+    ActivationAccepted,
+    ActivationCompleted,
+    Response,
+    Unreadable,
+    seq_for,
+)
 from streams.messages import UNREADABLE_RECORD
 
 Reason = Literal["no_invoker", "no_capacity", "throttled", "lost", "unreadable"]

@@ -26,6 +26,24 @@ HEALTH: Final = "invoker.health"
 
 # Precedence of states when merging: a later state never yields to an earlier one.
 STATE_RANK: dict[str, int] = {ACCEPTED: 1, SCHEDULED: 2, STARTED: 3, COMPLETED: 4}
+SEQ_PER_ATTEMPT: Final = 10
+
+
+def seq_for(event_type: str, attempt: int = 0) -> int:
+    """The ``seq`` of an event: ``10 * attempt + rank`` (accepted 1 ... completed 4).
+
+    Every writer computes it alike, so the same fact written twice carries the
+    same seq and de-duplicates, and a reschedule (attempt 1) sorts after
+    everything of attempt 0.
+    """
+    if event_type == ACCEPTED:
+        return 1
+    return SEQ_PER_ATTEMPT * attempt + STATE_RANK[event_type]
+
+
+def attempt_of(seq: int) -> int:
+    """The attempt an event belongs to, from its seq."""
+    return seq // SEQ_PER_ATTEMPT
 
 
 class Fact(BaseModel):

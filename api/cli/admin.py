@@ -31,7 +31,7 @@ def register(groups: Any) -> None:
 async def _create(name: str, key: str, admin: bool) -> None:
     # Imported here: the store's client is heavy, and only this command needs it.
     from api.setup import put_subject
-    from projections.couch import Couch
+    from store.couch import Couch
     from streams.settings import Settings
 
     settings = Settings()
@@ -44,7 +44,7 @@ async def _create(name: str, key: str, admin: bool) -> None:
 
 def create_user(args: argparse.Namespace, client: Client | None) -> int:
     from api.setup import new_key
-    from projections.couch import StoreError
+    from store.couch import StoreError
 
     if not is_name(args.name):
         raise CLIError(f"'{args.name}' is not a legal namespace name")

@@ -359,8 +359,8 @@ async def _admin_replay(
     settings: Any, into: str, until_ms: int | None, verify: bool, live: str
 ) -> int:
     from projections.compare import verify as compare
-    from projections.couch import Couch, StoreError
     from projections.replay import RebuildError, index_views, rebuild
+    from store.couch import Couch, StoreError
     from streams.errors import LedgerUnavailable
 
     # Building the view indexes of a large rebuilt database takes a while.

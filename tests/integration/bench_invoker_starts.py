@@ -23,7 +23,7 @@ from typing import Any
 import aiohttp
 
 from api.setup import new_key, put_subject
-from projections.couch import Couch
+from store.couch import Couch
 from streams.settings import Settings
 
 from .conftest import TEST_ENV, Client

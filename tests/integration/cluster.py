@@ -34,10 +34,11 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from api.entities import doc_id
 from api.setup import new_key, put_subject
 from invoker.containers import LABEL_OWNER
-from projections.couch import Couch
-from projections.views import ACTIVATIONS_DDOC
+from store.couch import Couch
+from store.views import ACTIVATIONS_DDOC
 from streams import constants
 from streams.claims import Claim, fold
+from streams.controller.scheduler import action_hash
 from streams.events import (
     ActivationAccepted,
     ActivationCompleted,
@@ -46,7 +47,6 @@ from streams.events import (
     LedgerEvent,
     decode_event,
 )
-from streams.scheduler import action_hash
 from streams.settings import Settings
 from streams.topics import partition_count
 
@@ -74,7 +74,7 @@ def main(args):
 
 READY_LINES = {
     "invoker.agent": "ready (user memory",
-    "streams.controller_agent": "rebuilt:",
+    "streams.controller.agent": "rebuilt:",
     "projections.writer": "Worker]: Ready",
     "api.main": "listening on http://",
 }
@@ -193,7 +193,7 @@ class Cluster:
 
     def start_controller(self, name: str = "controller", **env: str) -> Proc:
         return self.start(
-            name, "streams.controller_agent", LEDGERWHISK_CONTROLLER_INSTANCE=name, **env
+            name, "streams.controller.agent", LEDGERWHISK_CONTROLLER_INSTANCE=name, **env
         )
 
     def start_projection(self, name: str = "projection") -> Proc:

@@ -19,7 +19,7 @@ import aiohttp
 import pytest
 
 from api.setup import new_key, put_subject
-from projections.couch import Couch
+from store.couch import Couch
 from streams.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,7 +21,7 @@ from aiokafka import AIOKafkaProducer
 
 from invoker.containers import LABEL_OWNER, Docker
 from invoker.service import Invoker
-from projections.couch import Couch
+from store.couch import Couch
 from streams import constants
 from streams.events import (
     ActivationAccepted,

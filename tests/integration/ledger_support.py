@@ -18,7 +18,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from api.cli.ledger import Message, parse_sse
 from api.setup import new_key, put_subject
-from projections.couch import Couch
+from store.couch import Couch
 from streams import constants
 from streams.events import LedgerEvent, encode, headers_of
 from streams.history import LedgerReader

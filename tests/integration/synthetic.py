@@ -35,9 +35,9 @@ from streams.events import (
     Response,
     encode,
     headers_of,
+    seq_for,
 )
 from streams.ids import new_activation_id
-from streams.lifecycle import seq_for
 from streams.settings import Settings
 from streams.topics import ensure_topics, ledger_topics
 

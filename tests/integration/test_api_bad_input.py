@@ -12,7 +12,7 @@ from urllib.parse import quote
 import pytest
 
 from api.setup import new_key, put_subject
-from projections.couch import Couch
+from store.couch import Couch
 from streams import constants
 from streams.constants import JSON_DEPTH_MAX
 from streams.settings import Settings

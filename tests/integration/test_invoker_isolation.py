@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from api.setup import new_key, put_subject
-from projections.couch import Couch
+from store.couch import Couch
 from streams.settings import Settings
 
 from .conftest import Client

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from projections.couch import Couch
+from store.couch import Couch
 from streams import constants
 from streams.ids import new_activation_id
 from streams.settings import Settings

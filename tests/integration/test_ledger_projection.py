@@ -25,9 +25,9 @@ from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 
 from api.setup import ensure_databases
 from projections.compare import verify
-from projections.couch import Couch
 from projections.record import apply_all, public_view
 from projections.replay import rebuild
+from store.couch import Couch
 from streams import constants
 from streams.events import LedgerEvent
 from streams.history import LedgerReader

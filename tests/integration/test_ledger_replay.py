@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from projections.couch import Couch
+from store.couch import Couch
 from streams import constants
 from streams.ids import now_ms
 from streams.settings import Settings

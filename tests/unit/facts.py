@@ -13,8 +13,8 @@ from streams.events import (
     InvokerHealth,
     Limits,
     Response,
+    seq_for,
 )
-from streams.lifecycle import seq_for
 
 
 def aid(n: int, at_ms: int = 1_000) -> str:

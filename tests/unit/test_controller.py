@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from streams.controller import Append, ControllerState, Send, Tracked, by_activation
-from streams.events import ActivationCompleted, ActivationScheduled
-from streams.lifecycle import seq_for
+from streams.controller.scheduler import action_hash
+from streams.controller.state import Append, ControllerState, Send, Tracked, by_activation
+from streams.events import ActivationCompleted, ActivationScheduled, seq_for
 from streams.messages import NOT_RUN_AGAIN
 from streams.registry import HeartbeatRegistry
-from streams.scheduler import action_hash
 
 from .facts import accepted, completed, health, scheduled, started
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from streams import constants
-from streams.controller import Append, ControllerState
+from streams.controller.state import Append, ControllerState
 from streams.events import ActivationAccepted, ActivationCompleted, Limits, Response
 from streams.registry import HeartbeatRegistry
 

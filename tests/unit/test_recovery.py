@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streams.recovery import rebuild
+from streams.controller.restore import rebuild
 
 from .facts import accepted, completed, scheduled, started
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from invoker.errors import ContainerError, ImageMissing, ImageUnusable
 from invoker.outcome import of_container_failure
 from streams import constants
-from streams.controller import Append, ControllerState
+from streams.controller.restore import rebuild
+from streams.controller.state import Append, ControllerState
 from streams.events import ActivationCompleted, Unreadable, encode, headers_of, read
-from streams.recovery import rebuild
 from streams.registry import HeartbeatRegistry
 
 from .facts import accepted, aid, completed, health

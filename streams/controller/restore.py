@@ -20,7 +20,7 @@ from aiokafka.errors import KafkaError
 
 from streams import constants
 from streams.claims import Claim, step
-from streams.controller import Tracked
+from streams.controller.state import Tracked
 from streams.errors import LedgerUnavailable
 from streams.events import (
     ActivationAccepted,

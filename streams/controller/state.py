@@ -31,6 +31,7 @@ from typing import Literal
 
 from streams import completion, constants
 from streams.claims import Claim, Holder, step
+from streams.controller.scheduler import capacities, concurrency_limit, place, share_of
 from streams.events import (
     SCHEDULED,
     ActivationAccepted,
@@ -41,9 +42,9 @@ from streams.events import (
     InvokerHealth,
     LedgerEvent,
     Unreadable,
+    seq_for,
 )
 from streams.ids import accepted_at_ms
-from streams.lifecycle import seq_for
 from streams.messages import (
     LOST_ON_INVOKER,
     NO_CAPACITY,
@@ -53,7 +54,6 @@ from streams.messages import (
     THROTTLED,
 )
 from streams.registry import InvokerRegistry
-from streams.scheduler import capacities, concurrency_limit, place, share_of
 
 Phase = Literal["queued", "readback", "dispatched"]
 

@@ -2,10 +2,10 @@
 
 Several instances may run at once: Faust's consumer group splits the ledger's
 partitions among them, and each instance schedules the activations of its own
-partitions with its share of every invoker (``streams.scheduler.share_of``).
+partitions with its share of every invoker (``streams.controller.scheduler.share_of``).
 Every instance reads every heartbeat (``streams.heartbeats``). When an instance
 is given a partition (at start or in a rebalance) it rebuilds that partition's
-unfinished activations from the ledger (``streams.recovery``) before it handles
+unfinished activations from the ledger (``streams.controller.restore``) before it handles
 any of its events.
 """
 
@@ -23,7 +23,8 @@ from faust.types import TP, StreamT
 
 from streams import constants, deadletters, gctune
 from streams.app import RETRY_FIRST_S, RETRY_MAX_S, make_app, write_until_taken
-from streams.controller import Append, ControllerState, Output, Send, by_activation
+from streams.controller.restore import find_dispatches, read_partition
+from streams.controller.state import Append, ControllerState, Output, Send, by_activation
 from streams.discovery import Consul, DiscoveryError
 from streams.errors import LedgerUnavailable
 from streams.events import (
@@ -40,7 +41,6 @@ from streams.events import (
 )
 from streams.heartbeats import HealthTail
 from streams.ids import now_ms
-from streams.recovery import find_dispatches, read_partition
 from streams.registry import ConsulRegistry, HeartbeatRegistry
 from streams.settings import Settings, get_settings
 from streams.topics import partition_count
@@ -114,7 +114,7 @@ class Controller:
         producer batches them. Nothing here depends on the committed offset:
         a controller that dies with writes in flight leaves accepted
         activations without a ``scheduled``, and whoever rebuilds the
-        partition (``streams.recovery``) schedules them.
+        partition (``streams.controller.restore``) schedules them.
         """
         for aid, chain in by_activation(outputs).items():
             before = self._chains.get(aid)

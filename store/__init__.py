@@ -1,0 +1,1 @@
+"""The CouchDB store every component uses: the client, and the design documents (views)."""

@@ -1,0 +1,1 @@
+"""The controller: which invoker runs an activation, and that every activation ends."""
