@@ -18,11 +18,11 @@ from api.errors import (
     bad_request,
     not_found,
 )
-from api.invocations import record_of, status_for
+from api.invocations import record_of
 from api.listing import list_entities
 from api.names import EntityRef, check_name
 from api.requests import decimal, flag, json_object, json_response, malformed
-from streams import constants
+from streams import completion, constants
 
 JsonDict = dict[str, Any]
 # An action's code may be far larger than an invocation's payload (zip files).
@@ -169,7 +169,7 @@ async def invoke_action(request: web.Request) -> web.Response:
     if completed is None:
         return json_response(accepted, status=202, headers=headers)
     shown = record_of(submitted.accepted, completed)
-    status = status_for(completed)
+    status = completion.http_status(completed)
     if result_only:
         return json_response(shown["response"]["result"], status, headers)
     return json_response(shown, status, headers)

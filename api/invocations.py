@@ -103,22 +103,6 @@ def accepted_event(
     )
 
 
-def status_for(completed: ActivationCompleted) -> int:
-    """The HTTP status of a blocking invoke answered by ``completed`` (OpenWhisk's)."""
-    code = completed.response.status_code
-    if code == constants.STATUS_SUCCESS:
-        return 200
-    if code in (constants.STATUS_APPLICATION_ERROR, constants.STATUS_DEVELOPER_ERROR):
-        return 502
-    reason = next((a["value"] for a in completed.annotations if a.get("key") == "reason"), None)
-    # The controller refused it: no invoker at all or none with room in time
-    # (503: unavailable, not broken), or the namespace over its limit (429).
-    return REFUSAL_STATUS.get(str(reason), 500)
-
-
-REFUSAL_STATUS = {"no_invoker": 503, "no_capacity": 503, "throttled": 429}
-
-
 def record_of(accepted: ActivationAccepted, completed: ActivationCompleted) -> JsonDict:
     """The activation record as the projection will store it (its public part)."""
     parts = {ACCEPTED: record.part_of(accepted), COMPLETED: record.part_of(completed)}

@@ -34,10 +34,9 @@ from api.invocations import (
     Invocations,
     Submitted,
     record_of,
-    status_for,
 )
 from api.requests import flag, integer, json_response
-from streams import constants
+from streams import completion, constants
 from streams.events import ActivationAccepted, Cause, Limits
 from streams.ids import new_activation_id, now_ms
 
@@ -114,7 +113,7 @@ async def submit(
         return json_response({"activationId": accepted.activation_id}, status=202)
     shown = record_of(accepted, completed)
     return json_response(
-        shown["response"]["result"] if result_only else shown, status_for(completed)
+        shown["response"]["result"] if result_only else shown, completion.http_status(completed)
     )
 
 

@@ -39,8 +39,9 @@ from api.errors import (
 from api.invocations import Invocations, Submitted, accepted_event, limits_of
 from api.lookup import Target, action_target
 from api.names import EntityRef, parse
-from streams import constants
-from streams.events import ActivationAccepted, ActivationCompleted, Cause, Response, seq_for
+from streams import completion, constants
+from streams.completion import error_response
+from streams.events import ActivationAccepted, ActivationCompleted, Cause, Response
 from streams.ids import new_activation_id, now_ms
 
 log = logging.getLogger("ledgerwhisk.api.sequences")
@@ -109,13 +110,22 @@ class Accounting:
         )
 
     def fail(self, status_code: int, message: str, activation_id: str | None = None) -> Accounting:
-        result = {"error": message}
         logs = (*self.logs, activation_id) if activation_id else self.logs
-        return replace(
-            self,
-            response=Response(status_code=status_code, result=result, size=len(message) + 11),
-            logs=logs,
-            stopped=True,
+        return replace(self, response=error_response(status_code, message), logs=logs, stopped=True)
+
+    def completed(
+        self, accepted: ActivationAccepted, *, topmost: bool, end_ms: int, source: str
+    ) -> ActivationCompleted:
+        """The sequence's own ``completed`` event once the chain stopped."""
+        return completion.of_sequence(
+            accepted,
+            self.response,
+            component_ids=self.logs,
+            duration_ms=self.duration_ms,
+            max_memory_mb=self.max_memory_mb,
+            topmost=topmost,
+            end_ms=end_ms,
+            source=source,
         )
 
 
@@ -125,49 +135,6 @@ def _memory(annotations: list[JsonDict]) -> int | None:
             memory = a["value"].get("memory")
             return memory if isinstance(memory, int) else None
     return None
-
-
-def sequence_completed(
-    accepted: ActivationAccepted,
-    accounting: Accounting,
-    *,
-    topmost: bool,
-    end_ms: int,
-    source: str,
-) -> ActivationCompleted:
-    """The sequence's own ``completed`` event (OpenWhisk's sequence activation record)."""
-    limits = accepted.limits
-    annotations: list[JsonDict] = [
-        {"key": "topmost", "value": topmost},
-        {"key": "path", "value": accepted.action},
-        {"key": "kind", "value": constants.KIND_SEQUENCE},
-    ]
-    annotations += [a for a in accepted.annotations if a.get("key") in ("causedBy", "binding")]
-    annotations += [
-        {"key": "waitTime", "value": 0},
-        {
-            "key": "limits",
-            "value": {
-                "concurrency": limits.concurrency,
-                "logs": limits.logs_mb,
-                "memory": accounting.max_memory_mb or limits.memory_mb,
-                "timeout": limits.timeout_ms,
-            },
-        },
-    ]
-    return ActivationCompleted(
-        activation_id=accepted.activation_id,
-        seq=seq_for("activation.completed"),
-        at_ms=end_ms,
-        namespace=accepted.namespace,
-        source=source,
-        response=accounting.response,
-        logs=list(accounting.logs),
-        start_ms=accepted.at_ms,
-        end_ms=end_ms,
-        duration_ms=accounting.duration_ms,
-        annotations=annotations,
-    )
 
 
 # -- checks when a sequence is created ----------------------------------------
@@ -310,8 +277,8 @@ class Sequences:
             accounting = Accounting.start(payload).fail(
                 constants.STATUS_WHISK_ERROR, SEQUENCE_FAILED
             )
-        completed = sequence_completed(
-            accepted, accounting, topmost=topmost, end_ms=now_ms(), source=self.source
+        completed = accounting.completed(
+            accepted, topmost=topmost, end_ms=now_ms(), source=self.source
         )
         # If this append fails, the controller completes the sequence at its deadline.
         await asyncio.shield(self.invocations.append(completed))
@@ -372,8 +339,6 @@ class Sequences:
         inner = await self._chain(
             identity, accepted, step.inner, Accounting.start(payload, outer.atomic)
         )
-        completed = sequence_completed(
-            accepted, inner, topmost=False, end_ms=now_ms(), source=self.source
-        )
+        completed = inner.completed(accepted, topmost=False, end_ms=now_ms(), source=self.source)
         await self.invocations.append(completed)
         return completed, inner.atomic

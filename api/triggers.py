@@ -29,14 +29,12 @@ from api.errors import (
 from api.listing import list_entities
 from api.names import EntityRef, check_name, from_path_name, parse
 from api.requests import flag, json_object, json_response
-from streams import constants
+from streams import completion, constants
 from streams.events import (
     ActivationAccepted,
     ActivationCompleted,
     Cause,
     Limits,
-    Response,
-    seq_for,
 )
 from streams.ids import new_activation_id, now_ms
 
@@ -122,20 +120,7 @@ def trigger_events(
     )
 
     def completed(logs: list[str], end_ms: int) -> ActivationCompleted:
-        size = len(json.dumps(payload))
-        return ActivationCompleted(
-            activation_id=activation_id,
-            seq=seq_for("activation.completed"),
-            at_ms=end_ms,
-            namespace=identity.namespace,
-            source=source,
-            response=Response(status_code=constants.STATUS_SUCCESS, result=payload, size=size),
-            logs=logs,
-            start_ms=at_ms,
-            end_ms=at_ms,
-            duration_ms=0,
-            annotations=[],
-        )
+        return completion.of_trigger(accepted, payload, logs, end_ms, source)
 
     return accepted, completed
 
@@ -242,10 +227,6 @@ async def fire_rule(
             cause=Cause(kind="rule", activation_id=trigger_id, name=rule),
         )
     except APIError as exc:
-        code = (
-            constants.STATUS_WHISK_ERROR
-            if exc.status >= 500
-            else constants.STATUS_APPLICATION_ERROR
-        )
+        code = completion.activation_status(exc.status)
         return rule_result(rule, action_name, code, exc.message, False)
     return rule_result(rule, action_name, constants.STATUS_SUCCESS, submitted.activation_id, True)

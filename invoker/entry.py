@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from invoker import pool
 from invoker.containers import Container
-from invoker.outcome import Outcome
+from streams.events import Response
 from streams.ids import now_ms
 
 
@@ -32,7 +32,7 @@ class Entry:
     paused: bool = False
     initialized: bool = False
     # Why /init failed, for activations that waited on the same /init.
-    init_failure: Outcome | None = None
+    init_failure: Response | None = None
     discarded: bool = False
     # Serialises pause/unpause, and the one /init of a shared container.
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from invoker.errors import ContainerError, ImageMissing, ImageUnusable
 from invoker.proxy import ProxyAnswer
-from streams import completion, constants
+from streams import constants
+from streams.completion import error_response
+from streams.events import Response
 from streams.messages import (
     CONTAINER_FAILED,
     IMAGE_MISSING,
@@ -19,49 +18,36 @@ from streams.messages import (
 )
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """Status code (0..3), result object and its size."""
-
-    status_code: int
-    result: dict[str, Any]
-    size: int
-
-
-def error(status_code: int, message: str) -> Outcome:
-    """An error outcome ``{"error": message}``, sized by the one rule (``streams.completion``)."""
-    result = {"error": message}
-    return Outcome(status_code, result, completion.result_size(result))
-
-
-def of_run(answer: ProxyAnswer, limit_bytes: int = constants.RESULT_MAX_BYTES) -> Outcome:
+def of_run(answer: ProxyAnswer, limit_bytes: int = constants.RESULT_MAX_BYTES) -> Response:
     """Interpret the proxy's answer to ``/run``.
 
     200 with an object: success, or an application error when it has ``error``.
     Any other answer is a developer error; its ``error`` message is kept.
     """
     if answer.oversize or answer.size > limit_bytes:
-        return error(
+        return error_response(
             constants.STATUS_DEVELOPER_ERROR,
             RESULT_TOO_LARGE.format(size=answer.size, limit=limit_bytes),
         )
     body = answer.body
     if answer.invalid is not None and answer.status == 200:
-        return error(constants.STATUS_DEVELOPER_ERROR, NOT_JSON.format(reason=answer.invalid))
+        return error_response(
+            constants.STATUS_DEVELOPER_ERROR, NOT_JSON.format(reason=answer.invalid)
+        )
     if answer.status == 200:
         if not isinstance(body, dict):
-            return error(constants.STATUS_DEVELOPER_ERROR, NOT_A_DICT)
+            return error_response(constants.STATUS_DEVELOPER_ERROR, NOT_A_DICT)
         code = constants.STATUS_APPLICATION_ERROR if "error" in body else constants.STATUS_SUCCESS
-        return Outcome(code, body, answer.size)
+        return Response(status_code=code, result=body, size=answer.size)
     if isinstance(body, dict) and "error" in body:
-        return Outcome(constants.STATUS_DEVELOPER_ERROR, body, answer.size)
-    return error(
+        return Response(status_code=constants.STATUS_DEVELOPER_ERROR, result=body, size=answer.size)
+    return error_response(
         constants.STATUS_DEVELOPER_ERROR,
         f"The action did not produce a valid response (HTTP {answer.status}).",
     )
 
 
-def keeps_container(result: Outcome) -> bool:
+def keeps_container(result: Response) -> bool:
     """Whether the container may serve another activation after this one.
 
     As OpenWhisk does: after a developer error (an exception, a crash, a bad
@@ -71,20 +57,20 @@ def keeps_container(result: Outcome) -> bool:
     return result.status_code in (constants.STATUS_SUCCESS, constants.STATUS_APPLICATION_ERROR)
 
 
-def of_init(answer: ProxyAnswer) -> Outcome | None:
+def of_init(answer: ProxyAnswer) -> Response | None:
     """None when ``/init`` succeeded, else the developer error it ends with."""
     if answer.status == 200:
         return None
     body = answer.body
     if isinstance(body, dict) and "error" in body:
-        return Outcome(constants.STATUS_DEVELOPER_ERROR, body, answer.size)
-    return error(
+        return Response(status_code=constants.STATUS_DEVELOPER_ERROR, result=body, size=answer.size)
+    return error_response(
         constants.STATUS_DEVELOPER_ERROR,
         f"The action failed to initialize (HTTP {answer.status}).",
     )
 
 
-def of_container_failure(exc: ContainerError, blackbox: bool) -> tuple[Outcome, bool]:
+def of_container_failure(exc: ContainerError, blackbox: bool) -> tuple[Response, bool]:
     """The error a container that could not be started ends with, and whether it is a fault
     of the invoker's own (which counts towards its health).
 
@@ -94,10 +80,14 @@ def of_container_failure(exc: ContainerError, blackbox: bool) -> tuple[Outcome, 
     itself failing, is the invoker's fault: a whisk error.
     """
     if blackbox and isinstance(exc, ImageMissing):
-        return error(constants.STATUS_DEVELOPER_ERROR, IMAGE_MISSING.format(image=exc.image)), False
+        return error_response(
+            constants.STATUS_DEVELOPER_ERROR, IMAGE_MISSING.format(image=exc.image)
+        ), False
     if blackbox and isinstance(exc, ImageUnusable):
         message = IMAGE_UNUSABLE.format(image=exc.image, why=exc.why)
-        return error(constants.STATUS_DEVELOPER_ERROR, message), False
+        return error_response(constants.STATUS_DEVELOPER_ERROR, message), False
     if isinstance(exc, ImageMissing):
-        return error(constants.STATUS_WHISK_ERROR, RUNTIME_MISSING.format(image=exc.image)), True
-    return error(constants.STATUS_WHISK_ERROR, CONTAINER_FAILED.format(error=exc)), True
+        return error_response(
+            constants.STATUS_WHISK_ERROR, RUNTIME_MISSING.format(image=exc.image)
+        ), True
+    return error_response(constants.STATUS_WHISK_ERROR, CONTAINER_FAILED.format(error=exc)), True

@@ -1,4 +1,4 @@
-"""What the invoker sends an action proxy and what it records of an activation. No I/O here.
+"""What the invoker sends an action proxy, and the size its ``completed`` may have. No I/O here.
 
 ``/init`` gets the action's code once per container; ``/run`` gets the
 parameters and the activation's context, which the proxies export as the
@@ -10,17 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from invoker.outcome import Outcome
 from streams import constants
-from streams.completion import base_annotations
-from streams.events import (
-    COMPLETED,
-    ActivationAccepted,
-    ActivationCompleted,
-    Response,
-    encode,
-    seq_for,
-)
+from streams.completion import error_response
+from streams.events import ActivationAccepted, ActivationCompleted, encode
 from streams.messages import LOGS_TRUNCATED, RESULT_TOO_LARGE
 
 # An action annotated ``provide-api-key: false`` runs without its caller's key.
@@ -68,51 +60,6 @@ def run_payload(
     return body
 
 
-def activation_annotations(
-    accepted: ActivationAccepted, wait_ms: int, init_ms: int | None, timed_out: bool
-) -> list[dict[str, Any]]:
-    """OpenWhisk's annotations: path, waitTime, kind, timeout, limits, and initTime if paid."""
-    out = [
-        {"key": "timeout", "value": True} if a["key"] == "timeout" and timed_out else a
-        for a in base_annotations(accepted, wait_ms=max(0, wait_ms))
-    ]
-    if init_ms is not None:
-        out.append({"key": "initTime", "value": init_ms})
-    return out
-
-
-def completed(
-    accepted: ActivationAccepted,
-    attempt: int,
-    source: str,
-    invoker: int,
-    result: Outcome,
-    *,
-    start_ms: int,
-    end_ms: int,
-    logs: list[str],
-    init_ms: int | None = None,
-    timed_out: bool = False,
-    container: str | None = None,
-) -> ActivationCompleted:
-    """The ``completed`` event of an activation this invoker ran (or failed to run)."""
-    return ActivationCompleted(
-        activation_id=accepted.activation_id,
-        seq=seq_for(COMPLETED, attempt),
-        at_ms=end_ms,
-        namespace=accepted.namespace,
-        source=source,
-        response=Response(status_code=result.status_code, result=result.result, size=result.size),
-        logs=logs,
-        start_ms=start_ms,
-        end_ms=end_ms,
-        duration_ms=max(0, end_ms - start_ms),
-        annotations=activation_annotations(accepted, start_ms - accepted.at_ms, init_ms, timed_out),
-        invoker=invoker,
-        container=container,
-    )
-
-
 def fit(event: ActivationCompleted, max_bytes: int, stamp: str) -> ActivationCompleted:
     """The event, cut to at most ``max_bytes`` on the wire so the ledger accepts it.
 
@@ -135,12 +82,6 @@ def fit(event: ActivationCompleted, max_bytes: int, stamp: str) -> ActivationCom
     cut = event.model_copy(update={"logs": logs})
     if len(encode(cut)) <= max_bytes:
         return cut
-    result = {
-        "error": RESULT_TOO_LARGE.format(size=event.response.size, limit=constants.RESULT_MAX_BYTES)
-    }
-    response = Response(
-        status_code=constants.STATUS_DEVELOPER_ERROR,
-        result=result,
-        size=len(json.dumps(result)),
-    )
+    message = RESULT_TOO_LARGE.format(size=event.response.size, limit=constants.RESULT_MAX_BYTES)
+    response = error_response(constants.STATUS_DEVELOPER_ERROR, message)
     return event.model_copy(update={"logs": [note], "response": response})

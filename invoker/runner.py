@@ -15,10 +15,10 @@ from invoker import outcome, protocol
 from invoker.containers import Container, Docker
 from invoker.entry import Entry
 from invoker.logs import now_stamp
-from invoker.outcome import Outcome
 from invoker.proxy import ProxyTimeout, ProxyUnreachable
 from streams import constants
-from streams.events import ActivationAccepted
+from streams.completion import error_response
+from streams.events import ActivationAccepted, Response
 from streams.ids import now_ms
 from streams.messages import (
     ABNORMAL_INIT,
@@ -42,7 +42,7 @@ MB = 1024 * 1024
 class Execution:
     """What running one activation in one container produced."""
 
-    result: Outcome
+    result: Response
     start_ms: int
     end_ms: int
     init_ms: int | None
@@ -54,7 +54,7 @@ class Execution:
 class _Failed(Exception):
     """The proxy could not give an answer; ``result`` says why."""
 
-    def __init__(self, result: Outcome, timed_out: bool = False, init_ms: int | None = None):
+    def __init__(self, result: Response, timed_out: bool = False, init_ms: int | None = None):
         super().__init__(result.result)
         self.result = result
         self.timed_out = timed_out
@@ -105,7 +105,7 @@ async def _initialize(
     accepted: ActivationAccepted,
     action: dict[str, Any],
     docker: Docker,
-) -> tuple[int | None, Outcome | None]:
+) -> tuple[int | None, Response | None]:
     """``(init time, None)`` when this activation paid for /init, ``(None, failure)`` if it failed.
 
     Activations sharing a container wait for the one /init; only the one that
@@ -125,7 +125,7 @@ async def _initialize(
                 "/init", protocol.init_payload(accepted, action), timeout_ms / 1000
             )
         except ProxyTimeout:
-            entry.init_failure = outcome.error(
+            entry.init_failure = error_response(
                 constants.STATUS_DEVELOPER_ERROR, INIT_TIMEOUT.format(ms=timeout_ms)
             )
             raise _Failed(entry.init_failure, True, _since(t0)) from None
@@ -154,7 +154,7 @@ async def _run(
     start_ms: int,
     left_s: float,
     docker: Docker,
-) -> Outcome:
+) -> Response:
     timeout_ms = accepted.limits.timeout_ms
     payload = protocol.run_payload(accepted, api_host, api_key, start_ms + timeout_ms)
     try:
@@ -163,7 +163,7 @@ async def _run(
         )
     except ProxyTimeout:
         raise _Failed(
-            outcome.error(constants.STATUS_DEVELOPER_ERROR, TIMEOUT.format(ms=timeout_ms)),
+            error_response(constants.STATUS_DEVELOPER_ERROR, TIMEOUT.format(ms=timeout_ms)),
             timed_out=True,
         ) from None
     except ProxyUnreachable:
@@ -171,8 +171,8 @@ async def _run(
     return outcome.of_run(answer)
 
 
-async def _crashed(container: Container, docker: Docker, otherwise: str) -> Outcome:
+async def _crashed(container: Container, docker: Docker, otherwise: str) -> Response:
     """The developer error for a proxy that stopped answering: out of memory, or a crash."""
     state = await docker.exit_state(container, EXIT_WAIT_S)
     message = MEMORY_EXCEEDED if state.oom_killed else otherwise
-    return outcome.error(constants.STATUS_DEVELOPER_ERROR, message)
+    return error_response(constants.STATUS_DEVELOPER_ERROR, message)

@@ -22,8 +22,8 @@ from invoker.containerpool import Claim, ContainerPool
 from invoker.containers import Docker
 from invoker.errors import ContainerError, NoRoom
 from store.couch import Couch, StoreError
-from streams import constants
-from streams.completion import whisk_error
+from streams import completion, constants
+from streams.completion import error_response, whisk_error
 from streams.events import (
     STARTED,
     ActivationAccepted,
@@ -31,6 +31,7 @@ from streams.events import (
     ActivationStarted,
     Dispatch,
     InvokerHealth,
+    Response,
     seq_for,
 )
 from streams.ids import now_ms
@@ -172,7 +173,7 @@ class Invoker:
         self,
         accepted: ActivationAccepted,
         attempt: int,
-        error: outcome.Outcome,
+        error: Response,
         fault: bool = False,
     ) -> None:
         """End the activation with ``error``, no user code having run for it.
@@ -183,7 +184,7 @@ class Invoker:
             self._fault()
         at = now_ms()
         await self._append(
-            protocol.completed(
+            completion.of_run(
                 accepted, attempt, self.source, self.id, error, start_ms=at, end_ms=at, logs=[]
             )
         )
@@ -202,7 +203,7 @@ class Invoker:
         if kind is None or image is None:
             message = KIND_UNSUPPORTED.format(kind=accepted.kind)
             await self._fail(
-                accepted, attempt, outcome.error(constants.STATUS_DEVELOPER_ERROR, message)
+                accepted, attempt, error_response(constants.STATUS_DEVELOPER_ERROR, message)
             )
             return
         # The action document is read while a container is found (or started):
@@ -274,7 +275,7 @@ class Invoker:
                 keep = True  # no user code ran in it
                 message = ACTION_MISSING.format(error=exc)
                 await self._fail(
-                    accepted, attempt, outcome.error(constants.STATUS_WHISK_ERROR, message)
+                    accepted, attempt, error_response(constants.STATUS_WHISK_ERROR, message)
                 )
                 return
             execution = await runner.execute(
@@ -289,7 +290,7 @@ class Invoker:
             # Released before the event is written: a queued activation may start meanwhile.
             keep, released = execution.keep, True
             self.pool.release(entry, keep)
-            done = protocol.completed(
+            done = completion.of_run(
                 accepted,
                 attempt,
                 self.source,

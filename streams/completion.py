@@ -1,16 +1,22 @@
 """How an activation ends: its response, its record's annotations, its ``completed`` event.
 
-Every writer of ``activation.completed`` builds it here, so every record of
-every kind of end carries the same fields: the controller's refusals and
-losses, the invoker's outcomes, the API's sequences and trigger fires, and the
-end of an activation whose own record in the ledger cannot be read.
+Every writer of ``activation.completed`` builds it here (``_completed`` is the
+one constructor), so every kind of end carries the same fields and the same
+rules: the invoker's outcomes (``of_run``), the platform's refusals and losses
+(``whisk_error``), the API's sequences (``of_sequence``) and trigger fires
+(``of_trigger``), and the end of an activation whose own record in the ledger
+cannot be read (``of_unreadable``).
 
-A refusal carries a ``reason`` annotation (``Reason``); the API maps it to an
-HTTP status (see ``api/invocations.py``).
+Also here: the one size rule for a result the platform builds
+(``result_size``), the refusal reasons (``Reason``), and the table from an
+activation's end to the HTTP status a blocking caller gets (``http_status``)
+and back (``activation_status``), as OpenWhisk's controller maps them
+(core/controller/.../Actions.scala, ``ActivationResponse``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Final, Literal
 
 from streams import constants, jsoncodec
@@ -24,6 +30,9 @@ from streams.events import (
 )
 from streams.messages import UNREADABLE_RECORD
 
+JsonDict = dict[str, Any]
+
+# Why the platform ended an activation itself (the ``reason`` annotation).
 Reason = Literal["no_invoker", "no_capacity", "throttled", "lost", "unreadable"]
 NO_INVOKER: Final[Reason] = "no_invoker"
 NO_CAPACITY: Final[Reason] = "no_capacity"
@@ -31,8 +40,37 @@ THROTTLED: Final[Reason] = "throttled"
 LOST: Final[Reason] = "lost"
 UNREADABLE: Final[Reason] = "unreadable"
 
+# A blocking invoke's HTTP status by the activation's status code...
+HTTP_STATUS: Final = {
+    constants.STATUS_SUCCESS: 200,
+    constants.STATUS_APPLICATION_ERROR: 502,
+    constants.STATUS_DEVELOPER_ERROR: 502,
+    constants.STATUS_WHISK_ERROR: 500,
+}
+# ...except for refusals: no invoker, or none with room in time (unavailable,
+# not broken), and a namespace over its limit.
+REFUSAL_HTTP_STATUS: Final[dict[str, int]] = {NO_INVOKER: 503, NO_CAPACITY: 503, THROTTLED: 429}
 
-def result_size(result: dict[str, Any]) -> int:
+
+def http_status(completed: ActivationCompleted) -> int:
+    """The HTTP status a blocking caller gets for ``completed`` (200, 502, 500, 503, 429)."""
+    code = completed.response.status_code
+    if code == constants.STATUS_WHISK_ERROR:
+        return REFUSAL_HTTP_STATUS.get(str(reason_of(completed)), 500)
+    return HTTP_STATUS.get(code, 500)
+
+
+def activation_status(http: int) -> int:
+    """The activation status for an HTTP failure (a rule's action refused by the API)."""
+    return constants.STATUS_WHISK_ERROR if http >= 500 else constants.STATUS_APPLICATION_ERROR
+
+
+def reason_of(completed: ActivationCompleted) -> str | None:
+    """The ``reason`` annotation of a completion the platform wrote, if any."""
+    return next((a["value"] for a in completed.annotations if a.get("key") == "reason"), None)
+
+
+def result_size(result: JsonDict) -> int:
     """The one size rule for a result the platform builds: its compact JSON text in UTF-8 bytes.
 
     (A result an action returns is measured as the bytes its proxy sent.)
@@ -46,26 +84,108 @@ def error_response(status_code: int, message: str) -> Response:
     return Response(status_code=status_code, result=result, size=result_size(result))
 
 
-def base_annotations(accepted: ActivationAccepted, wait_ms: int) -> list[dict[str, Any]]:
-    """The annotations every activation record carries (OpenWhisk's set)."""
+def ok_response(result: JsonDict) -> Response:
+    """A success whose result the platform built (a trigger's payload)."""
+    return Response(status_code=constants.STATUS_SUCCESS, result=result, size=result_size(result))
+
+
+def limits_annotation(accepted: ActivationAccepted, memory_mb: int | None = None) -> JsonDict:
     limits = accepted.limits
+    return {
+        "key": "limits",
+        "value": {
+            "concurrency": limits.concurrency,
+            "logs": limits.logs_mb,
+            "memory": memory_mb or limits.memory_mb,
+            "timeout": limits.timeout_ms,
+        },
+    }
+
+
+def base_annotations(
+    accepted: ActivationAccepted, wait_ms: int, timed_out: bool = False
+) -> list[JsonDict]:
+    """The annotations every activation record carries (OpenWhisk's set, in its order)."""
     return [
         # What the API adds for this activation (causedBy, binding) comes first, as in OpenWhisk.
         *accepted.annotations,
         {"key": "path", "value": accepted.action},
-        {"key": "waitTime", "value": wait_ms},
+        {"key": "waitTime", "value": max(0, wait_ms)},
         {"key": "kind", "value": accepted.kind},
-        {"key": "timeout", "value": False},
-        {
-            "key": "limits",
-            "value": {
-                "concurrency": limits.concurrency,
-                "logs": limits.logs_mb,
-                "memory": limits.memory_mb,
-                "timeout": limits.timeout_ms,
-            },
-        },
+        {"key": "timeout", "value": timed_out},
+        limits_annotation(accepted),
     ]
+
+
+def _completed(
+    activation_id: str,
+    namespace: str,
+    attempt: int,
+    source: str,
+    response: Response,
+    *,
+    start_ms: int,
+    end_ms: int,
+    duration_ms: int,
+    logs: Iterable[str],
+    annotations: list[JsonDict],
+    invoker: int | None = None,
+    container: str | None = None,
+    at_ms: int | None = None,
+) -> ActivationCompleted:
+    """The one constructor of ``completed`` events (``at_ms``, when it is written: ``end_ms``)."""
+    return ActivationCompleted(
+        activation_id=activation_id,
+        seq=seq_for(COMPLETED, attempt),
+        at_ms=end_ms if at_ms is None else at_ms,
+        namespace=namespace,
+        source=source,
+        response=response,
+        logs=list(logs),
+        start_ms=start_ms,
+        end_ms=end_ms,
+        duration_ms=duration_ms,
+        annotations=annotations,
+        invoker=invoker,
+        container=container,
+    )
+
+
+def of_run(
+    accepted: ActivationAccepted,
+    attempt: int,
+    source: str,
+    invoker: int,
+    response: Response,
+    *,
+    start_ms: int,
+    end_ms: int,
+    logs: list[str],
+    init_ms: int | None = None,
+    timed_out: bool = False,
+    container: str | None = None,
+) -> ActivationCompleted:
+    """The end of an activation an invoker ran (or failed to run for it).
+
+    ``initTime`` is annotated when this activation paid for ``/init``.
+    """
+    annotations = base_annotations(accepted, start_ms - accepted.at_ms, timed_out)
+    if init_ms is not None:
+        annotations.append({"key": "initTime", "value": init_ms})
+    return _completed(
+        accepted.activation_id,
+        accepted.namespace,
+        attempt,
+        source,
+        response,
+        start_ms=start_ms,
+        end_ms=end_ms,
+        duration_ms=max(0, end_ms - start_ms),
+        logs=logs,
+        annotations=annotations,
+        invoker=invoker,
+        container=container,
+    )
 
 
 def whisk_error(
@@ -76,22 +196,80 @@ def whisk_error(
     attempt: int,
     source: str,
 ) -> ActivationCompleted:
-    """A ``completed`` event for an activation the platform could not run."""
-    return ActivationCompleted(
-        activation_id=accepted.activation_id,
-        seq=seq_for(COMPLETED, attempt),
-        at_ms=now_ms,
-        namespace=accepted.namespace,
-        source=source,
-        response=error_response(constants.STATUS_WHISK_ERROR, message),
-        logs=[],
+    """The end of an activation the platform could not run: a whisk error with a ``reason``."""
+    return _completed(
+        accepted.activation_id,
+        accepted.namespace,
+        attempt,
+        source,
+        error_response(constants.STATUS_WHISK_ERROR, message),
         start_ms=now_ms,
         end_ms=now_ms,
         duration_ms=0,
+        logs=[],
         annotations=[
-            *base_annotations(accepted, wait_ms=now_ms - accepted.at_ms),
+            *base_annotations(accepted, now_ms - accepted.at_ms),
             {"key": "reason", "value": reason},
         ],
+    )
+
+
+def of_sequence(
+    accepted: ActivationAccepted,
+    response: Response,
+    *,
+    component_ids: Iterable[str],
+    duration_ms: int,
+    max_memory_mb: int | None,
+    topmost: bool,
+    end_ms: int,
+    source: str,
+) -> ActivationCompleted:
+    """A sequence's own end: the last component's response, the components' ids as logs.
+
+    OpenWhisk's sequence record (core/controller/.../SequenceActions.scala): its
+    duration is the sum of the components', its memory the largest of theirs.
+    """
+    annotations: list[JsonDict] = [
+        {"key": "topmost", "value": topmost},
+        {"key": "path", "value": accepted.action},
+        {"key": "kind", "value": constants.KIND_SEQUENCE},
+    ]
+    annotations += [a for a in accepted.annotations if a.get("key") in ("causedBy", "binding")]
+    annotations += [
+        {"key": "waitTime", "value": 0},
+        limits_annotation(accepted, max_memory_mb),
+    ]
+    return _completed(
+        accepted.activation_id,
+        accepted.namespace,
+        0,
+        source,
+        response,
+        start_ms=accepted.at_ms,
+        end_ms=end_ms,
+        duration_ms=duration_ms,
+        logs=component_ids,
+        annotations=annotations,
+    )
+
+
+def of_trigger(
+    accepted: ActivationAccepted, payload: JsonDict, rule_lines: list[str], now_ms: int, source: str
+) -> ActivationCompleted:
+    """A trigger fire's end: its payload as the result, one log line per rule it started."""
+    return _completed(
+        accepted.activation_id,
+        accepted.namespace,
+        0,
+        source,
+        ok_response(payload),
+        start_ms=accepted.at_ms,
+        end_ms=accepted.at_ms,
+        duration_ms=0,
+        logs=rule_lines,
+        annotations=[],
+        at_ms=now_ms,
     )
 
 
@@ -104,16 +282,15 @@ def of_unreadable(record: Unreadable, now_ms: int, source: str) -> ActivationCom
     """
     assert record.activation_id is not None and record.namespace is not None
     message = UNREADABLE_RECORD.format(type=record.type or "unknown", error=record.error[:500])
-    return ActivationCompleted(
-        activation_id=record.activation_id,
-        seq=seq_for(COMPLETED, 0),
-        at_ms=now_ms,
-        namespace=record.namespace,
-        source=source,
-        response=error_response(constants.STATUS_WHISK_ERROR, message),
-        logs=[],
+    return _completed(
+        record.activation_id,
+        record.namespace,
+        0,
+        source,
+        error_response(constants.STATUS_WHISK_ERROR, message),
         start_ms=now_ms,
         end_ms=now_ms,
         duration_ms=0,
+        logs=[],
         annotations=[{"key": "reason", "value": UNREADABLE}],
     )

@@ -285,26 +285,26 @@ class ControllerState:
     def tick(self, now_ms: int) -> list[Output]:
         """Take back work from lost or restarted invokers; expire what waited too long."""
         out: list[Output] = []
-        for aid, t in list(self.tracked.items()):
+        for t in list(self.tracked.values()):
             if t.phase == "queued":
                 continue
             overdue = now_ms > t.accepted.deadline_ms
             if t.phase == "readback":
                 if overdue:
-                    out.append(self._lost(aid, t, now_ms))
+                    out.append(self._end(t, now_ms))
                 continue
             assert t.invoker is not None
             restarted = self._stale(t)
             gone = restarted or self.registry.state(t.invoker, now_ms) == "offline"
             if t.started and (gone or overdue):
                 message = NOT_RUN_AGAIN if restarted else LOST_ON_INVOKER
-                out.append(self._lost(aid, t, now_ms, message))
+                out.append(self._end(t, now_ms, message))
             elif not t.started and gone and t.offset is not None:
                 # Only once its dispatch is known written: a dispatch still being
                 # sent could otherwise land after the retry (see invoker/recovery.py).
                 self._requeue(t, now_ms)
             elif not t.started and overdue:
-                out.append(self._lost(aid, t, now_ms))
+                out.append(self._end(t, now_ms))
         for aid, accepted in list(self.orchestrated.items()):
             if now_ms > accepted.deadline_ms:
                 del self.orchestrated[aid]
@@ -314,9 +314,9 @@ class ControllerState:
         for aid in list(self.queue):
             t = self.tracked[aid]
             if none_usable and now_ms - t.queued_ms > self.no_invoker_wait_ms:
-                out.append(self._refuse(aid, t, NO_INVOKERS, completion.NO_INVOKER, now_ms))
+                out.append(self._end(t, now_ms, NO_INVOKERS, completion.NO_INVOKER))
             elif now_ms > t.accepted.deadline_ms:
-                out.append(self._refuse(aid, t, NO_CAPACITY, completion.NO_CAPACITY, now_ms))
+                out.append(self._end(t, now_ms, NO_CAPACITY, completion.NO_CAPACITY))
         self._forget_old(now_ms)
         out.extend(self._drain(now_ms))
         return out
@@ -420,14 +420,15 @@ class ControllerState:
             out.extend(placed)
         return out
 
-    def _lost(self, aid: str, t: Tracked, now_ms: int, message: str = LOST_ON_INVOKER) -> Append:
-        self._untrack(aid)
-        self.done.add(aid)
-        return self._fail(t.accepted, t.attempt, message, completion.LOST, now_ms)
-
-    def _refuse(
-        self, aid: str, t: Tracked, message: str, reason: completion.Reason, now_ms: int
+    def _end(
+        self,
+        t: Tracked,
+        now_ms: int,
+        message: str = LOST_ON_INVOKER,
+        reason: completion.Reason = completion.LOST,
     ) -> Append:
+        """Stop tracking ``t`` and end it with a whisk error (lost, or refused)."""
+        aid = t.accepted.activation_id
         self._untrack(aid)
         self.done.add(aid)
         return self._fail(t.accepted, t.attempt, message, reason, now_ms)

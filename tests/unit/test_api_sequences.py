@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.sequences import Accounting, sequence_completed
+from api.sequences import Accounting
 from streams import constants
 from streams.events import ActivationAccepted, ActivationCompleted, Limits, Response
 
@@ -63,7 +63,7 @@ def test_the_sequence_record_lists_components_and_sums_durations() -> None:
         reply_to="t",
     )
     acct = Accounting.start({}).after(completed("a" * 32, {"x": 1}, duration=4), 1)
-    done = sequence_completed(accepted, acct, topmost=True, end_ms=150, source="t")
+    done = acct.completed(accepted, topmost=True, end_ms=150, source="t")
     assert done.logs == ["a" * 32] and done.duration_ms == 4
     assert done.start_ms == 100 and done.end_ms == 150
     keys = {a["key"]: a["value"] for a in done.annotations}

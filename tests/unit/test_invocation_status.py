@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.invocations import status_for
+from streams.completion import http_status
 from streams.events import ActivationCompleted, Response
 
 
@@ -36,5 +36,5 @@ def completed(code: int, reason: str | None = None) -> ActivationCompleted:
         (3, "no_capacity", 503),
     ],
 )
-def test_status_for(code: int, reason: str | None, status: int) -> None:
-    assert status_for(completed(code, reason)) == status
+def test_http_status(code: int, reason: str | None, status: int) -> None:
+    assert http_status(completed(code, reason)) == status

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from invoker import outcome, protocol
 from invoker.proxy import ProxyAnswer
-from streams import constants
-from streams.events import ActivationAccepted, Limits, encode
+from streams import completion, constants
+from streams.completion import error_response
+from streams.events import ActivationAccepted, ActivationCompleted, Limits, Response, encode
 from streams.messages import NOT_A_DICT
 
 ACCEPTED = ActivationAccepted(
@@ -61,9 +62,24 @@ def test_the_api_key_is_given_unless_the_action_declines_it() -> None:
     )
 
 
+def marks_of(start_ms: int, init_ms: int | None, timed_out: bool) -> dict[str, object]:
+    event = completion.of_run(
+        ACCEPTED,
+        0,
+        "invoker0",
+        0,
+        error_response(0, "x"),
+        start_ms=start_ms,
+        end_ms=start_ms + 1,
+        logs=[],
+        init_ms=init_ms,
+        timed_out=timed_out,
+    )
+    return {a["key"]: a["value"] for a in event.annotations}
+
+
 def test_annotations_add_init_time_only_when_paid_and_mark_time_outs() -> None:
-    paid = protocol.activation_annotations(ACCEPTED, wait_ms=7, init_ms=40, timed_out=False)
-    marks = {a["key"]: a["value"] for a in paid}
+    marks = marks_of(1_007, init_ms=40, timed_out=False)
     assert marks == {
         "path": "ns/pkg/act",
         "waitTime": 7,
@@ -72,19 +88,18 @@ def test_annotations_add_init_time_only_when_paid_and_mark_time_outs() -> None:
         "limits": {"concurrency": 1, "logs": 10, "memory": 256, "timeout": 5_000},
         "initTime": 40,
     }
-    warm = protocol.activation_annotations(ACCEPTED, wait_ms=-3, init_ms=None, timed_out=True)
-    marks = {a["key"]: a["value"] for a in warm}
+    marks = marks_of(997, init_ms=None, timed_out=True)
     assert "initTime" not in marks
     assert marks["timeout"] is True and marks["waitTime"] == 0
 
 
-def completed(logs: list[str], result: dict) -> object:
-    return protocol.completed(
+def completed(logs: list[str], result: dict) -> ActivationCompleted:
+    return completion.of_run(
         ACCEPTED,
         0,
         "invoker0",
         0,
-        outcome.Outcome(0, result, len(str(result))),
+        Response(status_code=0, result=result, size=len(str(result))),
         start_ms=2_000,
         end_ms=2_500,
         logs=logs,
@@ -130,7 +145,7 @@ def test_run_outcomes() -> None:
 
 
 def test_a_developer_error_discards_the_container() -> None:
-    assert outcome.keeps_container(outcome.Outcome(0, {}, 2))
-    assert outcome.keeps_container(outcome.Outcome(1, {"error": "x"}, 2))
-    assert not outcome.keeps_container(outcome.error(2, "boom"))
-    assert not outcome.keeps_container(outcome.error(3, "whisk"))
+    assert outcome.keeps_container(Response(status_code=0, result={}, size=2))
+    assert outcome.keeps_container(Response(status_code=1, result={"error": "x"}, size=2))
+    assert not outcome.keeps_container(error_response(2, "boom"))
+    assert not outcome.keeps_container(error_response(3, "whisk"))
