@@ -6,23 +6,17 @@ from typing import Any
 
 from aiohttp import web
 
-from api import activate, lookup, sequences, validation
+from api import lookup, sequences, validation
+from api.accept import record_of
 from api.auth import Identity, namespace_named, resolve_namespace
 from api.context import Context, ctx
 from api.entities import ACTION, action_doc, default_limits, public
-from api.errors import (
-    ENTITY_EXISTS,
-    EXEC_MISSING,
-    INVALID_TIMEOUT,
-    APIError,
-    bad_request,
-    not_found,
-)
-from api.invocations import record_of
+from api.errors import APIError, bad_request, not_found
 from api.listing import list_entities
 from api.names import EntityRef, check_name
-from api.requests import decimal, flag, json_object, json_response, malformed
+from api.requests import blocking_wait_ms, flag, json_object, json_response
 from streams import completion, constants
+from streams.messages import ENTITY_EXISTS, EXEC_MISSING
 
 JsonDict = dict[str, Any]
 # An action's code may be far larger than an invocation's payload (zip files).
@@ -141,26 +135,15 @@ async def list_package_actions(request: web.Request) -> web.Response:
     return await list_entities(c, request, path, ACTION)
 
 
-def wait_ms_of(request: web.Request) -> int:
-    raw = request.query.get("timeout")
-    if raw is None:
-        return constants.BLOCKING_WAIT_MAX_MS
-    value = decimal(raw, 1, constants.BLOCKING_WAIT_MAX_MS)
-    if value is None:
-        message = INVALID_TIMEOUT.format(max=constants.BLOCKING_WAIT_MAX_MS)
-        raise malformed("timeout", message)
-    return value
-
-
 async def invoke_action(request: web.Request) -> web.Response:
     c = ctx(request)
     blocking = flag(request, "blocking")
     result_only = flag(request, "result")
-    wait_ms = wait_ms_of(request)
+    wait_ms = blocking_wait_ms(request)
     identity, target = await _target(c, request)
     payload = await json_object(request, constants.PAYLOAD_MAX_BYTES, required=False)
     lookup.check_overrides(payload, target.immutable)
-    submitted = await activate.start(c, identity, target, payload, blocking=blocking)
+    submitted = await c.invocations.start(identity, target, payload, blocking=blocking)
     headers = {"x-openwhisk-activation-id": submitted.activation_id}
     accepted = {"activationId": submitted.activation_id}
     if not blocking:

@@ -9,19 +9,14 @@ from aiohttp import web
 
 from api.auth import resolve_namespace
 from api.context import ctx
-from api.errors import (
-    ACTIVATION_ID_ILLEGAL,
-    BAD_NAME_FILTER,
-    DOCS_WITH_COUNT,
-    bad_request,
-    not_found,
-)
+from api.errors import bad_request, not_found
 from api.names import activation_filter_name
 from api.requests import json_response, malformed, parse_epoch, parse_flag, parse_paging
 from projections import record
 from store.views import ACTIVATIONS_DDOC
 from streams import constants
 from streams.ids import is_activation_id
+from streams.messages import ACTIVATION_ID_ILLEGAL, BAD_NAME_FILTER, DOCS_WITH_COUNT
 
 JsonDict = dict[str, Any]
 COLLECTION = "activations"

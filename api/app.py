@@ -20,24 +20,18 @@ from api import (
     triggers,
 )
 from api import web as web_actions
+from api.accept import Invocations
 from api.auth import Authenticator
 from api.context import CONTEXT, Context
 from api.entities import EntityStore
-from api.errors import (
-    INTERNAL,
-    METHOD_NOT_ALLOWED,
-    RESOURCE_DOES_NOT_EXIST,
-    SERVICE_DOWN,
-    APIError,
-    error_response,
-)
-from api.invocations import Invocations
+from api.errors import APIError, error_response
 from api.ledger import Ledger
 from api.requests import json_response
 from api.sequences import Sequences
 from store.couch import Couch, StoreUnavailable
 from streams import gctune
 from streams.errors import LedgerUnavailable
+from streams.messages import INTERNAL, METHOD_NOT_ALLOWED, RESOURCE_DOES_NOT_EXIST, SERVICE_DOWN
 from streams.settings import Settings
 
 log = logging.getLogger("ledgerwhisk.api")

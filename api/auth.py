@@ -10,11 +10,12 @@ from typing import Any
 
 from aiohttp import web
 
-from api.errors import AUTH_INVALID, AUTH_REQUIRED, NAMESPACE_ILLEGAL, NOT_AUTHORIZED, APIError
+from api.errors import APIError
 from api.names import NAME_RE as NAMESPACE_RE
 from store.couch import Couch
 from store.views import SUBJECTS_DDOC
 from streams import constants
+from streams.messages import AUTH_INVALID, AUTH_REQUIRED, NAMESPACE_ILLEGAL, NOT_AUTHORIZED
 from streams.settings import Settings
 
 CACHE_TTL_S = 10.0

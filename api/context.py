@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from api.accept import Invocations
 from api.auth import Authenticator
 from api.entities import EntityStore
-from api.invocations import Invocations
 from api.ledger import Ledger
 from api.sequences import Sequences
 from store.couch import Couch

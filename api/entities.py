@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-from api.errors import CONFLICT, CONFORMANCE, APIError
+from api.errors import APIError
 from api.names import EntityRef
 from store.couch import Conflict, Couch
 from store.views import WHISKS_DDOC
 from streams import constants
 from streams.ids import now_ms
+from streams.messages import CONFLICT, CONFORMANCE
 from streams.settings import Settings
 
 JsonDict = dict[str, Any]

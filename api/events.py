@@ -6,20 +6,19 @@ from aiohttp import web
 
 from api.auth import Identity, resolve_namespace
 from api.context import CONTEXT, Context, ctx
-from api.errors import (
-    ACTIVATION_ID_ILLEGAL,
-    EVENT_TYPES_ILLEGAL,
-    HEARTBEAT_ILLEGAL,
-    LAST_EVENT_ID_ILLEGAL,
-    SINCE_ILLEGAL,
-    bad_request,
-    not_found,
-)
+from api.errors import bad_request, not_found
 from api.requests import json_response
 from api.stream import HEADERS, Session, event_view
 from api.tail import Filter, Selector, event_types
 from streams.history import LoggedEvent, read_activation
 from streams.ids import is_activation_id, now_ms
+from streams.messages import (
+    ACTIVATION_ID_ILLEGAL,
+    EVENT_TYPES_ILLEGAL,
+    HEARTBEAT_ILLEGAL,
+    LAST_EVENT_ID_ILLEGAL,
+    SINCE_ILLEGAL,
+)
 from streams.positions import FromCursor, Since, decode_cursor, parse_since
 
 HEARTBEAT_MIN_S = 0.5

@@ -15,15 +15,9 @@ from typing import Any
 
 from api.auth import Identity
 from api.entities import ACTION, PACKAGE, EntityStore, annotation
-from api.errors import (
-    NOT_ALLOWED_ON_BINDING,
-    NOT_AUTHORIZED,
-    PARAMETERS_NOT_ALLOWED,
-    APIError,
-    bad_request,
-    not_found,
-)
+from api.errors import APIError, bad_request, not_found
 from api.names import EntityRef
+from streams.messages import NOT_ALLOWED_ON_BINDING, NOT_AUTHORIZED, PARAMETERS_NOT_ALLOWED
 
 JsonDict = dict[str, Any]
 

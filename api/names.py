@@ -8,8 +8,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from api.errors import NAME_ILLEGAL, NAME_TOO_LONG, NAMESPACE_ILLEGAL, bad_request
+from api.errors import bad_request
 from streams import constants
+from streams.messages import NAME_ILLEGAL, NAME_TOO_LONG, NAMESPACE_ILLEGAL
 
 # OpenWhisk's entity name pattern (EntityName.REGEX, core/.../entity/EntityPath.scala),
 # where ``\w`` is Java's: ASCII letters, digits and ``_`` only.

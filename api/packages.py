@@ -10,7 +10,12 @@ from api import lookup, validation
 from api.auth import Identity, namespace_named, resolve_namespace
 from api.context import Context, ctx
 from api.entities import ACTION, COLLECTIONS, PACKAGE, brief, package_doc, public
-from api.errors import (
+from api.errors import APIError, bad_request, not_found
+from api.listing import list_entities
+from api.names import DEFAULT_PACKAGE, EntityRef, check_name, is_name
+from api.requests import flag, json_object, json_response, paging
+from streams import constants
+from streams.messages import (
     BINDING_CANNOT_REFERENCE_BINDING,
     BINDING_DOES_NOT_EXIST,
     BINDING_NOT_A_PACKAGE,
@@ -18,14 +23,7 @@ from api.errors import (
     PACKAGE_CANNOT_BECOME_BINDING,
     PACKAGE_NAME_RESERVED,
     PACKAGE_NOT_EMPTY,
-    APIError,
-    bad_request,
-    not_found,
 )
-from api.listing import list_entities
-from api.names import DEFAULT_PACKAGE, EntityRef, check_name, is_name
-from api.requests import flag, json_object, json_response, paging
-from streams import constants
 
 JsonDict = dict[str, Any]
 BODY_MAX = 3 * constants.PARAMS_MAX_BYTES

@@ -8,8 +8,11 @@ from typing import Any
 
 from aiohttp import web
 
-from api.errors import (
+from api.errors import APIError, bad_request
+from streams import constants, jsoncodec
+from streams.messages import (
     BAD_EPOCH,
+    INVALID_TIMEOUT,
     LIMIT_OUT_OF_RANGE,
     MALFORMED_JSON,
     NOT_AN_INTEGER,
@@ -17,10 +20,7 @@ from api.errors import (
     QUERY_MALFORMED,
     SKIP_OUT_OF_RANGE,
     TOO_BIG,
-    APIError,
-    bad_request,
 )
-from streams import constants, jsoncodec
 
 # The words akka-http (and so OpenWhisk) reads as booleans in a query.
 TRUE_WORDS = frozenset({"true", "yes", "on", "1"})
@@ -124,6 +124,17 @@ def parse_paging(limit_raw: str | None, skip_raw: str | None, collection: str) -
 
 def paging(request: web.Request, collection: str) -> tuple[int, int]:
     return parse_paging(request.query.get("limit"), request.query.get("skip"), collection)
+
+
+def blocking_wait_ms(request: web.Request) -> int:
+    """How long a blocking invoke waits (``timeout``, 1 ms to 60 s; default 60 s)."""
+    raw = request.query.get("timeout")
+    if raw is None:
+        return constants.BLOCKING_WAIT_MAX_MS
+    value = decimal(raw, 1, constants.BLOCKING_WAIT_MAX_MS)
+    if value is None:
+        raise malformed("timeout", INVALID_TIMEOUT.format(max=constants.BLOCKING_WAIT_MAX_MS))
+    return value
 
 
 def parse_epoch(name: str, raw: str | None) -> int | None:

@@ -16,21 +16,19 @@ from api import lookup, validation
 from api.auth import Identity, resolve_namespace
 from api.context import Context, ctx
 from api.entities import RULE, TRIGGER, brief, public
-from api.errors import (
+from api.errors import APIError, bad_request, not_found
+from api.names import EntityRef, check_name, from_path_name, parse
+from api.requests import flag, json_object, json_response, paging
+from api.triggers import ACTIVE, INACTIVE
+from streams import constants
+from streams.messages import (
     ENTITY_EXISTS,
     RULE_ACTION_MISSING_NAMED,
     RULE_NEEDS_TRIGGER_AND_ACTION,
     RULE_STATUS_UNKNOWN,
     RULE_TRIGGER_MISSING,
     RULE_TRIGGER_MISSING_NAMED,
-    APIError,
-    bad_request,
-    not_found,
 )
-from api.names import EntityRef, check_name, from_path_name, parse
-from api.requests import flag, json_object, json_response, paging
-from api.triggers import ACTIVE, INACTIVE
-from streams import constants
 
 JsonDict = dict[str, Any]
 BODY_MAX = 2 * constants.PARAMS_MAX_BYTES

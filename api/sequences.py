@@ -25,24 +25,23 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
+from api.accept import Invocations, Runnable, Submitted, limits_of
 from api.auth import Identity
 from api.entities import EntityStore
-from api.errors import (
-    SEQUENCE_COMPONENT_NOT_FOUND,
-    SEQUENCE_COMPONENT_TIMEOUT,
-    SEQUENCE_CYCLIC,
-    SEQUENCE_FAILED,
-    SEQUENCE_TOO_LONG,
-    APIError,
-    bad_request,
-)
-from api.invocations import Invocations, Submitted, accepted_event, limits_of
+from api.errors import APIError, bad_request
 from api.lookup import Target, action_target
 from api.names import EntityRef, parse
 from streams import completion, constants
 from streams.completion import error_response
 from streams.events import ActivationAccepted, ActivationCompleted, Cause, Response
-from streams.ids import new_activation_id, now_ms
+from streams.ids import now_ms
+from streams.messages import (
+    SEQUENCE_COMPONENT_NOT_FOUND,
+    SEQUENCE_COMPONENT_TIMEOUT,
+    SEQUENCE_CYCLIC,
+    SEQUENCE_FAILED,
+    SEQUENCE_TOO_LONG,
+)
 
 log = logging.getLogger("ledgerwhisk.api.sequences")
 JsonDict = dict[str, Any]
@@ -191,7 +190,6 @@ class Sequences:
         self.store = store
         self.invocations = invocations
         self.grace_ms = invocations.grace_ms
-        self.source = invocations.settings.api_instance
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def plan(self, identity: Identity, target: Target, depth: int = 0) -> Plan:
@@ -225,12 +223,11 @@ class Sequences:
         """Accept a topmost sequence and run its chain in the background."""
         plan = await self.plan(identity, target)
         accepted = self._accepted(identity, target, payload, plan, blocking, cause, nested=False)
-        completion = self.invocations.track(accepted, count=False)
-        await self.invocations.append(accepted)
+        submitted = await self.invocations.accept(accepted, count=False)
         task = asyncio.create_task(self._run(identity, accepted, plan, payload, topmost=True))
         self._tasks.add(task)
         task.add_done_callback(self._finished)
-        return Submitted(accepted, completion)
+        return submitted
 
     def _accepted(
         self,
@@ -242,19 +239,17 @@ class Sequences:
         cause: Cause | None,
         nested: bool,
     ) -> ActivationAccepted:
-        at = now_ms()
-        return accepted_event(
-            source=self.source,
-            identity=identity,
-            target=replace(target, params={}),
-            params=payload,
+        annotations = [CAUSED_BY] if nested else []
+        if target.binding:
+            annotations.append({"key": "binding", "value": target.binding})
+        return self.invocations.event(
+            Runnable.of_target(target),
+            identity,
+            payload,
             blocking=blocking,
-            at_ms=at,
-            activation_id=new_activation_id(at),
-            grace_ms=self.grace_ms,
             cause=cause,
-            annotations=[CAUSED_BY] if nested else [],
-            deadline_ms=at + plan.budget_ms(self.grace_ms),
+            annotations=annotations,
+            deadline_ms=now_ms() + plan.budget_ms(self.grace_ms),
         )
 
     def _finished(self, task: asyncio.Task[None]) -> None:
@@ -278,10 +273,10 @@ class Sequences:
                 constants.STATUS_WHISK_ERROR, SEQUENCE_FAILED
             )
         completed = accounting.completed(
-            accepted, topmost=topmost, end_ms=now_ms(), source=self.source
+            accepted, topmost=topmost, end_ms=now_ms(), source=self.invocations.source
         )
         # If this append fails, the controller completes the sequence at its deadline.
-        await asyncio.shield(self.invocations.append(completed))
+        await asyncio.shield(self.invocations.complete(completed))
 
     async def _chain(
         self,
@@ -335,10 +330,12 @@ class Sequences:
         accepted = self._accepted(
             identity, step.target, payload, step.inner, True, cause, nested=True
         )
-        await self.invocations.append(accepted)
+        await self.invocations.accept(accepted, count=False)
         inner = await self._chain(
             identity, accepted, step.inner, Accounting.start(payload, outer.atomic)
         )
-        completed = inner.completed(accepted, topmost=False, end_ms=now_ms(), source=self.source)
-        await self.invocations.append(completed)
+        completed = inner.completed(
+            accepted, topmost=False, end_ms=now_ms(), source=self.invocations.source
+        )
+        await self.invocations.complete(completed)
         return completed, inner.atomic

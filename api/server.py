@@ -20,13 +20,13 @@ from typing import Any
 from aiohttp import web, web_protocol, web_server
 from aiohttp.http_exceptions import BadHttpMessage, LineTooLong
 
-from api.errors import (
+from api.errors import error_response
+from streams.messages import (
     HEADER_TOO_LARGE,
     HEADERS_TOO_MANY,
     INTERNAL,
     REQUEST_UNREADABLE,
     URI_TOO_LONG,
-    error_response,
 )
 
 # The request line (method, URI, version) may be this long; the two limits

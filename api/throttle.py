@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from api.errors import TOO_MANY_CONCURRENT, TOO_MANY_REQUESTS
+from streams.messages import TOO_MANY_CONCURRENT, TOO_MANY_REQUESTS
 
 MINUTE_MS = 60_000
 

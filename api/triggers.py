@@ -14,29 +14,21 @@ from typing import Any
 
 from aiohttp import web
 
-from api import activate, lookup, validation
+from api import lookup, validation
+from api.accept import Runnable
 from api.auth import Identity, resolve_namespace
 from api.context import Context, ctx
 from api.entities import TRIGGER, public
-from api.errors import (
-    ENTITY_EXISTS,
-    FEED_INVALID,
-    RULE_INACTIVE,
-    APIError,
-    bad_request,
-    not_found,
-)
+from api.errors import APIError, bad_request, not_found
 from api.listing import list_entities
 from api.names import EntityRef, check_name, from_path_name, parse
 from api.requests import flag, json_object, json_response
 from streams import completion, constants
 from streams.events import (
-    ActivationAccepted,
-    ActivationCompleted,
     Cause,
-    Limits,
 )
-from streams.ids import new_activation_id, now_ms
+from streams.ids import now_ms
+from streams.messages import ENTITY_EXISTS, FEED_INVALID, RULE_INACTIVE
 
 JsonDict = dict[str, Any]
 BODY_MAX = 3 * constants.PARAMS_MAX_BYTES
@@ -83,46 +75,6 @@ def rule_result(rule: str, action: str, status_code: int, outcome: str, ok: bool
     entry: JsonDict = {"statusCode": status_code, "success": ok, "rule": rule, "action": action}
     entry["activationId" if ok else "error"] = outcome
     return json.dumps(entry, separators=(",", ":"))
-
-
-def trigger_events(
-    identity: Identity,
-    trigger: JsonDict,
-    payload: JsonDict,
-    *,
-    activation_id: str,
-    at_ms: int,
-    source: str,
-    grace_ms: int,
-) -> tuple[ActivationAccepted, Any]:
-    """The trigger's ``accepted`` event, and a function making its ``completed`` from the logs."""
-    accepted = ActivationAccepted(
-        activation_id=activation_id,
-        seq=1,
-        at_ms=at_ms,
-        namespace=identity.namespace,
-        source=source,
-        action=trigger["_id"],
-        action_name=trigger["name"],
-        action_version=trigger.get("version", "0.0.1"),
-        action_rev=trigger.get("_rev", ""),
-        kind=constants.KIND_TRIGGER,
-        params=payload,
-        limits=Limits(
-            timeout_ms=constants.TIMEOUT_DEFAULT_MS,
-            memory_mb=constants.MEMORY_DEFAULT_MB,
-            logs_mb=constants.LOGS_DEFAULT_MB,
-        ),
-        subject=identity.subject,
-        blocking=False,
-        deadline_ms=at_ms + 3 * grace_ms,
-        reply_to=source,
-    )
-
-    def completed(logs: list[str], end_ms: int) -> ActivationCompleted:
-        return completion.of_trigger(accepted, payload, logs, end_ms, source)
-
-    return accepted, completed
 
 
 def trigger_ref(request: web.Request, identity: Identity) -> EntityRef:
@@ -179,25 +131,24 @@ async def fire_trigger(request: web.Request) -> web.Response:
     c.invocations.check_fire(identity)
     if not active_rules(trigger):
         return web.Response(status=204)
-    at = now_ms()
-    activation_id = new_activation_id(at)
-    accepted, completed = trigger_events(
+    # The trigger's own activation: no invoker runs it; this process completes it
+    # once its rules' actions are started (the controller, should this process die).
+    accepted = c.invocations.event(
+        Runnable.of(trigger, trigger["_id"], trigger["name"]),
         identity,
-        trigger,
         payload,
-        activation_id=activation_id,
-        at_ms=at,
-        source=c.settings.api_instance,
-        grace_ms=c.invocations.grace_ms,
+        blocking=False,
+        deadline_ms=now_ms() + 3 * c.invocations.grace_ms,
     )
-    c.invocations.track(accepted, count=False)
-    await c.invocations.append(accepted)
+    await c.invocations.accept(accepted, count=False)
+    activation_id = accepted.activation_id
     args = {**lookup.as_dict(trigger.get("parameters")), **payload}
     logs = [
         await fire_rule(c, identity, activation_id, rule, link, args)
         for rule, link in (trigger.get("rules") or {}).items()
     ]
-    await c.invocations.append(completed(logs, now_ms()))
+    source = c.invocations.source
+    await c.invocations.complete(completion.of_trigger(accepted, payload, logs, now_ms(), source))
     return json_response(
         {"activationId": activation_id},
         status=202,
@@ -218,8 +169,7 @@ async def fire_rule(
         if action is None:
             raise not_found()
         target = await lookup.action_target(c.entities, identity, action)
-        submitted = await activate.start(
-            c,
+        submitted = await c.invocations.start(
             identity,
             target,
             args,

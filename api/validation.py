@@ -8,7 +8,10 @@ import json
 from typing import Any
 
 import runtimes
-from api.errors import (
+from api.errors import APIError, bad_request
+from api.names import check_name
+from streams import constants
+from streams.messages import (
     CODE_NOT_BASE64,
     EXEC_MISSING,
     KIND_UNKNOWN,
@@ -16,11 +19,7 @@ from api.errors import (
     LIMIT_RANGE,
     SEQUENCE_NO_COMPONENT,
     TOO_BIG,
-    APIError,
-    bad_request,
 )
-from api.names import check_name
-from streams import constants
 
 __all__ = ["check_name"]
 # The unit OpenWhisk names in its limit messages.

@@ -23,11 +23,14 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 from multidict import CIMultiDict
 
-from api import activate, lookup
+from api import lookup
 from api.auth import Identity
 from api.context import ctx
 from api.entities import annotation
-from api.errors import (
+from api.errors import APIError, bad_request, error_response, not_found
+from api.names import DEFAULT_PACKAGE, EntityRef, is_name
+from streams import constants, jsoncodec
+from streams.messages import (
     AUTH_INVALID,
     HTTP_CONTENT_TYPE_ERROR,
     HTTP_UNKNOWN_CONTENT_TYPE,
@@ -38,13 +41,7 @@ from api.errors import (
     PROPERTY_NOT_FOUND,
     RESPONSE_NOT_READY,
     TOO_BIG,
-    APIError,
-    bad_request,
-    error_response,
-    not_found,
 )
-from api.names import DEFAULT_PACKAGE, EntityRef, is_name
-from streams import constants, jsoncodec
 
 JsonDict = dict[str, Any]
 EXTENSIONS = (".http", ".json", ".html", ".svg", ".text")
@@ -348,8 +345,8 @@ async def handle(request: web.Request) -> web.StreamResponse:
     )
     if not raw_http and not overrides_allowed(web_request, target.immutable):
         raise bad_request(PARAMETERS_NOT_ALLOWED)
-    submitted = await activate.start(
-        c, owner, target, action_args(web_request, user, raw_http), blocking=True
+    submitted = await c.invocations.start(
+        owner, target, action_args(web_request, user, raw_http), blocking=True
     )
     completed = await c.invocations.wait(submitted, constants.BLOCKING_WAIT_MAX_MS)
     id_header = {"x-openwhisk-activation-id": submitted.activation_id}

@@ -33,10 +33,9 @@ from streams.messages import UNREADABLE_RECORD
 JsonDict = dict[str, Any]
 
 # Why the platform ended an activation itself (the ``reason`` annotation).
-Reason = Literal["no_invoker", "no_capacity", "throttled", "lost", "unreadable"]
+Reason = Literal["no_invoker", "no_capacity", "lost", "unreadable"]
 NO_INVOKER: Final[Reason] = "no_invoker"
 NO_CAPACITY: Final[Reason] = "no_capacity"
-THROTTLED: Final[Reason] = "throttled"
 LOST: Final[Reason] = "lost"
 UNREADABLE: Final[Reason] = "unreadable"
 
@@ -48,8 +47,9 @@ HTTP_STATUS: Final = {
     constants.STATUS_WHISK_ERROR: 500,
 }
 # ...except for refusals: no invoker, or none with room in time (unavailable,
-# not broken), and a namespace over its limit.
-REFUSAL_HTTP_STATUS: Final[dict[str, int]] = {NO_INVOKER: 503, NO_CAPACITY: 503, THROTTLED: 429}
+# not broken). A namespace over its limits never gets this far: the API
+# answers 429 before anything is appended (api/accept.py).
+REFUSAL_HTTP_STATUS: Final[dict[str, int]] = {NO_INVOKER: 503, NO_CAPACITY: 503}
 
 
 def http_status(completed: ActivationCompleted) -> int:

@@ -43,6 +43,9 @@ CONCURRENCY_DEFAULT: Final = 1
 PAYLOAD_MAX_BYTES: Final = 1024 * 1024
 RESULT_MAX_BYTES: Final = 1024 * 1024
 PARAMS_MAX_BYTES: Final = 1024 * 1024
+# An ``accepted`` event may be this large: a payload and default parameters
+# each within their own limit always fit, with room for the event's envelope.
+ACCEPTED_MAX_BYTES: Final = PAYLOAD_MAX_BYTES + PARAMS_MAX_BYTES + 64 * 1024
 # Levels of objects and arrays any JSON value may nest (request bodies,
 # parameters, results). The ledger's readers decode events with pydantic, whose
 # parser stops at 200 levels: this leaves room for the events' own envelope.

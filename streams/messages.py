@@ -1,8 +1,7 @@
-"""Every message text the platform shows users about activations, in one place."""
+"""Every message text the platform shows users, in one place: the API's and the activations'."""
 
 from __future__ import annotations
 
-NO_INVOKERS = "No invokers available."
 NO_CAPACITY = "The system is overloaded: no invoker had room for the activation in time."
 LOST_ON_INVOKER = (
     "The activation was lost: its invoker stopped answering or it outlived its deadline."
@@ -18,7 +17,6 @@ RESULT_TOO_LARGE = (
     "The action produced a response that exceeded the allowed length: {size} > {limit} bytes."
 )
 MEMORY_EXCEEDED = "The action exhausted its memory and was aborted."
-INIT_FAILED = "The action failed during initialization: {error}"
 CONTAINER_FAILED = "Failed to start a container for the action: {error}"
 ACTION_MISSING = "The action could not be loaded: {error}"
 LOGS_TRUNCATED = (
@@ -41,8 +39,101 @@ LOGS_NOT_COLLECTED = (
 RUNTIME_MISSING = (
     "The runtime image {image} is not on the invoker's host; build it with runtimes/build.sh."
 )
-THROTTLED = "Too many concurrent requests in flight (count: {count}, allowed: {allowed})."
 UNREADABLE_RECORD = (
     "The ledger holds a record of this activation that cannot be read "
     "({type}: {error}); the activation ends here."
+)
+
+
+# -- the API (OpenWhisk's texts, so clients that match on them keep working) --
+# OpenWhisk's texts, so clients that match on them keep working.
+RESOURCE_DOES_NOT_EXIST = "The requested resource does not exist."
+NOT_AUTHORIZED = "The supplied authentication is not authorized to access this resource."
+AUTH_INVALID = "The supplied authentication is invalid."
+AUTH_REQUIRED = "The resource requires authentication, which was not supplied with the request."
+ENTITY_EXISTS = "resource already exists"
+CONFLICT = "Concurrent modification to resource detected."
+CONFORMANCE = "Resource by this name exists but is not in this collection."
+MALFORMED_JSON = "The request content was malformed:\n{detail}"
+NAME_ILLEGAL = "The name of the entity contains illegal characters."
+NAME_TOO_LONG = "Name segement longer than allowed: {size} > {limit}."
+NAMESPACE_ILLEGAL = "The namespace contains illegal characters."
+EXEC_MISSING = "exec undefined"
+KIND_UNKNOWN = "kind '{kind}' not in Set({kinds})"
+TOO_BIG = "{field} larger than allowed: {size} > {limit} bytes."
+ACTIVATION_ID_ILLEGAL = "The activation id is not valid."
+NO_INVOKERS = "No invokers available."
+SERVICE_DOWN = "{component} is unavailable: {cause}"
+METHOD_NOT_ALLOWED = "The request method is not supported for this resource."
+TOO_MANY_REQUESTS = "Too many requests in the last minute (count: {count}, allowed: {allowed})."
+TOO_MANY_CONCURRENT = "Too many concurrent requests in flight (count: {count}, allowed: {allowed})."
+LIMIT_OUT_OF_RANGE = "The value '{value}' is not in the range of 0 to {max} for {collection}."
+SKIP_OUT_OF_RANGE = "The value '{value}' is not greater than or equal to 0 for {collection}."
+NOT_AN_INTEGER = "The value '{value}' is not an integer for {collection}."
+BAD_EPOCH = "Parameter is not a valid value for epoch seconds: {value}"
+LIMIT_RANGE = "{name} {value}{unit} exceeds allowed threshold of {limit}{unit}"
+LIMIT_BELOW = "{name} {value}{unit} below allowed threshold of {limit}{unit}"
+QUERY_MALFORMED = "The query parameter '{name}' was malformed:\n{detail}"
+DOCS_WITH_COUNT = "The parameter 'docs' is not permitted with 'count'."
+BAD_NAME_FILTER = "Parameter may be a 'simple' name or 'package-name/simple' name: {value}"
+NOT_AN_OBJECT = "The request content must be a JSON object."
+PARAMETERS_INVALID = "The activation's parameters are not acceptable: {detail}"
+CODE_NOT_BASE64 = "exec.code must be base64 when exec.binary is true: {detail}"
+# Packages.
+NOT_ALLOWED_ON_BINDING = "Operation not permitted on package binding."
+BINDING_DOES_NOT_EXIST = "Binding references a package that does not exist."
+PACKAGE_CANNOT_BECOME_BINDING = "Resource is a package and cannot be converted into a binding."
+BINDING_CANNOT_REFERENCE_BINDING = "Cannot bind to another package binding."
+BINDING_NOT_A_PACKAGE = "Cannot bind to a resource that is not a package."
+PACKAGE_NAME_RESERVED = "Package name '{name}' is reserved."
+PACKAGE_NOT_EMPTY = (
+    "Package not empty (contains {count} {entities}). Set force param or delete package contents."
+)
+# Sequences.
+SEQUENCE_TOO_LONG = "Too many actions in the sequence."
+SEQUENCE_NO_COMPONENT = "No component specified for the sequence."
+SEQUENCE_CYCLIC = "Sequence may not refer to itself."
+SEQUENCE_COMPONENT_NOT_FOUND = "Sequence component does not exist."
+SEQUENCE_COMPONENT_TIMEOUT = (
+    "Timeout reached when retrieving activation {id} for sequence component."
+)
+SEQUENCE_FAILED = "Sequence failed."
+# Triggers and rules.
+FEED_INVALID = "Feed name is not valid"
+RULE_NEEDS_TRIGGER_AND_ACTION = "rule requires a valid trigger and a valid action"
+RULE_TRIGGER_MISSING_NAMED = "trigger {name} does not exist"
+RULE_ACTION_MISSING_NAMED = "action {name} does not exist"
+RULE_STATUS_UNKNOWN = (
+    "'{status}' is not a recognized rule state, must be one of ['active', 'inactive']"
+)
+RULE_TRIGGER_MISSING = "Only rules with existing triggers can be activated"
+RULE_INACTIVE = "Rule '{rule}' is inactive, action '{action}' was not activated."
+# Web actions.
+INVALID_MEDIA = "Response is not valid '{media}'."
+PROPERTY_NOT_FOUND = "Response does not include requested property."
+HTTP_UNKNOWN_CONTENT_TYPE = "Response did not specify a known content-type."
+HTTP_CONTENT_TYPE_ERROR = "Response type in header did not match generated content type."
+PARAMETERS_NOT_ALLOWED = (
+    "Request defines parameters that are not allowed (e.g., reserved properties)."
+)
+INVALID_TIMEOUT = "Timeout must be number of milliseconds up to {max}."
+RESPONSE_NOT_READY = "Response not yet ready."
+INTERNAL = "There was an error processing your request."
+# Requests the HTTP server could not read (api/server.py).
+URI_TOO_LONG = "The request URI is longer than allowed: more than {limit} bytes."
+HEADER_TOO_LARGE = "A request header is longer than allowed: more than {limit} bytes."
+HEADERS_TOO_MANY = "The request has more headers than allowed: more than {limit}."
+REQUEST_UNREADABLE = "The request could not be read as HTTP: {detail}"
+# Event history, event streams and replay (api/events.py, api/rerun.py).
+EVENT_TYPES_ILLEGAL = "Unknown event type: use accepted, scheduled, started or completed."
+SINCE_ILLEGAL = (
+    "'since' must be a time (ISO 8601, epoch milliseconds, or relative such as 10m) "
+    "or offsets (such as 0:12,1:40, earliest or now)."
+)
+LAST_EVENT_ID_ILLEGAL = "Last-Event-ID must be a cursor such as 0:12,1:40."
+HEARTBEAT_ILLEGAL = "'heartbeat' must be a number of seconds from {low} to {high}."
+REPLAY_VERSION_ILLEGAL = "'action_version' must be 'original' or 'current'."
+ORIGINAL_VERSION_GONE = (
+    "The original version of the action (revision {rev}) is no longer stored; "
+    "replay with action_version=current."
 )

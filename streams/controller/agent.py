@@ -72,7 +72,6 @@ class Controller:
             registry=self.registry,
             source=f"controller@{socket.gethostname()}:{os.getpid()}",
             queue_max=settings.controller_queue_max,
-            concurrent_limit=settings.throttle_concurrent,
             no_invoker_wait_ms=int(settings.controller_no_invoker_wait_s * 1000),
         )
         self.health = HealthTail(settings, self.registry, self._on_health)

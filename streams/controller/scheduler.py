@@ -106,8 +106,3 @@ def capacities(
         )
         out.append(InvokerCapacity(invoker, free))
     return out
-
-
-def concurrency_limit(limit: int, share: float) -> int:
-    """A namespace's limit of concurrent activations, as one controller instance applies it."""
-    return max(1, math.ceil(limit * share))

@@ -24,14 +24,14 @@ attempt if it had not. An activation past its deadline is declared lost.
 
 from __future__ import annotations
 
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from streams import completion, constants
 from streams.claims import Claim, Holder, step
-from streams.controller.scheduler import capacities, concurrency_limit, place, share_of
+from streams.controller.scheduler import capacities, place, share_of
 from streams.events import (
     SCHEDULED,
     ActivationAccepted,
@@ -51,7 +51,6 @@ from streams.messages import (
     NO_INVOKERS,
     NOT_RUN_AGAIN,
     ORCHESTRATION_LOST,
-    THROTTLED,
 )
 from streams.registry import InvokerRegistry
 
@@ -117,7 +116,6 @@ class ControllerState:
     registry: InvokerRegistry
     source: str
     queue_max: int = 1000
-    concurrent_limit: int = 1000
     # With no usable invoker, a queued activation waits this long for one.
     no_invoker_wait_ms: int = 3_000
     # Completed ids are remembered this long, to ignore an ``accepted`` read again.
@@ -125,7 +123,6 @@ class ControllerState:
     tracked: dict[str, Tracked] = field(default_factory=dict)
     queue: deque[str] = field(default_factory=deque)
     reserved_mb: dict[int, int] = field(default_factory=dict)
-    per_namespace: Counter[str] = field(default_factory=Counter)
     done: set[str] = field(default_factory=set)
     owned: set[int] = field(default_factory=set)
     partitions: int = 1
@@ -200,11 +197,6 @@ class ControllerState:
         if accepted.kind in constants.ORCHESTRATED_KINDS:
             self.orchestrated[aid] = accepted
             return []
-        limit = concurrency_limit(self.concurrent_limit, self.share)
-        count = self.per_namespace[accepted.namespace]
-        if count >= limit:
-            message = THROTTLED.format(count=count, allowed=limit)
-            return [self._fail(accepted, 0, message, completion.THROTTLED, now_ms)]
         t = Tracked(accepted, partition, queued_ms=now_ms)
         placed = self._place(t, now_ms)
         if placed:
@@ -339,16 +331,12 @@ class ControllerState:
 
     def _track(self, t: Tracked) -> None:
         self.tracked[t.accepted.activation_id] = t
-        self.per_namespace[t.accepted.namespace] += 1
 
     def _untrack(self, activation_id: str) -> Tracked:
         t = self.tracked.pop(activation_id)
         self._release(t)
         if t.phase == "queued":
             self.queue.remove(activation_id)
-        self.per_namespace[t.accepted.namespace] -= 1
-        if self.per_namespace[t.accepted.namespace] <= 0:
-            del self.per_namespace[t.accepted.namespace]
         return t
 
     def _reserve(self, t: Tracked, invoker: int) -> None:

@@ -296,13 +296,19 @@ class Cluster:
             client.close()
 
     # -- users and load -------------------------------------------------------
-    async def client(self, session: aiohttp.ClientSession, api: str = "api0") -> ClusterClient:
-        """A fresh namespace's client; an administrator, so it may read ``/admin/invokers``."""
+    async def client(
+        self,
+        session: aiohttp.ClientSession,
+        api: str = "api0",
+        limits: dict[str, int] | None = None,
+    ) -> ClusterClient:
+        """A fresh namespace's client (with its own ``limits`` when given); an administrator,
+        so it may read ``/admin/invokers``."""
         name = "t" + os.urandom(4).hex()
         auth = new_key()
         couch = Couch(self.settings)
         try:
-            await put_subject(couch, self.settings, name, auth, admin=True)
+            await put_subject(couch, self.settings, name, auth, limits, admin=True)
         finally:
             await couch.close()
         return ClusterClient(session, auth, name, self.apis[api])

@@ -1,9 +1,12 @@
 """Refusals, never silent drops: 429 over a namespace's limit, 503 with no room or no invoker.
 
-One invoker with room for two activations, a controller whose queue holds one
-and whose namespaces may have two activations each in the system. (Which of
-several activations accepted at once is the one refused depends on the order
-the controller reads the ledger's partitions, so the tests fill first, then ask.)
+One invoker with room for two activations, a controller whose queue holds one,
+and namespaces that may have two activations each in flight unless their
+subject says otherwise. The API decides the throttle before anything is
+appended (api/accept.py); the controller refuses only what no invoker can take,
+and that refusal is a fact in the ledger. (Which of several activations
+accepted at once is refused depends on the order the controller reads the
+ledger's partitions, so the tests fill first, then ask.)
 """
 
 from __future__ import annotations
@@ -38,9 +41,6 @@ async def cluster(
         # invoker to pass on a loaded machine before the errors age out.
         "LEDGERWHISK_INVOKER_UNHEALTHY_WINDOW_S": "20",
     }
-    # The API refuses up front what it counts itself (api/throttle.py); a higher
-    # limit there lets the controller's own refusal, the last line, show here.
-    api_env = {"LEDGERWHISK_THROTTLE_CONCURRENT": "1000"}
     workdir = tmp_path_factory.mktemp("scheduling-limits")
     # A fault of the platform itself: the invoker's nodejs runtime image is not
     # on its host (a bad image of a user's blackbox action would be theirs).
@@ -49,9 +49,7 @@ async def cluster(
     broken = workdir / "manifest.json"
     broken.write_text(json.dumps(manifest))
     invoker_env = {"LEDGERWHISK_RUNTIMES_MANIFEST": str(broken)}
-    async with running(
-        stack, workdir, "sl", 1, env=env, api_env=api_env, invoker_env=invoker_env
-    ) as c:
+    async with running(stack, workdir, "sl", 1, env=env, invoker_env=invoker_env) as c:
         yield c
 
 
@@ -82,9 +80,6 @@ async def test_over_its_limit_a_namespace_gets_429_and_beyond_the_queue_503(
     await until(scheduled, 30, "the first ones to be scheduled")
     status, body = await a.invoke("count", {}, blocking=True, result=True)
     assert status == 429, body
-    # The API's own limit is set high here (see the fixture), so this refusal is
-    # the controller's: the backstop that sees every activation of its partitions,
-    # whichever API instance accepted it.
     assert isinstance(body, dict)
     assert body["error"] == (
         f"Too many concurrent requests in flight (count: {LIMIT}, allowed: {LIMIT})."
@@ -102,9 +97,42 @@ async def test_over_its_limit_a_namespace_gets_429_and_beyond_the_queue_503(
 
     by_id = await until(done, 60, "the accepted ones to complete")
     assert [by_id[i].completed[0].response.status_code for i in ids] == [0] * LIMIT
+    # The throttled request was refused before anything was appended.
+    assert set(by_id) == set(ids)
     # The controller's refusal is a fact in the ledger: nothing is silently dropped.
-    refused = [s for s in by_id.values() if s.accepted.activation_id not in ids]
-    assert [s.reason() for s in refused] == ["throttled"]
+    refused = [
+        s
+        for x in (b, c)
+        for s in stories(await cluster.ledger(), x.namespace).values()
+        if s.reason() is not None
+    ]
+    assert [s.reason() for s in refused] == ["no_capacity"]
+
+
+async def test_a_subjects_own_limit_is_the_one_that_holds_not_the_global_one(
+    cluster: Cluster, session: aiohttp.ClientSession
+) -> None:
+    generous = await cluster.client(session, limits={"concurrentInvocations": LIMIT + 1})
+    strict = await cluster.client(session, limits={"concurrentInvocations": 1})
+    await until(lambda: state_is(generous, "healthy"), 30, "the invoker to be healthy")
+    for client in (generous, strict):
+        await put_counting(client, "count")
+    # Over the global limit of LIMIT, within the subject's own: every one runs
+    # (the one the invoker has no room for waits in the controller's queue).
+    ids = await fire(generous, "count", LIMIT + 1, sleep_s=2)
+
+    async def done() -> dict | None:
+        by_id = stories(await cluster.ledger(), generous.namespace)
+        return by_id if all(i in by_id and by_id[i].completed for i in ids) else None
+
+    by_id = await until(done, 90, "all of them to complete")
+    assert [by_id[i].completed[0].response.status_code for i in ids] == [0] * (LIMIT + 1)
+    # Under the global limit, over the subject's own: the second is refused.
+    [running_id] = await fire(strict, "count", 1, sleep_s=5)
+    status, body = await strict.invoke("count", {}, blocking=True, result=True)
+    assert status == 429 and isinstance(body, dict), body
+    assert body["error"] == "Too many concurrent requests in flight (count: 1, allowed: 1)."
+    assert set(stories(await cluster.ledger(), strict.namespace)) == {running_id}
 
 
 async def test_an_invoker_with_system_errors_is_unhealthy_gets_no_work_then_recovers(

@@ -85,16 +85,6 @@ def test_beyond_the_queue_it_is_refused_with_no_capacity() -> None:
     assert reason(refused) == "no_capacity" and refused.response.status_code == 3
 
 
-def test_a_namespace_over_its_concurrency_limit_is_throttled() -> None:
-    state = controller(concurrent_limit=2)
-    state.on_accepted(accepted(1), 0, 1_000)
-    state.on_accepted(accepted(2), 0, 1_000)
-    [refused] = completions(state.on_accepted(accepted(3), 0, 1_000))
-    assert reason(refused) == "throttled"
-    # Another namespace is not affected.
-    assert state.on_accepted(accepted(4, namespace="other", action="other/a"), 0, 1_000)
-
-
 def test_with_no_invoker_it_waits_then_refuses_with_no_invoker() -> None:
     state = controller(invokers=0, no_invoker_wait_ms=3_000)
     assert state.on_accepted(accepted(1), 0, 1_000) == []

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from api.rerun import REPLAY_OF, replay_of
+from api.auth import Identity
+from api.rerun import REPLAY_OF, rerun_of
 from projections.compare import MISSING, comparable, record_differences
 from projections.record import apply_all, public_view
 from projections.replay import horizon, selected, total_of
@@ -13,6 +14,7 @@ from .ledger_events import four
 
 A = "0" * 12 + "a" * 20
 B = "0" * 12 + "b" * 20
+GUEST = Identity("guest", "guest", "u", "k")
 
 
 def test_until_selects_what_the_log_had_received_by_then() -> None:
@@ -70,19 +72,11 @@ def _original() -> ActivationAccepted:
 
 def test_a_replay_keeps_the_parameters_and_the_original_revision() -> None:
     original = _original()
-    again = replay_of(
-        original,
-        activation_id=B,
-        at_ms=5_000,
-        source="api1",
-        subject="guest",
-        blocking=False,
-        grace_ms=10_000,
-    )
+    again = rerun_of(original, GUEST, source="api1", blocking=False, grace_ms=10_000)
     assert again.params == {"name": "Ada", "n": 3}
     assert (again.action_rev, again.action_version, again.kind) == ("1-x", "0.0.1", "python:3.11")
-    assert again.activation_id == B and again.seq == 1 and again.at_ms == 5_000
-    assert again.deadline_ms == 5_000 + original.limits.timeout_ms + 10_000
+    assert again.activation_id != A and again.seq == 1 and again.subject == "guest"
+    assert again.deadline_ms == again.at_ms + original.limits.timeout_ms + 10_000
     assert again.reply_to == "api1" and not again.blocking
     assert (
         again.cause is not None and again.cause.kind == "replay" and again.cause.activation_id == A
@@ -97,41 +91,26 @@ def test_a_replay_of_the_current_version_takes_its_code_and_limits() -> None:
         "exec": {"kind": "nodejs:18", "main": "run"},
         "limits": {"timeout": 5000, "memory": 128, "logs": 1, "concurrency": 1},
     }
-    again = replay_of(
-        _original(),
-        activation_id=B,
-        at_ms=1,
-        source="api0",
-        subject="guest",
-        blocking=True,
-        grace_ms=0,
-        current=current,
-    )
+    again = rerun_of(_original(), GUEST, source="api0", blocking=True, grace_ms=0, current=current)
     assert (again.action_rev, again.action_version, again.kind, again.main) == (
         "3-z",
         "0.0.3",
         "nodejs:18",
         "run",
     )
-    assert again.limits.timeout_ms == 5000 and again.deadline_ms == 5001
+    assert again.limits.timeout_ms == 5000 and again.deadline_ms == again.at_ms + 5000
     assert again.params == {"name": "Ada", "n": 3}
 
 
 def test_a_replay_of_a_replay_names_only_the_one_it_replays() -> None:
-    first = replay_of(
-        _original(), activation_id=B, at_ms=1, source="a", subject="s", blocking=False, grace_ms=0
-    )
-    second = replay_of(
-        first, activation_id="c" * 32, at_ms=2, source="a", subject="s", blocking=False, grace_ms=0
-    )
-    assert second.annotations == [{"key": REPLAY_OF, "value": B}]
+    first = rerun_of(_original(), GUEST, source="a", blocking=False, grace_ms=0)
+    second = rerun_of(first, GUEST, source="a", blocking=False, grace_ms=0)
+    assert second.annotations == [{"key": REPLAY_OF, "value": first.activation_id}]
 
 
 def test_the_replay_annotation_reaches_the_record() -> None:
-    first = replay_of(
-        _original(), activation_id=B, at_ms=1, source="a", subject="s", blocking=False, grace_ms=0
-    )
-    rest = [e.model_copy(update={"activation_id": B}) for e in four(A)[1:]]
+    first = rerun_of(_original(), GUEST, source="a", blocking=False, grace_ms=0)
+    rest = [e.model_copy(update={"activation_id": first.activation_id}) for e in four(A)[1:]]
     shown = public_view(apply_all(None, [first, *rest]) or {})
     assert {"key": REPLAY_OF, "value": A} in shown["annotations"]
     assert shown["annotations"][0]["key"] == "path"  # the completion's come first

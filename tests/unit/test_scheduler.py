@@ -56,9 +56,3 @@ def test_capacity_is_the_share_less_the_reservations_with_one_slot_always() -> N
     # A quarter of 256 MB is less than one activation: an idle share still admits one.
     assert capacities([(0, 256)], {}, 0.25) == [InvokerCapacity(0, 256)]
     assert capacities([(0, 256)], {0: 128}, 0.25) == [InvokerCapacity(0, -64)]
-
-
-def test_a_namespace_limit_is_split_like_the_memory() -> None:
-    from streams.controller.scheduler import concurrency_limit
-
-    assert concurrency_limit(100, 0.5) == 50 and concurrency_limit(3, 0.25) == 1
