@@ -52,19 +52,6 @@ def merge_params(*layers: list[JsonDict] | None) -> dict[str, Any]:
     return merged
 
 
-def truthy(value: Any) -> bool:
-    """OpenWhisk's ``isTruthy`` for annotation values."""
-    if value is None:
-        return False
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return value != 0
-    if isinstance(value, str):
-        return value != ""
-    return True
-
-
 def immutable_params(doc: JsonDict, merged: dict[str, Any]) -> frozenset[str]:
     """With ``final: true``, every parameter that has a value may not be overridden."""
     if annotation(doc, "final") is not True:

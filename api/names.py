@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from api.errors import bad_request
 from streams import constants
-from streams.messages import NAME_ILLEGAL, NAME_TOO_LONG, NAMESPACE_ILLEGAL
+from streams.messages import NAME_ILLEGAL, NAME_TOO_LONG
 
 # OpenWhisk's entity name pattern (EntityName.REGEX, core/.../entity/EntityPath.scala),
 # where ``\w`` is Java's: ASCII letters, digits and ``_`` only.
@@ -30,12 +30,6 @@ def check_name(name: str) -> str:
     if not NAME_RE.match(name):
         raise bad_request(NAME_ILLEGAL)
     return name
-
-
-def check_namespace(namespace: str) -> str:
-    if namespace != constants.DEFAULT_NAMESPACE_ALIAS and not is_name(namespace):
-        raise bad_request(NAMESPACE_ILLEGAL)
-    return namespace
 
 
 @dataclass(frozen=True)
@@ -106,14 +100,6 @@ def from_path_name(value: object) -> EntityRef | None:
         return None
     namespace, _, package = path.partition(PATHSEP)
     return EntityRef(namespace, name, package or None)
-
-
-def from_doc_id(doc_id: str) -> EntityRef:
-    """``ns/name`` or ``ns/pkg/name`` back to a reference."""
-    parts = doc_id.split(PATHSEP)
-    if len(parts) == 3:
-        return EntityRef(parts[0], parts[2], parts[1])
-    return EntityRef(parts[0], parts[-1])
 
 
 def activation_filter_name(name: str) -> str | None:

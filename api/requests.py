@@ -102,10 +102,6 @@ def parse_integer(name: str, raw: str | None, default: int, collection: str) -> 
     return value
 
 
-def integer(request: web.Request, name: str, default: int, collection: str) -> int:
-    return parse_integer(name, request.query.get(name), default, collection)
-
-
 def parse_paging(limit_raw: str | None, skip_raw: str | None, collection: str) -> tuple[int, int]:
     """``limit`` (0..200, default 30; 0 means the maximum) and ``skip`` (≥ 0)."""
     limit = parse_integer("limit", limit_raw, constants.LIST_LIMIT_DEFAULT, collection)

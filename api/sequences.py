@@ -42,6 +42,7 @@ from streams.messages import (
     SEQUENCE_FAILED,
     SEQUENCE_TOO_LONG,
 )
+from streams.tasks import TaskSet
 
 log = logging.getLogger("ledgerwhisk.api.sequences")
 JsonDict = dict[str, Any]
@@ -190,7 +191,7 @@ class Sequences:
         self.store = store
         self.invocations = invocations
         self.grace_ms = invocations.grace_ms
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.tasks = TaskSet(log, "a sequence's chain")
 
     async def plan(self, identity: Identity, target: Target, depth: int = 0) -> Plan:
         steps = []
@@ -224,9 +225,7 @@ class Sequences:
         plan = await self.plan(identity, target)
         accepted = self._accepted(identity, target, payload, plan, blocking, cause, nested=False)
         submitted = await self.invocations.accept(accepted, count=False)
-        task = asyncio.create_task(self._run(identity, accepted, plan, payload, topmost=True))
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
+        self.tasks.spawn(self._run(identity, accepted, plan, payload, topmost=True))
         return submitted
 
     def _accepted(
@@ -251,11 +250,6 @@ class Sequences:
             annotations=annotations,
             deadline_ms=now_ms() + plan.budget_ms(self.grace_ms),
         )
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("sequence chain failed", exc_info=task.exception())
 
     async def _run(
         self,

@@ -115,7 +115,6 @@ class Session:
         self.heartbeat_s = heartbeat_s
         self.cursor: Cursor = {}
         self.sent = 0
-        self.fallbacks = 0
         self._reader: LedgerReader | None = None
         self._sub: Subscription | None = None
         self._last_write = time.monotonic()
@@ -163,7 +162,6 @@ class Session:
             await self._close_reader()
             await self._serve_live(sub)
             self._detach(sub)
-            self.fallbacks += 1
             await self._write(comment("falling behind: reading from the log"))
 
     async def _start_at(self, start: Cursor | None, snapshot: Cursor) -> Cursor:

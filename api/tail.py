@@ -201,10 +201,6 @@ class Hub:
         """Where the tail starts: the next offset it will read, per partition."""
         self.positions = dict(positions)
 
-    @property
-    def subscribers(self) -> int:
-        return len(self._subscriptions)
-
     def subscribe(self, selector: Selector) -> Subscription:
         """A new subscription receiving every admitted record from ``positions`` on."""
         sub = Subscription(selector, dict(self.positions), self.queue_max)

@@ -227,13 +227,6 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def markdown(results: dict[str, Any]) -> str:
-    """The same figures as a Markdown table (for the README)."""
-    out = ["| figure | platform | floor | overhead / ratio |", "|---|---:|---:|---:|"]
-    out.extend(f"| {a.strip()} | {b} | {c} | {d} |" for a, b, c, d in rows(results))
-    return "\n".join(out)
-
-
 def write_json(results: dict[str, Any], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2, sort_keys=False) + "\n")

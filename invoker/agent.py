@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import time
 from collections import deque
 from typing import Any
@@ -28,8 +27,8 @@ from invoker.containers import Docker
 from invoker.recovery import Admission, Lease, confirmed, may_start
 from invoker.service import Invoker
 from store.couch import Couch
-from streams import completion, constants, deadletters, gctune
-from streams.app import RETRY_FIRST_S, RETRY_MAX_S, make_app, write_until_taken
+from streams import completion, constants, deadletters, gctune, worker
+from streams.app import make_app, write_until_taken
 from streams.claims import fold
 from streams.discovery import Consul, DiscoveryError
 from streams.errors import LedgerUnavailable
@@ -46,7 +45,9 @@ from streams.events import (
 from streams.history import read_activation
 from streams.ids import now_ms
 from streams.registry import system_state
-from streams.settings import Settings, get_settings
+from streams.retry import until_done
+from streams.settings import Settings
+from streams.tasks import TaskSet
 from streams.topics import ensure_topics, ledger_topics
 
 log = logging.getLogger("ledgerwhisk.invoker")
@@ -87,7 +88,7 @@ class InvokerAgent:
         self.ready = asyncio.Event()
         self.consul = Consul(settings) if settings.consul_url else None
         self._registered = False
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self.tasks = TaskSet(log, "an invoker task")
         mounts = None
         if settings.invoker_test_mount:
             host, _, inside = settings.invoker_test_mount.partition(":")
@@ -233,7 +234,7 @@ class InvokerAgent:
         if not dispatch.redelivered and self.lease.fast(offset, mono_ms()):
             self.invoker.submit(dispatch, self._claim_check(dispatch, offset))
         else:
-            self._keep(asyncio.ensure_future(self._check_then_submit(dispatch, offset)))
+            self.tasks.spawn(self._check_then_submit(dispatch, offset))
 
     async def unreadable(
         self, record: Unreadable, offset: int, key: bytes | None, value: Any
@@ -278,23 +279,13 @@ class InvokerAgent:
         self.invoker.submit(dispatch, self._claim_check(dispatch, offset))
 
     async def _read(self, dispatch: Dispatch) -> list[Any]:
-        delay = RETRY_FIRST_S
-        while True:
-            try:
-                return await read_activation(self.settings, dispatch.accepted.activation_id)
-            except (LedgerUnavailable, TimeoutError) as exc:
-                log.warning("reading %s back: %r", dispatch.accepted.activation_id, exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RETRY_MAX_S)
-
-    def _keep(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("invoker task failed", exc_info=task.exception())
+        aid = dispatch.accepted.activation_id
+        return await until_done(
+            lambda: read_activation(self.settings, aid),
+            what=f"reading {aid} back",
+            retry_on=(LedgerUnavailable, TimeoutError),
+            log=log,
+        )
 
 
 def build(settings: Settings) -> faust.App:
@@ -307,7 +298,7 @@ def build(settings: Settings) -> faust.App:
     async def boot() -> None:
         await agent.invoker.start()
         gctune.settle()
-        agent._keep(asyncio.ensure_future(agent.heartbeats()))
+        agent.tasks.spawn(agent.heartbeats())
 
     @app.agent(dispatch_topic)
     async def run(stream: StreamT[Any]) -> None:
@@ -337,14 +328,11 @@ def build(settings: Settings) -> faust.App:
     return app
 
 
-def main() -> None:
-    """Run one invoker in the foreground (id from LEDGERWHISK_INVOKER_ID)."""
-    settings = get_settings()
-    asyncio.run(ensure_topics(settings, ledger_topics(settings, [settings.invoker_id])))
-    app = build(settings)
-    worker = faust.Worker(app, loglevel=os.environ.get("LEDGERWHISK_LOG_LEVEL", "INFO"))
-    worker.execute_from_commandline()
+async def ensure_own_topics(settings: Settings) -> None:
+    """The ledger's topics and this invoker's dispatch topic (it may be new)."""
+    await ensure_topics(settings, ledger_topics(settings, [settings.invoker_id]))
 
 
 if __name__ == "__main__":
-    main()
+    # One invoker in the foreground (its id from LEDGERWHISK_INVOKER_ID).
+    worker.run(build, before=ensure_own_topics)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,7 +57,7 @@ class ContainerPool:
         self,
         settings: Settings,
         docker: Docker,
-        spawn: Callable[[Awaitable[Any]], asyncio.Task[Any]],
+        spawn: Callable[[Coroutine[Any, Any, Any]], asyncio.Task[Any]],
     ):
         self.settings = settings
         self.docker = docker

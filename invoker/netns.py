@@ -108,7 +108,7 @@ class NetnsConnector(aiohttp.BaseConnector):
     async def _create_connection(
         self,
         req: aiohttp.ClientRequest,
-        traces: object,
+        _traces: object,
         timeout: aiohttp.ClientTimeout,  # noqa: ASYNC109
     ) -> ResponseHandler:
         host = req.url.host or ""

@@ -37,6 +37,7 @@ from streams.events import (
 from streams.ids import now_ms
 from streams.messages import ACTION_MISSING, KIND_UNSUPPORTED
 from streams.settings import Settings
+from streams.tasks import TaskSet
 
 log = logging.getLogger("ledgerwhisk.invoker")
 
@@ -72,12 +73,11 @@ class Invoker:
         self._fault = fault
         self.docker = docker
         self.couch = couch
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self.pool = ContainerPool(settings, docker, self._spawn)
+        self.tasks = TaskSet(log, "an invoker task")
+        self.pool = ContainerPool(settings, docker, self.tasks.spawn)
         self._actions: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
         self._keys: dict[str, tuple[str, int]] = {}
         self.in_flight = 0
-        self._ledger = settings.topic(constants.TOPIC_EVENTS)
         # __OW_API_HOST: the door into each container where there is one.
         self.api_host = apidoor.api_host_inside() if docker.api_door else settings.public_api_url
 
@@ -87,23 +87,10 @@ class Invoker:
         await self.pool.start()
 
     async def stop(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.tasks.cancel()
         await self.pool.stop()
         await self.docker.close()
         await self.couch.close()
-
-    def _spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
-        return task
-
-    def _finished(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("invoker task failed", exc_info=task.exception())
 
     def submit(self, dispatch: Dispatch, confirm: ClaimCheck | None = None) -> None:
         """Run a dispatched activation in the background.
@@ -111,7 +98,7 @@ class Invoker:
         ``confirm`` is asked right after ``started`` is in the ledger; user code
         runs only if it answers True (see invoker/recovery.py).
         """
-        self._spawn(self.activate(dispatch, confirm))
+        self.tasks.spawn(self.activate(dispatch, confirm))
 
     async def reap_idle(self) -> None:
         """Pause and remove idle containers; refill the stem cells (called every second)."""

@@ -102,14 +102,6 @@ def _parts_of(record: JsonDict | None) -> dict[str, JsonDict]:
     return dict((record or {}).get(LEDGER_FIELD, {}).get("parts", {}))
 
 
-def apply(record: JsonDict | None, event: LedgerEvent) -> JsonDict | None:
-    """The record after ``event``, or None when the event changes nothing."""
-    parts = _parts_of(record)
-    if not _merge(parts, event):
-        return None
-    return render(event.activation_id, parts)
-
-
 def apply_all(record: JsonDict | None, events: list[LedgerEvent]) -> JsonDict | None:
     """The record after all ``events``, or None when none of them changes it.
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import os
 from collections import OrderedDict, defaultdict
 from typing import Any
 
@@ -12,10 +10,11 @@ import faust
 
 from projections import record
 from store.couch import Conflict, Couch, StoreError, StoreUnavailable
-from streams import constants, deadletters, gctune
+from streams import constants, deadletters, gctune, worker
 from streams.app import make_app
 from streams.events import LedgerEvent, Unreadable, read
-from streams.settings import Settings, get_settings
+from streams.retry import until_done
+from streams.settings import Settings
 
 log = logging.getLogger("ledgerwhisk.projection")
 
@@ -23,8 +22,6 @@ BATCH_MAX = 500
 # Events wait at most this long to be written with others (a record appears
 # in the projection up to this much later; blocking invokes do not wait on it).
 BATCH_WITHIN_S = 0.05
-RETRY_FIRST_S = 0.2
-RETRY_MAX_S = 5.0
 # Records still in progress whose revision the writer remembers.
 KNOWN_MAX = 5_000
 CONFLICT_ROUNDS = 5
@@ -133,17 +130,12 @@ async def project_until_stored(
     The offsets of these events are committed only after this returns, so a
     writer stopped while CouchDB is down resumes with the same batch.
     """
-    delay = RETRY_FIRST_S
-    while True:
-        try:
-            await project(couch, db, events, known)
-            return
-        except StoreError as exc:
-            log.warning(
-                "projection of %d events failed (%s); retrying in %.1f s", len(events), exc, delay
-            )
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, RETRY_MAX_S)
+    await until_done(
+        lambda: project(couch, db, events, known),
+        what=f"projection of {len(events)} events",
+        retry_on=StoreError,
+        log=log,
+    )
 
 
 def readable(batch: list[Any]) -> list[LedgerEvent]:
@@ -214,13 +206,5 @@ def build(settings: Settings) -> faust.App:
     return app
 
 
-def main() -> None:
-    """Run the projection writer in the foreground."""
-    settings = get_settings()
-    app = build(settings)
-    worker = faust.Worker(app, loglevel=os.environ.get("LEDGERWHISK_LOG_LEVEL", "INFO"))
-    worker.execute_from_commandline()
-
-
 if __name__ == "__main__":
-    main()
+    worker.run(build)

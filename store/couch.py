@@ -8,7 +8,7 @@ translated into ``StoreError`` subclasses at this boundary.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any, cast
 
@@ -170,37 +170,6 @@ class Couch:
             return []
         async with _translated(f"bulk write of {len(docs)} docs to {db}", self.url):
             return cast(list[JsonDict], await self.db(db)._bulk_docs(docs))
-
-    async def upsert_many(
-        self, db: str, changes: dict[str, Callable[[JsonDict | None], JsonDict | None]]
-    ) -> None:
-        """Read the documents, apply each change function, write the changed ones back.
-
-        A change function returns the new document (without ``_rev``), or None to
-        leave the document as it is. Conflicts are retried with a fresh read.
-        """
-        pending = dict(changes)
-        for _attempt in range(5):
-            current = await self.get_many(db, pending)
-            writes: list[JsonDict] = []
-            for doc_id, change in pending.items():
-                before = current.get(doc_id)
-                after = change(before)
-                if after is None:
-                    continue
-                after = {**after, "_id": doc_id}
-                if before is not None:
-                    after["_rev"] = before["_rev"]
-                writes.append(after)
-            statuses = await self.bulk_write(db, writes)
-            retry = {s["id"] for s in statuses if s.get("error") == "conflict"}
-            failed = [s for s in statuses if s.get("error") and s.get("error") != "conflict"]
-            if failed:
-                raise StoreUnavailable(f"CouchDB refused writes to {db}: {failed[:3]}")
-            if not retry:
-                return
-            pending = {k: v for k, v in pending.items() if k in retry}
-        raise Conflict(f"documents in {db} kept changing: {sorted(pending)[:5]}")
 
     async def docs_page(self, db: str, after: str | None, limit: int) -> list[JsonDict]:
         """Up to ``limit`` documents in id order, starting after the id ``after``."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -11,12 +10,10 @@ from aiokafka.errors import KafkaError
 from faust.exceptions import ProducerSendError
 
 from streams.constants import LEDGER_MESSAGE_MAX_BYTES
+from streams.retry import until_done
 from streams.settings import Settings
 
 log = logging.getLogger("ledgerwhisk.streams")
-
-RETRY_FIRST_S = 0.2
-RETRY_MAX_S = 5.0
 
 
 def make_app(name: str, settings: Settings, instance: str | None = None) -> faust.App:
@@ -68,11 +65,9 @@ async def write_until_taken(
     For facts that must not be lost (a decision, an outcome): while Kafka is
     away the caller waits rather than drops. Returns the record's metadata.
     """
-    delay = RETRY_FIRST_S
-    while True:
-        try:
-            return await app.producer.send_and_wait(topic, key, value, None, None, headers)
-        except (KafkaError, ProducerSendError) as exc:
-            log.warning("writing to %s failed (%r); again in %.1f s", topic, exc, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, RETRY_MAX_S)
+    return await until_done(
+        lambda: app.producer.send_and_wait(topic, key, value, None, None, headers),
+        what=f"writing to {topic}",
+        retry_on=(KafkaError, ProducerSendError),
+        log=log,
+    )

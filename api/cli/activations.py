@@ -10,8 +10,6 @@ from api.cli.entities import add_paging
 from api.cli.groups import subcommands
 from api.cli.output import emit_json, table
 
-POLL_INTERVAL_S = 1.0
-
 
 def register(groups: Any) -> None:
     commands = subcommands(groups, "activation", "work with activations")

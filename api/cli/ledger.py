@@ -377,6 +377,8 @@ async def _admin_replay(
             print(f"ok: indexed the views of {into} in {await index_views(couch, into):.1f} s")
         if done.unreadable:
             print(f"warning: {done.unreadable} unreadable records skipped", file=sys.stderr)
+        if done.after_until:
+            print(f"note: {done.after_until:,} events appended after --until left out")
         if not verify:
             return 0
         verified = await compare(couch, live, into, done.horizon_ms)

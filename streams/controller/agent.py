@@ -21,9 +21,9 @@ from typing import Any
 import faust
 from faust.types import TP, StreamT
 
-from streams import constants, deadletters, gctune
-from streams.app import RETRY_FIRST_S, RETRY_MAX_S, make_app, write_until_taken
-from streams.controller.restore import find_dispatches, read_partition
+from streams import constants, deadletters, gctune, worker
+from streams.app import make_app, write_until_taken
+from streams.controller.restore import Restored, find_dispatches, read_partition
 from streams.controller.state import Append, ControllerState, Output, Send, by_activation
 from streams.discovery import Consul, DiscoveryError
 from streams.errors import LedgerUnavailable
@@ -42,7 +42,9 @@ from streams.events import (
 from streams.heartbeats import HealthTail
 from streams.ids import now_ms
 from streams.registry import ConsulRegistry, HeartbeatRegistry
-from streams.settings import Settings, get_settings
+from streams.retry import until_done
+from streams.settings import Settings
+from streams.tasks import TaskSet
 from streams.topics import partition_count
 
 log = logging.getLogger("ledgerwhisk.controller")
@@ -76,7 +78,7 @@ class Controller:
         )
         self.health = HealthTail(settings, self.registry, self._on_health)
         self.rebuilds: dict[int, asyncio.Task[None]] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self.tasks = TaskSet(log, "a controller task")
         self._chains: dict[str, asyncio.Task[None]] = {}
         self._heard: set[int] = set()
         self._states: dict[int, str] = {}
@@ -120,7 +122,7 @@ class Controller:
             task = asyncio.ensure_future(self._perform_after(before, chain))
             self._chains[aid] = task
             task.add_done_callback(functools.partial(self._chain_done, aid))
-            self.keep(task)
+            self.tasks.keep(task)
 
     async def _perform_after(
         self, before: asyncio.Task[None] | None, outputs: list[Output]
@@ -142,16 +144,6 @@ class Controller:
         """Wait up to ``timeout_s`` for the writes in flight (at shutdown)."""
         if self._chains:
             await asyncio.wait(list(self._chains.values()), timeout=timeout_s)
-
-    def keep(self, task: asyncio.Task[Any]) -> None:
-        """Hold a reference to a background task and log its failure."""
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("controller task failed", exc_info=task.exception())
 
     # -- inputs ---------------------------------------------------------------
     def _on_health(self, health: InvokerHealth, new_run: bool) -> None:
@@ -193,7 +185,7 @@ class Controller:
         self.state.assign(owned, total)
         for partition in owned - set(self.rebuilds):
             self.rebuilds[partition] = asyncio.ensure_future(self._rebuild(partition))
-            self.keep(self.rebuilds[partition])
+            self.tasks.keep(self.rebuilds[partition])
         log.info("owning ledger partitions %s of %d", sorted(owned), total)
 
     async def ready(self, partition: int) -> bool:
@@ -211,16 +203,14 @@ class Controller:
 
     async def _rebuild(self, partition: int) -> None:
         await self.health.caught_up.wait()  # know the invokers first
-        delay = RETRY_FIRST_S
-        while True:
-            try:
-                rebuilt = await read_partition(self.settings, self.app.conf.id, partition, now_ms())
-                offsets = await find_dispatches(self.settings, rebuilt.tracked)
-                break
-            except LedgerUnavailable as exc:
-                log.warning("rebuilding partition %d: %s; again in %.1f s", partition, exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RETRY_MAX_S)
+
+        async def read() -> tuple[Restored, dict[tuple[str, int], int]]:
+            rebuilt = await read_partition(self.settings, self.app.conf.id, partition, now_ms())
+            return rebuilt, await find_dispatches(self.settings, rebuilt.tracked)
+
+        rebuilt, offsets = await until_done(
+            read, what=f"rebuilding partition {partition}", retry_on=LedgerUnavailable, log=log
+        )
         for t in rebuilt.tracked:
             t.offset = offsets.get((t.accepted.activation_id, t.attempt))
         log.info("partition %d rebuilt: %d unfinished activations", partition, len(rebuilt.tracked))
@@ -244,7 +234,7 @@ class Controller:
             at_ms=now_ms(),
         )
         topic = self.settings.topic(constants.TOPIC_DEAD_LETTERS)
-        self.keep(asyncio.ensure_future(self._send(topic, where, letter, [])))
+        self.tasks.spawn(self._send(topic, where, letter, []))
 
     async def poll_consul(self, consul: Consul) -> None:
         assert isinstance(self.registry, ConsulRegistry)
@@ -262,14 +252,13 @@ def build(settings: Settings) -> faust.App:
     app = make_app("controller", settings, instance=settings.controller_instance)
     events_topic = app.topic(settings.topic(constants.TOPIC_EVENTS), value_type=bytes)
     controller = Controller(app, settings)
-    app.ledgerwhisk_controller = controller  # type: ignore[attr-defined]
 
     @app.task
     async def listen() -> None:
         controller.health.start()
         gctune.settle()
         if settings.consul_url:
-            controller.keep(asyncio.ensure_future(controller.poll_consul(Consul(settings))))
+            controller.tasks.spawn(controller.poll_consul(Consul(settings)))
 
     @app.on_partitions_revoked.connect
     async def on_revoked(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
@@ -313,13 +302,5 @@ def build(settings: Settings) -> faust.App:
     return app
 
 
-def main() -> None:
-    """Run the controller worker in the foreground."""
-    settings = get_settings()
-    app = build(settings)
-    worker = faust.Worker(app, loglevel=os.environ.get("LEDGERWHISK_LOG_LEVEL", "INFO"))
-    worker.execute_from_commandline()
-
-
 if __name__ == "__main__":
-    main()
+    worker.run(build)

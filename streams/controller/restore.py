@@ -53,7 +53,7 @@ class _Seen:
 
 
 @dataclass
-class Rebuilt:
+class Restored:
     """The unfinished activations of one partition, and the finished ids to ignore.
 
     ``unreadable`` holds one undecodable record of each activation that has
@@ -65,9 +65,9 @@ class Rebuilt:
     unreadable: list[Unreadable] = field(default_factory=list)
 
 
-def rebuild(
+def fold_partition(
     events: Iterable[tuple[int, LedgerEvent | Unreadable]], partition: int, committed: int
-) -> Rebuilt:
+) -> Restored:
     """Fold ``(offset, event)`` pairs of one partition, in log order, into its state.
 
     ``committed`` is the controller group's committed offset: the stream will
@@ -108,7 +108,7 @@ def rebuild(
         t.scheduled = s.scheduled.get(t.attempt)
         tracked.append(t)
     tracked.sort(key=lambda t: seen[t.accepted.activation_id].accepted_offset)
-    return Rebuilt(tracked, done, unreadable)
+    return Restored(tracked, done, unreadable)
 
 
 def _consumer(settings: Settings, group_id: str | None = None) -> AIOKafkaConsumer:
@@ -146,7 +146,9 @@ async def _offset_at(consumer: AIOKafkaConsumer, tp: TopicPartition, at_ms: int,
     return found.offset if found is not None else end
 
 
-async def read_partition(settings: Settings, group_id: str, partition: int, now_ms: int) -> Rebuilt:
+async def read_partition(
+    settings: Settings, group_id: str, partition: int, now_ms: int
+) -> Restored:
     """Read one ledger partition back and rebuild its unfinished activations."""
     topic = settings.topic(constants.TOPIC_EVENTS)
     tp = TopicPartition(topic, partition)
@@ -172,7 +174,9 @@ async def read_partition(settings: Settings, group_id: str, partition: int, now_
         raise LedgerUnavailable(f"could not read back partition {partition}: {exc!r}") from exc
     finally:
         await consumer.stop()
-    return rebuild(((o, read(r.value, r.key, r.headers)) for o, r in records), partition, committed)
+    return fold_partition(
+        ((o, read(r.value, r.key, r.headers)) for o, r in records), partition, committed
+    )
 
 
 async def find_dispatches(settings: Settings, tracked: list[Tracked]) -> dict[tuple[str, int], int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from api.errors import APIError
-from api.names import EntityRef, activation_filter_name, check_name, from_doc_id, parse
+from api.names import EntityRef, activation_filter_name, check_name, parse
 
 
 @pytest.mark.parametrize(
@@ -34,7 +34,6 @@ def test_ref_shapes() -> None:
     assert ref.doc_id == "ns/pkg/hello" and ref.path == "ns/pkg"
     assert ref.qualified == "/ns/pkg/hello" and ref.relative == "pkg/hello"
     assert ref.as_path_name() == {"path": "ns/pkg", "name": "hello"}
-    assert from_doc_id("ns/pkg/hello") == ref
 
 
 def test_check_name_messages() -> None:

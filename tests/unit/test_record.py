@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from projections.record import apply, apply_all, is_completed, public_view
+from projections.record import apply_all, is_completed, public_view
 from streams.events import Response
 
 from .ledger_events import four
@@ -36,7 +36,7 @@ def test_applying_all_at_once_is_applying_one_by_one() -> None:
     for order in itertools.permutations(events()):
         record = None
         for event in order:
-            record = apply(record, event) or record
+            record = apply_all(record, [event]) or record
         assert apply_all(None, list(order)) == record
         assert apply_all(record, list(order[:2])) is None
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streams.controller.restore import rebuild
+from streams.controller.restore import fold_partition
 
 from .facts import accepted, completed, scheduled, started
 
@@ -28,7 +28,7 @@ def test_each_unfinished_activation_comes_back_in_its_phase() -> None:
         started(kept, 0),
         scheduled(kept, 1, attempt=1),
     ]
-    rebuilt = rebuild(enumerate(log), partition=3, committed=0)
+    rebuilt = fold_partition(enumerate(log), partition=3, committed=0)
     assert rebuilt.done == {done.activation_id}
     by_id = {t.accepted.activation_id: t for t in rebuilt.tracked}
     assert [t.accepted.activation_id for t in rebuilt.tracked] == [
@@ -50,9 +50,9 @@ def test_each_unfinished_activation_comes_back_in_its_phase() -> None:
 def test_only_ids_the_stream_will_deliver_again_are_remembered_as_done() -> None:
     old, new = accepted(1), accepted(2)
     log = [old, completed(old), new, completed(new)]
-    assert rebuild(enumerate(log), 0, committed=2).done == {new.activation_id}
+    assert fold_partition(enumerate(log), 0, committed=2).done == {new.activation_id}
 
 
 def test_events_whose_acceptance_was_not_read_are_left_alone() -> None:
     a = accepted(1)
-    assert rebuild(enumerate([scheduled(a, 0)]), 0, 0).tracked == []
+    assert fold_partition(enumerate([scheduled(a, 0)]), 0, 0).tracked == []

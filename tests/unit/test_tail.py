@@ -140,4 +140,4 @@ async def test_close_ends_every_subscription() -> None:
     hub = Hub()
     subs = [hub.subscribe(Selector(Filter(namespace="guest"))) for _ in range(3)]
     hub.close()
-    assert all(s.closed for s in subs) and hub.subscribers == 0
+    assert all(s.closed for s in subs) and not hub._subscriptions

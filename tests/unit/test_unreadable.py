@@ -5,7 +5,7 @@ from __future__ import annotations
 from invoker.errors import ContainerError, ImageMissing, ImageUnusable
 from invoker.outcome import of_container_failure
 from streams import constants
-from streams.controller.restore import rebuild
+from streams.controller.restore import fold_partition
 from streams.controller.state import Append, ControllerState
 from streams.events import ActivationCompleted, Unreadable, encode, headers_of, read
 from streams.registry import HeartbeatRegistry
@@ -73,7 +73,7 @@ def test_a_partition_rebuild_returns_unreadable_activations_not_completed() -> N
         (3, completed(accepted(10))),
         (4, Unreadable(None, None, None, "x")),
     ]
-    rebuilt = rebuild(records, 0, committed=0)
+    rebuilt = fold_partition(records, 0, committed=0)
     assert [t.accepted.activation_id for t in rebuilt.tracked] == [a.activation_id]
     assert [u.activation_id for u in rebuilt.unreadable] == [aid(9)]
     state = controller()
