@@ -29,7 +29,9 @@ def action_ref(request: web.Request, namespace: str) -> EntityRef:
     return EntityRef(namespace, name, check_name(package) if package else None)
 
 
-def build(ref: EntityRef, body: JsonDict, previous: JsonDict | None, exec_: JsonDict) -> JsonDict:
+def document(
+    ref: EntityRef, body: JsonDict, previous: JsonDict | None, exec_: JsonDict
+) -> JsonDict:
     """The document to store for a PUT, OpenWhisk's create/update rules (pure).
 
     On update, missing fields keep their previous values, annotations merge
@@ -84,7 +86,7 @@ async def put_action(request: web.Request) -> web.Response:
         refs = sequences.component_refs(exec_, identity.namespace)
         await sequences.check_components(c.entities, identity, ref, refs)
         exec_ = {**exec_, "components": [r.qualified for r in refs]}
-    doc = build(ref, body, previous, exec_)
+    doc = document(ref, body, previous, exec_)
     stored = await c.entities.put(doc, previous)
     return json_response(public(stored))
 

@@ -10,8 +10,8 @@ from aiohttp import web
 from api import (
     actions,
     activations,
-    events,
     invokers,
+    ledgerview,
     namespaces,
     openapi,
     packages,
@@ -126,11 +126,12 @@ def activation_routes(router: web.UrlDispatcher) -> None:
 
 
 def ledger_routes(router: web.UrlDispatcher) -> None:
-    """The ledger users can see: history, live streams, re-runs (api/events.py, api/rerun.py)."""
+    """The ledger users can see: history, live streams, re-runs (ledgerview.py, rerun.py)."""
     activation = NS + "/activations/{activation_id}"
-    router.add_get(activation + "/events", events.activation_events)
-    router.add_post(activation + "/replay", rerun.replay_activation)
-    router.add_get(NS + "/events", events.stream_events)
+    router.add_get(activation + "/events", ledgerview.activation_events)
+    router.add_post(activation + "/rerun", rerun.rerun_activation)
+    router.add_post(activation + "/replay", rerun.rerun_activation)  # its first name
+    router.add_get(NS + "/events", ledgerview.stream_events)
 
 
 def web_action_routes(router: web.UrlDispatcher) -> None:
@@ -153,7 +154,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[errors], client_max_size=64 * 1024 * 1024)
     for group in ROUTE_GROUPS:
         group(app.router)
-    app.on_shutdown.append(events.close_streams)
+    app.on_shutdown.append(ledgerview.close_streams)
     invokers.install(app, settings)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:

@@ -186,8 +186,16 @@ OPS: tuple[Op, ...] = (
     ),
     Op(
         "post",
-        NS + "/activations/{activationId}/replay",
+        NS + "/activations/{activationId}/rerun",
         "Run an activation again with its recorded parameters (Ledgerwhisk)",
+        "Ledger",
+        ("action_version", "blocking", "result", "timeout"),
+        responses=(200, 202, 400, 401, 404, 409, 429, 502),
+    ),
+    Op(
+        "post",
+        NS + "/activations/{activationId}/replay",
+        "The first name of .../rerun, kept for the clients that use it (Ledgerwhisk)",
         "Ledger",
         ("action_version", "blocking", "result", "timeout"),
         responses=(200, 202, 400, 401, 404, 409, 429, 502),

@@ -45,7 +45,9 @@ def binding_ref(raw: Any, caller: str) -> EntityRef | None:
     return EntityRef(namespace, raw["name"])
 
 
-def build(ref: EntityRef, body: JsonDict, previous: JsonDict | None, binding: JsonDict) -> JsonDict:
+def document(
+    ref: EntityRef, body: JsonDict, previous: JsonDict | None, binding: JsonDict
+) -> JsonDict:
     """The document to store for a PUT (pure): missing fields keep their previous values."""
     old = previous or {}
     parameters = validation.key_values(body.get("parameters", old.get("parameters")), "parameters")
@@ -98,7 +100,7 @@ async def put_package(request: web.Request) -> web.Response:
         binding = await checked_binding(c, identity, target)
     else:
         binding = (previous or {}).get("binding") or {}
-    doc = build(ref, body, previous, binding)
+    doc = document(ref, body, previous, binding)
     stored = await c.entities.put(doc, previous)
     return json_response(public(stored))
 

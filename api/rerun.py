@@ -1,6 +1,8 @@
 """Re-running an activation: invoke its action again with the parameters the ledger recorded.
 
-``POST .../activations/{id}/replay?action_version=original|current`` reads the
+``POST .../activations/{id}/rerun?action_version=original|current`` (also
+``/replay``, its first name; the record's ``replayOf`` annotation and the
+cause kind ``replay`` keep that name, being data clients read) reads the
 original ``accepted`` event from the log and appends a new one with the same
 (merged) parameters. The new activation carries ``cause = {kind: replay}`` and
 a ``replayOf`` annotation naming the original.
@@ -9,7 +11,7 @@ Which code runs: ``original`` (the default) re-runs the exact revision the
 ledger recorded (``action_rev``). Invokers load action code by id *and*
 revision, and CouchDB (and PouchDB Server) keep the bodies of old revisions
 until the database is compacted, so no snapshot is needed; when the revision
-is gone (compaction), the request fails with 409 and says to replay with
+is gone (compaction), the request fails with 409 and says to re-run with
 ``current``, which runs the action as it is now (its current code and limits;
 the parameters are still the original ones).
 """
@@ -23,7 +25,7 @@ from aiohttp import web
 from api.accept import Runnable, accepted_event, record_of
 from api.auth import Identity
 from api.errors import APIError, bad_request, not_found
-from api.events import logged_activation
+from api.ledgerview import logged_activation
 from api.requests import blocking_wait_ms, flag, json_response
 from streams import completion, constants
 from streams.events import ActivationAccepted, Cause
@@ -68,8 +70,8 @@ def rerun_of(
     )
 
 
-async def replay_activation(request: web.Request) -> web.Response:
-    """``POST .../activations/{id}/replay``."""
+async def rerun_activation(request: web.Request) -> web.Response:
+    """``POST .../activations/{id}/rerun`` (and ``/replay``, its first name)."""
     version = request.query.get("action_version", "original")
     if version not in VERSIONS:
         raise bad_request(REPLAY_VERSION_ILLEGAL)

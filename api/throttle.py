@@ -24,14 +24,14 @@ MINUTE_MS = 60_000
 
 
 @dataclass(frozen=True)
-class Verdict:
+class ThrottleVerdict:
     """A throttle's answer: ``ok``, or the message for the 429."""
 
     ok: bool
     message: str = ""
 
 
-PASS = Verdict(True)
+PASS = ThrottleVerdict(True)
 
 
 @dataclass
@@ -40,7 +40,7 @@ class RateThrottle:
 
     windows: dict[str, tuple[int, int]] = field(default_factory=dict)
 
-    def check(self, namespace: str, allowed: int, now_ms: int) -> Verdict:
+    def check(self, namespace: str, allowed: int, now_ms: int) -> ThrottleVerdict:
         minute = now_ms // MINUTE_MS
         current, count = self.windows.get(namespace, (minute, 0))
         if current != minute:
@@ -49,7 +49,7 @@ class RateThrottle:
         self.windows[namespace] = (minute, count)
         if count <= allowed:
             return PASS
-        return Verdict(False, TOO_MANY_REQUESTS.format(count=count, allowed=allowed))
+        return ThrottleVerdict(False, TOO_MANY_REQUESTS.format(count=count, allowed=allowed))
 
 
 @dataclass
@@ -66,11 +66,11 @@ class ConcurrencyThrottle:
             del entries[activation_id]
         return len(entries)
 
-    def check(self, namespace: str, allowed: int, now_ms: int) -> Verdict:
+    def check(self, namespace: str, allowed: int, now_ms: int) -> ThrottleVerdict:
         count = self.count(namespace, now_ms)
         if count < allowed:
             return PASS
-        return Verdict(False, TOO_MANY_CONCURRENT.format(count=count, allowed=allowed))
+        return ThrottleVerdict(False, TOO_MANY_CONCURRENT.format(count=count, allowed=allowed))
 
     def started(self, namespace: str, activation_id: str, deadline_ms: int) -> None:
         self.in_flight.setdefault(namespace, {})[activation_id] = deadline_ms
@@ -112,12 +112,12 @@ class Throttles:
     fires: RateThrottle = field(default_factory=RateThrottle)
     concurrency: ConcurrencyThrottle = field(default_factory=ConcurrencyThrottle)
 
-    def check_invoke(self, namespace: str, allowed: Allowances, now_ms: int) -> Verdict:
+    def check_invoke(self, namespace: str, allowed: Allowances, now_ms: int) -> ThrottleVerdict:
         """An action invocation: the rate first, then concurrency (OpenWhisk's order)."""
         rate = self.invocations.check(namespace, allowed.invocations_per_minute, now_ms)
         if not rate.ok:
             return rate
         return self.concurrency.check(namespace, allowed.concurrent, now_ms)
 
-    def check_fire(self, namespace: str, allowed: Allowances, now_ms: int) -> Verdict:
+    def check_fire(self, namespace: str, allowed: Allowances, now_ms: int) -> ThrottleVerdict:
         return self.fires.check(namespace, allowed.fires_per_minute, now_ms)

@@ -35,7 +35,7 @@ BODY_MAX = 3 * constants.PARAMS_MAX_BYTES
 ACTIVE, INACTIVE = "active", "inactive"
 
 
-def build(ref: EntityRef, body: JsonDict, previous: JsonDict | None) -> JsonDict:
+def document(ref: EntityRef, body: JsonDict, previous: JsonDict | None) -> JsonDict:
     """The trigger document for a PUT (pure); an update keeps the trigger's rules."""
     old = previous or {}
     parameters = validation.key_values(body.get("parameters", old.get("parameters")), "parameters")
@@ -91,7 +91,7 @@ async def put_trigger(request: web.Request) -> web.Response:
     previous = await c.entities.get_typed(ref.doc_id, TRIGGER)
     if previous is not None and not overwrite:
         raise APIError(409, ENTITY_EXISTS)
-    stored = await c.entities.put(build(ref, body, previous), previous)
+    stored = await c.entities.put(document(ref, body, previous), previous)
     return json_response(public(stored))
 
 

@@ -21,7 +21,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 import runtimes
 from bench.client import KIND, NOOP_PYTHON
-from invoker.containers import Container, Docker, Limits
+from invoker.containers import Container, ContainerLimits, Docker
 from invoker.netns import NetnsConnector
 from invoker.proxy import ProxyAnswer, ProxyUnreachable, RuntimeClient
 from store.couch import Couch
@@ -107,7 +107,7 @@ class Containers:
             self.docker.new_name(),
             image_of(),
             KIND,
-            Limits(
+            ContainerLimits(
                 memory_mb, self.settings.container_pids_limit, self.settings.container_nofile_limit
             ),
         )

@@ -21,7 +21,7 @@ from bench import floors, stats
 from bench.client import Client, Invoked
 from bench.floors import Containers
 from bench.system import CpuMeter, RssPeak
-from bench.target import Plan, Target
+from bench.target import BenchStack, Plan
 from bench.watch import STAGES, LedgerWatch, stage_times
 from invoker.containers import LABEL_KIND, LABEL_OWNER, Container
 from projections import record
@@ -34,7 +34,7 @@ Progress = Callable[[str], None]
 WARMUP_CALLS = 300
 PROJECTION_WAIT_S = 120.0
 # Replay is measured through the command users run.
-REPLAY_MODULE = "projections.replay"
+REPLAY_MODULE = "projections.rebuild"
 
 
 class PlatformError(Exception):
@@ -285,7 +285,7 @@ async def throughput(
     couch: Couch,
     watch: LedgerWatch,
     plan: Plan,
-    target: Target,
+    target: BenchStack,
     run_id: str,
     rss: RssPeak,
     cpu: CpuMeter,
@@ -357,7 +357,7 @@ async def throughput(
 # -- replay ------------------------------------------------------------------
 
 
-async def db_doc_count(target: Target, db: str) -> int:
+async def db_doc_count(target: BenchStack, db: str) -> int:
     url = f"{target.settings.couchdb_url.rstrip('/')}/{db}"
     async with (
         aiohttp.ClientSession() as session,
@@ -367,7 +367,7 @@ async def db_doc_count(target: Target, db: str) -> int:
         return int(body.get("doc_count", 0))
 
 
-async def ledger_event_count(target: Target) -> int:
+async def ledger_event_count(target: BenchStack) -> int:
     """Events the ledger holds now (end minus beginning offsets, all partitions)."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -390,7 +390,7 @@ async def fill_ledger(
     client: Client,
     couch: Couch,
     plan: Plan,
-    target: Target,
+    target: BenchStack,
     action: str,
     progress: Progress,
 ) -> int:
@@ -430,7 +430,7 @@ def _lwsk() -> str:
     return str(Path(sys.executable).with_name("lwsk"))
 
 
-def _stack_env(target: Target) -> dict[str, str]:
+def _stack_env(target: BenchStack) -> dict[str, str]:
     s = target.settings
     return {
         **os.environ,
@@ -442,7 +442,7 @@ def _stack_env(target: Target) -> dict[str, str]:
 
 
 async def replay(
-    couch: Couch, target: Target, plan: Plan, run_id: str, progress: Progress
+    couch: Couch, target: BenchStack, plan: Plan, run_id: str, progress: Progress
 ) -> dict[str, Any]:
     """``lwsk admin replay --into DB`` over the whole ledger, beside a raw bulk write of it."""
     live_db = target.settings.database(constants.DB_ACTIVATIONS)
@@ -510,7 +510,7 @@ def rebuild_times(output: str) -> tuple[float, float | None]:
     return float(rebuilt.group(1)), float(indexed.group(1)) if indexed else None
 
 
-async def _all_records(target: Target, db: str, page: int = 5000) -> list[dict[str, Any]]:
+async def _all_records(target: BenchStack, db: str, page: int = 5000) -> list[dict[str, Any]]:
     """Every activation record of ``db`` (design documents left out)."""
     url = f"{target.settings.couchdb_url.rstrip('/')}/{db}/_all_docs"
     docs: list[dict[str, Any]] = []

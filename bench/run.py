@@ -11,7 +11,7 @@ from api.setup import new_key, put_subject
 from bench import floors, platform, report, stats, system
 from bench.client import Client
 from bench.floors import Containers
-from bench.target import RESULTS, Plan, Target
+from bench.target import RESULTS, BenchStack, Plan
 from bench.watch import LedgerWatch
 from store.couch import Couch
 
@@ -32,7 +32,7 @@ class Progress:
         print(f"[bench {time.monotonic() - self.t0:6.1f}s] {message}", file=sys.stderr, flush=True)
 
 
-async def measure(target: Target, plan: Plan, progress: Progress) -> dict[str, Any]:
+async def measure(target: BenchStack, plan: Plan, progress: Progress) -> dict[str, Any]:
     settings = target.settings
     run_id = format(int(time.time()), "x")
     results: dict[str, Any] = {
@@ -127,7 +127,7 @@ async def measure(target: Target, plan: Plan, progress: Progress) -> dict[str, A
 
 
 def main() -> None:
-    target = Target.from_env()
+    target = BenchStack.from_env()
     plan = Plan.from_env()
     progress = Progress()
     progress(

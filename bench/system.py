@@ -15,7 +15,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.target import PROCESSES, ROOT, Target
+from bench.target import PROCESSES, ROOT, BenchStack
 
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -57,7 +57,7 @@ def _git(*args: str) -> str:
     return out.stdout.strip()
 
 
-def _kafka_version(target: Target) -> str | None:
+def _kafka_version(target: BenchStack) -> str | None:
     pid = _pid_from_file(target.state_dir / "run" / "kafka.pid")
     if pid is None:
         return None
@@ -71,7 +71,7 @@ def _kafka_version(target: Target) -> str | None:
     return None
 
 
-async def _couch_version(target: Target) -> str | None:
+async def _couch_version(target: BenchStack) -> str | None:
     headers = {"Accept": "application/json"}
     with contextlib.suppress(aiohttp.ClientError, TimeoutError, ValueError):
         async with (
@@ -84,7 +84,7 @@ async def _couch_version(target: Target) -> str | None:
     return None
 
 
-async def versions(target: Target, docker_version: str | None) -> dict[str, Any]:
+async def versions(target: BenchStack, docker_version: str | None) -> dict[str, Any]:
     """The platform's commit and the versions of everything it runs on."""
     libs = {}
     for name in LIBRARIES:
@@ -125,7 +125,7 @@ def _environ(pid: int) -> dict[str, str]:
     return {}
 
 
-def platform_pids(target: Target) -> dict[str, int]:
+def platform_pids(target: BenchStack) -> dict[str, int]:
     """The pid of each of the four platform processes of this stack.
 
     From the stack's pid files first; else from ``/proc``: a process running the
@@ -154,7 +154,7 @@ def platform_pids(target: Target) -> dict[str, int]:
     return found
 
 
-def service_pids(target: Target) -> dict[str, int]:
+def service_pids(target: BenchStack) -> dict[str, int]:
     """Kafka, CouchDB (when this stack started them) and the Docker daemons."""
     found: dict[str, int] = {}
     for name in SERVICES:

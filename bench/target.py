@@ -86,7 +86,7 @@ class Plan:
 
 
 @dataclass(frozen=True)
-class Target:
+class BenchStack:
     """Where the stack runs: its settings, API address and state folder."""
 
     settings: Settings
@@ -94,7 +94,7 @@ class Target:
     state_dir: Path
 
     @classmethod
-    def from_env(cls) -> Target:
+    def from_env(cls) -> BenchStack:
         settings = Settings()
         state = Path(os.environ.get("LEDGERWHISK_STATE_DIR", ROOT / ".state"))
         return cls(settings, f"http://127.0.0.1:{settings.api_port}", state)

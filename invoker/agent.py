@@ -1,6 +1,6 @@
 """The invoker process: a Faust agent over this invoker's dispatch topic, plus heartbeats.
 
-It holds the ``Invoker`` (pool and runs) and decides, with ``invoker.recovery``,
+It holds the ``Invoker`` (pool and runs) and decides, with ``invoker.lease``,
 which dispatches it may run and whether a run needs its claim confirmed in the
 ledger first. Its heartbeats carry its health, its run (``incarnation``) and
 where its dispatch topic begins for this run (``dispatch_from``); where Consul
@@ -22,10 +22,10 @@ from aiokafka.errors import KafkaError
 from faust.exceptions import ProducerSendError
 from faust.types import StreamT
 
+from invoker.activation import Invoker
 from invoker.apidoor import ApiDoor
 from invoker.containers import Docker
-from invoker.recovery import Admission, Lease, confirmed, may_start
-from invoker.service import Invoker
+from invoker.lease import Admission, Lease, confirmed, may_start
 from store.couch import Couch
 from streams import completion, constants, deadletters, gctune, worker
 from streams.app import make_app, write_until_taken
@@ -288,7 +288,7 @@ class InvokerAgent:
         )
 
 
-def build(settings: Settings) -> faust.App:
+def create_app(settings: Settings) -> faust.App:
     # The only member of its own group: its id is a stable instance name.
     app = make_app(f"invoker{settings.invoker_id}", settings, instance="static")
     dispatch_topic = app.topic(settings.dispatch_topic(settings.invoker_id), value_type=bytes)
@@ -335,4 +335,4 @@ async def ensure_own_topics(settings: Settings) -> None:
 
 if __name__ == "__main__":
     # One invoker in the foreground (its id from LEDGERWHISK_INVOKER_ID).
-    worker.run(build, before=ensure_own_topics)
+    worker.run(create_app, before=ensure_own_topics)

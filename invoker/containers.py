@@ -31,7 +31,7 @@ LOG_FILE_MAX = "50m"
 
 
 @dataclass(frozen=True)
-class Limits:
+class ContainerLimits:
     """What Docker enforces on one container.
 
     ``tmp_mb``: the size of the tmpfs at ``/tmp``, the only writable place when
@@ -138,7 +138,7 @@ class Docker:
         self._counter += 1
         return f"{self.owner}_{self._counter}_{os.urandom(3).hex()}"
 
-    def _run(self, name: str, image: str, kind: str, limits: Limits) -> dict[str, Any]:
+    def _run(self, name: str, image: str, kind: str, limits: ContainerLimits) -> dict[str, Any]:
         """Create, start and inspect one container (blocking: runs in a worker thread)."""
         api = self.sdk.api
         host_config = api.create_host_config(
@@ -168,7 +168,7 @@ class Docker:
             raise
         return info
 
-    async def create(self, name: str, image: str, kind: str, limits: Limits) -> Container:
+    async def create(self, name: str, image: str, kind: str, limits: ContainerLimits) -> Container:
         """Start a container of ``image`` under ``limits``; follow its logs."""
         try:
             info = await self._call(self._run, name, image, kind, limits)

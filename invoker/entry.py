@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from invoker import pool
+from invoker import choices
 from invoker.containers import Container
 from streams.events import Response
 from streams.ids import now_ms
@@ -45,8 +45,8 @@ class Entry:
             return self.ready.result()
         return None
 
-    def slot(self) -> pool.Slot:
-        return pool.Slot(
+    def slot(self) -> choices.Slot:
+        return choices.Slot(
             self.key,
             self.kind,
             self.memory_mb,

@@ -1,207 +1,344 @@
-"""The container pool's decisions: where an activation runs, what idles, which stem cells to add.
+"""The container pool of one invoker: its entries, the arrival-order queue, the stem cells.
 
-Pure functions over a snapshot of the pool, so tests drive every case without
-Docker. The invoker's service object holds the containers and performs the
-decisions (see ``invoker/service.py``).
+The decisions are pure functions in ``invoker/choices.py``; this object holds
+the state and performs them. Every decision is applied without an ``await``
+between deciding and updating the entries, so concurrent activations never
+act on a stale picture. Docker is behind ``invoker/containers.py``.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
+
+import runtimes
+from invoker import choices
+from invoker.containers import Container, ContainerLimits, Docker
+from invoker.entry import Entry
+from invoker.errors import ContainerError, ImageUnusable, NoRoom
+from invoker.proxy import ProxyUnreachable
+from streams import completion
+from streams.ids import now_ms
+from streams.messages import NO_CAPACITY, TOO_MUCH_MEMORY
+from streams.settings import Settings
+
+log = logging.getLogger("ledgerwhisk.invoker.choices")
+
+# A stem cell that failed to start is not tried again for this long.
+STEM_CELL_RETRY_MS = 30_000
 
 
 @dataclass(frozen=True)
-class Slot:
-    """What the pool knows of one container (or one being created) when deciding."""
+class Grant:
+    """A container granted to one activation: its pool entry, and how it was found."""
 
-    id: str
-    kind: str
-    memory_mb: int
-    action: str | None  # "namespace/name@rev" once claimed; None for a stem cell
-    in_use: int
+    entry: Entry
+    start: str  # "warm" | "prewarm" | "cold"
+
+
+@dataclass
+class Queued:
+    """An activation waiting for room, in arrival order."""
+
+    want: choices.Want
     concurrency: int
-    last_used_ms: int
-    paused: bool = False
+    image: str
+    future: asyncio.Future[Grant]
 
 
-@dataclass(frozen=True)
-class Want:
-    """What one activation needs."""
+class ContainerPool:
+    """Containers for activations: warm, stem cell or cold; queued when there is no room."""
 
-    action: str
-    kind: str
-    memory_mb: int
+    def __init__(
+        self,
+        settings: Settings,
+        docker: Docker,
+        spawn: Callable[[Coroutine[Any, Any, Any]], asyncio.Task[Any]],
+    ):
+        self.settings = settings
+        self.docker = docker
+        self._spawn = spawn
+        self.budget_mb = settings.invoker_user_memory_mb
+        self.entries: dict[str, Entry] = {}
+        self.queue: deque[Queued] = deque()
+        self.creating: list[tuple[str, int]] = []  # stem cells being started
+        self._stem_failed: dict[tuple[str, int], int] = {}
 
+    async def start(self) -> None:
+        """Remove what a previous run left, then start the stem cells (ready when this returns)."""
+        await self.docker.start()
+        removed = await self.docker.remove_leftovers()
+        if removed:
+            log.info("removed %d containers left by a previous run", removed)
+        await asyncio.gather(*self._refill(), return_exceptions=True)
 
-@dataclass(frozen=True)
-class Warm:
-    """Reuse this container of the same action (it may still be starting)."""
+    async def stop(self) -> None:
+        """Remove every container of the pool."""
+        await asyncio.gather(
+            *(self.docker.remove(c) for e in self.entries.values() if (c := e.container)),
+            return_exceptions=True,
+        )
+        self.entries.clear()
 
-    slot: str
+    def busy_mb(self) -> int:
+        """Memory of the containers serving activations now."""
+        return sum(e.memory_mb for e in self.entries.values() if e.in_use)
 
+    def _slots(self) -> list[choices.Slot]:
+        return [e.slot() for e in self.entries.values()]
 
-@dataclass(frozen=True)
-class StemCell:
-    """Claim this prewarmed container of the same kind and memory."""
+    def _reserved_mb(self) -> int:
+        return sum(memory for _, memory in self.creating)
 
-    slot: str
+    def _limits(self, memory_mb: int) -> ContainerLimits:
+        s = self.settings
+        return ContainerLimits(
+            memory_mb,
+            s.container_pids_limit,
+            s.container_nofile_limit,
+            # /tmp lives in the container's memory: leave the action at least half.
+            tmp_mb=min(s.container_tmp_mb, memory_mb // 2),
+            read_only_root=s.container_read_only_root,
+        )
 
+    # -- stem cells ----------------------------------------------------------
+    def _stem_specs(self) -> list[choices.Prewarm]:
+        if not self.settings.stem_cells:
+            return []
+        retry_after = now_ms() - STEM_CELL_RETRY_MS
+        return [
+            choices.Prewarm(kind.name, spec.memory_mb, spec.count)
+            for kind in runtimes.canonical_kinds()
+            if kind.image is not None
+            for spec in kind.stem_cells
+            if self._stem_failed.get((kind.name, spec.memory_mb), 0) < retry_after
+        ]
 
-@dataclass(frozen=True)
-class Cold:
-    """Start a new container, after removing the idle ones named in ``evict``."""
+    def _refill(self) -> list[asyncio.Task[Any]]:
+        plan = choices.refill(
+            self._stem_specs(),
+            self._slots(),
+            self.creating,
+            self.budget_mb,
+            self._reserved_mb(),
+            len(self.queue),
+        )
+        for key in plan.evict:
+            log.info("removing paused %s to make room for a stem cell", key)
+            self._discard(self.entries[key])
+        tasks = []
+        for kind, memory_mb in plan.create:
+            self.creating.append((kind, memory_mb))
+            tasks.append(self._spawn(self._add_stem_cell(kind, memory_mb)))
+        return tasks
 
-    evict: tuple[str, ...] = ()
+    async def _add_stem_cell(self, kind_name: str, memory_mb: int) -> None:
+        kind = runtimes.resolve(kind_name)
+        assert kind is not None and kind.image is not None
+        try:
+            container = await self._start_container(
+                self.docker.new_name(), kind.image, kind.name, memory_mb
+            )
+        except ContainerError as exc:
+            log.warning("stem cell of %s (%d MB) not started: %s", kind.name, memory_mb, exc)
+            self._stem_failed[(kind.name, memory_mb)] = now_ms()
+            return
+        finally:
+            self.creating.remove((kind_name, memory_mb))
+        ready: asyncio.Future[Container] = asyncio.get_running_loop().create_future()
+        ready.set_result(container)
+        self.entries[container.name] = Entry(
+            container.name, kind.name, kind.image, memory_mb, ready
+        )
+        log.info("stem cell %s ready (%s, %d MB)", container.name, kind.name, memory_mb)
+        self._drain()
 
+    async def _start_container(self, name: str, image: str, kind: str, memory_mb: int) -> Container:
+        """A new container whose action proxy answers; removed again if it never does.
 
-@dataclass(frozen=True)
-class Wait:
-    """No room now: queue until a container is released or removed."""
+        Raises ``ContainerError`` (``ImageUnusable`` when the image is the cause).
+        """
+        container = await self.docker.create(name, image, kind, self._limits(memory_mb))
+        try:
+            await container.client.wait_ready(
+                self.settings.container_ready_s, lambda: self.docker.alive(container)
+            )
+        except ProxyUnreachable as exc:
+            await asyncio.shield(self.docker.remove(container))
+            raise ImageUnusable(image, f"nothing answered on port 8080 in it ({exc})") from exc
+        except BaseException:
+            await asyncio.shield(self.docker.remove(container))
+            raise
+        return container
 
+    # -- claiming and releasing containers ------------------------------------
+    async def claim(self, want: choices.Want, concurrency: int, image: str, wait_s: float) -> Grant:
+        """A container for the activation: at once, or after waiting its turn in the queue."""
+        if want.memory_mb > self.budget_mb:
+            raise NoRoom(
+                TOO_MUCH_MEMORY.format(memory=want.memory_mb, budget=self.budget_mb),
+                completion.NO_CAPACITY,
+            )
+        if not self.queue:  # nobody is ahead: try now
+            decision = self._choose(want)
+            if not isinstance(decision, choices.Wait | choices.Never):
+                return self._take(decision, want, concurrency, image)
+        if len(self.queue) >= self.settings.invoker_queue_max:
+            raise NoRoom(NO_CAPACITY, completion.NO_CAPACITY)
+        item = Queued(want, concurrency, image, asyncio.get_running_loop().create_future())
+        self.queue.append(item)
+        try:
+            await asyncio.wait({item.future}, timeout=max(0.0, wait_s))
+        except asyncio.CancelledError:
+            self._abandon(item)
+            raise
+        if item.future.done():
+            return item.future.result()
+        self._abandon(item)
+        raise NoRoom(NO_CAPACITY, completion.NO_CAPACITY)
 
-@dataclass(frozen=True)
-class Never:
-    """The action needs more memory than this invoker has at all."""
+    def _abandon(self, item: Queued) -> None:
+        """Leave the queue; a claim handed over meanwhile goes back to the pool."""
+        if item in self.queue:
+            self.queue.remove(item)
+        elif item.future.done() and not item.future.cancelled():
+            self.release(item.future.result().entry, keep=True)
+        item.future.cancel()
 
+    def _drain(self) -> None:
+        """Hand out room to the queue, head first; then refill the stem cells."""
+        while self.queue:
+            head = self.queue[0]
+            decision = self._choose(head.want)
+            if isinstance(decision, choices.Wait | choices.Never):
+                break  # the head waits; those behind it wait their turn
+            self.queue.popleft()
+            head.future.set_result(self._take(decision, head.want, head.concurrency, head.image))
+        self._refill()
 
-Decision = Warm | StemCell | Cold | Wait | Never
+    def _choose(self, want: choices.Want) -> choices.Decision:
+        """The pool's choice for ``want``, passing over containers that died behind its back.
 
+        Docker restarting, or an operator's ``docker kill``, ends a container
+        without the invoker hearing of it: such a one is dropped and the choice
+        made again, so no activation is handed a dead container (and blamed).
+        """
+        while True:
+            decision = choices.choose(self._slots(), want, self.budget_mb, self._reserved_mb())
+            if not isinstance(decision, choices.Warm | choices.StemCell):
+                return decision
+            entry = self.entries[decision.slot]
+            if not self._gone(entry):
+                return decision
+            log.warning("container %s is gone (killed outside the invoker); passed over", entry.key)
+            self._discard(entry)
 
-@dataclass(frozen=True)
-class StemCellSpec:
-    """How many stem cells of one kind and memory the pool keeps ready."""
+    def _take(
+        self, decision: choices.Decision, want: choices.Want, concurrency: int, image: str
+    ) -> Grant:
+        """Perform a decision at once (no await), so no other activation sees a stale pool."""
+        if isinstance(decision, choices.Warm):
+            entry = self.entries[decision.slot]
+            entry.in_use += 1
+            return Grant(entry, "warm")
+        if isinstance(decision, choices.StemCell):
+            entry = self.entries[decision.slot]
+            entry.action, entry.concurrency, entry.in_use = want.action, concurrency, 1
+            # The replacement starts when this activation is released (_drain):
+            # creating a container beside its /init slowed that /init 3-6 times.
+            return Grant(entry, "prewarm")
+        assert isinstance(decision, choices.Cold), decision
+        for victim in decision.evict:
+            self._discard(self.entries[victim])
+        name = self.docker.new_name()
+        ready: asyncio.Future[Container] = asyncio.get_running_loop().create_future()
+        entry = Entry(
+            name, want.kind, image, want.memory_mb, ready, want.action, concurrency, in_use=1
+        )
+        self.entries[name] = entry
+        self._spawn(self._cold_start(entry))
+        return Grant(entry, "cold")
 
-    kind: str
-    memory_mb: int
-    count: int
+    async def _cold_start(self, entry: Entry) -> None:
+        try:
+            container = await self._start_container(
+                entry.key, entry.image, entry.kind, entry.memory_mb
+            )
+        except ContainerError as exc:
+            self.entries.pop(entry.key, None)
+            entry.ready.set_exception(exc)
+            self._drain()
+            return
+        except asyncio.CancelledError:
+            entry.ready.cancel()
+            raise
+        entry.ready.set_result(container)
+        if entry.discarded:  # evicted or given up while it started
+            await self.docker.remove(container)
 
+    def _discard(self, entry: Entry) -> None:
+        """Take the entry out of the pool and remove its container (now, or once started)."""
+        entry.discarded = True
+        if self.entries.get(entry.key) is entry:
+            del self.entries[entry.key]
+        if (container := entry.container) is not None:
+            self._spawn(self.docker.remove(container))
 
-def choose(slots: list[Slot], want: Want, budget_mb: int, reserved_mb: int = 0) -> Decision:
-    """Decide where the activation runs.
+    def release(self, entry: Entry, keep: bool) -> None:
+        entry.in_use -= 1
+        entry.last_used_ms = now_ms()
+        if not keep:
+            self._discard(entry)
+        self._drain()
 
-    In order: a warm container of the same action (and revision) with a free
-    concurrency slot; a stem cell of the same kind and memory; a cold start if
-    the memory budget allows (``reserved_mb`` counts stem cells being created);
-    a cold start after evicting idle containers, least recently used first
-    (warm ones before stem cells); otherwise wait for capacity.
+    def _gone(self, entry: Entry) -> bool:
+        """True for an entry whose running container has died behind the pool's back."""
+        container = entry.container
+        return container is not None and not self.docker.alive(container)
 
-    Worked example: budget 768 MB; slots ``a`` (warm, other action, idle, last
-    used at t=1), ``b`` (warm, other action, idle, t=5) and a nodejs stem cell,
-    256 MB each; a python activation of 256 MB arrives. No warm container of its
-    action, no python stem cell, 0 MB free: evict ``a`` (the least recently
-    used idle warm one) and start cold: ``Cold(evict=("a",))``. Had ``a`` and
-    ``b`` both been busy, the stem cell would have been evicted instead; had
-    everything been busy, ``Wait()``.
-    """
-    if want.memory_mb > budget_mb:
-        return Never()
-    warm = [s for s in slots if s.action == want.action and s.in_use < s.concurrency]
-    if warm:
-        # The busiest one first keeps the others idle long enough to be paused
-        # (and removed), so a burst does not leave a trail of warm containers.
-        best = max(warm, key=lambda s: (s.in_use, not s.paused, s.last_used_ms))
-        return Warm(best.id)
-    stem = [
-        s
-        for s in slots
-        if s.action is None
-        and s.in_use == 0
-        and s.kind == want.kind
-        and s.memory_mb == want.memory_mb
-    ]
-    if stem:
-        return StemCell(min(stem, key=lambda s: s.id).id)
-    free = budget_mb - sum(s.memory_mb for s in slots) - reserved_mb
-    if want.memory_mb <= free:
-        return Cold()
-    idle = sorted(
-        (s for s in slots if s.in_use == 0),
-        key=lambda s: (s.action is None, s.last_used_ms, s.id),
-    )
-    evict: list[str] = []
-    for slot in idle:
-        if want.memory_mb <= free:
-            break
-        evict.append(slot.id)
-        free += slot.memory_mb
-    if want.memory_mb <= free:
-        return Cold(tuple(evict))
-    return Wait()
+    async def resume(self, entry: Entry) -> Container:
+        """The entry's container, started and unpaused."""
+        container = await entry.ready
+        async with entry.lock:
+            if entry.paused:
+                await self.docker.unpause(container)
+                entry.paused = False
+        return container
 
+    async def reap_idle(self) -> None:
+        """Pause containers idle past the grace; remove those idle past the timeout."""
+        pause, remove = choices.idle_actions(
+            self._slots(),
+            now_ms(),
+            int(self.settings.container_idle_pause_s * 1000),
+            int(self.settings.container_idle_remove_s * 1000),
+        )
+        for key in remove:
+            entry = self.entries.get(key)
+            if entry is not None and entry.in_use == 0:
+                log.info("removing %s: idle for %.0f s", key, self.settings.container_idle_remove_s)
+                self._discard(entry)
+        for key in pause:
+            entry = self.entries.get(key)
+            if entry is not None:
+                await self._pause(entry)
+        self._drain()
 
-def idle_actions(
-    slots: list[Slot], now_ms: int, pause_after_ms: int, remove_after_ms: int
-) -> tuple[list[str], list[str]]:
-    """Which idle warm containers to pause now and which to remove now.
-
-    Stem cells are never paused nor removed here: they are the pool's reserve.
-    A container already paused is only ever removed.
-    """
-    pause, remove = [], []
-    for s in slots:
-        if s.in_use or s.action is None:
-            continue
-        idle = now_ms - s.last_used_ms
-        if idle >= remove_after_ms:
-            remove.append(s.id)
-        elif idle >= pause_after_ms and not s.paused:
-            pause.append(s.id)
-    return pause, remove
-
-
-@dataclass(frozen=True)
-class Refill:
-    """Stem cells to start now, and the paused containers to remove to make room for them."""
-
-    create: tuple[tuple[str, int], ...] = ()
-    evict: tuple[str, ...] = ()
-
-
-def refill(
-    specs: list[StemCellSpec],
-    slots: list[Slot],
-    creating: list[tuple[str, int]],
-    budget_mb: int,
-    reserved_mb: int,
-    queued: int,
-) -> Refill:
-    """The ``(kind, memory_mb)`` stem cells to start now to refill the pool.
-
-    Each spec asks for ``count`` free stem cells; those ready and those being
-    created count. Activations waiting for room come first (nothing is
-    created while ``queued``). When the budget is full, paused containers
-    (idle past the pause grace) are evicted for a stem cell, least recently
-    used first: a paused container saves its action only an ``/init`` over a
-    stem cell, while a missing stem cell costs every new action a cold start.
-    Busy and recently used containers are never evicted for one.
-    """
-    if queued:
-        return Refill()
-    have = Counter((s.kind, s.memory_mb) for s in slots if s.action is None and s.in_use == 0)
-    have.update(creating)
-    free = budget_mb - sum(s.memory_mb for s in slots) - reserved_mb
-    paused = sorted(
-        (s for s in slots if s.paused and s.in_use == 0 and s.action is not None),
-        key=lambda s: (s.last_used_ms, s.id),
-    )
-    create: list[tuple[str, int]] = []
-    evict: list[str] = []
-    for spec in specs:
-        for _ in range(spec.count - have[(spec.kind, spec.memory_mb)]):
-            victims: list[Slot] = []
-            room = free
-            while spec.memory_mb > room and paused:
-                victims.append(paused.pop(0))
-                room += victims[-1].memory_mb
-            if spec.memory_mb > room:
-                return Refill(tuple(create), tuple(evict))
-            evict.extend(v.id for v in victims)
-            create.append((spec.kind, spec.memory_mb))
-            free = room - spec.memory_mb
-    return Refill(tuple(create), tuple(evict))
-
-
-def effective_concurrency(requested: int, supported: bool) -> int:
-    """How many activations may share one container: 1 unless the runtime supports more."""
-    return max(1, requested) if supported else 1
+    async def _pause(self, entry: Entry) -> None:
+        container = entry.container
+        if container is None:
+            return
+        async with entry.lock:
+            if entry.in_use or entry.paused or entry.discarded:
+                return
+            try:
+                await self.docker.pause(container)
+            except ContainerError as exc:
+                log.warning("%s; removing it", exc)
+                self._discard(entry)
+                return
+            entry.paused = True

@@ -81,7 +81,7 @@ def record_differences(
     ]
 
 
-async def _merged(
+async def _combined(
     left: AsyncIterator[JsonDict], right: AsyncIterator[JsonDict]
 ) -> AsyncIterator[tuple[str, JsonDict | None, JsonDict | None]]:
     """Join two id-ordered document streams on ``_id`` (memory: one page each)."""
@@ -118,7 +118,7 @@ async def verify(
     """
     compared = expired = 0
     found: list[Difference] = []
-    pairs = _merged(couch.all_docs(live_db, PAGE), couch.all_docs(rebuilt_db, PAGE))
+    pairs = _combined(couch.all_docs(live_db, PAGE), couch.all_docs(rebuilt_db, PAGE))
     async for activation_id, live, rebuilt in pairs:
         if not comparable(activation_id, rebuilt, horizon_ms):
             expired += 1

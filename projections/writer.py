@@ -182,7 +182,7 @@ async def write_batch(couch: Couch, db: str, batch: list[Any], known: Known) -> 
             )
 
 
-def build(settings: Settings) -> faust.App:
+def create_app(settings: Settings) -> faust.App:
     """The projection app: one agent over the ledger, writing in bulk."""
     app = make_app("projection", settings)
     events_topic = app.topic(settings.topic(constants.TOPIC_EVENTS), value_type=bytes)
@@ -207,4 +207,4 @@ def build(settings: Settings) -> faust.App:
 
 
 if __name__ == "__main__":
-    worker.run(build)
+    worker.run(create_app)

@@ -9,7 +9,7 @@ import urllib.parse
 import urllib.request
 from typing import Any, NoReturn
 
-from api.cli.config import Target
+from api.cli.config import Endpoint
 
 
 class CLIError(Exception):
@@ -17,7 +17,7 @@ class CLIError(Exception):
 
 
 class Client:
-    def __init__(self, target: Target):
+    def __init__(self, target: Endpoint):
         self.target = target
         token = base64.b64encode(target.auth.encode()).decode()
         self._headers = {"Authorization": f"Basic {token}", "Accept": "application/json"}

@@ -32,12 +32,12 @@ def write_props(props: dict[str, str], path: Path | None = None) -> None:
 
 
 @dataclass(frozen=True)
-class Target:
+class Endpoint:
     apihost: str
     auth: str
 
 
-def target(apihost: str | None = None, auth: str | None = None) -> Target:
+def target(apihost: str | None = None, auth: str | None = None) -> Endpoint:
     """Flags first, then the environment, then ``~/.wskprops``, then the local defaults."""
     props = read_props()
     host = apihost or os.environ.get("WSK_APIHOST") or props.get("APIHOST") or DEFAULT_APIHOST
@@ -45,4 +45,4 @@ def target(apihost: str | None = None, auth: str | None = None) -> Target:
         scheme = "http" if host.startswith(("127.", "localhost")) else "https"
         host = f"{scheme}://{host}"
     key = auth or os.environ.get("WSK_AUTH") or props.get("AUTH") or GUEST_KEY
-    return Target(host.rstrip("/"), key)
+    return Endpoint(host.rstrip("/"), key)

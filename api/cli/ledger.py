@@ -1,9 +1,9 @@
-"""``lwsk activation events|tail|poll|replay`` and ``lwsk admin replay``: the ledger, from a shell.
+"""``lwsk activation events|tail|poll|rerun`` and ``lwsk admin rebuild``: the ledger, from a shell.
 
 ``events`` shows one activation's timeline from the log; ``tail`` and
 ``poll`` follow the event stream (Server-Sent Events, resumed with
-``Last-Event-ID`` after a dropped connection); ``replay ID`` re-runs an
-activation; ``admin replay`` rebuilds the activation projection from the log
+``Last-Event-ID`` after a dropped connection); ``rerun ID`` runs an
+activation again; ``admin rebuild`` rebuilds the activation projection from the log
 (it talks to Kafka and CouchDB directly, configured like the services by
 ``LEDGERWHISK_*`` variables).
 """
@@ -56,20 +56,25 @@ def register(groups: Any) -> None:
                 "--type", action="append", default=[], choices=STATES, help="only these states"
             )
         cmd.set_defaults(handler=fn)
-    replay_ = commands.add_parser("replay", help="run an activation again with its parameters")
-    replay_.add_argument("id")
-    replay_.add_argument("--action-version", choices=("original", "current"), default="original")
-    replay_.add_argument("-b", "--blocking", action="store_true")
-    replay_.add_argument("-r", "--result", action="store_true")
-    replay_.set_defaults(handler=replay)
+    # "replay" was its first name: kept as an alias.
+    rerun_ = commands.add_parser(
+        "rerun", aliases=["replay"], help="run an activation again with its parameters"
+    )
+    rerun_.add_argument("id")
+    rerun_.add_argument("--action-version", choices=("original", "current"), default="original")
+    rerun_.add_argument("-b", "--blocking", action="store_true")
+    rerun_.add_argument("-r", "--result", action="store_true")
+    rerun_.set_defaults(handler=rerun)
     admin = subcommands(groups, "admin", "administer the platform (talks to its services)")
-    rebuild_ = admin.add_parser("replay", help="rebuild the activation projection from the log")
+    rebuild_ = admin.add_parser(
+        "rebuild", aliases=["replay"], help="rebuild the activation projection from the log"
+    )
     rebuild_.add_argument("--into", required=True, help="a fresh CouchDB database name")
     rebuild_.add_argument("--until", help="the state as of this time (ISO, epoch ms, 10m)")
     rebuild_.add_argument(
         "--verify", action="store_true", help="compare with the live projection, field by field"
     )
-    rebuild_.set_defaults(handler=admin_replay)
+    rebuild_.set_defaults(handler=admin_rebuild)
 
 
 # -- one activation's timeline ------------------------------------------------
@@ -279,22 +284,22 @@ def poll(args: argparse.Namespace, client: Client) -> int:
 # -- re-running one activation ------------------------------------------------
 
 
-def replay(args: argparse.Namespace, client: Client) -> int:
+def rerun(args: argparse.Namespace, client: Client) -> int:
     blocking = args.blocking or args.result
     status, answer = client.call(
         "POST",
-        f"namespaces/_/activations/{args.id}/replay",
+        f"namespaces/_/activations/{args.id}/rerun",
         None,
         {"action_version": args.action_version, "blocking": blocking, "result": args.result},
     )
     if status == 202:
-        print(f"ok: replayed {args.id} as {answer['activationId']}")
+        print(f"ok: re-ran {args.id} as {answer['activationId']}")
         return 0
     if status not in (200, 502) or not isinstance(answer, dict):
         message = answer.get("error") if isinstance(answer, dict) else answer
         raise CLIError(f"{message} (HTTP {status})")
     if not args.result and not args.json:
-        print(f"ok: replayed {args.id} as {answer['activationId']}")
+        print(f"ok: re-ran {args.id} as {answer['activationId']}")
     emit_json(answer)
     return 0 if status == 200 else 1
 
@@ -337,7 +342,7 @@ class ProgressBar:
             sys.stderr.write("\n")
 
 
-def admin_replay(args: argparse.Namespace, client: Client) -> int:
+def admin_rebuild(args: argparse.Namespace, client: Client) -> int:
     from streams.positions import parse_time
     from streams.settings import Settings
 
@@ -352,14 +357,14 @@ def admin_replay(args: argparse.Namespace, client: Client) -> int:
             raise CLIError("--verify compares with the live projection (now): drop --until")
     if args.verify and args.into == live:
         raise CLIError(f"--verify compares {args.into} with itself: rebuild into another name")
-    return asyncio.run(_admin_replay(settings, args.into, until_ms, args.verify, live))
+    return asyncio.run(_admin_rebuild(settings, args.into, until_ms, args.verify, live))
 
 
-async def _admin_replay(
+async def _admin_rebuild(
     settings: Any, into: str, until_ms: int | None, verify: bool, live: str
 ) -> int:
     from projections.compare import verify as compare
-    from projections.replay import RebuildError, index_views, rebuild
+    from projections.rebuild import RebuildError, index_views, rebuild
     from store.couch import Couch, StoreError
     from streams.errors import LedgerUnavailable
 

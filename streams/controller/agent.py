@@ -247,7 +247,7 @@ class Controller:
             await asyncio.sleep(CONSUL_POLL_S)
 
 
-def build(settings: Settings) -> faust.App:
+def create_app(settings: Settings) -> faust.App:
     """The controller app: the ledger agent, the heartbeat reader and a ticker."""
     app = make_app("controller", settings, instance=settings.controller_instance)
     events_topic = app.topic(settings.topic(constants.TOPIC_EVENTS), value_type=bytes)
@@ -303,4 +303,4 @@ def build(settings: Settings) -> faust.App:
 
 
 if __name__ == "__main__":
-    worker.run(build)
+    worker.run(create_app)

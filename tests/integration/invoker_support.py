@@ -19,8 +19,8 @@ from typing import Any
 import docker
 from aiokafka import AIOKafkaProducer
 
+from invoker.activation import Invoker
 from invoker.containers import LABEL_OWNER, Docker
-from invoker.service import Invoker
 from store.couch import Couch
 from streams import constants
 from streams.events import (
@@ -122,7 +122,7 @@ class OwnInvoker:
 
     @property
     def pool(self) -> Any:
-        return self.invoker.pool
+        return self.invoker.choices
 
     def started(self, activation_id: str) -> ActivationStarted | None:
         for e in self.events:

@@ -219,7 +219,7 @@ async def test_the_rebuild_skips_what_does_not_decode_and_matches_the_live_proje
     scratch = f"{stack.prefix}_poison_{os.urandom(3).hex()}"
     env = stack_env(stack)
     try:
-        ran = await lwsk("admin", "replay", "--into", scratch, "--verify", env=env, timeout_s=600)
+        ran = await lwsk("admin", "rebuild", "--into", scratch, "--verify", env=env, timeout_s=600)
         assert ran.status == 0, ran.out + ran.err
         assert "is identical to" in ran.out
     finally:

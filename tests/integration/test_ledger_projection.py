@@ -25,8 +25,8 @@ from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 
 from api.setup import ensure_databases
 from projections.compare import verify
+from projections.rebuild import rebuild
 from projections.record import apply_all, public_view
-from projections.replay import rebuild
 from store.couch import Couch
 from streams import constants
 from streams.events import LedgerEvent
@@ -306,6 +306,7 @@ async def test_after_retention_verify_compares_what_the_log_still_holds(
 
     into = f"{scratch.prefix}_kept"
     env = stack_env(scratch)
+    # "admin replay" is the first name of "admin rebuild": it still works.
     ran = await lwsk("admin", "replay", "--into", into, "--verify", env=env)
     couch = Couch(scratch)
     try:

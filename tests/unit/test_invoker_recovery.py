@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from invoker.recovery import Admission, Lease, confirmed, may_start
+from invoker.lease import Admission, Lease, confirmed, may_start
 from streams.claims import fold
 from streams.events import Dispatch
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from api.auth import Identity
 from api.rerun import REPLAY_OF, rerun_of
 from projections.compare import MISSING, comparable, record_differences
+from projections.rebuild import horizon, selected, total_of
 from projections.record import apply_all, public_view
-from projections.replay import horizon, selected, total_of
 from streams.events import ActivationAccepted
 from streams.history import LogRecord
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from invoker.pool import (
+from invoker.choices import (
     Cold,
     Never,
+    Prewarm,
     Refill,
     Slot,
     StemCell,
-    StemCellSpec,
     Wait,
     Want,
     Warm,
@@ -130,7 +130,7 @@ def test_paused_containers_are_not_paused_again_but_are_removed() -> None:
     assert (pause, remove) == ([], ["p"])
 
 
-SPECS = [StemCellSpec("python:3.11", 256, 2), StemCellSpec("nodejs:18", 256, 1)]
+SPECS = [Prewarm("python:3.11", 256, 2), Prewarm("nodejs:18", 256, 1)]
 
 
 def test_stem_cells_are_created_up_to_each_spec() -> None:
@@ -165,7 +165,7 @@ def test_paused_containers_make_room_for_stem_cells_least_recently_used_first() 
         slot("new", action="ns/n@1", last=5, paused=True),
         slot("recent", action="ns/r@1", last=9),  # idle, not yet paused: kept
     ]
-    one = [StemCellSpec("nodejs:18", 256, 1)]
+    one = [Prewarm("nodejs:18", 256, 1)]
     assert refill(one, slots, [], 768, 0, queued=0) == Refill(
         create=(("nodejs:18", 256),), evict=("old",)
     )

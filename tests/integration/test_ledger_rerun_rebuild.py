@@ -1,4 +1,4 @@
-"""Replay: re-running an activation, and rebuilding the projection from the log."""
+"""Re-running an activation, and rebuilding the projection from the log."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def annotation(record: dict[str, Any], key: str) -> Any:
     return next((a["value"] for a in record["annotations"] if a["key"] == key), None)
 
 
-async def test_replay_reruns_with_the_original_parameters(client: Client, stack: Settings) -> None:
+async def test_a_rerun_runs_with_the_original_parameters(client: Client, stack: Settings) -> None:
     await client.put_action("greet", V1, parameters=[{"key": "greeting", "value": "hi"}])
     status, first = await client.invoke("greet", {"name": "Ada"})
     assert status == 200 and isinstance(first, dict)
@@ -36,7 +36,7 @@ async def test_replay_reruns_with_the_original_parameters(client: Client, stack:
     await client.put_action("greet", V2, parameters=[{"key": "greeting", "value": "hello"}])
 
     status, again = await client.request(
-        "POST", f"activations/{original}/replay", params={"blocking": "true"}
+        "POST", f"activations/{original}/rerun", params={"blocking": "true"}
     )
     assert status == 200 and isinstance(again, dict)
     assert again["activationId"] != original
@@ -56,41 +56,42 @@ async def test_replay_reruns_with_the_original_parameters(client: Client, stack:
 
     status, current = await client.request(
         "POST",
-        f"activations/{original}/replay",
+        f"activations/{original}/rerun",
         params={"blocking": "true", "result": "true", "action_version": "current"},
     )
     assert (status, current) == (200, {"version": 2, "args": expected_args})
 
+    # /replay is the first name of /rerun: it still works.
     status, queued = await client.request("POST", f"activations/{original}/replay")
     assert status == 202 and isinstance(queued, dict)
     later = await client.activation(queued["activationId"])
     assert later["response"]["result"] == {"version": 1, "args": expected_args}
 
     ran = await lwsk(
-        "activation", "replay", original, "-r", env=stack_env(stack, WSK_AUTH=client.key)
+        "activation", "rerun", original, "-r", env=stack_env(stack, WSK_AUTH=client.key)
     )
     assert ran.status == 0, ran.err
     assert '"version": 1' in ran.out and '"name": "Ada"' in ran.out
 
 
-async def test_replay_is_refused_for_others_and_for_nonsense(
+async def test_a_rerun_is_refused_for_others_and_for_nonsense(
     client: Client, stack: Settings
 ) -> None:
     await client.put_action("greet", V1)
     _, first = await client.invoke("greet", {})
     assert isinstance(first, dict)
     stranger = await new_client(stack, client.session)
-    status, _ = await stranger.request("POST", f"activations/{first['activationId']}/replay")
+    status, _ = await stranger.request("POST", f"activations/{first['activationId']}/rerun")
     assert status == 404
-    status, _ = await client.request("POST", f"activations/{'0' * 32}/replay")
+    status, _ = await client.request("POST", f"activations/{'0' * 32}/rerun")
     assert status == 404
     status, body = await client.request(
-        "POST", f"activations/{first['activationId']}/replay", params={"action_version": "v9"}
+        "POST", f"activations/{first['activationId']}/rerun", params={"action_version": "v9"}
     )
     assert status == 400 and isinstance(body, dict)
     await client.request("DELETE", "actions/greet")
     status, _ = await client.request(
-        "POST", f"activations/{first['activationId']}/replay", params={"action_version": "current"}
+        "POST", f"activations/{first['activationId']}/rerun", params={"action_version": "current"}
     )
     assert status == 404
 
@@ -126,7 +127,7 @@ async def test_dropping_the_projection_and_replaying_the_log_rebuilds_identical_
         before_api = {aid: await client.activation(aid) for aid in ids}
         before = await docs(stack, live, ids)
 
-        ran = await lwsk("admin", "replay", "--into", scratch, "--verify", env=env, timeout_s=600)
+        ran = await lwsk("admin", "rebuild", "--into", scratch, "--verify", env=env, timeout_s=600)
         assert ran.status == 0, ran.out + ran.err
         assert f"{scratch} is identical to {live}" in ran.out
         assert "events/s" in ran.out and "events" in ran.err  # the summary and the progress bar
@@ -135,7 +136,7 @@ async def test_dropping_the_projection_and_replaying_the_log_rebuilds_identical_
         await couch.drop(live)
         status, _ = await client.request("GET", f"activations/{ids[0]}")
         assert status in (404, 503)
-        ran = await lwsk("admin", "replay", "--into", live, env=env, timeout_s=600)
+        ran = await lwsk("admin", "rebuild", "--into", live, env=env, timeout_s=600)
         assert ran.status == 0, ran.out + ran.err
         assert await docs(stack, live, ids) == before
         assert {aid: await client.activation(aid) for aid in ids} == before_api
@@ -149,7 +150,7 @@ async def test_dropping_the_projection_and_replaying_the_log_rebuilds_identical_
         tampered = {**doc, "response": {**doc["response"], "result": {"forged": True}}}
         await couch.put(live, tampered)
         await couch.drop(scratch)
-        ran = await lwsk("admin", "replay", "--into", scratch, "--verify", env=env, timeout_s=600)
+        ran = await lwsk("admin", "rebuild", "--into", scratch, "--verify", env=env, timeout_s=600)
         assert ran.status == 1, ran.out + ran.err
         assert "1 of" in ran.out and ids[1] in ran.out and "response.result" in ran.out
         restored = await couch.get(live, ids[1])
@@ -157,7 +158,7 @@ async def test_dropping_the_projection_and_replaying_the_log_rebuilds_identical_
         await couch.put(live, {**before[ids[1]], "_rev": restored["_rev"]})
 
         # Refuses to overwrite a database that holds records.
-        ran = await lwsk("admin", "replay", "--into", live, env=env, timeout_s=600)
+        ran = await lwsk("admin", "rebuild", "--into", live, env=env, timeout_s=600)
         assert ran.status != 0 and "fresh" in ran.err
     finally:
         await couch.drop(scratch)

@@ -17,10 +17,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import runtimes
-from invoker import apidoor, logs, outcome, pool, protocol, runner
-from invoker.containerpool import Claim, ContainerPool
+from invoker import apidoor, choices, logs, outcome, protocol, runner
 from invoker.containers import Docker
 from invoker.errors import ContainerError, NoRoom
+from invoker.pool import ContainerPool, Grant
 from store.couch import Couch, StoreError
 from streams import completion, constants
 from streams.completion import error_response, whisk_error
@@ -197,12 +197,12 @@ class Invoker:
         # a cold start does not wait for CouchDB first.
         loading = asyncio.ensure_future(self._load_for(accepted))
         loading.add_done_callback(_retrieved)
-        want = pool.Want(
+        want = choices.Want(
             action=f"{accepted.action}@{accepted.action_rev}",
             kind=kind.name,
             memory_mb=accepted.limits.memory_mb,
         )
-        concurrency = pool.effective_concurrency(
+        concurrency = choices.effective_concurrency(
             accepted.limits.concurrency, kind.supports_concurrency
         )
         # Wait for room no longer than the activation could still finish in time.
@@ -222,7 +222,7 @@ class Invoker:
 
     async def _use(
         self,
-        claim: Claim,
+        claim: Grant,
         accepted: ActivationAccepted,
         attempt: int,
         loading: asyncio.Future[tuple[dict[str, Any], str | None]],

@@ -39,7 +39,7 @@ from streams.events import ActivationStarted, Dispatch, LedgerEvent
 
 SEEN_MAX = 100_000
 
-Verdict = Literal["run", "old_run", "duplicate", "overdue"]
+Admitted = Literal["run", "old_run", "duplicate", "overdue"]
 
 
 @dataclass
@@ -89,7 +89,7 @@ class Admission:
 
     seen: OrderedDict[str, None] = field(default_factory=OrderedDict)
 
-    def verdict(self, dispatch: Dispatch, offset: int, boot_floor: int, now_ms: int) -> Verdict:
+    def verdict(self, dispatch: Dispatch, offset: int, boot_floor: int, now_ms: int) -> Admitted:
         aid = dispatch.accepted.activation_id
         if offset < boot_floor:
             return "old_run"  # the controller takes these back
