@@ -12,7 +12,7 @@ from aiokafka.errors import KafkaError
 
 from api.tail import Hub
 from streams import constants
-from streams.errors import LedgerUnavailable
+from streams.errors import LedgerUnavailable, kafka_unavailable
 from streams.events import ActivationCompleted, LedgerEvent, encode, headers_of, read
 from streams.settings import Settings
 from streams.topics import partition_count
@@ -70,10 +70,7 @@ class Ledger:
             self.hub.begin({tp.partition: await self._consumer.position(tp) for tp in tps})
         except KafkaError as exc:
             await self.stop()
-            raise LedgerUnavailable(
-                f"Kafka at {bootstrap} did not answer ({exc!r}); start it with `make up` "
-                "or check .state/logs/kafka.log"
-            ) from exc
+            raise kafka_unavailable(bootstrap, exc) from exc
         self._tail = asyncio.create_task(self._follow())
 
     async def stop(self) -> None:

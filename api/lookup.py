@@ -17,7 +17,12 @@ from api.auth import Identity
 from api.entities import ACTION, PACKAGE, EntityStore, annotation
 from api.errors import APIError, bad_request, not_found
 from api.names import EntityRef
-from streams.messages import NOT_ALLOWED_ON_BINDING, NOT_AUTHORIZED, PARAMETERS_NOT_ALLOWED
+from streams.messages import (
+    BINDING_CIRCULAR,
+    NOT_ALLOWED_ON_BINDING,
+    NOT_AUTHORIZED,
+    PARAMETERS_NOT_ALLOWED,
+)
 
 JsonDict = dict[str, Any]
 
@@ -96,7 +101,7 @@ async def resolve_package(
         return doc, None
     target = EntityRef(str(bound.get("namespace")), str(bound.get("name")))
     if target.doc_id == ref.doc_id:
-        raise APIError(422, f"Package binding '{ref.qualified}' contains a circular reference.")
+        raise APIError(422, BINDING_CIRCULAR.format(name=ref.qualified))
     real = await store.get_typed(target.doc_id, PACKAGE)
     if real is None:
         raise not_found()

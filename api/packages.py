@@ -18,6 +18,7 @@ from streams import constants
 from streams.messages import (
     BINDING_CANNOT_REFERENCE_BINDING,
     BINDING_DOES_NOT_EXIST,
+    BINDING_MALFORMED,
     BINDING_NOT_A_PACKAGE,
     ENTITY_EXISTS,
     PACKAGE_CANNOT_BECOME_BINDING,
@@ -36,7 +37,7 @@ def binding_ref(raw: Any, caller: str) -> EntityRef | None:
     if not isinstance(raw, dict) or not all(
         isinstance(raw.get(k), str) for k in ("namespace", "name")
     ):
-        raise bad_request("'binding' must be an object with 'namespace' and 'name'.")
+        raise bad_request(BINDING_MALFORMED)
     namespace = (
         caller if raw["namespace"] == constants.DEFAULT_NAMESPACE_ALIAS else raw["namespace"]
     )

@@ -28,7 +28,7 @@ from streams.events import (
     Cause,
 )
 from streams.ids import now_ms
-from streams.messages import ENTITY_EXISTS, FEED_INVALID, RULE_INACTIVE
+from streams.messages import ENTITY_EXISTS, FEED_INVALID, LIMITS_NOT_AN_OBJECT, RULE_INACTIVE
 
 JsonDict = dict[str, Any]
 BODY_MAX = 3 * constants.PARAMS_MAX_BYTES
@@ -48,7 +48,7 @@ def document(ref: EntityRef, body: JsonDict, previous: JsonDict | None) -> JsonD
         raise bad_request(FEED_INVALID)
     limits = body.get("limits", old.get("limits", {}))
     if not isinstance(limits, dict):
-        raise bad_request("'limits' must be an object.")
+        raise bad_request(LIMITS_NOT_AN_OBJECT)
     version, publish = validation.version_and_publish(body, previous)
     doc: JsonDict = {
         "_id": ref.doc_id,

@@ -12,13 +12,21 @@ from api.errors import APIError, bad_request
 from api.names import check_name
 from streams import constants
 from streams.messages import (
+    BLACKBOX_NEEDS_IMAGE,
     CODE_NOT_BASE64,
+    CODE_REQUIRED,
     EXEC_MISSING,
     KIND_UNKNOWN,
     LIMIT_BELOW,
+    LIMIT_NOT_AN_INTEGER,
     LIMIT_RANGE,
+    LIMITS_NOT_AN_OBJECT,
+    NOT_A_BOOLEAN,
+    NOT_A_STRING,
+    NOT_KEY_VALUES,
     SEQUENCE_NO_COMPONENT,
     TOO_BIG,
+    VERSION_MALFORMED,
 )
 
 __all__ = ["check_name"]
@@ -37,7 +45,7 @@ def key_values(value: Any, field: str) -> list[dict[str, Any]]:
         isinstance(p, dict) and isinstance(p.get("key"), str) and p["key"].strip() and "value" in p
         for p in value
     ):
-        raise bad_request(f"'{field}' must be an array of {{key, value}} objects.")
+        raise bad_request(NOT_KEY_VALUES.format(field=field))
     out: dict[str, dict[str, Any]] = {}
     for p in value:
         entry = {"key": p["key"], "value": p["value"]}
@@ -62,7 +70,7 @@ def check_flag(value: Any, field: str) -> bool | None:
     """An optional boolean field (``publish``)."""
     if value is None or isinstance(value, bool):
         return value
-    raise bad_request(f"'{field}' must be a boolean.")
+    raise bad_request(NOT_A_BOOLEAN.format(field=field))
 
 
 def check_version(value: Any) -> str | None:
@@ -71,14 +79,14 @@ def check_version(value: Any) -> str | None:
         return None
     parts = value.split(".") if isinstance(value, str) else []
     if len(parts) != 3 or not all(p.isdigit() for p in parts):
-        raise bad_request("'version' must be a semantic version like 0.0.1.")
+        raise bad_request(VERSION_MALFORMED)
     return str(value)
 
 
 def _limit(limits: dict[str, Any], name: str, low: int, high: int, default: int) -> int:
     value = limits.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise bad_request(f"'{name}' limit must be an integer.")
+        raise bad_request(LIMIT_NOT_AN_INTEGER.format(name=name))
     unit = LIMIT_UNITS.get(name, "")
     if value > high:
         raise bad_request(LIMIT_RANGE.format(name=name, value=value, limit=high, unit=unit))
@@ -92,7 +100,7 @@ def check_limits(raw: Any, previous: dict[str, Any] | None = None) -> dict[str, 
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise bad_request("'limits' must be an object.")
+        raise bad_request(LIMITS_NOT_AN_OBJECT)
     base = {
         "timeout": constants.TIMEOUT_DEFAULT_MS,
         "memory": constants.MEMORY_DEFAULT_MB,
@@ -135,7 +143,7 @@ def check_exec(raw: Any) -> dict[str, Any]:
             raise bad_request(SEQUENCE_NO_COMPONENT)
         return {"kind": "sequence", "components": components}
     if raw.get("binary") is not None and not isinstance(raw.get("binary"), bool):
-        raise bad_request("exec.binary must be a boolean.")
+        raise bad_request(NOT_A_BOOLEAN.format(field="exec.binary"))
     kind = runtimes.resolve(kind_name)
     if kind is None:
         known = ", ".join(sorted({k.name for k in runtimes.canonical_kinds()} | {"sequence"}))
@@ -144,20 +152,20 @@ def check_exec(raw: Any) -> dict[str, Any]:
     if kind.name == "blackbox":
         image = raw.get("image")
         if not isinstance(image, str) or not image:
-            raise bad_request("A blackbox action needs an 'image'.")
+            raise bad_request(BLACKBOX_NEEDS_IMAGE)
         out["image"] = image
     code = raw.get("code")
     if code is None and kind.name != "blackbox":
-        raise bad_request("exec.code is required for kind " + kind.name + ".")
+        raise bad_request(CODE_REQUIRED.format(kind=kind.name))
     if code is not None:
         if not isinstance(code, str):
-            raise bad_request("exec.code must be a string.")
+            raise bad_request(NOT_A_STRING.format(field="exec.code"))
         if out["binary"]:
             check_base64(code)
         out["code"] = code
     if raw.get("main") is not None:
         if not isinstance(raw["main"], str):
-            raise bad_request("exec.main must be a string.")
+            raise bad_request(NOT_A_STRING.format(field="exec.main"))
         out["main"] = raw["main"]
     return out
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import aiohttp
 
+from invoker.errors import InvokerError
 from streams import jsoncodec
 
 
@@ -34,11 +35,11 @@ class ProxyAnswer:
 READY_POLL_MAX_S = 0.01
 
 
-class ProxyUnreachable(Exception):
+class ProxyUnreachable(InvokerError):
     """The container's proxy could not be reached (not up, crashed, or killed)."""
 
 
-class ProxyTimeout(Exception):
+class ProxyTimeout(InvokerError):
     """The proxy did not answer within the action's time limit."""
 
 

@@ -17,6 +17,7 @@ import aiohttp
 import consul
 import consul.aio
 
+from streams.errors import LedgerError
 from streams.settings import Settings
 
 log = logging.getLogger("ledgerwhisk.consul")
@@ -24,7 +25,7 @@ log = logging.getLogger("ledgerwhisk.consul")
 META_INVOKER = "invoker"
 
 
-class DiscoveryError(Exception):
+class DiscoveryError(LedgerError):
     """Consul did not answer or refused a request."""
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from streams.messages import KAFKA_DOWN
+
 
 class LedgerError(Exception):
     """Base of every error raised by ``streams``."""
@@ -9,3 +11,8 @@ class LedgerError(Exception):
 
 class LedgerUnavailable(LedgerError):
     """Kafka cannot be reached or refused a write; the message says how to fix it."""
+
+
+def kafka_unavailable(bootstrap: str, exc: BaseException) -> LedgerUnavailable:
+    """The error for Kafka not answering at ``bootstrap``: what failed, and how to fix it."""
+    return LedgerUnavailable(KAFKA_DOWN.format(bootstrap=bootstrap, cause=repr(exc)))

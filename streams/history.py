@@ -20,7 +20,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
 
 from streams import constants
-from streams.errors import LedgerUnavailable
+from streams.errors import LedgerUnavailable, kafka_unavailable
 from streams.events import COMPLETED, Headers, LedgerEvent, Unreadable, read
 from streams.ids import accepted_at_ms
 from streams.positions import Cursor, behind
@@ -128,10 +128,7 @@ class LedgerReader:
             log.warning("ledger reader did not stop cleanly: %r", exc)
 
     def _unavailable(self, exc: BaseException) -> LedgerUnavailable:
-        return LedgerUnavailable(
-            f"Kafka at {self.settings.kafka_bootstrap} did not answer ({exc!r}); "
-            "start it with `make up` or check .state/logs/kafka.log"
-        )
+        return kafka_unavailable(self.settings.kafka_bootstrap, exc)
 
     async def bounds(self) -> tuple[Cursor, Cursor]:
         """``(beginning, end)``: the oldest kept offset and the next offset, per partition."""

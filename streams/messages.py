@@ -137,3 +137,21 @@ ORIGINAL_VERSION_GONE = (
     "The original version of the action (revision {rev}) is no longer stored; "
     "replay with action_version=current."
 )
+
+# Entities that are not what a PUT may hold.
+BINDING_CIRCULAR = "Package binding '{name}' contains a circular reference."
+LIMITS_NOT_AN_OBJECT = "'limits' must be an object."
+BINDING_MALFORMED = "'binding' must be an object with 'namespace' and 'name'."
+NOT_KEY_VALUES = "'{field}' must be an array of {{key, value}} objects."
+NOT_A_BOOLEAN = "'{field}' must be a boolean."
+VERSION_MALFORMED = "'version' must be a semantic version like 0.0.1."
+LIMIT_NOT_AN_INTEGER = "'{name}' limit must be an integer."
+BLACKBOX_NEEDS_IMAGE = "A blackbox action needs an 'image'."
+CODE_REQUIRED = 'exec.code is required for kind {kind}.'
+NOT_A_STRING = '{field} must be a string.'
+
+# -- operators ------------------------------------------------------------------
+KAFKA_DOWN = (
+    "Kafka at {bootstrap} did not answer ({cause}); start it with `make up` "
+    "or check .state/logs/kafka.log"
+)

@@ -10,7 +10,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from streams import constants
-from streams.errors import LedgerUnavailable
+from streams.errors import kafka_unavailable
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -67,10 +67,7 @@ async def ensure_topics(settings: Settings, specs: list[TopicSpec]) -> list[str]
     try:
         await admin.start()
     except KafkaError as exc:
-        raise LedgerUnavailable(
-            f"Kafka at {settings.kafka_bootstrap} did not answer ({exc!r}); "
-            "start it with `make up` or check .state/logs/kafka.log"
-        ) from exc
+        raise kafka_unavailable(settings.kafka_bootstrap, exc) from exc
     try:
         existing = set(await admin.list_topics())
         missing = [s for s in specs if s.name not in existing]
@@ -109,10 +106,7 @@ async def partition_count(settings: Settings, topic: str) -> int:
         await admin.start()
         described = await admin.describe_topics([topic])
     except KafkaError as exc:
-        raise LedgerUnavailable(
-            f"Kafka at {settings.kafka_bootstrap} did not answer ({exc!r}); "
-            "start it with `make up` or check .state/logs/kafka.log"
-        ) from exc
+        raise kafka_unavailable(settings.kafka_bootstrap, exc) from exc
     finally:
         await admin.close()
     info = described[0] if described else {}
