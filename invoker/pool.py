@@ -26,7 +26,7 @@ from streams.ids import now_ms
 from streams.messages import NO_CAPACITY, TOO_MUCH_MEMORY
 from streams.settings import Settings
 
-log = logging.getLogger("ledgerwhisk.invoker.choices")
+log = logging.getLogger("ledgerwhisk.invoker.pool")
 
 # A stem cell that failed to start is not tried again for this long.
 STEM_CELL_RETRY_MS = 30_000

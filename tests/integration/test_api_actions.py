@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import Client
-from .helpers_api import JS_HELLO, PY_HELLO, kv
+from tests.support.api import JS_HELLO, PY_HELLO, kv
+from tests.support.client import Client
 
 pytestmark = pytest.mark.integration
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import Client
-from .helpers_api import PY_HELLO, activations_of, eventually, kv
+from tests.support.api import PY_HELLO, activations_of, kv
+from tests.support.client import Client
+from tests.support.waits import eventually
 
 pytestmark = pytest.mark.integration
 

@@ -16,9 +16,9 @@ from store.couch import Couch
 from streams import constants
 from streams.constants import JSON_DEPTH_MAX
 from streams.settings import Settings
-
-from .conftest import API, Client
-from .helpers_api import activations_of, call
+from tests.support.api import activations_of, call
+from tests.support.client import Client
+from tests.support.stack import API
 
 ECHO = "def main(args):\n    return args\n"
 

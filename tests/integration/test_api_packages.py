@@ -6,9 +6,8 @@ import aiohttp
 import pytest
 
 from streams.settings import Settings
-
-from .conftest import Client
-from .helpers_api import call, kv, new_client
+from tests.support.api import call, kv
+from tests.support.client import Client, new_client
 
 pytestmark = pytest.mark.integration
 

@@ -7,9 +7,8 @@ import pytest
 from streams.events import ACCEPTED, COMPLETED
 from streams.history import read_activation
 from streams.settings import Settings
-
-from .conftest import Client
-from .helpers_api import eventually
+from tests.support.client import Client
+from tests.support.waits import eventually
 
 pytestmark = pytest.mark.integration
 

@@ -9,9 +9,8 @@ import aiohttp
 import pytest
 
 from streams.settings import Settings
-
-from .conftest import Client
-from .helpers_api import PY_HELLO, call, new_client
+from tests.support.api import PY_HELLO, call
+from tests.support.client import Client, new_client
 
 pytestmark = pytest.mark.integration
 

@@ -9,9 +9,9 @@ import pytest
 from streams.events import ACCEPTED, COMPLETED
 from streams.history import read_activation
 from streams.settings import Settings
-
-from .conftest import Client
-from .helpers_api import activations_of, eventually, kv
+from tests.support.api import activations_of, kv
+from tests.support.client import Client
+from tests.support.waits import eventually
 
 pytestmark = pytest.mark.integration
 

@@ -6,8 +6,9 @@ import base64
 
 import pytest
 
-from .conftest import API, Client, basic
-from .helpers_api import kv
+from tests.support.api import kv
+from tests.support.client import Client, basic
+from tests.support.stack import API
 
 pytestmark = pytest.mark.integration
 

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from streams.settings import Settings
-
-from .conftest import API, PREFIX, ROOT, TEST_ENV
+from tests.support.stack import API, PREFIX, ROOT, TEST_ENV
 
 pytestmark = pytest.mark.integration
 

@@ -15,8 +15,8 @@ import pytest
 
 from projections import record
 from streams.settings import Settings
-
-from .cluster import Cluster, fire, log_time_ms, put_counting, running, stories, until
+from tests.support.cluster import Cluster, fire, log_time_ms, put_counting, running, stories
+from tests.support.waits import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -39,7 +39,7 @@ async def check_once_each(cluster: Cluster, namespace: str, ids: list[str]) -> N
         by_id = stories(await cluster.ledger(), namespace)
         return by_id if all(i in by_id and by_id[i].completed for i in ids) else None
 
-    by_id = await until(everything_done, 180, "every activation to complete")
+    by_id = await eventually(everything_done, 180, "every activation to complete")
     runs = cluster.executions()
     for aid in ids:
         story = by_id[aid]
@@ -52,7 +52,7 @@ async def check_once_each(cluster: Cluster, namespace: str, ids: list[str]) -> N
         found = await cluster.completed_records(namespace)
         return found if sorted(found) == sorted(ids) else None
 
-    await until(all_projected, 60, "every record to be projected")
+    await eventually(all_projected, 60, "every record to be projected")
     stored = await cluster.records(ids)
     for aid in ids:
         expected = record.apply_all(None, by_id[aid].events)
@@ -68,7 +68,7 @@ async def test_controller_and_projection_writer_killed_and_restarted_resume_wher
         await put_counting(client, "count")
         ids = await fire(client, "count", COUNT // 2, sleep_s=SLEEP_S)
         # Some are done, some run, most wait in the controller's queue.
-        await until(
+        await eventually(
             lambda: _completed_at_least(cluster, client.namespace, 5), 60, "a few completions"
         )
         killed_at = cluster.kill("controller")
@@ -107,13 +107,13 @@ async def test_two_controllers_share_the_work_and_one_takes_over_when_the_other_
             and ("[0, 1, 2, 3]" not in owning[-1])
         )
 
-    await until(split, 60, "the partitions to be split")
+    await eventually(split, 60, "the partitions to be split")
     async with aiohttp.ClientSession() as session:
         client = await cluster.client(session)
         await put_counting(client, "count")
         ids = await fire(client, "count", COUNT // 2, sleep_s=SLEEP_S)
         await asyncio.sleep(0)  # let a part of them run before the kill
-        await until(
+        await eventually(
             lambda: _completed_at_least(cluster, client.namespace, 5), 60, "a few completions"
         )
         killed_at = cluster.kill("controller2")

@@ -13,20 +13,19 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
+from streams.ids import now_ms
 from streams.settings import Settings
-
-from .cluster import (
+from tests.support.cluster import (
     Cluster,
     ClusterClient,
     fire,
     homed_on,
     log_time_ms,
-    now_ms,
     put_counting,
     running,
     stories,
-    until,
 )
+from tests.support.waits import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -55,7 +54,7 @@ async def user(cluster: Cluster) -> AsyncIterator[ClusterClient]:
             rows = await client.admin_invokers()
             return sorted(r["id"] for r in rows if r["state"] == "healthy") == [0, 1]
 
-        await until(all_healthy, 30, "both invokers healthy")
+        await eventually(all_healthy, 30, "both invokers healthy")
         yield client
 
 
@@ -85,7 +84,7 @@ async def hang_with_work(cluster: Cluster, user: ClusterClient) -> tuple[list[st
     name = homed_on(user.namespace, VICTIM, INVOKERS)
     await put_counting(user, name)
     long_ids = await fire(user, name, 2, sleep_s=60)
-    await until(lambda: started_on(cluster, long_ids, VICTIM), 60, "the long ones to start")
+    await eventually(lambda: started_on(cluster, long_ids, VICTIM), 60, "the long ones to start")
 
     async def running() -> bool:
         # ``started`` is written when the invoker claims the activation, before a
@@ -93,10 +92,12 @@ async def hang_with_work(cluster: Cluster, user: ClusterClient) -> tuple[list[st
         runs = cluster.executions()
         return all(runs[i] == 1 for i in long_ids)
 
-    await until(running, 60, "the long ones' code to run")
+    await eventually(running, 60, "the long ones' code to run")
     silent_from = cluster.signal("invoker1", signal.SIGSTOP)
     quick_ids = await fire(user, name, 2)
-    await until(lambda: scheduled_on(cluster, quick_ids, VICTIM), 30, "dispatches to invoker 1")
+    await eventually(
+        lambda: scheduled_on(cluster, quick_ids, VICTIM), 30, "dispatches to invoker 1"
+    )
     return long_ids, quick_ids, silent_from
 
 
@@ -106,7 +107,9 @@ async def test_a_killed_invoker_loses_its_started_work_and_its_unstarted_work_ru
     long_ids, quick_ids, silent_from = await hang_with_work(cluster, user)
     killed_at = cluster.kill("invoker1")
 
-    by_id = await until(lambda: all_completed(cluster, long_ids + quick_ids), 60, "completions")
+    by_id = await eventually(
+        lambda: all_completed(cluster, long_ids + quick_ids), 60, "completions"
+    )
     runs = cluster.executions()
     for aid in long_ids:  # they had started: a whisk error, never run again
         s = by_id[aid]
@@ -154,7 +157,9 @@ async def test_a_restarted_invoker_rejoins_clears_its_containers_and_reruns_noth
     cluster.start_invoker(VICTIM)
     await cluster.ready("invoker1")
 
-    by_id = await until(lambda: all_completed(cluster, long_ids + quick_ids), 60, "completions")
+    by_id = await eventually(
+        lambda: all_completed(cluster, long_ids + quick_ids), 60, "completions"
+    )
     runs = cluster.executions()
     for aid in long_ids:
         s = by_id[aid]

@@ -14,10 +14,11 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
+from streams.ids import now_ms
 from streams.settings import Settings
-
-from .cluster import Cluster, fire, now_ms, put_counting, running, stories, until
-from .conftest import ROOT, TEST_ENV
+from tests.support.cluster import Cluster, fire, put_counting, running, stories
+from tests.support.stack import ROOT, TEST_ENV
+from tests.support.waits import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -60,7 +61,7 @@ async def test_activations_accepted_before_a_kafka_restart_all_complete_after_it
         by_id = stories(await cluster.ledger(), client.namespace)
         return by_id if all(i in by_id and by_id[i].completed for i in ids) else None
 
-    by_id = await until(everything_done, 240, "every activation to complete")
+    by_id = await eventually(everything_done, 240, "every activation to complete")
     runs = cluster.executions()
     for aid in ids:
         story = by_id[aid]
@@ -73,7 +74,7 @@ async def test_activations_accepted_before_a_kafka_restart_all_complete_after_it
     async def all_projected() -> bool:
         return sorted(await cluster.completed_records(client.namespace)) == sorted(ids)
 
-    await until(all_projected, 60, "every record to be projected")
+    await eventually(all_projected, 60, "every record to be projected")
     cluster.save(
         "kafka_restarted",
         {

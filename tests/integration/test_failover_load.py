@@ -18,8 +18,15 @@ import aiohttp
 import pytest
 
 from streams.settings import Settings
-
-from .cluster import Cluster, ClusterClient, log_time_ms, put_counting, running, stories, until
+from tests.support.cluster import (
+    Cluster,
+    ClusterClient,
+    log_time_ms,
+    put_counting,
+    running,
+    stories,
+)
+from tests.support.waits import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
@@ -83,7 +90,7 @@ async def test_an_invoker_killed_under_load_loses_nothing_and_runs_nothing_twice
         done = len(by_id) >= TOTAL and all(s.completed for s in by_id.values())
         return by_id if done else None
 
-    by_id = await until(everything_done, 120, "every activation to complete")
+    by_id = await eventually(everything_done, 120, "every activation to complete")
     assert len(by_id) == TOTAL, statuses
 
     runs = cluster.executions()

@@ -15,9 +15,9 @@ import pytest
 
 from streams.messages import IMAGE_MISSING, LOGS_NOT_COLLECTED
 from streams.settings import Settings
-
-from .conftest import PREFIX, Client
-from .invoker_support import annotations, docker_client, started_event
+from tests.support.client import Client
+from tests.support.invoker import annotations_of, docker_client, started_event
+from tests.support.stack import PREFIX
 
 pytestmark = pytest.mark.integration
 
@@ -152,7 +152,7 @@ async def test_nodejs_activations_share_a_container_up_to_the_concurrency_limit(
     started = [await started_event(stack, r["activationId"]) for r in records]
     assert len({s.container for s in started}) == 1
     # Exactly one of them paid for /init.
-    assert sum("initTime" in annotations(r) for r in records) == 1
+    assert sum("initTime" in annotations_of(r) for r in records) == 1
     # Output of activations sharing a container cannot be told apart: not collected.
     for record in records:
         assert len(record["logs"]) == 1 and record["logs"][0].endswith(LOGS_NOT_COLLECTED)
@@ -254,7 +254,7 @@ async def test_a_blackbox_action_runs_a_local_image(
     assert status == 200, record
     assert isinstance(record, dict)
     assert record["response"]["result"] == {"blackbox": True, "got": {"q": 1}, "user": 1000}
-    assert annotations(record)["kind"] == "blackbox"
+    assert annotations_of(record)["kind"] == "blackbox"
     assert any(line.endswith(f"blackbox ran {record['activationId']}") for line in record["logs"])
     started = await started_event(stack, record["activationId"])
     assert started.start == "cold"
@@ -301,7 +301,7 @@ async def test_kind_aliases_run_on_their_runtime(client: Client, kind: str, stor
     status, record = await client.invoke("alias")
     assert status == 200 and isinstance(record, dict), record
     assert record["response"]["result"] == {"ok": 1}
-    assert annotations(record)["kind"] == stored
+    assert annotations_of(record)["kind"] == stored
 
 
 async def test_a_custom_entry_point_names_the_function_to_run(client: Client) -> None:

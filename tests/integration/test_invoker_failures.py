@@ -13,17 +13,16 @@ from streams.messages import (
     TIMEOUT,
 )
 from streams.settings import Settings
-
-from .conftest import Client
-from .helpers_api import PY_HELLO
-from .invoker_support import (
-    annotations,
+from tests.support.api import PY_HELLO
+from tests.support.client import Client
+from tests.support.invoker import (
+    annotations_of,
     container_state,
     docker_client,
     gone,
     started_event,
-    wait_for,
 )
+from tests.support.waits import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -63,13 +62,13 @@ async def discarded(client: Client, stack: Settings, record: dict, name: str) ->
     async def removed() -> bool:
         return await gone(started.container)
 
-    await wait_for(removed, f"container {started.container} to be removed")
+    await eventually(removed, 20.0, f"container {started.container} to be removed")
     _, again = await client.invoke(name)
     assert isinstance(again, dict), again
     after = await started_event(stack, again["activationId"])
     assert after.container != started.container
     assert after.start != "warm"
-    assert "initTime" in annotations(again)
+    assert "initTime" in annotations_of(again)
 
 
 @pytest.mark.parametrize(("kind", "code"), [("python:3.11", SLEEPY_PY), ("nodejs:18", SPIN_JS)])
@@ -82,7 +81,7 @@ async def test_timeout_is_a_developer_error_and_the_container_is_discarded(
     assert record["response"]["result"]["error"] == (
         "The action exceeded its time limits of 500 milliseconds."
     )
-    assert annotations(record)["timeout"] is True
+    assert annotations_of(record)["timeout"] is True
     # A spinning action is stopped, not left burning CPU in a container.
     await discarded(client, stack, record, "slow")
 
@@ -94,7 +93,7 @@ async def test_out_of_memory_is_a_developer_error_and_the_container_is_discarded
     await client.put_action("hog", code, kind=kind, limits={"memory": 128})
     record = await expect_developer_error(client, "hog")
     assert record["response"]["result"] == {"error": MEMORY_EXCEEDED}
-    assert annotations(record)["timeout"] is False
+    assert annotations_of(record)["timeout"] is False
     await discarded(client, stack, record, "hog")
 
 
@@ -206,7 +205,7 @@ async def test_a_syntax_error_fails_at_init(client: Client) -> None:
     await client.put_action("broken", "def main(args)\n    return {}\n")
     record = await expect_developer_error(client, "broken")
     assert "SyntaxError" in record["response"]["result"]["error"]
-    assert "initTime" in annotations(record)
+    assert "initTime" in annotations_of(record)
 
 
 async def test_other_actions_are_unaffected_by_a_failing_one(client: Client) -> None:
@@ -225,7 +224,7 @@ async def test_a_slow_init_is_a_timeout_during_initialization(
     assert record["response"]["result"] == {
         "error": "The action exceeded its time limits of 400 milliseconds during initialization."
     }
-    assert annotations(record)["timeout"] is True
+    assert annotations_of(record)["timeout"] is True
     await discarded(client, stack, record, "slowinit")
 
 
@@ -240,7 +239,7 @@ async def test_a_warm_container_killed_outside_the_invoker_is_passed_over(
     assert isinstance(first, dict)
     warm = await started_event(stack, first["activationId"])
     await asyncio.to_thread(docker_client().api.kill, warm.container)
-    await wait_for(lambda: _stopped(warm.container), "the killed container to stop", 10)
+    await eventually(lambda: _stopped(warm.container), 10, "the killed container to stop")
     status, again = await client.invoke("survivor", {"name": "again"})
     assert status == 200, again
     assert isinstance(again, dict)

@@ -18,9 +18,8 @@ import pytest
 from api.setup import new_key, put_subject
 from store.couch import Couch
 from streams.settings import Settings
-
-from .conftest import Client
-from .helpers_api import call, new_client
+from tests.support.api import call
+from tests.support.client import Client, new_client
 
 pytestmark = pytest.mark.integration
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from streams.settings import Settings
-
-from .conftest import Client
-from .invoker_support import container_info, started_event
+from tests.support.client import Client
+from tests.support.invoker import container_info, started_event
 
 pytestmark = pytest.mark.integration
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from .conftest import Client
+from tests.support.client import Client
 
 pytestmark = pytest.mark.integration
 

@@ -13,9 +13,9 @@ import pytest
 from streams import constants
 from streams.messages import NO_CAPACITY
 from streams.settings import Settings
-
-from .conftest import Client
-from .invoker_support import container_state, gone, own_invoker, wait_for
+from tests.support.client import Client
+from tests.support.invoker import container_state, gone, own_invoker
+from tests.support.waits import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -47,7 +47,7 @@ async def test_idle_containers_are_evicted_least_recently_used_first(
         assert c.response.status_code == 0
         started_c = own.started(c.activation_id)
         assert started_c is not None and started_c.start == "cold"
-        await wait_for(lambda: gone(started_b.container), "b's container to be removed")
+        await eventually(lambda: gone(started_b.container), 20.0, "b's container to be removed")
         assert await container_state(started_a.container) is not None
         assert set(own.pool.entries) == {started_a.container, started_c.container}
         # And the budget holds: 512 MB is two containers of 256 MB.
@@ -63,11 +63,13 @@ async def test_activations_queue_in_arrival_order_and_the_queue_is_bounded(
         pool = own.pool
         first = own.dispatch(doc, {"hold": 1.5, "n": 1})
         tasks = [asyncio.create_task(own.run(first))]
-        await wait_for(lambda: own.started(first.accepted.activation_id), "the first to start")
+        await eventually(
+            lambda: own.started(first.accepted.activation_id), 20.0, "the first to start"
+        )
         queued = [own.dispatch(doc, {"n": n}) for n in (2, 3)]
         for position, dispatch in enumerate(queued, start=1):
             tasks.append(asyncio.create_task(own.run(dispatch)))
-            await wait_for(lambda p=position: len(pool.queue) == p, f"{position} queued")
+            await eventually(lambda p=position: len(pool.queue) == p, 20.0, f"{position} queued")
         # The queue is full: the next one is turned away at once, as a whisk error.
         rejected = await own.run(own.dispatch(doc, {"n": 4}))
         assert rejected.response.status_code == constants.STATUS_WHISK_ERROR
@@ -96,7 +98,9 @@ async def test_a_queued_activation_gives_up_when_it_could_no_longer_finish_in_ti
         doc = await own.action(client, "hold")
         first = own.dispatch(doc, {"hold": 3, "n": 1})
         task = asyncio.create_task(own.run(first))
-        await wait_for(lambda: own.started(first.accepted.activation_id), "the first to start")
+        await eventually(
+            lambda: own.started(first.accepted.activation_id), 20.0, "the first to start"
+        )
         # Its deadline leaves it 300 ms of waiting: it ends without running.
         late = await own.run(own.dispatch(doc, {"n": 2}, grace_ms=300))
         assert late.response.status_code == constants.STATUS_WHISK_ERROR
@@ -138,7 +142,7 @@ async def test_idle_containers_are_paused_unpaused_on_reuse_and_removed_later(
             state = await container_state(name)
             return bool(state and state["Paused"]) and own.pool.entries[name].paused
 
-        await wait_for(paused, "the idle container to be paused")
+        await eventually(paused, 20.0, "the idle container to be paused")
 
         # Reuse unpauses it: still warm, no /init.
         again = await own.run(own.dispatch(doc, {"n": 2}))
@@ -151,7 +155,7 @@ async def test_idle_containers_are_paused_unpaused_on_reuse_and_removed_later(
         assert state is not None and state["Running"]
 
         # Idle past the timeout: removed (paused or not), and the pool forgets it.
-        await wait_for(lambda: gone(name), "the idle container to be removed", deadline_s=30)
+        await eventually(lambda: gone(name), 30, "the idle container to be removed")
         assert name not in own.pool.entries
         third = await own.run(own.dispatch(doc, {"n": 3}))
         assert own.start_of(third.activation_id) == "cold"
@@ -185,5 +189,5 @@ async def test_a_paused_container_gives_way_to_a_missing_stem_cell(
         # Budget full (a + two stem cells): no refill while a is merely idle...
         assert free_python_cells() == 1
         # ...but once a is paused, it makes room for the missing stem cell.
-        await wait_for(lambda: gone(started.container), "the paused container to go")
-        await wait_for(lambda: free_python_cells() == 2, "the stem cell to be refilled")
+        await eventually(lambda: gone(started.container), 20.0, "the paused container to go")
+        await eventually(lambda: free_python_cells() == 2, 20.0, "the stem cell to be refilled")

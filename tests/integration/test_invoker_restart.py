@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from streams.settings import Settings
-
-from .conftest import PREFIX, ROOT
-from .invoker_support import docker_client, owned_containers, wait_for
+from tests.support.invoker import docker_client, owned_containers
+from tests.support.stack import PREFIX, ROOT
+from tests.support.waits import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -62,7 +62,7 @@ class InvokerProcess:
                 raise AssertionError(f"the invoker exited:\n{self.log()[-3000:]}")
             return READY in self.log()
 
-        await wait_for(up, "the invoker to be ready", deadline_s=90)
+        await eventually(up, 90, "the invoker to be ready")
 
     def kill(self, sig: int) -> None:
         if self.process.poll() is None:
@@ -108,7 +108,7 @@ async def test_a_restarted_invoker_removes_what_a_killed_run_left(
 
     # A clean stop removes its containers itself.
     second.kill(signal.SIGTERM)
-    await wait_for(_none_left, "a stopped invoker's containers to go")
+    await eventually(_none_left, 20.0, "a stopped invoker's containers to go")
 
 
 async def _none_left() -> bool:

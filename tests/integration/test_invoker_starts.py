@@ -7,10 +7,11 @@ import json
 import pytest
 
 from streams.settings import Settings
-
-from .conftest import TEST_ENV, Client
-from .helpers_api import PY_HELLO
-from .invoker_support import annotations, own_invoker, started_event, wait_for
+from tests.support.api import PY_HELLO
+from tests.support.client import Client
+from tests.support.invoker import annotations_of, own_invoker, started_event
+from tests.support.stack import TEST_ENV
+from tests.support.waits import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -45,8 +46,8 @@ async def test_second_activation_reuses_the_warm_container(
     assert isinstance(first, dict) and isinstance(second, dict)
     assert second["response"]["result"] == {"echo": {"n": 2}}
 
-    assert "initTime" in annotations(first)
-    assert "initTime" not in annotations(second)
+    assert "initTime" in annotations_of(first)
+    assert "initTime" not in annotations_of(second)
     one = await started_event(stack, first["activationId"])
     two = await started_event(stack, second["activationId"])
     assert one.start in ("cold", "prewarm")
@@ -65,7 +66,7 @@ async def test_an_action_without_a_matching_stem_cell_starts_cold(
     assert isinstance(record, dict)
     started = await started_event(stack, record["activationId"])
     assert started.start == "cold"
-    marks = annotations(record)
+    marks = annotations_of(record)
     assert marks["initTime"] >= 0
     assert marks["limits"]["memory"] == 128
 
@@ -85,15 +86,15 @@ async def test_annotations_name_kind_limits_path_and_times(client: Client) -> No
     status, second = await client.invoke("marks")
     assert status == 200 and isinstance(second, dict)
     for record in (first, second):
-        marks = annotations(record)
+        marks = annotations_of(record)
         assert marks["kind"] == "python:3.11"
         assert marks["path"] == f"{client.namespace}/marks"
         assert marks["limits"] == limits
         assert marks["timeout"] is False
         assert isinstance(marks["waitTime"], int) and marks["waitTime"] >= 0
         assert record["duration"] == record["end"] - record["start"]
-    assert isinstance(annotations(first)["initTime"], int)
-    assert "initTime" not in annotations(second)
+    assert isinstance(annotations_of(first)["initTime"], int)
+    assert "initTime" not in annotations_of(second)
 
 
 @pytest.mark.parametrize(("kind", "code"), [("python:3.11", ENV_PY), ("nodejs:18", ENV_JS)])
@@ -220,7 +221,9 @@ async def test_stem_cells_serve_their_kind_and_are_refilled(
         # It still paid for /init: the stem cell had no code yet.
         assert "initTime" in {a["key"] for a in done.annotations}
         # The pool makes a new stem cell to replace the one used.
-        await wait_for(lambda: len(free_stem_cells("python:3.11")) == 2, "the python refill")
+        await eventually(
+            lambda: len(free_stem_cells("python:3.11")) == 2, 20.0, "the python refill"
+        )
         assert started.container not in free_stem_cells("python:3.11")
 
         done = await own.run(own.dispatch(await own.action(client, "js"), {"b": 2}))

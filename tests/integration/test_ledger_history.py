@@ -6,9 +6,8 @@ import pytest
 
 from streams.events import ACCEPTED, COMPLETED, SCHEDULED, STARTED
 from streams.settings import Settings
-
-from .conftest import Client
-from .ledger_support import lwsk, new_client, stack_env
+from tests.support.client import Client, new_client
+from tests.support.ledger import lwsk, stack_env
 
 pytestmark = pytest.mark.integration
 

@@ -22,10 +22,9 @@ from store.couch import Couch
 from streams import constants
 from streams.ids import new_activation_id
 from streams.settings import Settings
-
-from .conftest import Client
-from .helpers_api import eventually
-from .ledger_support import event_stream, lwsk, stack_env, writer_caught_up
+from tests.support.client import Client
+from tests.support.ledger import event_stream, lwsk, stack_env, writer_caught_up
+from tests.support.waits import eventually
 
 pytestmark = pytest.mark.integration
 

@@ -34,9 +34,8 @@ from streams.history import LedgerReader
 from streams.ids import now_ms
 from streams.settings import Settings
 from streams.topics import ensure_topics, ledger_topics
-
-from .ledger_support import lwsk, stack_env, writer_caught_up
-from .synthetic import append_events, history, interleaved
+from tests.support.ledger import lwsk, stack_env, writer_caught_up
+from tests.support.synthetic import append_events, history, interleaved
 
 pytestmark = pytest.mark.integration
 

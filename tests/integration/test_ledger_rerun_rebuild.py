@@ -11,9 +11,8 @@ from store.couch import Couch
 from streams import constants
 from streams.ids import now_ms
 from streams.settings import Settings
-
-from .conftest import Client
-from .ledger_support import lwsk, new_client, stack_env, writer_caught_up
+from tests.support.client import Client, new_client
+from tests.support.ledger import lwsk, stack_env, writer_caught_up
 
 pytestmark = pytest.mark.integration
 

@@ -13,14 +13,14 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from streams import constants
-from streams.events import ACCEPTED, COMPLETED, SCHEDULED, STARTED, ActivationCompleted, Response
+from streams.events import ACCEPTED, COMPLETED, SCHEDULED, STARTED, ActivationCompleted
 from streams.history import read_activation
 from streams.ids import new_activation_id, now_ms
 from streams.positions import decode_cursor
 from streams.settings import Settings
-
-from .conftest import Client
-from .ledger_support import Received, append, event_stream, lwsk, new_client, stack_env
+from tests.support import events
+from tests.support.client import Client, new_client
+from tests.support.ledger import Received, append, event_stream, lwsk, stack_env
 
 pytestmark = pytest.mark.integration
 
@@ -213,17 +213,19 @@ def filler(namespace: str, count: int, log_bytes: int) -> list[ActivationComplet
     """Completed events with bulky logs, well formed, for activations nobody invoked."""
     at = now_ms()
     return [
-        ActivationCompleted(
-            activation_id=new_activation_id(at),
-            seq=4,
-            at_ms=at,
-            namespace=namespace,
+        events.completed(
+            events.accepted(
+                activation_id=new_activation_id(at),
+                at_ms=at,
+                namespace=namespace,
+                action=f"{namespace}/filler",
+            ),
             source="test-filler",
-            response=Response(status_code=0, result={"i": i}, size=8),
+            result={"i": i},
+            size=8,
             logs=["x" * log_bytes],
             start_ms=at,
             end_ms=at,
-            duration_ms=0,
             annotations=[{"key": "path", "value": f"{namespace}/filler"}],
         )
         for i in range(count)

@@ -18,9 +18,8 @@ import aiohttp
 import pytest
 
 from streams.settings import Settings
-
-from .conftest import API
-from .helpers_api import new_client
+from tests.support.client import new_client
+from tests.support.stack import API
 
 pytestmark = pytest.mark.integration
 

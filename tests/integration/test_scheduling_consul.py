@@ -16,9 +16,9 @@ import aiohttp
 import pytest
 
 from streams.settings import Settings
-
-from .cluster import Cluster, running, until
-from .conftest import PORT_BASE
+from tests.support.cluster import Cluster, running
+from tests.support.stack import PORT_BASE
+from tests.support.waits import eventually
 
 CONSUL = shutil.which("consul")
 HTTP_PORT = PORT_BASE + 50
@@ -89,12 +89,12 @@ async def test_invokers_pass_their_ttl_check_and_a_killed_one_goes_offline(
     async def both() -> bool:
         return await passing(consul_agent, service) == ["0", "1"]
 
-    await until(both, 30, "both invokers passing in Consul")
+    await eventually(both, 30, "both invokers passing in Consul")
     cluster.kill("invoker1")
 
     async def one() -> bool:
         return await passing(consul_agent, service) == ["0"]
 
-    await until(one, 30, "Consul to see invoker 1 fail its TTL check")
+    await eventually(one, 30, "Consul to see invoker 1 fail its TTL check")
     await cluster.wait_log("controller", "invoker 1 is offline", timeout_s=30)
     await asyncio.sleep(0)

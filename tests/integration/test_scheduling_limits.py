@@ -21,8 +21,15 @@ import pytest
 import runtimes
 from streams.messages import NO_CAPACITY, NO_INVOKERS
 from streams.settings import Settings
-
-from .cluster import Cluster, ClusterClient, fire, put_counting, running, stories, until
+from tests.support.cluster import (
+    Cluster,
+    ClusterClient,
+    fire,
+    put_counting,
+    running,
+    stories,
+)
+from tests.support.waits import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -68,7 +75,7 @@ async def test_over_its_limit_a_namespace_gets_429_and_beyond_the_queue_503(
     cluster: Cluster, session: aiohttp.ClientSession
 ) -> None:
     a, b, c = [await cluster.client(session) for _ in range(3)]
-    await until(lambda: state_is(a, "healthy"), 30, "the invoker to be healthy")
+    await eventually(lambda: state_is(a, "healthy"), 30, "the invoker to be healthy")
     for client in (a, b, c):
         await put_counting(client, "count")
     ids = await fire(a, "count", LIMIT, sleep_s=10)  # they fill the invoker
@@ -77,7 +84,7 @@ async def test_over_its_limit_a_namespace_gets_429_and_beyond_the_queue_503(
         by_id = stories(await cluster.ledger(), a.namespace)
         return all(i in by_id and by_id[i].scheduled for i in ids)
 
-    await until(scheduled, 30, "the first ones to be scheduled")
+    await eventually(scheduled, 30, "the first ones to be scheduled")
     status, body = await a.invoke("count", {}, blocking=True, result=True)
     assert status == 429, body
     assert isinstance(body, dict)
@@ -95,7 +102,7 @@ async def test_over_its_limit_a_namespace_gets_429_and_beyond_the_queue_503(
         by_id = stories(await cluster.ledger(), a.namespace)
         return by_id if all(i in by_id and by_id[i].completed for i in ids) else None
 
-    by_id = await until(done, 60, "the accepted ones to complete")
+    by_id = await eventually(done, 60, "the accepted ones to complete")
     assert [by_id[i].completed[0].response.status_code for i in ids] == [0] * LIMIT
     # The throttled request was refused before anything was appended.
     assert set(by_id) == set(ids)
@@ -114,7 +121,7 @@ async def test_a_subjects_own_limit_is_the_one_that_holds_not_the_global_one(
 ) -> None:
     generous = await cluster.client(session, limits={"concurrentInvocations": LIMIT + 1})
     strict = await cluster.client(session, limits={"concurrentInvocations": 1})
-    await until(lambda: state_is(generous, "healthy"), 30, "the invoker to be healthy")
+    await eventually(lambda: state_is(generous, "healthy"), 30, "the invoker to be healthy")
     for client in (generous, strict):
         await put_counting(client, "count")
     # Over the global limit of LIMIT, within the subject's own: every one runs
@@ -125,7 +132,7 @@ async def test_a_subjects_own_limit_is_the_one_that_holds_not_the_global_one(
         by_id = stories(await cluster.ledger(), generous.namespace)
         return by_id if all(i in by_id and by_id[i].completed for i in ids) else None
 
-    by_id = await until(done, 90, "all of them to complete")
+    by_id = await eventually(done, 90, "all of them to complete")
     assert [by_id[i].completed[0].response.status_code for i in ids] == [0] * (LIMIT + 1)
     # Under the global limit, over the subject's own: the second is refused.
     [running_id] = await fire(strict, "count", 1, sleep_s=5)
@@ -139,7 +146,7 @@ async def test_an_invoker_with_system_errors_is_unhealthy_gets_no_work_then_reco
     cluster: Cluster, session: aiohttp.ClientSession
 ) -> None:
     client = await cluster.client(session)
-    await until(lambda: state_is(client, "healthy"), 30, "the invoker to be healthy")
+    await eventually(lambda: state_is(client, "healthy"), 30, "the invoker to be healthy")
     # Its nodejs runtime image is missing (see the fixture): each run is a whisk
     # error of the invoker's own making.
     status, body = await client.put_action(
@@ -149,13 +156,13 @@ async def test_an_invoker_with_system_errors_is_unhealthy_gets_no_work_then_reco
     for _ in range(3):
         status, body = await client.invoke("broken", {}, blocking=True, result=True)
         assert status == 500, body
-    await until(lambda: state_is(client, "unhealthy"), 10, "the invoker to say unhealthy")
+    await eventually(lambda: state_is(client, "unhealthy"), 10, "the invoker to say unhealthy")
 
     await put_counting(client, "count")
     status, body = await client.invoke("count", {}, blocking=True, result=True)
     assert (status, body) == (503, {"error": NO_INVOKERS})
 
-    await until(lambda: state_is(client, "healthy"), 60, "the errors to age out")
+    await eventually(lambda: state_is(client, "healthy"), 60, "the errors to age out")
     status, _ = await client.invoke("count", {}, blocking=True)
     assert status == 200
 
@@ -166,7 +173,7 @@ async def test_with_no_invoker_left_an_invocation_is_refused_with_503(
     client = await cluster.client(session)
     await put_counting(client, "count")
     cluster.kill("invoker0")
-    await until(lambda: state_is(client, "offline"), 30, "the invoker to be offline")
+    await eventually(lambda: state_is(client, "offline"), 30, "the invoker to be offline")
     # The API's table says offline; the controller reads heartbeats on its own.
     await cluster.wait_log("controller", "invoker 0 is offline")
     status, body = await client.invoke("count", {}, blocking=True, result=True)

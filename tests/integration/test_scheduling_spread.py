@@ -17,9 +17,16 @@ import aiohttp
 import pytest
 
 from streams.settings import Settings
-
-from .cluster import Cluster, ClusterClient, homed_on, put_counting, running, stories, until
-from .conftest import ROOT
+from tests.support.cluster import (
+    Cluster,
+    ClusterClient,
+    homed_on,
+    put_counting,
+    running,
+    stories,
+)
+from tests.support.stack import ROOT
+from tests.support.waits import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -49,7 +56,7 @@ async def user(cluster: Cluster) -> AsyncIterator[ClusterClient]:
             rows = await client.admin_invokers()
             return sorted(r["id"] for r in rows if r["state"] == "healthy") == [0, 1, 2]
 
-        await until(all_healthy, 30, "every invoker healthy")
+        await eventually(all_healthy, 30, "every invoker healthy")
         yield client
 
 
@@ -115,7 +122,7 @@ async def test_lwsk_admin_invokers_shows_each_invoker(
         rows = await user.admin_invokers()
         return rows if all(r["inFlight"] == 0 for r in rows) else None
 
-    rows = await until(idle, 30, "every invoker idle")
+    rows = await eventually(idle, 30, "every invoker idle")
     assert [r["id"] for r in rows] == [0, 1, 2]
     for r in rows:
         proc = cluster.procs[f"invoker{r['id']}"]

@@ -7,8 +7,8 @@ import pytest
 from streams.events import ACCEPTED, COMPLETED, SCHEDULED, STARTED
 from streams.history import read_activation
 from streams.settings import Settings
-
-from .conftest import API, Client
+from tests.support.client import Client
+from tests.support.stack import API
 
 pytestmark = pytest.mark.integration
 

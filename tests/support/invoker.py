@@ -11,8 +11,7 @@ itself.
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -36,31 +35,13 @@ from streams.events import (
 from streams.history import read_activation
 from streams.ids import new_activation_id, now_ms
 from streams.settings import Settings
-
-from .conftest import PREFIX, Client
+from tests.support.client import Client
+from tests.support.stack import PREFIX
 
 OWN_INVOKER_ID = 9
 
 
-async def wait_for(
-    condition: Callable[[], Any] | Callable[[], Awaitable[Any]],
-    what: str,
-    deadline_s: float = 20.0,
-) -> Any:
-    """Poll ``condition`` until it returns something truthy; fail after the deadline."""
-    end = time.monotonic() + deadline_s
-    while True:
-        value = condition()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
-def annotations(record: dict[str, Any]) -> dict[str, Any]:
+def annotations_of(record: dict[str, Any]) -> dict[str, Any]:
     return {a["key"]: a["value"] for a in record.get("annotations", [])}
 
 
@@ -122,7 +103,7 @@ class OwnInvoker:
 
     @property
     def pool(self) -> Any:
-        return self.invoker.choices
+        return self.invoker.pool
 
     def started(self, activation_id: str) -> ActivationStarted | None:
         for e in self.events:

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from api.sequences import Accounting
 from streams import constants
-from streams.events import ActivationAccepted, ActivationCompleted, Limits, Response
+from tests.support import events
 
 
 def completed(aid: str, result: dict, code: int = 0, duration: int = 5, memory: int = 256):
-    return ActivationCompleted(
-        activation_id=aid,
-        seq=4,
-        at_ms=1,
-        namespace="ns",
-        source="t",
-        response=Response(status_code=code, result=result),
+    return events.completed(
+        events.accepted(activation_id=aid, at_ms=0),
+        result=result,
+        status_code=code,
         start_ms=0,
         end_ms=duration,
-        duration_ms=duration,
         annotations=[{"key": "limits", "value": {"memory": memory}}],
     )
 
@@ -44,23 +40,8 @@ def test_a_failure_keeps_its_activation_id_in_the_logs() -> None:
 
 
 def test_the_sequence_record_lists_components_and_sums_durations() -> None:
-    accepted = ActivationAccepted(
-        activation_id="s" * 32,
-        seq=1,
-        at_ms=100,
-        namespace="ns",
-        source="t",
-        action="ns/seq",
-        action_name="seq",
-        action_version="0.0.1",
-        action_rev="1-x",
-        kind=constants.KIND_SEQUENCE,
-        params={},
-        limits=Limits(timeout_ms=60000, memory_mb=256, logs_mb=10),
-        subject="ns",
-        blocking=True,
-        deadline_ms=1000,
-        reply_to="t",
+    accepted = events.accepted(
+        activation_id="s" * 32, at_ms=100, action="ns/seq", kind=constants.KIND_SEQUENCE
     )
     acct = Accounting.start({}).after(completed("a" * 32, {"x": 1}, duration=4), 1)
     done = acct.completed(accepted, topmost=True, end_ms=150, source="t")

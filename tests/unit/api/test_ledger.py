@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from api.ledger import COMPLETED_MARK
 from streams.events import encode
+from tests.support.events import four
 
-from .test_record import events
+
+def events() -> list:
+    return four("0" * 12 + "a" * 20)
 
 
 def test_the_mark_is_in_completed_events_only() -> None:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from streams.claims import Claim, fold
-
-from .facts import accepted, completed, scheduled, started
+from tests.support.events import accepted, completed, scheduled, started
 
 A = accepted(1)
 

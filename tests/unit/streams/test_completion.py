@@ -5,23 +5,13 @@ from __future__ import annotations
 import pytest
 
 from streams.completion import http_status
-from streams.events import ActivationCompleted, Response
+from streams.events import ActivationCompleted
+from tests.support import events
 
 
 def completed(code: int, reason: str | None = None) -> ActivationCompleted:
     annotations = [{"key": "reason", "value": reason}] if reason else []
-    return ActivationCompleted(
-        activation_id="0" * 32,
-        seq=4,
-        at_ms=1,
-        namespace="ns",
-        source="t",
-        response=Response(status_code=code, result={}),
-        start_ms=1,
-        end_ms=1,
-        duration_ms=0,
-        annotations=annotations,
-    )
+    return events.completed(events.accepted(), status_code=code, annotations=annotations)
 
 
 @pytest.mark.parametrize(

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
 
-from api.setup import new_key, put_subject
-from store.couch import Couch
-from streams.settings import Settings
-
-from .conftest import API, Client, basic
+from tests.support.client import Client, basic
+from tests.support.stack import API
 
 PY_HELLO = (
     "def main(args):\n"
@@ -28,20 +21,6 @@ JS_HELLO = (
     "  return {greeting: 'Hello ' + (args.name || 'stranger')};\n"
     "}\n"
 )
-
-
-async def new_client(
-    stack: Settings, session: aiohttp.ClientSession, limits: dict[str, int] | None = None
-) -> Client:
-    """A client for a fresh namespace (with its own throttle limits when given)."""
-    name = "t" + os.urandom(4).hex()
-    auth = new_key()
-    couch = Couch(stack)
-    try:
-        await put_subject(couch, stack, name, auth, limits)
-    finally:
-        await couch.close()
-    return Client(session, auth, name)
 
 
 async def call(
@@ -73,20 +52,6 @@ async def call(
         except ValueError:
             body = raw
         return resp.status, body, resp.headers
-
-
-async def eventually(
-    probe: Callable[[], Awaitable[Any]], deadline_s: float = 30.0, what: str = "condition"
-) -> Any:
-    """The first truthy value ``probe`` returns before the deadline."""
-    end = time.monotonic() + deadline_s
-    while True:
-        value = await probe()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f"{what} did not happen within {deadline_s} s")
-        await asyncio.sleep(0.1)
 
 
 async def activations_of(client: Client, **query: str) -> list[dict[str, Any]]:

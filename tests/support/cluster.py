@@ -47,10 +47,12 @@ from streams.events import (
     LedgerEvent,
     decode_event,
 )
+from streams.ids import now_ms
 from streams.settings import Settings
 from streams.topics import partition_count
-
-from .conftest import PORT_BASE, PREFIX, ROOT, Client, basic
+from tests.support.client import Client, basic
+from tests.support.stack import PORT_BASE, PREFIX, ROOT
+from tests.support.waits import eventually
 
 PY = str(ROOT / ".venv" / "bin" / "python")
 COUNT_DIR_INSIDE = "/mnt/lwcount"
@@ -87,10 +89,6 @@ class Proc:
     popen: subprocess.Popen[bytes]
     log: Path
     started_at_ms: int
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def log_time_ms(line: str) -> int | None:
@@ -340,7 +338,7 @@ class Cluster:
             found = await self.records(ids)
             return found if all("response" in found.get(i, {}) for i in ids) else None
 
-        return await until(done, timeout_s, f"{len(ids)} completed records to be projected")
+        return await eventually(done, timeout_s, f"{len(ids)} completed records to be projected")
 
     async def completed_records(self, namespace: str) -> list[str]:
         """The ids of ``namespace``'s completed records, one row per stored document."""
@@ -444,21 +442,6 @@ def stories(events: list[LedgerEvent], namespace: str | None = None) -> dict[str
         if namespace is None or e.namespace == namespace:
             out[e.activation_id].events.append(e)
     return dict(out)
-
-
-async def until(check: Any, timeout_s: float, what: str, interval_s: float = 0.5) -> Any:
-    """Poll the coroutine function ``check`` until it returns a truthy value."""
-    end = time.monotonic() + timeout_s
-    while True:
-        try:
-            value = await asyncio.wait_for(check(), max(1.0, end - time.monotonic()))
-        except TimeoutError as exc:
-            raise AssertionError(f"one check for {what} hung past {timeout_s} s") from exc
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-        await asyncio.sleep(interval_s)
 
 
 async def invoke(

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from projections.record import apply_all
 from projections.writer import Known, writes_for
+from tests.support.events import four
 
-from .test_record import AID, events
+AID = "0" * 12 + "a" * 20
+
+
+def events() -> list:
+    return four(AID)
 
 
 def test_a_record_believed_new_is_written_without_a_revision() -> None:

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 
 from api.tail import Filter, Hub, Selector, Subscription, event_types
 from streams.events import ACCEPTED, COMPLETED, LedgerEvent, encode
-
-from .ledger_events import four
+from tests.support.events import four
 
 A = "0" * 12 + "a" * 20
 B = "0" * 12 + "b" * 20

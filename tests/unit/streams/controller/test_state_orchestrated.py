@@ -4,28 +4,18 @@ from __future__ import annotations
 
 from streams import constants
 from streams.controller.state import Append, ControllerState
-from streams.events import ActivationAccepted, ActivationCompleted, Limits, Response
+from streams.events import ActivationAccepted, ActivationCompleted
 from streams.registry import HeartbeatRegistry
+from tests.support import events
 
 
 def accepted(kind: str, deadline_ms: int = 1_000) -> ActivationAccepted:
-    return ActivationAccepted(
+    return events.accepted(
         activation_id="a" * 32,
-        seq=1,
         at_ms=0,
-        namespace="ns",
-        source="api0",
         action="ns/seq",
-        action_name="seq",
-        action_version="0.0.1",
-        action_rev="1-x",
         kind=kind,
-        params={},
-        limits=Limits(timeout_ms=60_000, memory_mb=256, logs_mb=10),
-        subject="ns",
-        blocking=False,
         deadline_ms=deadline_ms,
-        reply_to="api0",
         annotations=[{"key": "causedBy", "value": "sequence"}],
     )
 
@@ -57,16 +47,6 @@ def test_an_orchestration_past_its_deadline_is_completed_with_an_error() -> None
 def test_a_completed_orchestration_is_forgotten() -> None:
     controller = state()
     controller.on_accepted(accepted(constants.KIND_TRIGGER, deadline_ms=500), 0, 0)
-    done = ActivationCompleted(
-        activation_id="a" * 32,
-        seq=4,
-        at_ms=10,
-        namespace="ns",
-        source="api0",
-        response=Response(status_code=0, result={}),
-        start_ms=0,
-        end_ms=10,
-        duration_ms=0,
-    )
+    done = events.completed(accepted(constants.KIND_TRIGGER), start_ms=0, end_ms=10)
     controller.on_completed(done, 10)
     assert controller.tick(1_000) == []

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from streams.discovery import passing_invokers
 from streams.registry import ConsulRegistry, HeartbeatRegistry, system_state
-
-from .facts import health
+from tests.support.events import health
 
 
 def listening(registry: HeartbeatRegistry, until: int, step: int = 500) -> None:

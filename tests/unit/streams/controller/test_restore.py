@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from streams.controller.restore import fold_partition
-
-from .facts import accepted, completed, scheduled, started
+from tests.support.events import accepted, completed, scheduled, started
 
 
 def test_each_unfinished_activation_comes_back_in_its_phase() -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from invoker.lease import Admission, Lease, confirmed, may_start
 from streams.claims import fold
 from streams.events import Dispatch
-
-from .facts import accepted, completed, scheduled, started
+from tests.support.events import accepted, completed, scheduled, started
 
 
 def test_the_first_heartbeat_starts_an_epoch_whose_floor_comes_after() -> None:

@@ -6,7 +6,7 @@ its container is read back from its ``started`` event on the ledger, and a
 sample that did not start the intended way is reported and left out.
 
     LEDGERWHISK_TEST_PORT_BASE=21000 LEDGERWHISK_TEST_PREFIX=lwt3 \\
-        .venv/bin/python -m tests.integration.bench_invoker_starts [--samples 5]
+        .venv/bin/python -m bench.invoker_starts [--samples 5]
 
 (the stack must be up with that port base and prefix, e.g. the test stack).
 """
@@ -25,9 +25,9 @@ import aiohttp
 from api.setup import new_key, put_subject
 from store.couch import Couch
 from streams.settings import Settings
-
-from .conftest import TEST_ENV, Client
-from .invoker_support import annotations, started_event
+from tests.support.client import Client
+from tests.support.invoker import annotations_of, started_event
+from tests.support.stack import TEST_ENV
 
 CODE = {
     "python:3.11": "def main(args):\n    return {'ok': True}\n",
@@ -59,7 +59,7 @@ async def sample(
     status, record = await client.invoke(name)
     elapsed_ms = (time.perf_counter() - began) * 1000
     assert status == 200 and isinstance(record, dict), record
-    marks = annotations(record)
+    marks = annotations_of(record)
     started = await started_event(stack, record["activationId"])
     return {
         "start": started.start,
@@ -96,7 +96,8 @@ async def bench(samples: int) -> None:
         for kind in CODE:
             family = kind.split(":")[0]
             for start in ("cold", "prewarm", "warm"):
-                rows, off = [], []
+                rows: list[Any] = []
+                off: list[Any] = []
                 if start == "warm":
                     await sample(client, stack, f"{family}-warm", kind, MEMORY[start], True)
                 for i in range(samples):

@@ -9,8 +9,7 @@ from streams.controller.restore import fold_partition
 from streams.controller.state import Append, ControllerState
 from streams.events import ActivationCompleted, Unreadable, encode, headers_of, read
 from streams.registry import HeartbeatRegistry
-
-from .facts import accepted, aid, completed, health
+from tests.support.events import accepted, aid, completed, health
 
 NS_HEADERS = [("type", b"activation.accepted"), ("namespace", b"ns")]
 

@@ -17,14 +17,12 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from api.cli.ledger import Message, parse_sse
-from api.setup import new_key, put_subject
-from store.couch import Couch
 from streams import constants
 from streams.events import LedgerEvent, encode, headers_of
 from streams.history import LedgerReader
 from streams.settings import Settings
-
-from .conftest import API, ROOT, Client
+from tests.support.client import Client
+from tests.support.stack import API, ROOT
 
 
 @dataclass
@@ -112,18 +110,6 @@ async def event_stream(
             raise AssertionError(f"GET events: {resp.status} {await resp.text()}")
         assert resp.headers["Content-Type"].startswith("text/event-stream")
         yield EventStream(resp)
-
-
-async def new_client(stack: Settings, session: aiohttp.ClientSession) -> Client:
-    """A client for one more fresh subject and namespace."""
-    name = "t" + os.urandom(4).hex()
-    auth = new_key()
-    couch = Couch(stack)
-    try:
-        await put_subject(couch, stack, name, auth)
-    finally:
-        await couch.close()
-    return Client(session, auth, name)
 
 
 def stack_env(stack: Settings, **extra: str) -> dict[str, str]:

@@ -7,8 +7,7 @@ from streams.controller.state import Append, ControllerState, Send, Tracked, by_
 from streams.events import ActivationCompleted, ActivationScheduled, seq_for
 from streams.messages import NOT_RUN_AGAIN
 from streams.registry import HeartbeatRegistry
-
-from .facts import accepted, completed, health, scheduled, started
+from tests.support.events import accepted, completed, health, scheduled, started
 
 OFFLINE_MS = 10_000
 

@@ -6,8 +6,7 @@ import itertools
 
 from projections.record import apply_all, is_completed, public_view
 from streams.events import Response
-
-from .ledger_events import four
+from tests.support.events import four
 
 AID = "0" * 12 + "a" * 20
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from api.cli.ledger import Message, parse_sse, poll_lines, progress_line, tail_line, timeline_rows
 from api.cli.main import parser
 from api.stream import comment, event_view, frame
-
-from .ledger_events import four
+from tests.support.events import four
 
 A = "0" * 12 + "a" * 20
 
