@@ -163,6 +163,7 @@ def create_app(settings: Settings) -> web.Application:
         await ledger.start()
         entities = EntityStore(couch, settings)
         invocations = Invocations(settings, ledger)
+        invocations.sequences = Sequences(entities, invocations)
         app[CONTEXT] = Context(
             settings=settings,
             couch=couch,
@@ -170,7 +171,6 @@ def create_app(settings: Settings) -> web.Application:
             entities=entities,
             ledger=ledger,
             invocations=invocations,
-            sequences=Sequences(entities, invocations),
         )
         yield
         await ledger.stop()

@@ -10,7 +10,6 @@ from api.accept import Invocations
 from api.auth import Authenticator
 from api.entities import EntityStore
 from api.ledger import Ledger
-from api.sequences import Sequences
 from store.couch import Couch
 from streams.settings import Settings
 
@@ -23,7 +22,6 @@ class Context:
     entities: EntityStore
     ledger: Ledger
     invocations: Invocations
-    sequences: Sequences
 
 
 CONTEXT = web.AppKey("context", Context)

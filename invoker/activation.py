@@ -1,6 +1,6 @@
-"""The invoker: carries each dispatched activation from its dispatch to its completion.
+"""The invoker: one activation carried from its dispatch to its ``completed`` event.
 
-It takes a container from the pool (``invoker/containerpool.py``), appends
+It takes a container from the pool (``invoker/pool.py``), appends
 ``started``, lets ``invoker/runner.py`` talk to the container, and appends
 ``completed``: every failure ends as an activation status, never as an
 exception that escapes.
@@ -96,7 +96,7 @@ class Invoker:
         """Run a dispatched activation in the background.
 
         ``confirm`` is asked right after ``started`` is in the ledger; user code
-        runs only if it answers True (see invoker/recovery.py).
+        runs only if it answers True (see invoker/lease.py).
         """
         self.tasks.spawn(self.activate(dispatch, confirm))
 

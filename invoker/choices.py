@@ -1,8 +1,8 @@
 """The container pool's decisions: where an activation runs, what idles, which stem cells to add.
 
 Pure functions over a snapshot of the pool, so tests drive every case without
-Docker. The invoker's service object holds the containers and performs the
-decisions (see ``invoker/service.py``).
+Docker. The ``ContainerPool`` holds the containers and performs the decisions
+(see ``invoker/pool.py``).
 """
 
 from __future__ import annotations

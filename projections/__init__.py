@@ -1,1 +1,1 @@
-"""CouchDB projections of the ledger: the writer, replay, views and the store client."""
+"""CouchDB projections of the ledger: the activation records, their writer, rebuild and compare."""

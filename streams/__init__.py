@@ -1,1 +1,1 @@
-"""The activation ledger: events, topics, the Faust app and the controller."""
+"""The activation ledger: its events and their encoding, topics, readers, and the controller."""

@@ -124,7 +124,7 @@ URI_TOO_LONG = "The request URI is longer than allowed: more than {limit} bytes.
 HEADER_TOO_LARGE = "A request header is longer than allowed: more than {limit} bytes."
 HEADERS_TOO_MANY = "The request has more headers than allowed: more than {limit}."
 REQUEST_UNREADABLE = "The request could not be read as HTTP: {detail}"
-# Event history, event streams and replay (api/events.py, api/rerun.py).
+# Event history, event streams and re-runs (api/ledgerview.py, api/rerun.py).
 EVENT_TYPES_ILLEGAL = "Unknown event type: use accepted, scheduled, started or completed."
 SINCE_ILLEGAL = (
     "'since' must be a time (ISO 8601, epoch milliseconds, or relative such as 10m) "
@@ -147,8 +147,8 @@ NOT_A_BOOLEAN = "'{field}' must be a boolean."
 VERSION_MALFORMED = "'version' must be a semantic version like 0.0.1."
 LIMIT_NOT_AN_INTEGER = "'{name}' limit must be an integer."
 BLACKBOX_NEEDS_IMAGE = "A blackbox action needs an 'image'."
-CODE_REQUIRED = 'exec.code is required for kind {kind}.'
-NOT_A_STRING = '{field} must be a string.'
+CODE_REQUIRED = "exec.code is required for kind {kind}."
+NOT_A_STRING = "{field} must be a string."
 
 # -- operators ------------------------------------------------------------------
 KAFKA_DOWN = (

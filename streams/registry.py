@@ -17,7 +17,7 @@ States, as the controller and ``lwsk admin invokers`` show them:
 
 Why "knew it had read to the end" matters: an invoker runs user code without
 re-reading the ledger only while its last acknowledged heartbeat is younger than
-``offline_after`` minus a margin (``invoker/recovery.py``). If this registry
+``offline_after`` minus a margin (``invoker/lease.py``). If this registry
 declares an invoker offline at ``heard_ms``, no heartbeat of it was appended
 between its last one and ``heard_ms``, so the invoker has seen a gap of more than
 ``offline_after`` itself and re-reads the ledger before running anything it had.

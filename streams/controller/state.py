@@ -293,7 +293,7 @@ class ControllerState:
                 out.append(self._end(t, now_ms, message))
             elif not t.started and gone and t.offset is not None:
                 # Only once its dispatch is known written: a dispatch still being
-                # sent could otherwise land after the retry (see invoker/recovery.py).
+                # sent could otherwise land after the retry (see invoker/lease.py).
                 self._requeue(t, now_ms)
             elif not t.started and overdue:
                 out.append(self._end(t, now_ms))

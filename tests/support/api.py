@@ -1,4 +1,4 @@
-"""Helpers for the API and CLI integration tests: extra subjects, raw calls, waiting."""
+"""Helpers for the API and CLI integration tests: sample actions, raw calls, listing."""
 
 from __future__ import annotations
 
