@@ -7,8 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
-from api.auth import resolve_namespace
-from api.context import ctx
+from api.auth import Identity, resolve_namespace
+from api.context import Context, ctx
 from api.errors import bad_request, not_found
 from api.names import activation_filter_name
 from api.requests import json_response, malformed, parse_epoch, parse_flag, parse_paging
@@ -82,13 +82,19 @@ def summary(doc: JsonDict) -> JsonDict:
     return out
 
 
-async def _load(request: web.Request) -> JsonDict:
+async def activation_path(request: web.Request) -> tuple[Context, Identity, str, str]:
+    """The caller, the namespace and the activation id a path names (400 for a bad id)."""
     c = ctx(request)
     identity = await c.auth.identify(request)
     namespace = resolve_namespace(identity, request.match_info["namespace"])
     activation_id = request.match_info["activation_id"]
     if not is_activation_id(activation_id):
         raise bad_request(ACTIVATION_ID_ILLEGAL)
+    return c, identity, namespace, activation_id
+
+
+async def _load(request: web.Request) -> JsonDict:
+    c, _, namespace, activation_id = await activation_path(request)
     doc = await c.couch.get(c.settings.database(constants.DB_ACTIVATIONS), activation_id)
     if doc is None or not record.is_completed(doc):
         raise not_found()

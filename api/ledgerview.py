@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from api.activations import activation_path
 from api.auth import Identity, resolve_namespace
 from api.context import CONTEXT, Context, ctx
 from api.errors import bad_request, not_found
@@ -27,12 +28,7 @@ HEARTBEAT_MAX_S = 300.0
 
 async def logged_activation(request: web.Request) -> tuple[Context, Identity, list[LoggedEvent]]:
     """The caller, and the events of the activation the path names; 404 unless it is theirs."""
-    c = ctx(request)
-    identity = await c.auth.identify(request)
-    namespace = resolve_namespace(identity, request.match_info["namespace"])
-    activation_id = request.match_info["activation_id"]
-    if not is_activation_id(activation_id):
-        raise bad_request(ACTIVATION_ID_ILLEGAL)
+    c, identity, namespace, activation_id = await activation_path(request)
     logged = await read_activation(c.settings, activation_id)
     # Someone else's id is indistinguishable from an unknown one.
     if not logged or any(e.event.namespace.split("/")[0] != namespace for e in logged):
