@@ -15,6 +15,7 @@ from streams.messages import (
     NOT_A_DICT,
     NOT_JSON,
     RESULT_TOO_LARGE,
+    RUNTIME_BEING_BUILT,
     RUNTIME_MISSING,
 )
 
@@ -84,14 +85,19 @@ def of_init(answer: ProxyAnswer) -> Outcome | None:
     )
 
 
-def of_container_failure(exc: ContainerError, blackbox: bool) -> tuple[Outcome, bool]:
+def of_container_failure(
+    exc: ContainerError, blackbox: bool, kind: str = "", being_built: bool = False
+) -> tuple[Outcome, bool]:
     """The error a container that could not be started ends with, and whether it is a fault
     of the invoker's own (which counts towards its health).
 
     A blackbox action's image is the user's: an image that is missing, invalid,
     exits at once or never answers is that user's developer error (OpenWhisk
     answers a bad image with 502). A runtime image of ours failing so, or Docker
-    itself failing, is the invoker's fault: a whisk error.
+    itself failing, is the invoker's fault: a whisk error. A runtime image that
+    is not on the host (yet: ``being_built`` when ``runtimes/build.sh`` is still
+    at work on ``kind``) is a whisk error too, but no fault of this invoker's:
+    every invoker on the host would answer the same, so none is marked unhealthy.
     """
     if blackbox and isinstance(exc, ImageMissing):
         return error(constants.STATUS_DEVELOPER_ERROR, IMAGE_MISSING.format(image=exc.image)), False
@@ -99,5 +105,9 @@ def of_container_failure(exc: ContainerError, blackbox: bool) -> tuple[Outcome, 
         message = IMAGE_UNUSABLE.format(image=exc.image, why=exc.why)
         return error(constants.STATUS_DEVELOPER_ERROR, message), False
     if isinstance(exc, ImageMissing):
-        return error(constants.STATUS_WHISK_ERROR, RUNTIME_MISSING.format(image=exc.image)), True
+        if being_built:
+            message = RUNTIME_BEING_BUILT.format(image=exc.image, kind=kind)
+        else:
+            message = RUNTIME_MISSING.format(image=exc.image)
+        return error(constants.STATUS_WHISK_ERROR, message), False
     return error(constants.STATUS_WHISK_ERROR, CONTAINER_FAILED.format(error=exc)), True

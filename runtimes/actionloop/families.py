@@ -147,7 +147,9 @@ class Php(Family):
     def prepare(self, action_dir: str, main: str, key: str) -> Launch:
         source = need(action_dir, "index.php", "PHP")
         settings = ["-d", "display_errors=stderr", "-d", "memory_limit=-1", "-d", "log_errors=0"]
-        return Launch(["/usr/bin/php8.2", *settings, f"{OPT}/launcher.php", source, main], action_dir)
+        return Launch(
+            ["/usr/bin/php8.2", *settings, f"{OPT}/launcher.php", source, main], action_dir
+        )
 
 
 class Native(Family):
@@ -264,7 +266,7 @@ class Java(Family):
                 "/usr/bin/java",
                 *JVM_OPTIONS,
                 "-cp",
-                f"{OPT}/classes:{gson}",
+                f"{OPT}/jars/launcher.jar:{gson}",
                 "Launcher",
                 classpath,
                 main,
@@ -313,4 +315,3 @@ FAMILIES: dict[str, Family] = {
 def current() -> Family:
     """The family of this image (``LEDGERWHISK_FAMILY``)."""
     return FAMILIES[os.environ.get("LEDGERWHISK_FAMILY", "native")]
-
