@@ -35,6 +35,8 @@ is a 502 "The action exited unexpectedly (exit code N).".
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import os
 import signal
@@ -42,6 +44,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import zipfile
 from typing import IO, Any
 
 import families
@@ -180,6 +183,16 @@ class Executable:
 Runner = ActionProcess | Executable
 
 
+def restore_modes(code: str, action_dir: str) -> None:
+    """Give unpacked files the execute bits the zip recorded (``zipfile`` drops them):
+    a native action's ``exec`` may call other programs of its zip."""
+    with zipfile.ZipFile(io.BytesIO(base64.b64decode(code))) as archive:
+        for info in archive.infolist():
+            mode = (info.external_attr >> 16) & 0o777
+            if mode & 0o111 and not info.is_dir():
+                os.chmod(os.path.join(action_dir, info.filename), mode | 0o400)
+
+
 def load_action(value: dict[str, Any]) -> Runner:
     """``/init``: export ``env``, write and build the code, start the action process."""
     code = value.get("code")
@@ -198,6 +211,7 @@ def load_action(value: dict[str, Any]) -> Runner:
     try:
         if value.get("binary"):
             pyproxy.extract_zip(code, action_dir)
+            restore_modes(code, action_dir)
         else:
             family.write_source(action_dir, code)
         launch = family.prepare(action_dir, main_name, families.build_key(value))
