@@ -19,7 +19,7 @@ from typing import Any
 import runtimes
 from invoker import apidoor, choices, logs, outcome, protocol, runner
 from invoker.containers import Docker
-from invoker.errors import ContainerError, NoRoom
+from invoker.errors import ContainerError, ImageMissing, NoRoom
 from invoker.pool import ContainerPool, Grant
 from store.couch import Couch, StoreError
 from streams import completion, constants
@@ -187,6 +187,12 @@ class Invoker:
     ) -> None:
         kind = runtimes.resolve(accepted.kind)
         image = accepted.image or (kind.image if kind else None)
+        # A blackbox image we provide ourselves (``--native``'s docker skeleton)
+        # runs in our build of it, whose failures are ours, not the user's.
+        stand_in = runtimes.for_blackbox_image(accepted.image) if accepted.image else None
+        if stand_in is not None:
+            kind, image = stand_in, stand_in.image
+        blackbox = bool(accepted.image) and stand_in is None
         if kind is None or image is None:
             message = KIND_UNSUPPORTED.format(kind=accepted.kind)
             await self._fail(
@@ -218,7 +224,7 @@ class Invoker:
         except BaseException:
             loading.cancel()
             raise
-        await self._use(claim, accepted, attempt, loading, confirm)
+        await self._use(claim, accepted, attempt, loading, confirm, blackbox)
 
     async def _use(
         self,
@@ -227,6 +233,7 @@ class Invoker:
         attempt: int,
         loading: asyncio.Future[tuple[dict[str, Any], str | None]],
         confirm: ClaimCheck | None = None,
+        blackbox: bool = False,
     ) -> None:
         entry, keep, released = claim.entry, False, False
         try:
@@ -253,7 +260,10 @@ class Invoker:
                 container = await self.pool.resume(entry)
             except ContainerError as exc:
                 # A blackbox action names its own image (``accepted.image``).
-                error, fault = outcome.of_container_failure(exc, blackbox=bool(accepted.image))
+                building = isinstance(exc, ImageMissing) and runtimes.being_built(
+                    entry.kind, self.settings.cache
+                )
+                error, fault = outcome.of_container_failure(exc, blackbox, entry.kind, building)
                 await self._fail(accepted, attempt, error, fault)
                 return
             try:

@@ -44,6 +44,8 @@ class ContainerLimits:
     nofile: int
     tmp_mb: int = 64
     read_only_root: bool = True
+    # /tmp allows executing files (a compiled Go binary, a native ``exec``).
+    tmp_exec: bool = False
 
 
 @dataclass(frozen=True)
@@ -138,9 +140,13 @@ class Docker:
         self._counter += 1
         return f"{self.owner}_{self._counter}_{os.urandom(3).hex()}"
 
-    def _run(self, name: str, image: str, kind: str, limits: ContainerLimits) -> dict[str, Any]:
+    def _run(
+        self, name: str, image: str, kind: str, limits: ContainerLimits, binds: dict[str, str]
+    ) -> dict[str, Any]:
         """Create, start and inspect one container (blocking: runs in a worker thread)."""
         api = self.sdk.api
+        tmp_options = "rw,exec" if limits.tmp_exec else "rw"
+        mounts = {**self.mounts, **binds}
         host_config = api.create_host_config(
             mem_limit=f"{limits.memory_mb}m",
             memswap_limit=f"{limits.memory_mb}m",  # no swap: the limit is the limit
@@ -151,8 +157,8 @@ class Docker:
             network_mode="none",
             log_config=LogConfig(type="json-file", config={"max-size": LOG_FILE_MAX}),
             read_only=limits.read_only_root,
-            tmpfs={"/tmp": f"rw,nosuid,nodev,size={limits.tmp_mb}m,mode=1777"},
-            binds={h: {"bind": c, "mode": "rw"} for h, c in self.mounts.items()} or None,
+            tmpfs={"/tmp": f"{tmp_options},nosuid,nodev,size={limits.tmp_mb}m,mode=1777"},
+            binds={h: {"bind": c, "mode": "rw"} for h, c in mounts.items()} or None,
         )
         created = api.create_container(
             image,
@@ -168,10 +174,21 @@ class Docker:
             raise
         return info
 
-    async def create(self, name: str, image: str, kind: str, limits: ContainerLimits) -> Container:
-        """Start a container of ``image`` under ``limits``; follow its logs."""
+    async def create(
+        self,
+        name: str,
+        image: str,
+        kind: str,
+        limits: ContainerLimits,
+        binds: dict[str, str] | None = None,
+    ) -> Container:
+        """Start a container of ``image`` under ``limits``; follow its logs.
+
+        ``binds``: host directory -> container path, mounted read-write in this
+        container only (a kind's build cache).
+        """
         try:
-            info = await self._call(self._run, name, image, kind, limits)
+            info = await self._call(self._run, name, image, kind, limits, binds or {})
         except docker.errors.ImageNotFound as exc:
             raise ImageMissing(image) from exc
         except docker.errors.APIError as exc:

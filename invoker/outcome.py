@@ -14,6 +14,7 @@ from streams.messages import (
     NOT_A_DICT,
     NOT_JSON,
     RESULT_TOO_LARGE,
+    RUNTIME_BEING_BUILT,
     RUNTIME_MISSING,
 )
 
@@ -70,14 +71,19 @@ def of_init(answer: ProxyAnswer) -> Response | None:
     )
 
 
-def of_container_failure(exc: ContainerError, blackbox: bool) -> tuple[Response, bool]:
+def of_container_failure(
+    exc: ContainerError, blackbox: bool, kind: str = "", being_built: bool = False
+) -> tuple[Response, bool]:
     """The error a container that could not be started ends with, and whether it is a fault
     of the invoker's own (which counts towards its health).
 
     A blackbox action's image is the user's: an image that is missing, invalid,
     exits at once or never answers is that user's developer error (OpenWhisk
     answers a bad image with 502). A runtime image of ours failing so, or Docker
-    itself failing, is the invoker's fault: a whisk error.
+    itself failing, is the invoker's fault: a whisk error. A runtime image not
+    built yet (``being_built``: ``runtimes/build.sh`` is still at work on
+    ``kind`` in the background) is a whisk error saying so, and no fault: it
+    will be there in a few minutes.
     """
     if blackbox and isinstance(exc, ImageMissing):
         return error_response(
@@ -87,7 +93,9 @@ def of_container_failure(exc: ContainerError, blackbox: bool) -> tuple[Response,
         message = IMAGE_UNUSABLE.format(image=exc.image, why=exc.why)
         return error_response(constants.STATUS_DEVELOPER_ERROR, message), False
     if isinstance(exc, ImageMissing):
-        return error_response(
-            constants.STATUS_WHISK_ERROR, RUNTIME_MISSING.format(image=exc.image)
-        ), True
+        if being_built:
+            message = RUNTIME_BEING_BUILT.format(image=exc.image, kind=kind)
+            return error_response(constants.STATUS_WHISK_ERROR, message), False
+        message = RUNTIME_MISSING.format(image=exc.image)
+        return error_response(constants.STATUS_WHISK_ERROR, message), True
     return error_response(constants.STATUS_WHISK_ERROR, CONTAINER_FAILED.format(error=exc)), True

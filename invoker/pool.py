@@ -9,7 +9,9 @@ act on a stale picture. Docker is behind ``invoker/containers.py``.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import os
 from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -94,8 +96,9 @@ class ContainerPool:
     def _reserved_mb(self) -> int:
         return sum(memory for _, memory in self.creating)
 
-    def _limits(self, memory_mb: int) -> ContainerLimits:
+    def _limits(self, memory_mb: int, kind: str) -> ContainerLimits:
         s = self.settings
+        found = runtimes.resolve(kind)
         return ContainerLimits(
             memory_mb,
             s.container_pids_limit,
@@ -103,7 +106,30 @@ class ContainerPool:
             # /tmp lives in the container's memory: leave the action at least half.
             tmp_mb=min(s.container_tmp_mb, memory_mb // 2),
             read_only_root=s.container_read_only_root,
+            tmp_exec=found is not None and found.tmp_exec,
         )
+
+    def _binds(self, kind: str, action: str | None) -> dict[str, str]:
+        """The build cache of the action's namespace at ``/cache``, for a kind that compiles.
+
+        One host folder per namespace (``<build cache>/<hash of the namespace>``),
+        so an action can reuse or write builds of its own namespace's code only.
+        The folder belongs to the proxies' unprivileged user.
+        """
+        found = runtimes.resolve(kind)
+        if found is None or not found.build_cache or not action:
+            return {}
+        namespace = action.split("/", 1)[0]
+        folder = os.path.join(
+            self.settings.build_cache_dir(), hashlib.sha256(namespace.encode()).hexdigest()[:24]
+        )
+        try:
+            os.makedirs(folder, exist_ok=True)
+            os.chown(folder, runtimes.ACTION_UID, runtimes.ACTION_UID)
+        except OSError as exc:
+            log.warning("no build cache for %s (%s): it compiles every cold start", action, exc)
+            return {}
+        return {folder: runtimes.BUILD_CACHE_MOUNT}
 
     # -- stem cells ----------------------------------------------------------
     def _stem_specs(self) -> list[choices.Prewarm]:
@@ -157,12 +183,17 @@ class ContainerPool:
         log.info("stem cell %s ready (%s, %d MB)", container.name, kind.name, memory_mb)
         self._drain()
 
-    async def _start_container(self, name: str, image: str, kind: str, memory_mb: int) -> Container:
+    async def _start_container(
+        self, name: str, image: str, kind: str, memory_mb: int, action: str | None = None
+    ) -> Container:
         """A new container whose action proxy answers; removed again if it never does.
 
+        ``action`` (``namespace/name@rev``): the action a cold start is for.
         Raises ``ContainerError`` (``ImageUnusable`` when the image is the cause).
         """
-        container = await self.docker.create(name, image, kind, self._limits(memory_mb))
+        container = await self.docker.create(
+            name, image, kind, self._limits(memory_mb, kind), self._binds(kind, action)
+        )
         try:
             await container.client.wait_ready(
                 self.settings.container_ready_s, lambda: self.docker.alive(container)
@@ -266,7 +297,7 @@ class ContainerPool:
     async def _cold_start(self, entry: Entry) -> None:
         try:
             container = await self._start_container(
-                entry.key, entry.image, entry.kind, entry.memory_mb
+                entry.key, entry.image, entry.kind, entry.memory_mb, entry.action
             )
         except ContainerError as exc:
             self.entries.pop(entry.key, None)

@@ -12,6 +12,10 @@ from pathlib import Path
 MANIFEST = Path(
     os.environ.get("LEDGERWHISK_RUNTIMES_MANIFEST") or Path(__file__).with_name("manifest.json")
 )
+# The unprivileged user the action proxies run as (ACTION_UID in build.sh).
+ACTION_UID = 1000
+# Where a build cache is mounted in a container of a kind with ``build_cache``.
+BUILD_CACHE_MOUNT = "/cache"
 
 
 @dataclass(frozen=True)
@@ -22,7 +26,17 @@ class StemCellSpec:
 
 @dataclass(frozen=True)
 class Kind:
-    """One runtime kind as the manifest describes it."""
+    """One runtime kind as the manifest describes it.
+
+    ``zip_main_file``: the file a zipped action must hold at its root.
+    ``build_cache``: the kind compiles at /init, and its containers get a host
+    directory at ``/cache`` that keeps builds for later cold starts.
+    ``tmp_exec``: its /tmp must allow executing files (a compiled Go binary, a
+    native ``exec``). ``blackbox_images``: blackbox actions naming one of
+    these images (any tag) run in this kind's image instead, as OpenWhisk's
+    ``wsk action create --native`` names ``openwhisk/dockerskeleton``.
+    ``background_build``: ``make run`` builds its image after the stack is up.
+    """
 
     name: str
     image: str | None
@@ -31,6 +45,16 @@ class Kind:
     file_extensions: tuple[str, ...]
     stem_cells: tuple[StemCellSpec, ...]
     supports_concurrency: bool
+    zip_main_file: str | None = None
+    build_cache: bool = False
+    tmp_exec: bool = False
+    blackbox_images: tuple[str, ...] = ()
+    background_build: bool = False
+
+    @property
+    def family(self) -> str:
+        """``java`` for ``java:17``: the runtime family, as OpenWhisk groups kinds."""
+        return self.name.split(":")[0]
 
 
 @lru_cache(maxsize=1)
@@ -50,6 +74,11 @@ def kinds() -> dict[str, Kind]:
                 for s in spec.get("stem_cells", [])
             ),
             supports_concurrency=bool(spec.get("supports_concurrency", False)),
+            zip_main_file=spec.get("zip_main_file"),
+            build_cache=bool(spec.get("build_cache", False)),
+            tmp_exec=bool(spec.get("tmp_exec", False)),
+            blackbox_images=tuple(spec.get("blackbox_images", [])),
+            background_build=bool(spec.get("background_build", False)),
         )
         table[name] = kind
         for alias in kind.aliases:
@@ -68,3 +97,36 @@ def canonical_kinds() -> list[Kind]:
     for k in kinds().values():
         seen.setdefault(k.name, k)
     return list(seen.values())
+
+
+def for_blackbox_image(image: str) -> Kind | None:
+    """The kind whose image stands in for a blackbox ``image`` (``openwhisk/dockerskeleton:1.3``
+    → ``native``), or None for an image of the user's own."""
+    name = image.rsplit(":", 1)[0] if ":" in image.rsplit("/", 1)[-1] else image
+    for kind in canonical_kinds():
+        if name in kind.blackbox_images:
+            return kind
+    return None
+
+
+def being_built(kind: str, cache_dir: str) -> bool:
+    """Whether a ``runtimes/build.sh`` still running has ``kind`` to build.
+
+    Each build lists the kinds it has yet to build in
+    ``<cache_dir>/building/<its pid>``; a file whose process is gone is stale.
+    """
+    folder = Path(cache_dir) / "building"
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return False
+    for entry in entries:
+        if not entry.name.isdigit() or not os.path.exists(f"/proc/{entry.name}"):
+            continue
+        try:
+            listed = entry.read_text().split()
+        except OSError:
+            continue
+        if kind in listed:
+            return True
+    return False

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Build Ledgerwhisk's action runtime images on this machine.
 #
-#   runtimes/build.sh [--rebuild] [KIND ...]
+#   runtimes/build.sh [--rebuild] [--first] [KIND ...]
 #
 # KIND is a kind or alias from runtimes/manifest.json ("python:3.11",
 # "python:3", "nodejs:default", ...) or a family ("python", "nodejs"); no KIND
 # builds every kind that has an image. Kinds without an image (blackbox) are
-# skipped: the user supplies those.
+# skipped: the user supplies those. --first builds only the kinds that are not
+# marked "background_build" in the manifest (python and nodejs): `make run`
+# serves as soon as those exist and builds the rest in the background.
 #
 # There is no image registry, so nothing is pulled:
 #   1. debootstrap makes one Debian root filesystem (minbase + python3 +
@@ -17,6 +19,16 @@
 #   2. runtimes/base/Dockerfile (FROM scratch, ADD rootfs.tar /) makes the
 #      shared base image ledgerwhisk/runtime-base:<key>.
 #   3. runtimes/<family>/Dockerfile adds that family's action proxy.
+#      A kind with "debian_packages" (java, go, ruby, php) first gets a layer:
+#      the base rootfs unpacked, those packages installed with apt-get in a
+#      chroot, and only the files that changed packed again (cached under
+#      $LEDGERWHISK_CACHE/rootfs/layer-<family>-<key>.tar). Its build context
+#      is assembled from the family's directory, runtimes/actionloop/ (the
+#      shared proxy, with runtimes/python/proxy.py as its HTTP layer), the
+#      layer and the jars of "maven_artifacts" (fetched with mvn into
+#      $LEDGERWHISK_CACHE/m2).
+# While it runs, $LEDGERWHISK_CACHE/building/<pid> lists the kinds it has yet
+# to build: the invoker reads it to tell "being built" from "missing".
 # Every image carries the label org.ledgerwhisk.inputs=<hash of its inputs>
 # and is skipped when an image with the same hash already exists.
 #
@@ -26,6 +38,7 @@
 #   LEDGERWHISK_SECURITY_MIRROR default http://deb.debian.org/debian-security
 #                              ("none" skips the security updates)
 set -euo pipefail
+shopt -s inherit_errexit  # a failure inside $(...) stops the build too
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 MANIFEST="$HERE/manifest.json"
@@ -49,11 +62,13 @@ usage() {
 }
 
 rebuild=0
+first=0
 kinds=()
 for arg in "$@"; do
     case "$arg" in
         -h|--help) usage; exit 0 ;;
         --rebuild) rebuild=1 ;;
+        --first) first=1 ;;
         -*) die "unknown option $arg (see runtimes/build.sh --help)" ;;
         *) kinds+=("$arg") ;;
     esac
@@ -77,10 +92,11 @@ if ! flock -n 9; then
 fi
 
 # --- which kinds -------------------------------------------------------------
-# Lines of "kind<TAB>image<TAB>family"; image "-" for kinds without an image.
-selection="$(python3 - "$MANIFEST" "${kinds[@]}" <<'PY'
+# Lines of "kind<TAB>image<TAB>family<TAB>packages<TAB>maven artifacts<TAB>proxy";
+# image "-" for kinds without an image, lists comma-separated ("-" if none).
+selection="$(python3 - "$MANIFEST" "$first" "${kinds[@]}" <<'PY'
 import json, sys
-path, wanted = sys.argv[1], sys.argv[2:]
+path, first, wanted = sys.argv[1], sys.argv[2] == "1", sys.argv[3:]
 try:
     kinds = json.load(open(path))["kinds"]
 except (OSError, ValueError, KeyError) as e:
@@ -95,8 +111,17 @@ for name in wanted or list(kinds):
     if name not in names:
         sys.exit(f"[runtimes] error: unknown kind {name!r}; known: {', '.join(sorted(names))}")
     chosen += [k for k in names[name] if k not in chosen]
+def joined(items):
+    return ",".join(items) or "-"
 for kind in chosen:
-    print(f"{kind}\t{kinds[kind].get('image') or '-'}\t{kind.split(':')[0]}")
+    spec = kinds[kind]
+    if first and spec.get("background_build"):
+        continue
+    print("\t".join([
+        kind, spec.get("image") or "-", kind.split(":")[0],
+        joined(spec.get("debian_packages", [])), joined(spec.get("maven_artifacts", [])),
+        spec.get("proxy") or "-",
+    ]))
 PY
 )"
 
@@ -302,30 +327,181 @@ inputs_hash() {  # base key (rootfs recipe + base Dockerfile) + every file of th
     } | sha256sum | cut -c1-16
 }
 
+# --- layers of Debian packages (java, go, ruby, php) ----------------------------
+# The recipe of a layer: these functions' text, the base rootfs and the packages.
+add_packages() {  # add_packages ROOT PACKAGES: apt-get install them in a chroot of ROOT
+    local root=$1 packages=$2
+    local env=(/usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive)
+    local apt=(-q -o APT::Sandbox::User=root -o Dpkg::Options::=--force-confold)
+    # Called in an `||` list, where set -e does not apply: chain with &&.
+    # Package scripts (a JDK's ca-certificates-java) want /proc and /dev; the
+    # .debs go to the same cache as debootstrap's.
+    # update-alternatives (a JDK's) needs the man directories the rootfs trimmed.
+    mkdir -p "$CACHE/debs/partial" "$root/var/cache/apt/archives" "$root/usr/share/man/man1" \
+        && mount -t proc proc "$root/proc" \
+        && mount --bind /dev "$root/dev" \
+        && mount --bind "$CACHE/debs" "$root/var/cache/apt/archives" \
+        && mount --bind /etc/resolv.conf "$root/etc/resolv.conf" \
+        && chroot "$root" "${env[@]}" apt-get "${apt[@]}" update \
+        && chroot "$root" "${env[@]}" apt-get "${apt[@]}" -y --no-install-recommends \
+            install ${packages//,/ }
+}
+
+trim_layer() {  # what trim_rootfs removes, again after apt-get
+    local root=$1
+    rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin \
+        "$root"/var/cache/debconf/*-old "$root"/var/lib/dpkg/*-old \
+        "$root"/var/log/* "$root"/tmp/* "$root"/var/tmp/* "$root"/root/.cache
+}
+
+layer_recipe() {
+    printf 'rootfs=%s packages=%s\n' "$ROOTFS_KEY" "$1"
+    declare -f add_packages trim_layer pack_layer
+}
+
+pack_layer() {  # pack_layer ROOT MARKER TAR: every file changed since MARKER, and only those
+    local root=$1 marker=$2 out=$3
+    (cd "$root" && find . \( -path ./proc -o -path ./dev -o -path ./sys -o -path ./tmp \) -prune \
+        -o -cnewer "$marker" -print0 | LC_ALL=C sort -z \
+        | tar --numeric-owner --no-recursion --null -T - -cf "$out")
+}
+
+ensure_layer() {  # ensure_layer FAMILY PACKAGES -> prints the layer tarball's path
+    local family=$1 packages=$2 key tarball
+    key="$(layer_recipe "$packages" | sha256sum | cut -c1-16)"
+    tarball="$CACHE/rootfs/layer-$family-$key.tar"
+    if [ "$rebuild" = 0 ] && [ -s "$tarball" ]; then
+        echo "$tarball"
+        return 0
+    fi
+    [ "$(id -u)" = 0 ] || die "apt-get in a chroot needs root: run runtimes/build.sh as root"
+    if [ ! -s "$ROOTFS_TAR" ]; then
+        make_rootfs
+    fi
+    WORK="$(mktemp -d "$CACHE/rootfs/work.XXXXXX")"
+    trap cleanup EXIT  # this runs in a $(...) subshell: clean up there too
+    local root="$WORK/root" logf="$CACHE/rootfs/layer-$family.log" t0=$SECONDS
+    mkdir "$root"
+    log "$family: installing ${packages//,/ } from Debian into a layer (first time takes a few minutes)... log: $logf"
+    tar --numeric-owner -C "$root" -xpf "$ROOTFS_TAR" || die "cannot unpack $ROOTFS_TAR"
+    touch "$WORK/marker"
+    if ! add_packages "$root" "$packages" >"$logf" 2>&1; then
+        unmount_under "$WORK"
+        tail -n 15 "$logf" | sed 's/^/[runtimes]   | /' >&2
+        die "apt-get install of ${packages//,/ } failed. Check that $MIRROR is reachable and the full log $logf"
+    fi
+    unmount_under "$WORK"
+    trim_layer "$root"
+    pack_layer "$root" "$WORK/marker" "$tarball.part" || die "tar of the $family layer failed: is $CACHE full?"
+    mv "$tarball.part" "$tarball"
+    log "$family: layer of $(du -h "$tarball" | cut -f1) in $((SECONDS - t0))s"
+    cleanup
+    WORK=""
+    find "$CACHE/rootfs" -maxdepth 1 -name "layer-$family-*.tar" ! -path "$tarball" -delete
+    echo "$tarball"
+}
+
+fetch_jars() {  # fetch_jars DIR ARTIFACTS: group:artifact:version jars from Maven Central into DIR
+    local dir=$1 artifact
+    command -v mvn >/dev/null || die "mvn not found: it fetches ${2//,/ } from Maven Central (apt-get install maven)"
+    mkdir -p "$dir"
+    for artifact in ${2//,/ }; do
+        mvn -B -q -Dmaven.repo.local="$CACHE/m2" \
+            org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy \
+            -Dartifact="$artifact" -DoutputDirectory="$dir" -Dmdep.stripVersion=true \
+            >"$CACHE/mvn.log" 2>&1 || {
+                tail -n 20 "$CACHE/mvn.log" | sed 's/^/[runtimes]   | /' >&2
+                die "mvn could not fetch $artifact from Maven Central (full log $CACHE/mvn.log)"
+            }
+    done
+}
+
+context_for() {  # context_for FAMILY PACKAGES ARTIFACTS PROXY -> a temporary build context
+    local family=$1 packages=$2 artifacts=$3 proxy=$4 ctx
+    ctx="$(mktemp -d)"
+    cp -r "$HERE/$family/." "$ctx/"
+    if [ "$proxy" != "-" ]; then
+        mkdir -p "$ctx/$proxy"
+        cp "$HERE/$proxy/"*.py "$ctx/$proxy/"
+        cp "$HERE/python/proxy.py" "$ctx/$proxy/pyproxy.py"
+    fi
+    [ "$artifacts" = "-" ] || fetch_jars "$ctx/jars" "$artifacts"
+    if [ "$packages" != "-" ]; then
+        local tarball
+        tarball="$(ensure_layer "$family" "$packages")"
+        echo "layer=$(basename "$tarball")" >"$ctx/.layer"
+        ln "$tarball" "$ctx/layer.tar" 2>/dev/null || cp "$tarball" "$ctx/layer.tar"
+    else
+        : >"$ctx/.layer"
+    fi
+    find "$ctx" -name __pycache__ -prune -exec rm -rf {} +
+    echo "$ctx"
+}
+
+context_hash() {  # base key + every file of an assembled context but the layer (named in .layer)
+    {
+        echo "base=$BASE_KEY"
+        (cd "$1" && find . -type f ! -name layer.tar -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
+    } | sha256sum | cut -c1-16
+}
+
+# --- which kinds are being built, for the invoker ------------------------------
+BUILDING="$CACHE/building/$$"
+pending=()
+while IFS=$'\t' read -r kind image _rest; do
+    [ -n "$kind" ] && [ "$image" != "-" ] && pending+=("$kind")
+done <<<"$selection"
+mark_pending() {  # the kinds not yet done, one a line; gone once the build ends
+    mkdir -p "$CACHE/building"
+    printf '%s\n' "${pending[@]}" >"$BUILDING.part" && mv "$BUILDING.part" "$BUILDING"
+}
+done_with() {
+    local k rest=()
+    for k in "${pending[@]}"; do [ "$k" = "$1" ] || rest+=("$k"); done
+    pending=("${rest[@]}")
+    mark_pending
+}
+trap 'rm -f "$BUILDING" "$BUILDING.part"; cleanup' EXIT
+mark_pending
+
 base_checked=0
 built=0
-while IFS=$'\t' read -r kind image family; do
+total=${#pending[@]}
+n=0
+while IFS=$'\t' read -r kind image family packages artifacts proxy; do
     [ -n "$kind" ] || continue
     if [ "$image" = "-" ]; then
         log "$kind: no image (the user supplies it); skipped"
         continue
     fi
+    n=$((n + 1))
     dir="$HERE/$family"
     [ -f "$dir/Dockerfile" ] || die "$kind: no build recipe: $dir/Dockerfile is missing (add it, or set \"image\": null in $MANIFEST)"
-    hash="$(inputs_hash "$dir")"
+    ctx=""
+    if [ "$packages" = "-" ] && [ "$artifacts" = "-" ] && [ "$proxy" = "-" ]; then
+        hash="$(inputs_hash "$dir")"  # python, nodejs: their own directory is the context
+    else
+        # Cheap to assemble but for a missing layer or jars: those are built here once.
+        ctx="$(context_for "$family" "$packages" "$artifacts" "$proxy" </dev/null)"
+        hash="$(context_hash "$ctx")"
+    fi
     if [ "$rebuild" = 0 ] && [ "$(image_label "$image" org.ledgerwhisk.inputs)" = "$hash" ]; then
-        log "$kind: $image is up to date ($hash)"
+        log "($n/$total) $kind: $image is up to date ($hash)"
+        [ -z "$ctx" ] || rm -rf "$ctx"
+        done_with "$kind"
         continue
     fi
     ensure_base
-    log "$kind: building $image..."
+    log "($n/$total) $kind: building $image..."
     old="$(docker image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)"
-    docker_build "$image" "$dir" --build-arg "BASE=$BASE_IMAGE" \
+    docker_build "$image" "${ctx:-$dir}" --build-arg "BASE=$BASE_IMAGE" \
         --label "org.ledgerwhisk.kind=$kind" --label "org.ledgerwhisk.inputs=$hash" \
         --label "org.ledgerwhisk.rootfs=$ROOTFS_KEY"
+    [ -z "$ctx" ] || rm -rf "$ctx"
     retire "$old" "$image"
-    log "$kind: $image built ($(docker image inspect --format '{{.Size}}' "$image" | awk '{printf "%.0f MB", $1/1e6}'))"
+    log "($n/$total) $kind: $image built ($(docker image inspect --format '{{.Size}}' "$image" | awk '{printf "%.0f MB", $1/1e6}'))"
     built=$((built + 1))
+    done_with "$kind"
 done <<<"$selection"
 
 log "done in $((SECONDS - started))s ($built image(s) built)"

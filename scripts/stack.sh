@@ -114,7 +114,9 @@ cmd_up() {
   lw_ensure_dirs
   "$LW_SCRIPTS/python.sh"
   "$LW_SCRIPTS/services.sh" start
-  "$LW_ROOT/runtimes/build.sh"
+  # Python and Node.js first: the stack serves once they exist; the other
+  # kinds' images are built in the background (build_in_background below).
+  "$LW_ROOT/runtimes/build.sh" --first
   lw_log "preparing topics, databases and the guest subject"
   env "${PY_ENV[@]}" "$PY" -m api.setup --invokers "$INVOKERS" >>"$(lw_logfile setup)" 2>&1 ||
     LW_SERVICE=setup lw_fail_readiness "could not prepare topics and databases" \
@@ -134,6 +136,23 @@ cmd_up() {
   done
   lw_log "stack ready in $(( ($(lw_now_ms) - start) / 1000 )) s: API on http://127.0.0.1:$API_PORT ($INVOKERS invoker(s), $CONTROLLERS controller(s))"
   lw_log "logs: $LW_LOGS"
+  build_in_background
+}
+
+# The runtime images `build.sh --first` left out (java, go, ruby, php, native),
+# built by a detached build.sh (one at a time: it takes the build lock). Until
+# one is built, the invoker answers an action of its kind with "being built".
+build_in_background() {
+  local pidfile logfile
+  pidfile="$(lw_pidfile runtimes-build)"
+  logfile="$(lw_logfile runtimes-build)"
+  if lw_read_pid "$pidfile" runtimes/build.sh >/dev/null; then
+    lw_log "runtime images: a background build is still running (progress: $logfile)"
+    return 0
+  fi
+  [[ -f "$logfile" ]] && mv -f "$logfile" "$logfile.1"
+  lw_spawn "$pidfile" "$logfile" "$LW_ROOT/runtimes/build.sh"
+  lw_log "runtime images: building the other kinds in the background; up-to-date ones are skipped (progress: $logfile)"
 }
 
 # The processes to expect, then any invokers or controllers a larger
@@ -180,6 +199,7 @@ Try:
   curl -s -u '$GUEST_KEY' http://127.0.0.1:$API_PORT/api/v1/namespaces
 
 MSG
+  tail -n +1 -F "$LW_LOGS/runtimes-build.log" 2>/dev/null | grep --line-buffered -v '   Step \|   | ' &
   tail -n 0 -F "$LW_LOGS"/{projection,api}.log "$LW_LOGS"/controller*.log "$LW_LOGS"/invoker*.log &
   wait $!
 }

@@ -39,6 +39,10 @@ LOGS_NOT_COLLECTED = (
 RUNTIME_MISSING = (
     "The runtime image {image} is not on the invoker's host; build it with runtimes/build.sh."
 )
+RUNTIME_BEING_BUILT = (
+    "The runtime image {image} of the kind {kind} is being built on the invoker's host; "
+    "try again in a few minutes (progress: .state/logs/runtimes-build.log)."
+)
 UNREADABLE_RECORD = (
     "The ledger holds a record of this activation that cannot be read "
     "({type}: {error}); the activation ends here."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -75,6 +76,12 @@ class Settings(BaseSettings):
     # making) within the window.
     invoker_unhealthy_errors: int = 3
     invoker_unhealthy_window_s: float = 30.0
+    # Downloads and build products shared by every clone on the machine
+    # (LEDGERWHISK_CACHE, as scripts/ and runtimes/build.sh read it).
+    cache: str = str(Path.home() / ".cache" / "ledgerwhisk")
+    # Builds of compiled kinds (go, java source), kept on the host so a second
+    # cold start of the same code does not compile again; default <cache>/builds.
+    invoker_build_cache_dir: str | None = None
     # Test only: "host_dir:container_dir" bind-mounted into every action container.
     invoker_test_mount: str | None = None
 
@@ -106,6 +113,10 @@ class Settings(BaseSettings):
     def dispatch_topic(self, invoker_id: int) -> str:
         """The topic one invoker consumes its scheduled activations from."""
         return f"{self.prefix}.{constants.TOPIC_DISPATCH}.invoker{invoker_id}"
+
+    def build_cache_dir(self) -> str:
+        """The host directory of the invoker's build cache (one folder per namespace in it)."""
+        return self.invoker_build_cache_dir or str(Path(self.cache) / "builds")
 
     def database(self, name: str) -> str:
         """Full CouchDB database name for ``subjects``, ``whisks`` or ``activations``."""

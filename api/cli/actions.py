@@ -20,6 +20,10 @@ from api.cli.entities import (
 )
 from api.cli.output import emit_json, table
 
+# wsk's ``--native``: the docker skeleton image (runtimes/manifest.json runs it as ``native``).
+NATIVE_IMAGE = "openwhisk/dockerskeleton"
+BINARY_SUFFIXES = (".zip", ".jar")
+
 
 def register(groups: Any) -> None:
     group = groups.add_parser("action", help="work with actions")
@@ -27,10 +31,19 @@ def register(groups: Any) -> None:
     for verb in ("create", "update"):
         cmd = commands.add_parser(verb, help=f"{verb} an action")
         cmd.add_argument("name")
-        cmd.add_argument("artifact", nargs="?", help="code file (.py, .js, .zip)")
+        cmd.add_argument(
+            "artifact",
+            nargs="?",
+            help="code file (.py, .js, .java, .jar, .go, .rb, .php, or .zip with --kind)",
+        )
         cmd.add_argument("--kind")
         cmd.add_argument("--main")
         cmd.add_argument("--docker", help="blackbox image")
+        cmd.add_argument(
+            "--native",
+            action="store_true",
+            help="an executable (or a zip holding exec) on OpenWhisk's docker skeleton",
+        )
         add_params(cmd)
         cmd.add_argument("-t", "--timeout", type=int, help="milliseconds")
         cmd.add_argument("-m", "--memory", type=int, help="megabytes")
@@ -67,12 +80,15 @@ def register(groups: Any) -> None:
 
 
 def kind_for(path: Path, given: str | None) -> str:
-    """The kind ``wsk`` infers from a file: ``.js`` -> nodejs, ``.py`` -> python."""
+    """The kind ``wsk`` infers from a file: ``.js`` -> ``nodejs:default``, ``.jar`` ->
+    ``java:default``, ... (each kind's ``file_extensions`` in runtimes/manifest.json)."""
     if given:
         return given
     for kind in runtimes.canonical_kinds():
         if path.suffix in kind.file_extensions and kind.default:
-            return f"{kind.name.split(':')[0]}:default"
+            return f"{kind.family}:default"
+    if path.suffix == ".zip":
+        raise CLIError("a .zip action needs --kind (or --native for an executable)")
     raise CLIError(f"cannot infer a kind from '{path.name}'; give --kind")
 
 
@@ -92,24 +108,32 @@ def exec_of(args: argparse.Namespace) -> dict[str, Any] | None:
         if not listed:
             raise CLIError("--sequence needs the comma-separated component actions")
         return {"kind": "sequence", "components": components(listed)}
-    if args.docker:
-        exec_: dict[str, Any] = {"kind": "blackbox", "image": args.docker}
+    if args.docker or args.native:
+        # As wsk: --native is the blackbox kind on OpenWhisk's docker skeleton.
+        exec_: dict[str, Any] = {"kind": "blackbox", "image": args.docker or NATIVE_IMAGE}
         if args.artifact:
-            exec_["code"] = Path(args.artifact).read_text()
+            exec_.update(code_of(Path(args.artifact)))
+        if args.main:
+            exec_["main"] = args.main
         return exec_
     if not args.artifact:
         return None
     path = Path(args.artifact)
-    if not path.is_file():
-        raise CLIError(f"file '{path}' does not exist")
-    binary = path.suffix == ".zip"
-    if binary and not args.kind:
-        raise CLIError("a .zip action needs --kind")
-    code = base64.b64encode(path.read_bytes()).decode() if binary else path.read_text()
-    out = {"kind": kind_for(path, args.kind), "code": code, "binary": binary}
+    out = {"kind": kind_for(path, args.kind), **code_of(path)}
     if args.main:
         out["main"] = args.main
+    elif path.suffix == ".jar":
+        raise CLIError("Java actions require --main to name the main class (com.example.Hello)")
     return out
+
+
+def code_of(path: Path) -> dict[str, Any]:
+    """``code`` and ``binary`` of a file: a zip or jar goes base64-encoded, as wsk sends it."""
+    if not path.is_file():
+        raise CLIError(f"file '{path}' does not exist")
+    if path.suffix in BINARY_SUFFIXES:
+        return {"code": base64.b64encode(path.read_bytes()).decode(), "binary": True}
+    return {"code": path.read_text(), "binary": False}
 
 
 def web_annotations(web: str | None, secure: str | None) -> dict[str, Any]:

@@ -85,8 +85,21 @@ def test_a_bad_image_is_its_owners_developer_error_and_no_fault_of_the_invoker()
         result, fault = of_container_failure(exc, blackbox=True)
         assert result.status_code == constants.STATUS_DEVELOPER_ERROR and not fault
         assert "bad_REF!!" in result.result["error"] or "x" in result.result["error"]
-        # The same failure of one of our runtime images is the invoker's own.
-        result, fault = of_container_failure(exc, blackbox=False)
-        assert result.status_code == constants.STATUS_WHISK_ERROR and fault
+    # One of our runtime images that does not work is the invoker's own fault.
+    result, fault = of_container_failure(ImageUnusable("ours", "exits"), blackbox=False)
+    assert result.status_code == constants.STATUS_WHISK_ERROR and fault
     result, fault = of_container_failure(ContainerError("docker is down"), blackbox=True)
     assert result.status_code == constants.STATUS_WHISK_ERROR and fault
+
+
+def test_a_runtime_image_not_built_yet_is_a_whisk_error_but_no_fault_of_the_invoker() -> None:
+    # Missing with no build under way: the invoker's host lacks it (its fault).
+    result, fault = of_container_failure(ImageMissing("lw/java"), blackbox=False, kind="java:17")
+    assert result.status_code == constants.STATUS_WHISK_ERROR and fault
+    assert "build it with runtimes/build.sh" in result.result["error"]
+    result, fault = of_container_failure(
+        ImageMissing("lw/java"), blackbox=False, kind="java:17", being_built=True
+    )
+    assert result.status_code == constants.STATUS_WHISK_ERROR and not fault
+    assert "java:17 is being built" in result.result["error"]
+    assert "try again in a few minutes" in result.result["error"]

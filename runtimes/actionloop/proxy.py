@@ -1,0 +1,256 @@
+"""Ledgerwhisk's actionloop proxy: OpenWhisk's action protocol on :8080 for java, go, ruby,
+php and native actions.
+
+The HTTP layer, the 403/502 rules, the error bodies and the sentinels are the
+python runtime's own (``pyproxy.py`` in the image is a copy of
+``runtimes/python/proxy.py``): this module only replaces what ``/init`` loads
+and what ``/run`` calls. It follows OpenWhisk's actionloop proxy
+(openwhisk-runtime-go, ``docs/ACTION.md``, "The Action Loop Protocol"):
+
+- ``POST /init`` ``{"value": {"name", "main", "code", "binary", "env"}}``:
+  every key of ``env`` is exported first, so the action's load-time code sees
+  ``__OW_*``; the code is written (``binary``: a base64 zip is unpacked) under
+  /tmp, built if the family compiles (``families.py``; a build is reused from
+  ``/cache`` when the invoker mounts one there), and its action process
+  started. That process answers ``{"ok": true}`` on file descriptor 3 once
+  loaded (``__OW_WAIT_FOR_ACK``), or ``{"error": ...}`` and exits: 502.
+- ``POST /run`` ``{"value": params, "activation_id", ...}``: the body, less
+  ``null`` values, goes to the process's stdin as one JSON line; its answer
+  is one JSON line on fd 3. Our own launchers answer ``{"result": ...}`` or
+  ``{"thrown": "<class>: <message>"}`` (502, as an exception in the python
+  runtime); an executable of the user's (a Go ``exec``, a Go ``func main()``)
+  answers the result itself, as in OpenWhisk. A result that is not a JSON
+  object is a 502 "The action did not return a dictionary.".
+- ``native`` (OpenWhisk's docker skeleton, ``actionProxy/actionproxy.py``)
+  starts ``exec`` once per /run instead: ``argv[1]`` is the JSON of the
+  parameters, the ``__OW_*`` keys are in its environment, its stdout is
+  logged but for the last line, which is the result (empty output: ``{}``).
+  A non-zero exit is a 502 naming the exit code and the last line of stderr.
+
+An action process that dies during /run: killed by a signal (the kernel's OOM
+killer sends SIGKILL) ends this proxy too, so the invoker sees the container
+exit and reports "exhausted its memory" when Docker says so; an exit of its own
+is a 502 "The action exited unexpectedly (exit code N).".
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import zipfile
+from typing import IO, Any
+
+import families
+import pyproxy
+from families import InitError, Launch
+
+ProxyError = pyproxy.ProxyError
+NOT_A_DICT = pyproxy.NOT_A_DICT
+# The protocol's acknowledgement, and what a launcher of ours says when loaded.
+ACK = {"ok": True}
+
+
+class ActionProcess:
+    """One long-lived action process speaking the actionloop protocol."""
+
+    def __init__(self, launch: Launch):
+        self.enveloped = launch.enveloped
+        read_fd, write_fd = os.pipe()
+        env = {**os.environ, **launch.env, "__OW_WAIT_FOR_ACK": "1"}
+        # File descriptor 3 is the protocol's answer channel; a small shell
+        # moves the pipe there so nothing else of this proxy leaks into it.
+        argv = ["/bin/sh", "-c", f'exec "$@" 3>&{write_fd} {write_fd}>&-', "sh", *launch.argv]
+        try:
+            self.process = subprocess.Popen(
+                argv,
+                cwd=launch.cwd,
+                env=env,
+                stdin=subprocess.PIPE,
+                pass_fds=(write_fd,),
+            )
+        except OSError as exc:
+            raise InitError(f"The action could not be started: {exc}") from exc
+        finally:
+            os.close(write_fd)
+        self.answers: IO[bytes] = os.fdopen(read_fd, "rb")
+        first = self._answer()
+        if first is None:
+            raise InitError(self._exit_message("did not start"))
+        if isinstance(first, dict) and "error" in first and first != ACK:
+            raise InitError(str(first["error"]))
+        if first != ACK:
+            raise InitError(f"The action did not acknowledge its start: {first!r}")
+
+    def _answer(self) -> Any:
+        """The next JSON line on fd 3, or None once the process closed it."""
+        line = self.answers.readline()
+        if not line:
+            return None
+        try:
+            return json.loads(line)
+        except ValueError:
+            return line.decode("utf-8", "replace").rstrip("\n")
+
+    def _exit_message(self, what: str) -> str:
+        code = self.process.wait()
+        if code < 0:
+            return f"The action {what}: it was killed by signal {-code}."
+        return f"The action {what} (exit code {code})."
+
+    def run(self, body: dict[str, Any]) -> tuple[int, Any]:
+        """Send one activation; ``(200, result)`` or ``(502, {"error": ...})``."""
+        assert self.process.stdin is not None
+        line = json.dumps(body, ensure_ascii=False, allow_nan=False) + "\n"
+        try:
+            self.process.stdin.write(line.encode("utf-8"))
+            self.process.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            pass  # it died: the answer channel says so below
+        answer = self._answer()
+        if answer is None:
+            code = self.process.wait()
+            if code == -signal.SIGKILL:
+                # The OOM killer (or a kill from outside): go down with it, so the
+                # invoker reads the container's fate as it does for any runtime.
+                os._exit(137)
+            return 502, {"error": self._exit_message("exited unexpectedly")}
+        if self.enveloped:
+            if isinstance(answer, dict) and "thrown" in answer:
+                return 502, {"error": str(answer["thrown"])}
+            answer = answer.get("result") if isinstance(answer, dict) else None
+        if not isinstance(answer, dict):
+            if not self.enveloped:  # our launchers said what it was
+                print(f"The action returned {answer!r}, not a dictionary.", file=sys.stderr)
+            return 502, {"error": NOT_A_DICT}
+        return 200, answer
+
+
+class Executable:
+    """OpenWhisk's docker skeleton: the executable runs once per activation."""
+
+    def __init__(self, launch: Launch):
+        self.launch = launch
+
+    def run(self, body: dict[str, Any]) -> tuple[int, Any]:
+        env = {**os.environ, **self.launch.env}
+        for key, value in body.items():
+            if key != "value":
+                env["__OW_" + key.upper()] = pyproxy.env_value(value)
+        argument = json.dumps(body.get("value") or {}, ensure_ascii=False)
+        try:
+            done = subprocess.run(
+                [*self.launch.argv, argument],
+                cwd=self.launch.cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                check=False,
+            )
+        except OSError as exc:
+            return 502, {"error": f"The action could not be started: {exc}"}
+        out = done.stdout.decode("utf-8", "replace").strip("\n")
+        err = done.stderr.decode("utf-8", "replace")
+        lines = out.split("\n") if out else []
+        for text in lines[:-1]:
+            sys.stdout.write(text + "\n")
+        sys.stderr.write(err if not err or err.endswith("\n") else err + "\n")
+        if done.returncode == -signal.SIGKILL:
+            os._exit(137)  # as ActionProcess: the invoker reads why from Docker
+        if done.returncode != 0:
+            tail = err.strip().splitlines()[-1:] or ["no output on stderr"]
+            why = f"signal {-done.returncode}" if done.returncode < 0 else done.returncode
+            return 502, {"error": f"The action exited with code {why}: {tail[0]}"}
+        if not lines:
+            return 200, {}
+        last = lines[-1]
+        try:
+            result = json.loads(last)
+        except ValueError:
+            result = None
+        if not isinstance(result, dict):
+            sys.stdout.write(last + "\n")
+            return 502, {"error": NOT_A_DICT}
+        return 200, result
+
+
+Runner = ActionProcess | Executable
+
+
+def restore_modes(code: str, action_dir: str) -> None:
+    """Give unpacked files the execute bits the zip recorded (``zipfile`` drops them):
+    a native action's ``exec`` may call other programs of its zip."""
+    with zipfile.ZipFile(io.BytesIO(base64.b64decode(code))) as archive:
+        for info in archive.infolist():
+            mode = (info.external_attr >> 16) & 0o777
+            if mode & 0o111 and not info.is_dir():
+                os.chmod(os.path.join(action_dir, info.filename), mode | 0o400)
+
+
+def load_action(value: dict[str, Any]) -> Runner:
+    """``/init``: export ``env``, write and build the code, start the action process."""
+    code = value.get("code")
+    main_name = value.get("main") or "main"
+    if not isinstance(code, str) or not code:
+        raise ProxyError(403, "Missing main/no code to execute.")
+    if not isinstance(main_name, str):
+        raise ProxyError(403, "The name of the main function must be a string.")
+    env = value.get("env") or {}
+    if isinstance(env, dict):
+        for key, val in env.items():
+            if val is not None:
+                os.environ[str(key)] = pyproxy.env_value(val)
+    family = families.current()
+    action_dir = tempfile.mkdtemp(prefix="action-")
+    try:
+        if value.get("binary"):
+            pyproxy.extract_zip(code, action_dir)
+            restore_modes(code, action_dir)
+        else:
+            family.write_source(action_dir, code)
+        launch = family.prepare(action_dir, main_name, families.build_key(value))
+        return Executable(launch) if launch.per_run else ActionProcess(launch)
+    except InitError as exc:
+        raise ProxyError(502, exc.message) from exc
+
+
+def do_run(body: Any) -> tuple[int, Any] | tuple[int, Any, bytes]:
+    """``/run``: one activation through the action's process (one at a time)."""
+    runner = pyproxy._state["main"]
+    if runner is None:
+        return 403, {"error": "Cannot run an uninitialized action."}
+    if not isinstance(body, dict):
+        body = {}
+    body = {k: v for k, v in body.items() if v is not None}
+    if body.get("value") is None:
+        body["value"] = {}
+    status, answer = runner.run(body)
+    payload = None
+    if status == 200:
+        try:
+            payload = json.dumps(answer, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        except (TypeError, ValueError) as exc:
+            print(f"The action's result is not JSON serialisable: {exc}", file=sys.stderr)
+            status, answer = 502, {"error": NOT_A_DICT}
+    pyproxy.write_sentinels()
+    if payload is None:
+        return status, answer
+    return 200, None, payload
+
+
+def main() -> None:
+    # The python runtime's server, with this module's /init and /run.
+    pyproxy.load_action = load_action
+    pyproxy.do_run = do_run
+    threading.current_thread().name = "actionloop"
+    pyproxy.main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+<?php
+// Ledgerwhisk's PHP launcher: loads the action ($argv[1], with a zip's
+// vendor/autoload.php) and calls its main function ($argv[2]) once per
+// activation, speaking OpenWhisk's actionloop protocol with the proxy: one
+// JSON line per activation on stdin, one answer line on file descriptor 3,
+// {"result": ...} or {"thrown": "Class: message"}.
+$answers = fopen('php://fd/3', 'w');
+[, $source, $mainName] = $argv;
+
+function ledgerwhisk_answer($answers, array $answer): void
+{
+    flush();
+    fflush(STDERR);
+    $line = json_encode($answer, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_PRESERVE_ZERO_FRACTION);
+    if ($line === false) {
+        fwrite(STDERR, "The action's result is not JSON serialisable: " . json_last_error_msg() . "\n");
+        $line = '{"result": null}';
+    }
+    fwrite($answers, $line . "\n");
+    fflush($answers);
+}
+
+try {
+    chdir(dirname($source));
+    if (file_exists(dirname($source) . '/vendor/autoload.php')) {
+        require dirname($source) . '/vendor/autoload.php';
+    }
+    require $source;
+    if (!function_exists($mainName)) {
+        throw new Error("The action has no function named '$mainName'.");
+    }
+} catch (Throwable $e) {
+    fwrite(STDERR, (string) $e . "\n");
+    $message = str_starts_with($e->getMessage(), 'The action') ? $e->getMessage() : get_class($e) . ': ' . $e->getMessage();
+    ledgerwhisk_answer($answers, ['error' => 'Initialization has failed due to: ' . $message]);
+    exit(1);
+}
+if (getenv('__OW_WAIT_FOR_ACK') !== false && getenv('__OW_WAIT_FOR_ACK') !== '') {
+    ledgerwhisk_answer($answers, ['ok' => true]);
+}
+
+while (($line = fgets(STDIN)) !== false) {
+    $body = json_decode($line, true);
+    foreach ($body as $key => $value) {
+        if ($key !== 'value') {
+            putenv('__OW_' . strtoupper($key) . '=' . (is_string($value) ? $value : json_encode($value)));
+        }
+    }
+    $args = is_array($body['value'] ?? null) ? $body['value'] : [];
+    try {
+        $result = $mainName($args);
+        if (is_array($result) && $result === []) {
+            $answer = ['result' => new stdClass()];
+        } elseif ((is_array($result) && !array_is_list($result)) || $result instanceof stdClass) {
+            $answer = ['result' => $result];
+        } else {
+            fwrite(STDERR, 'The action returned ' . get_debug_type($result) . ", not an associative array.\n");
+            $answer = ['result' => null];
+        }
+    } catch (Throwable $e) {
+        fwrite(STDERR, (string) $e . "\n");
+        $answer = ['thrown' => get_class($e) . ': ' . $e->getMessage()];
+    }
+    ledgerwhisk_answer($answers, $answer);
+}

@@ -1,0 +1,46 @@
+# Ledgerwhisk's Ruby launcher: loads the action (ARGV[0]) and calls its main
+# function (ARGV[1]) once per activation, speaking OpenWhisk's actionloop
+# protocol with the proxy: one JSON line per activation on stdin, one answer
+# line on file descriptor 3, {"result": ...} or {"thrown": "Class: message"}.
+require 'json'
+
+$stdout.sync = true
+$stderr.sync = true
+answers = IO.new(3, 'w')
+answers.sync = true
+source, main_name = ARGV
+
+begin
+  load source
+  unless Object.private_method_defined?(main_name) || Object.method_defined?(main_name)
+    raise NameError, "The action has no function named '#{main_name}'."
+  end
+rescue Exception => e # rubocop:disable Lint/RescueException
+  $stderr.puts(e.full_message(highlight: false))
+  message = e.is_a?(NameError) && e.message.start_with?('The action') ? e.message : "#{e.class}: #{e.message}"
+  answers.puts(JSON.generate({ 'error' => "Initialization has failed due to: #{message}" }))
+  exit 1
+end
+answers.puts(JSON.generate({ 'ok' => true })) unless ENV['__OW_WAIT_FOR_ACK'].to_s.empty?
+
+while (line = $stdin.gets)
+  body = JSON.parse(line)
+  body.each do |key, value|
+    next if key == 'value'
+    ENV["__OW_#{key.upcase}"] = value.is_a?(String) ? value : JSON.generate(value)
+  end
+  args = body['value'].is_a?(Hash) ? body['value'] : {}
+  answer =
+    begin
+      result = send(main_name, args)
+      text = result.is_a?(Hash) ? JSON.generate({ 'result' => result }) : nil
+      $stderr.puts("The action returned #{result.class}, not a Hash.") if text.nil?
+      text || JSON.generate({ 'result' => nil })
+    rescue Exception => e # rubocop:disable Lint/RescueException
+      $stderr.puts(e.full_message(highlight: false))
+      JSON.generate({ 'thrown' => "#{e.class}: #{e.message}" })
+    end
+  $stdout.flush
+  $stderr.flush
+  answers.puts(answer)
+end
