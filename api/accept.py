@@ -27,6 +27,7 @@ from api.auth import Identity
 from api.errors import APIError, bad_request
 from api.ledger import Ledger
 from api.lookup import Target
+from api.placer import Placer
 from api.throttle import Allowances, Throttles
 from projections import record
 from streams import constants, jsoncodec
@@ -41,6 +42,7 @@ from streams.events import (
 )
 from streams.ids import new_activation_id, now_ms
 from streams.messages import PARAMETERS_INVALID, TOO_BIG
+from streams.placement import Placement
 from streams.settings import Settings
 
 if TYPE_CHECKING:
@@ -120,11 +122,13 @@ def accepted_event(
     cause: Cause | None = None,
     annotations: Iterable[JsonDict] = (),
     deadline_ms: int | None = None,
+    placement: Placement | None = None,
 ) -> ActivationAccepted:
     """The ``accepted`` event of one activation of ``runnable`` on behalf of ``identity``.
 
     Its deadline is its timeout plus ``grace_ms`` from now unless given (a
-    sequence's covers every component).
+    sequence's covers every component). With a ``placement`` its first attempt
+    runs on that invoker (see ``api/placer.py``).
     """
     at = now_ms()
     return ActivationAccepted(
@@ -150,6 +154,8 @@ def accepted_event(
         reply_to=source,
         cause=cause,
         annotations=list(annotations),
+        invoker=placement.invoker if placement else None,
+        decision=placement.decision if placement else None,
     )
 
 
@@ -200,9 +206,16 @@ class Submitted:
 class Invocations:
     """Accepts activations for the API process and tracks them until they complete."""
 
-    def __init__(self, settings: Settings, ledger: Ledger, throttles: Throttles | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        ledger: Ledger,
+        placer: Placer,
+        throttles: Throttles | None = None,
+    ):
         self.settings = settings
         self.ledger = ledger
+        self.placer = placer
         self.throttles = throttles or Throttles()
         self.defaults = default_allowances(settings)
         self.grace_ms = int(settings.completion_grace_s * 1000)
@@ -237,6 +250,7 @@ class Invocations:
         cause: Cause | None = None,
         annotations: Iterable[JsonDict] = (),
         deadline_ms: int | None = None,
+        placement: Placement | None = None,
     ) -> ActivationAccepted:
         """``accepted_event`` with this instance as its source and its grace."""
         return accepted_event(
@@ -249,6 +263,7 @@ class Invocations:
             cause=cause,
             annotations=annotations,
             deadline_ms=deadline_ms,
+            placement=placement,
         )
 
     async def accept(self, accepted: ActivationAccepted, *, count: bool) -> Submitted:
@@ -265,6 +280,7 @@ class Invocations:
         except BaseException:
             self.ledger.forget(accepted.activation_id)
             self.throttles.concurrency.finished(accepted.namespace, accepted.activation_id)
+            self.placer.release(accepted.activation_id)
             raise
         return Submitted(accepted, completion)
 
@@ -289,14 +305,24 @@ class Invocations:
         extra = list(annotations)
         if target.binding:
             extra.append({"key": "binding", "value": target.binding})
+        runnable = Runnable.of_target(target)
+        memory_mb = runnable.limits.memory_mb
+        placement = (
+            self.placer.choose(identity.namespace, runnable.action, memory_mb, now_ms())
+            if self.settings.api_places
+            else None
+        )
         accepted = self.event(
-            Runnable.of_target(target),
+            runnable,
             identity,
             {**target.params, **payload},
             blocking=blocking,
             cause=cause,
             annotations=extra,
+            placement=placement,
         )
+        if placement is not None:
+            self.placer.hold(accepted.activation_id, placement.invoker, memory_mb)
         return await self.accept(accepted, count=True)
 
     async def start(
@@ -325,6 +351,9 @@ class Invocations:
         """A future for the completion of ``accepted``; counted as in flight when ``count``."""
         activation_id, namespace = accepted.activation_id, accepted.namespace
         completion = self.ledger.expect(activation_id)
+        if accepted.invoker is not None:
+            placer = self.placer
+            completion.add_done_callback(lambda _: placer.release(activation_id))
         concurrency = self.throttles.concurrency
         if count:
             concurrency.started(namespace, activation_id, accepted.deadline_ms)

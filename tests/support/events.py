@@ -186,7 +186,7 @@ def health(
     memory_mb: int = 1024,
     state: str = "healthy",
     pid: int = 1,
-    dispatch_from: int = 0,
+    ledger_from: dict[int, int] | None = None,
 ) -> InvokerHealth:
     return InvokerHealth(
         invoker=invoker,
@@ -198,5 +198,5 @@ def health(
         host="h",
         at_ms=at_ms,
         incarnation=f"invoker{invoker}@{pid}",
-        dispatch_from=dispatch_from,
+        ledger_from={0: 0, 1: 0, 2: 0, 3: 0} if ledger_from is None else ledger_from,
     )
