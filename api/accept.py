@@ -159,8 +159,9 @@ def accepted_event(
     )
 
 
-def check_acceptable(accepted: ActivationAccepted) -> None:
-    """What every reader of the ledger can read back: JSON parameters, and a size Kafka takes.
+def check_acceptable(accepted: ActivationAccepted) -> bytes:
+    """The record value of ``accepted``, once it is what every reader of the ledger can read back:
+    JSON parameters, and a size Kafka takes.
 
     The parameters merge the payload (already read strictly) with the entity's
     stored defaults, which an older version may have stored unchecked: 400 for
@@ -170,11 +171,13 @@ def check_acceptable(accepted: ActivationAccepted) -> None:
         jsoncodec.check(accepted.params)
     except jsoncodec.InvalidJson as exc:
         raise bad_request(PARAMETERS_INVALID.format(detail=exc)) from exc
-    size = len(encode(accepted))
-    if size > constants.ACCEPTED_MAX_BYTES:
+    value = encode(accepted)
+    if len(value) > constants.ACCEPTED_MAX_BYTES:
         raise APIError(
-            413, TOO_BIG.format(field="Request", size=size, limit=constants.ACCEPTED_MAX_BYTES)
+            413,
+            TOO_BIG.format(field="Request", size=len(value), limit=constants.ACCEPTED_MAX_BYTES),
         )
+    return value
 
 
 def record_of(accepted: ActivationAccepted, completed: ActivationCompleted) -> JsonDict:
@@ -273,10 +276,10 @@ class Invocations:
         flight (everything but orchestrations: a sequence counts as its
         components, a trigger as its rules' actions).
         """
-        check_acceptable(accepted)
+        value = check_acceptable(accepted)
         completion = self._track(accepted, count)
         try:
-            await self.ledger.append(accepted)
+            await self.ledger.append(accepted, value)
         except BaseException:
             self.ledger.forget(accepted.activation_id)
             self.throttles.concurrency.finished(accepted.namespace, accepted.activation_id)

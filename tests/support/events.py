@@ -43,6 +43,7 @@ def accepted(
     kind: str = "python:3.11",
     deadline_ms: int | None = None,
     annotations: list[dict[str, Any]] | None = None,
+    invoker: int | None = None,
 ) -> ActivationAccepted:
     return ActivationAccepted(
         activation_id=activation_id or aid(n, at_ms),
@@ -62,6 +63,8 @@ def accepted(
         deadline_ms=at_ms + timeout_ms + grace_ms if deadline_ms is None else deadline_ms,
         reply_to=source,
         annotations=annotations or [],
+        invoker=invoker,
+        decision=None if invoker is None else "home",
     )
 
 
