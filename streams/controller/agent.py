@@ -57,8 +57,9 @@ WRITES_IN_FLIGHT_MAX = 512
 # How long a stopping controller waits for its writes in flight.
 DRAIN_S = 5.0
 # The controller is on the path of queued activations and retries only (the
-# API places the rest): it reads with the ledger's usual latency.
-FETCHING = Fetching(max_wait_ms=100, min_bytes=1, max_records=500)
+# API places the rest, and sees completions itself): Kafka may hold its fetches
+# up to 20 ms for 64 kB, so that under load each takes many records at once.
+FETCHING = Fetching(max_wait_ms=20, min_bytes=64 * 1024, max_records=500)
 
 
 class Controller:
