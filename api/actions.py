@@ -35,7 +35,10 @@ def document(
     """The document to store for a PUT, OpenWhisk's create/update rules (pure).
 
     On update, missing fields keep their previous values, annotations merge
-    (the request's win) and the version's patch number goes up.
+    (the request's win) and the version's patch number goes up. A new action
+    the request does not annotate ``provide-api-key`` is stored with it
+    ``false``: it runs without its caller's key unless granted (OpenWhisk's
+    Actions.scala ``amendAnnotations``, on create only).
     """
     old = previous or {}
     sequence = constants.KIND_SEQUENCE in (exec_["kind"], old.get("exec", {}).get("kind"))
@@ -50,8 +53,10 @@ def document(
         kept = {a["key"]: a for a in old.get("annotations", [])}
         kept.update({a["key"]: a for a in given})
         annotations = list(kept.values())
-    else:
+    elif any(a["key"] == constants.ANNOTATION_PROVIDE_API_KEY for a in given):
         annotations = given
+    else:
+        annotations = [*given, {"key": constants.ANNOTATION_PROVIDE_API_KEY, "value": False}]
     validation.check_entity_sizes(parameters, annotations)
     version, publish = validation.version_and_publish(body, previous)
     return action_doc(

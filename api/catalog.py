@@ -104,7 +104,11 @@ def action_docs() -> list[dict[str, Any]]:
                 ref,
                 exec_={"kind": KIND, "code": code, "binary": False},
                 parameters=[],
-                annotations=[{"key": "description", "value": description}],
+                # As `wsk action create` stores them: no key for code that needs none.
+                annotations=[
+                    {"key": "description", "value": description},
+                    {"key": constants.ANNOTATION_PROVIDE_API_KEY, "value": False},
+                ],
                 limits=entities.default_limits(),
                 version="0.0.1",
                 publish=False,

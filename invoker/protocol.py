@@ -15,9 +15,6 @@ from streams.completion import error_response
 from streams.events import ActivationAccepted, ActivationCompleted, encode
 from streams.messages import LOGS_TRUNCATED, RESULT_TOO_LARGE
 
-# An action annotated ``provide-api-key: false`` runs without its caller's key.
-PROVIDE_API_KEY = "provide-api-key"
-
 
 def init_payload(accepted: ActivationAccepted, action: dict[str, Any]) -> dict[str, Any]:
     """The body of ``POST /init`` for the action document ``action``."""
@@ -34,11 +31,27 @@ def init_payload(accepted: ActivationAccepted, action: dict[str, Any]) -> dict[s
 
 
 def provides_api_key(action: dict[str, Any]) -> bool:
-    """Whether the action's activations see ``__OW_API_KEY`` (yes unless annotated false)."""
-    for annotation in action.get("annotations", []):
-        if annotation.get("key") == PROVIDE_API_KEY:
-            return annotation.get("value") is not False
+    """Whether the action's activations see ``__OW_API_KEY``.
+
+    OpenWhisk's ``isTruthy(provide-api-key, valueForNonExistent = true)``
+    (Parameter.scala): a missing annotation gives the key, as for actions made
+    before the API stored ``false`` on every new one; ``false``, ``0``, ``""``
+    and ``null`` withhold it.
+    """
+    for annotation in action.get("annotations") or []:
+        if annotation.get("key") == constants.ANNOTATION_PROVIDE_API_KEY:
+            return _truthy(annotation.get("value"))
     return True
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return value != 0
+    if isinstance(value, str):
+        return value != ""
+    return value is not None
 
 
 def run_payload(

@@ -22,6 +22,12 @@ DB_SUBJECTS: Final = "subjects"
 DB_WHISKS: Final = "whisks"
 DB_ACTIVATIONS: Final = "activations"
 
+# The annotation that grants an action its caller's key as ``__OW_API_KEY``:
+# stored ``false`` on every new action that does not set it; an action stored
+# without it (made before the rule) keeps the key (OpenWhisk's
+# docs/annotations.md, Actions.scala amendAnnotations, ContainerProxy.scala).
+ANNOTATION_PROVIDE_API_KEY: Final = "provide-api-key"
+
 # The action protocol.
 SENTINEL: Final = "XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX"
 PROTOCOL_PORT: Final = 8080

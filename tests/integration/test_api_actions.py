@@ -26,7 +26,12 @@ async def test_create_get_update_list_delete(client: Client) -> None:
     assert created["version"] == "0.0.1" and created["exec"]["kind"] == "python:3.11"
     assert created["limits"] == {"timeout": 5000, "memory": 128, "logs": 10, "concurrency": 1}
     annotations = {a["key"]: a["value"] for a in created["annotations"]}
-    assert annotations == {"description": "greets", "exec": "python:3.11"}
+    # OpenWhisk stores provide-api-key false on a new action that does not set it.
+    assert annotations == {
+        "description": "greets",
+        "provide-api-key": False,
+        "exec": "python:3.11",
+    }
 
     status, body = await client.request("PUT", "actions/hello", json={"exec": created["exec"]})
     assert (status, body["error"]) == (409, "resource already exists")
@@ -40,7 +45,12 @@ async def test_create_get_update_list_delete(client: Client) -> None:
     assert status == 200, updated
     assert updated["version"] == "0.0.2" and updated["exec"]["code"] == PY_HELLO
     assert updated["limits"]["timeout"] == 5000 and updated["limits"]["memory"] == 256
-    assert {a["key"] for a in updated["annotations"]} == {"description", "extra", "exec"}
+    assert {a["key"] for a in updated["annotations"]} == {
+        "description",
+        "extra",
+        "provide-api-key",
+        "exec",
+    }
 
     status, fetched = await client.request("GET", "actions/hello", params={"code": "false"})
     assert status == 200 and "code" not in fetched["exec"]

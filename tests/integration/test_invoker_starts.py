@@ -15,6 +15,8 @@ from tests.support.waits import eventually
 
 pytestmark = pytest.mark.integration
 
+# Only an action granted its caller's key sees __OW_API_KEY (test_invoker_api_key.py).
+PROVIDE_API_KEY = [{"key": "provide-api-key", "value": True}]
 ECHO_PY = "def main(args):\n    return {'echo': args}\n"
 ECHO_JS = "function main(params) { return { echo: params }; }\n"
 ENV_PY = (
@@ -101,7 +103,9 @@ async def test_annotations_name_kind_limits_path_and_times(client: Client) -> No
 async def test_each_activation_sees_its_openwhisk_environment(
     client: Client, kind: str, code: str
 ) -> None:
-    await client.put_action("env", code, kind=kind, limits={"timeout": 30_000})
+    await client.put_action(
+        "env", code, kind=kind, limits={"timeout": 30_000}, annotations=PROVIDE_API_KEY
+    )
     records = []
     for _ in range(2):  # the second runs warm: the values must be its own
         status, record = await client.invoke("env")
@@ -168,7 +172,9 @@ async function main(args) {
 
 async def test_an_action_calls_the_api_at_its_api_host(client: Client) -> None:
     await client.put_action("callee", PY_HELLO)
-    await client.put_action("caller", CALLER_PY, limits={"timeout": 60_000})
+    await client.put_action(
+        "caller", CALLER_PY, limits={"timeout": 60_000}, annotations=PROVIDE_API_KEY
+    )
     elsewhere = [int(TEST_ENV["LEDGERWHISK_COUCHDB_PORT"]), int(TEST_ENV["LEDGERWHISK_API_PORT"])]
     status, out = await client.invoke(
         "caller", {"callee": "callee", "elsewhere": elsewhere}, result=True
@@ -176,7 +182,13 @@ async def test_an_action_calls_the_api_at_its_api_host(client: Client) -> None:
     assert status == 200, out
     assert out["called"] == {"status": 200, "result": {"greeting": "Hello from inside"}}
     assert out["refused"] == elsewhere
-    await client.put_action("caller-js", CALLER_JS, kind="nodejs:18", limits={"timeout": 60_000})
+    await client.put_action(
+        "caller-js",
+        CALLER_JS,
+        kind="nodejs:18",
+        limits={"timeout": 60_000},
+        annotations=PROVIDE_API_KEY,
+    )
     status, out = await client.invoke("caller-js", {"callee": "callee"}, result=True)
     assert status == 200, out
     assert out["called"] == {"status": 200, "result": {"greeting": "Hello from inside"}}

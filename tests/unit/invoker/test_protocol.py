@@ -54,12 +54,15 @@ def test_run_payload_is_the_openwhisk_environment() -> None:
     assert "api_key" not in protocol.run_payload(ACCEPTED, "http://api", None, 6_000)
 
 
-def test_the_api_key_is_given_unless_the_action_declines_it() -> None:
+def test_the_api_key_is_given_when_the_annotation_is_truthy_or_missing() -> None:
+    # A missing annotation gives the key: actions stored before the API added it.
     assert protocol.provides_api_key({})
-    assert protocol.provides_api_key({"annotations": [{"key": "provide-api-key", "value": True}]})
-    assert not protocol.provides_api_key(
-        {"annotations": [{"key": "provide-api-key", "value": False}]}
-    )
+    for value in (True, 1, "yes", {}):
+        marks = {"annotations": [{"key": "provide-api-key", "value": value}]}
+        assert protocol.provides_api_key(marks), value
+    for value in (False, 0, "", None):
+        marks = {"annotations": [{"key": "provide-api-key", "value": value}]}
+        assert not protocol.provides_api_key(marks), value
 
 
 def marks_of(start_ms: int, init_ms: int | None, timed_out: bool) -> dict[str, object]:
