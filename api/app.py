@@ -10,6 +10,7 @@ from aiohttp import web
 from api import (
     actions,
     activations,
+    info,
     invokers,
     ledgerview,
     namespaces,
@@ -22,7 +23,7 @@ from api import (
 from api import web as web_actions
 from api.accept import Invocations
 from api.auth import Authenticator
-from api.context import CONTEXT, Context
+from api.context import CONTEXT, Context, ctx
 from api.entities import EntityStore
 from api.errors import APIError, error_response
 from api.ledger import Ledger
@@ -69,19 +70,19 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return error_response(500, INTERNAL)
 
 
+async def root_info(request: web.Request) -> web.Response:
+    return json_response(info.root_info(ctx(request).settings))
+
+
 async def api_info(request: web.Request) -> web.Response:
-    return json_response(
-        {
-            "description": "Ledgerwhisk",
-            "api_paths": ["/api/v1"],
-            "swagger_paths": {"ui": "/api/v1/api-docs", "api-docs": "/api/v1/api-docs"},
-        }
-    )
+    return json_response(info.api_info())
 
 
 # -- routes, one group per concept ----------------------------------------------
 def namespace_routes(router: web.UrlDispatcher) -> None:
+    router.add_get("/", root_info)
     router.add_get("/api/v1", api_info)
+    router.add_get("/api/v1/", api_info)
     router.add_get("/api/v1/api-docs", openapi.serve)
     router.add_get("/api/v1/namespaces", namespaces.list_namespaces)
     router.add_get(NS + "/limits", namespaces.get_limits)

@@ -36,6 +36,8 @@ class Kind:
     these images (any tag) run in this kind's image instead, as OpenWhisk's
     ``wsk action create --native`` names ``openwhisk/dockerskeleton``.
     ``background_build``: ``make run`` builds its image after the stack is up.
+    ``deprecated``: listed as such in the API's root info (OpenWhisk's
+    runtimes.json flag).
     """
 
     name: str
@@ -50,6 +52,7 @@ class Kind:
     tmp_exec: bool = False
     blackbox_images: tuple[str, ...] = ()
     background_build: bool = False
+    deprecated: bool = False
 
     @property
     def family(self) -> str:
@@ -79,6 +82,7 @@ def kinds() -> dict[str, Kind]:
             tmp_exec=bool(spec.get("tmp_exec", False)),
             blackbox_images=tuple(spec.get("blackbox_images", [])),
             background_build=bool(spec.get("background_build", False)),
+            deprecated=bool(spec.get("deprecated", False)),
         )
         table[name] = kind
         for alias in kind.aliases:
