@@ -20,19 +20,6 @@ from streams.messages import ACTIVATION_ID_ILLEGAL, BAD_NAME_FILTER, DOCS_WITH_C
 
 JsonDict = dict[str, Any]
 COLLECTION = "activations"
-# Fields of the summary OpenWhisk lists without ``docs=true``.
-SUMMARY_FIELDS = (
-    "namespace",
-    "name",
-    "version",
-    "publish",
-    "annotations",
-    "activationId",
-    "start",
-    "end",
-    "duration",
-    "cause",
-)
 
 
 @dataclass(frozen=True)
@@ -73,13 +60,6 @@ class ListQuery:
         low = [*prefix, self.since] if self.since is not None else prefix
         high = [*prefix, self.upto] if self.upto is not None else [*prefix, {}]
         return ("byName" if self.name else "byNamespace"), low, high
-
-
-def summary(doc: JsonDict) -> JsonDict:
-    out = {k: doc[k] for k in SUMMARY_FIELDS if k in doc}
-    if "statusCode" in doc:
-        out["statusCode"] = doc["statusCode"]
-    return out
 
 
 async def activation_path(request: web.Request) -> tuple[Context, Identity, str, str]:
@@ -137,5 +117,6 @@ async def list_activations(request: web.Request) -> web.Response:
         limit=query.limit,
         skip=query.skip,
     )
-    docs = [record.public_view(r["doc"]) for r in rows if r.get("doc")]
-    return json_response(docs if query.docs else [summary(d) for d in docs])
+    docs = [r["doc"] for r in rows if r.get("doc")]
+    shape = record.public_view if query.docs else record.summary
+    return json_response([shape(d) for d in docs])

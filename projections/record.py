@@ -36,6 +36,19 @@ JsonDict = dict[str, Any]
 LEDGER_FIELD = "ledger"
 # Fields of a stored record that are ours, not OpenWhisk's.
 PRIVATE_FIELDS = frozenset({"_id", "_rev", LEDGER_FIELD})
+# Stored beside ``response`` for the list's summaries; never shown in a whole record.
+STATUS_FIELD = "statusCode"
+# What a listed record shows without ``docs=true`` (and the rest, see ``summary``).
+SUMMARY_FIELDS = (
+    "namespace",
+    "name",
+    "version",
+    "publish",
+    "annotations",
+    "activationId",
+    "start",
+    "cause",
+)
 
 
 def part_of(event: LedgerEvent) -> JsonDict:
@@ -195,9 +208,46 @@ def _accepted_of(completed: JsonDict | None) -> JsonDict:
     return out
 
 
+def kind_of(record: JsonDict) -> str | None:
+    """The activation's kind as its acceptance named it (``trigger``, ``sequence``, ...)."""
+    parts = _parts_of(record)
+    accepted = parts.get(ACCEPTED) or _accepted_of(parts.get(COMPLETED))
+    kind = accepted.get("kind")
+    return kind if isinstance(kind, str) else None
+
+
 def public_view(record: JsonDict) -> JsonDict:
-    """What the API shows of a stored record."""
-    return {k: v for k, v in record.items() if k not in PRIVATE_FIELDS}
+    """What the API shows of a stored record: OpenWhisk's ``WhiskActivation.toExtendedJson``.
+
+    The status code is shown only as the response's ``status`` and
+    ``success`` (``ActivationResponse.toExtendedJson`` drops it), and a
+    trigger's record has no ``end`` nor ``duration`` (OpenWhisk's trigger
+    activations end at the epoch, which it leaves out) and its response no
+    ``size`` (``ActivationResponse.success(payload)``): clients tell a
+    trigger's record by it.
+    """
+    shown = {k: v for k, v in record.items() if k not in PRIVATE_FIELDS and k != STATUS_FIELD}
+    response = shown.get("response")
+    trigger = kind_of(record) == constants.KIND_TRIGGER
+    if isinstance(response, dict):
+        hidden = {STATUS_FIELD, "size"} if trigger else {STATUS_FIELD}
+        shown["response"] = {k: v for k, v in response.items() if k not in hidden}
+    if trigger:
+        shown.pop("end", None)
+        shown.pop("duration", None)
+    return shown
+
+
+def summary(record: JsonDict) -> JsonDict:
+    """A listed record without ``docs=true``: OpenWhisk's ``WhiskActivation.summaryAsJson``.
+
+    ``{namespace, name, version, publish, annotations, activationId, start,
+    cause?}`` and, except for a trigger, ``end``, ``duration`` and ``statusCode``.
+    """
+    out = {k: record[k] for k in SUMMARY_FIELDS if k in record}
+    if kind_of(record) != constants.KIND_TRIGGER:
+        out.update({k: record[k] for k in ("end", "duration", STATUS_FIELD) if k in record})
+    return out
 
 
 def is_completed(record: JsonDict) -> bool:

@@ -9,6 +9,7 @@ from api.cli.client import Client, CLIError
 from api.cli.entities import add_paging
 from api.cli.groups import subcommands
 from api.cli.output import emit_json, table
+from streams import constants
 
 
 def register(groups: Any) -> None:
@@ -72,10 +73,13 @@ def result(args: argparse.Namespace, client: Client) -> int:
 
 
 def status_word(activation: dict[str, Any]) -> str:
-    code = activation.get("statusCode", activation.get("response", {}).get("statusCode"))
-    return {0: "success", 1: "application error", 2: "developer error", 3: "internal error"}.get(
-        code, ""
-    )
+    """A summary's ``statusCode`` in words; a whole record names it in ``response.status``."""
+    words = {0: "success", 1: "application error", 2: "developer error", 3: "internal error"}
+    if "statusCode" in activation:
+        return words.get(activation["statusCode"], "")
+    status = activation.get("response", {}).get("status")
+    codes = {name: code for code, name in constants.STATUS_NAMES.items()}
+    return words.get(codes.get(status, -1), "")
 
 
 def kind_of(activation: dict[str, Any]) -> str:

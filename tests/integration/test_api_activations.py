@@ -82,7 +82,6 @@ async def test_logs_and_result(client: Client) -> None:
     assert status == 200
     assert result == {
         "status": "success",
-        "statusCode": 0,
         "success": True,
         "result": {"greeting": "Hello Ada"},
         "size": result["size"],

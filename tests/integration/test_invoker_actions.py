@@ -108,7 +108,7 @@ async def test_a_zip_without_an_entry_file_fails_at_init(client: Client) -> None
     await put_zip(client, "nomain", "python:3.11", {"other.py": "x = 1\n"})
     status, record = await client.invoke("nomain")
     assert status == 502 and isinstance(record, dict)
-    assert record["response"]["statusCode"] == 2
+    assert record["response"]["status"] == "action developer error"
     assert "__main__.py" in record["response"]["result"]["error"]
 
 
@@ -165,7 +165,7 @@ async def test_python_ignores_a_concurrency_limit_it_cannot_honour(
     await client.put_action("single", code, limits={"concurrency": 2})
     answers = await asyncio.gather(*(client.invoke("single") for _ in range(2)))
     records = [record for _, record in answers]
-    assert all(isinstance(r, dict) and r["response"]["statusCode"] == 0 for r in records)
+    assert all(isinstance(r, dict) and r["response"]["status"] == "success" for r in records)
     containers = {
         (await started_event(stack, r["activationId"])).container  # type: ignore[index]
         for r in records
@@ -277,7 +277,7 @@ async def test_a_blackbox_image_that_is_not_on_the_host_is_a_developer_error(
     status, record = await client.invoke("nobox")
     assert status == 502, record
     assert isinstance(record, dict)
-    assert record["response"]["statusCode"] == 2
+    assert record["response"]["status"] == "action developer error"
     assert record["response"]["result"] == {"error": IMAGE_MISSING.format(image=image)}
 
 

@@ -49,7 +49,7 @@ async def expect_developer_error(client: Client, name: str, status: int = 502) -
     code, record = await client.invoke(name)
     assert code == status, record
     assert isinstance(record, dict)
-    assert record["response"]["statusCode"] == 2, record["response"]
+    assert record["response"]["status"] == "action developer error", record["response"]
     assert record["response"]["status"] == "action developer error"
     assert record["response"]["success"] is False
     return record
@@ -150,7 +150,7 @@ async def test_an_error_result_is_an_application_error(
     status, record = await client.invoke("apperr")
     assert status == 502, record
     assert isinstance(record, dict)
-    assert record["response"]["statusCode"] == 1
+    assert record["response"]["status"] == "application error"
     assert record["response"]["status"] == "application error"
     assert record["response"]["result"] == {"error": "no such user"}
     status, result = await client.invoke("apperr", result=True)

@@ -380,7 +380,7 @@ async def developer_error(client: Client, name: str) -> dict[str, Any]:
     status, record = await client.invoke(name)
     assert status == 502, record
     assert isinstance(record, dict)
-    assert record["response"]["statusCode"] == 2, record["response"]
+    assert record["response"]["status"] == "action developer error", record["response"]
     return record
 
 

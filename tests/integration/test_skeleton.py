@@ -38,7 +38,6 @@ async def test_blocking_invoke_returns_the_whole_record(client: Client) -> None:
     assert isinstance(body, dict)
     assert body["response"] == {
         "status": "success",
-        "statusCode": 0,
         "success": True,
         "result": {"greeting": "Hello Bo"},
         "size": body["response"]["size"],
