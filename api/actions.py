@@ -107,7 +107,12 @@ async def get_action(request: web.Request) -> web.Response:
     _identity, target = await _target(c, request)
     with_code = flag(request, "code", default=True)
     shown = public(target.doc, with_code)
-    shown["parameters"] = [{"key": k, "value": v} for k, v in target.params.items()]
+    # Parameters created with "init": true keep the flag (OpenWhisk's Parameter.scala).
+    init = {p["key"] for p in target.doc.get("parameters") or [] if p.get("init") is True}
+    shown["parameters"] = [
+        {"key": k, "value": v, **({"init": True} if k in init else {})}
+        for k, v in target.params.items()
+    ]
     return json_response(shown)
 
 

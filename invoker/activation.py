@@ -203,8 +203,12 @@ class Invoker:
         # a cold start does not wait for CouchDB first.
         loading = asyncio.ensure_future(self._load_for(accepted))
         loading.add_done_callback(_retrieved)
+        # A container is warm for one invoking subject and namespace, as
+        # OpenWhisk's are for one invocation namespace: /init gave it that
+        # caller's environment (its key too), which module-level code may keep.
+        caller = f"{accepted.subject}@{accepted.namespace.split('/')[0]}"
         want = choices.Want(
-            action=f"{accepted.action}@{accepted.action_rev}",
+            action=f"{accepted.action}@{accepted.action_rev} for {caller}",
             kind=kind.name,
             memory_mb=accepted.limits.memory_mb,
         )

@@ -16,16 +16,39 @@ from streams.events import ActivationAccepted, ActivationCompleted, encode
 from streams.messages import LOGS_TRUNCATED, RESULT_TOO_LARGE
 
 
-def init_payload(accepted: ActivationAccepted, action: dict[str, Any]) -> dict[str, Any]:
-    """The body of ``POST /init`` for the action document ``action``."""
+def init_names(action: dict[str, Any]) -> frozenset[str]:
+    """The action's parameters created with ``"init": true`` (OpenWhisk's ``initParameters``)."""
+    return frozenset(
+        p["key"] for p in action.get("parameters") or [] if isinstance(p, dict) and p.get("init")
+    )
+
+
+def init_payload(
+    accepted: ActivationAccepted,
+    action: dict[str, Any],
+    api_host: str,
+    api_key: str | None,
+    deadline_ms: int,
+) -> dict[str, Any]:
+    """The body of ``POST /init`` for the action document ``action``.
+
+    Its ``env`` is what the proxy exports before it loads the code: the
+    parameters created with ``"init": true`` under their own names, then the
+    activation's ``__OW_*`` context (``__OW_API_KEY`` only when given), as
+    OpenWhisk's ContainerProxy.scala ``initializeAndRun`` sends them.
+    """
     exec_ = action.get("exec", {})
+    names = init_names(action)
+    env: dict[str, Any] = {k: v for k, v in accepted.params.items() if k in names}
+    context = _context(accepted, api_host, api_key, deadline_ms)
+    env.update({"__OW_" + k.upper(): v for k, v in context.items()})
     return {
         "value": {
             "name": accepted.action_name,
             "main": exec_.get("main") or "main",
             "code": exec_.get("code") or "",
             "binary": bool(exec_.get("binary", False)),
-            "env": {},
+            "env": env,
         }
     }
 
@@ -54,12 +77,11 @@ def _truthy(value: Any) -> bool:
     return value is not None
 
 
-def run_payload(
+def _context(
     accepted: ActivationAccepted, api_host: str, api_key: str | None, deadline_ms: int
-) -> dict[str, Any]:
-    """The body of ``POST /run``: every key but ``value`` becomes ``__OW_<KEY>`` in the action."""
-    body: dict[str, Any] = {
-        "value": accepted.params,
+) -> dict[str, str]:
+    """The activation's context, each key ``__OW_<KEY>`` in the action's environment."""
+    context = {
         "activation_id": accepted.activation_id,
         "namespace": accepted.namespace.split("/")[0],
         "action_name": f"/{accepted.action}",
@@ -69,8 +91,26 @@ def run_payload(
         "transaction_id": accepted.activation_id,
     }
     if api_key:
-        body["api_key"] = api_key
-    return body
+        context["api_key"] = api_key
+    return context
+
+
+def run_payload(
+    accepted: ActivationAccepted,
+    api_host: str,
+    api_key: str | None,
+    deadline_ms: int,
+    init: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """The body of ``POST /run``: every key but ``value`` becomes ``__OW_<KEY>`` in the action.
+
+    Parameters named in ``init`` went to ``/init`` as environment and are
+    not ``main``'s (OpenWhisk's ``ContainerProxy.partitionArguments``).
+    """
+    params = accepted.params
+    if init:
+        params = {k: v for k, v in params.items() if k not in init}
+    return {"value": params, **_context(accepted, api_host, api_key, deadline_ms)}
 
 
 def fit(event: ActivationCompleted, max_bytes: int, stamp: str) -> ActivationCompleted:

@@ -80,13 +80,18 @@ async def execute(
     init_ms: int | None = None
     timed_out = False
     try:
-        init_ms, failure = await _initialize(entry, container, accepted, action, docker)
+        deadline_ms = start + timeout_ms
+        init_body = protocol.init_payload(accepted, action, api_host, api_key, deadline_ms)
+        init_ms, failure = await _initialize(entry, container, accepted, init_body, docker)
         if failure is not None:
             result = failure
         else:
             # /init and /run share the action's time limit.
             left_s = timeout_ms / 1000 - (time.monotonic() - began)
-            result = await _run(container, accepted, api_host, api_key, start, left_s, docker)
+            run_body = protocol.run_payload(
+                accepted, api_host, api_key, deadline_ms, protocol.init_names(action)
+            )
+            result = await _run(container, accepted, run_body, left_s, docker)
     except _Failed as failed:
         result, timed_out = failed.result, failed.timed_out
         init_ms = failed.init_ms if failed.init_ms is not None else init_ms
@@ -103,7 +108,7 @@ async def _initialize(
     entry: Entry,
     container: Container,
     accepted: ActivationAccepted,
-    action: dict[str, Any],
+    body: dict[str, Any],
     docker: Docker,
 ) -> tuple[int | None, Response | None]:
     """``(init time, None)`` when this activation paid for /init, ``(None, failure)`` if it failed.
@@ -121,9 +126,7 @@ async def _initialize(
         timeout_ms = accepted.limits.timeout_ms
         t0 = time.monotonic()
         try:
-            answer = await container.client.post(
-                "/init", protocol.init_payload(accepted, action), timeout_ms / 1000
-            )
+            answer = await container.client.post("/init", body, timeout_ms / 1000)
         except ProxyTimeout:
             entry.init_failure = error_response(
                 constants.STATUS_DEVELOPER_ERROR, INIT_TIMEOUT.format(ms=timeout_ms)
@@ -149,14 +152,11 @@ def _since(t0: float) -> int:
 async def _run(
     container: Container,
     accepted: ActivationAccepted,
-    api_host: str,
-    api_key: str | None,
-    start_ms: int,
+    payload: dict[str, Any],
     left_s: float,
     docker: Docker,
 ) -> Response:
     timeout_ms = accepted.limits.timeout_ms
-    payload = protocol.run_payload(accepted, api_host, api_key, start_ms + timeout_ms)
     try:
         answer = await container.client.post(
             "/run", payload, max(0.001, left_s), constants.RESULT_MAX_BYTES

@@ -29,13 +29,44 @@ ACCEPTED = ActivationAccepted(
 )
 
 
-def test_init_payload_carries_code_main_and_binary() -> None:
+OW_ENV = {
+    "__OW_ACTIVATION_ID": "0" * 32,
+    "__OW_NAMESPACE": "ns",
+    "__OW_ACTION_NAME": "/ns/pkg/act",
+    "__OW_ACTION_VERSION": "0.0.3",
+    "__OW_DEADLINE": "6000",
+    "__OW_API_HOST": "http://api",
+    "__OW_TRANSACTION_ID": "0" * 32,
+}
+
+
+def test_init_payload_carries_code_main_binary_and_the_environment() -> None:
     action = {"exec": {"kind": "python:3.11", "code": "UEsD", "binary": True, "main": "run"}}
-    assert protocol.init_payload(ACCEPTED, action) == {
-        "value": {"name": "pkg/act", "main": "run", "code": "UEsD", "binary": True, "env": {}}
+    assert protocol.init_payload(ACCEPTED, action, "http://api", "u:k", 6_000) == {
+        "value": {
+            "name": "pkg/act",
+            "main": "run",
+            "code": "UEsD",
+            "binary": True,
+            "env": {**OW_ENV, "__OW_API_KEY": "u:k"},
+        }
     }
     blackbox = {"exec": {"kind": "blackbox", "image": "me/box"}}
-    assert protocol.init_payload(ACCEPTED, blackbox)["value"]["code"] == ""
+    no_key = protocol.init_payload(ACCEPTED, blackbox, "http://api", None, 6_000)["value"]
+    assert no_key["code"] == "" and no_key["env"] == OW_ENV
+
+
+def test_init_parameters_go_to_init_only() -> None:
+    action = {
+        "exec": {"kind": "python:3.11", "code": "x"},
+        "parameters": [{"key": "a", "value": 0, "init": True}, {"key": "b", "value": 2}],
+    }
+    accepted = ACCEPTED.model_copy(update={"params": {"a": 1, "b": 2}})
+    env = protocol.init_payload(accepted, action, "http://api", None, 6_000)["value"]["env"]
+    assert env == {"a": 1, **OW_ENV}
+    names = protocol.init_names(action)
+    assert names == {"a"}
+    assert protocol.run_payload(accepted, "http://api", None, 6_000, names)["value"] == {"b": 2}
 
 
 def test_run_payload_is_the_openwhisk_environment() -> None:
