@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from typing import Any
 
 import runtimes
@@ -148,13 +149,16 @@ def check_exec(raw: Any) -> dict[str, Any]:
     if kind is None:
         known = ", ".join(sorted({k.name for k in runtimes.canonical_kinds()} | {"sequence"}))
         raise bad_request(KIND_UNKNOWN.format(kind=kind_name, kinds=known))
-    out: dict[str, Any] = {"kind": kind.name, "binary": bool(raw.get("binary", False))}
+    code = raw.get("code")
+    # As OpenWhisk's Exec.scala: code that is base64 is binary (a zip, a jar),
+    # whether or not the client said so (the npm client and wsk do not).
+    binary = bool(raw.get("binary", False)) or (isinstance(code, str) and is_binary_code(code))
+    out: dict[str, Any] = {"kind": kind.name, "binary": binary}
     if kind.name == "blackbox":
         image = raw.get("image")
         if not isinstance(image, str) or not image:
             raise bad_request(BLACKBOX_NEEDS_IMAGE)
         out["image"] = image
-    code = raw.get("code")
     if code is None and kind.name != "blackbox":
         raise bad_request(CODE_REQUIRED.format(kind=kind.name))
     if code is not None:
@@ -168,6 +172,19 @@ def check_exec(raw: Any) -> dict[str, Any]:
             raise bad_request(NOT_A_STRING.format(field="exec.main"))
         out["main"] = raw["main"]
     return out
+
+
+# OpenWhisk's Exec.isBase64Pattern: whole groups of four base64 characters.
+BASE64_CODE = re.compile(
+    r"([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)"
+)
+
+
+def is_binary_code(code: str) -> bool:
+    """Whether ``code`` is binary by OpenWhisk's rule (``Exec.isBinaryCode``): trimmed, it is
+    non-empty base64 with no line breaks, a multiple of four characters long."""
+    text = code.strip()
+    return len(text) % 4 == 0 and BASE64_CODE.fullmatch(text) is not None
 
 
 def check_base64(code: str) -> None:

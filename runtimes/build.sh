@@ -41,7 +41,9 @@ set -euo pipefail
 shopt -s inherit_errexit  # a failure inside $(...) stops the build too
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-MANIFEST="$HERE/manifest.json"
+# Another manifest (images of other names or tags) may be named by the
+# environment, as the services read it (runtimes/__init__.py).
+MANIFEST="${LEDGERWHISK_RUNTIMES_MANIFEST:-$HERE/manifest.json}"
 CACHE="${LEDGERWHISK_CACHE:-$HOME/.cache/ledgerwhisk}"
 MIRROR="${LEDGERWHISK_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 SECURITY_MIRROR="${LEDGERWHISK_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"

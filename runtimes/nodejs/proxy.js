@@ -5,7 +5,8 @@
 // - POST /init {"value": {"name", "main", "code", "binary", "env"}}, once.
 //   `code` is JavaScript source (the function named `main`, by declaration or
 //   export), or with `binary` a base64 zip holding package.json ("main") or
-//   index.js, which is require()d; `main` names the exported function.
+//   index.js, which is require()d; `main` names the exported function, or
+//   as "file.func" the function func exported by file.js in the zip.
 //   200 {"ok": true}; 502 {"error": ...} when the code cannot be loaded; 403
 //   on a second /init.
 // - POST /run {"value": params, "activation_id", ...}: every top-level key but
@@ -188,12 +189,17 @@ function loadAction(value) {
         let buf;
         try { buf = Buffer.from(value.code, 'base64'); } catch (e) { buf = Buffer.alloc(0); }
         unzip(buf, dir);
-        if (!fs.existsSync(path.join(dir, 'package.json')) && !fs.existsSync(path.join(dir, 'index.js'))) {
+        // As OpenWhisk's Node.js runtime: "file.func" is func exported by
+        // file.js; a plain "func" comes from package.json's main or index.js.
+        const dot = mainName.indexOf('.');
+        const file = dot < 0 ? undefined : mainName.slice(0, dot);
+        const member = dot < 0 ? mainName : mainName.slice(dot + 1);
+        if (file === undefined && !fs.existsSync(path.join(dir, 'package.json')) && !fs.existsSync(path.join(dir, 'index.js'))) {
             throw new ProxyError(502, 'Zipped actions must contain either package.json or index.js at the root.');
         }
         process.chdir(dir);
-        const exported = require(dir);
-        fn = lookup(exported, mainName);
+        const exported = require(file === undefined ? dir : path.join(dir, file));
+        fn = lookup(exported, member);
     } else {
         // The source, plus a line that hands back the function it declares,
         // whether by `function main` / `const main` or by exports.

@@ -104,6 +104,61 @@ async def test_nodejs_zip_action_with_package_json_and_modules(client: Client) -
     assert (status, result) == (200, {"msg": ".......hi bo"})
 
 
+@pytest.mark.parametrize(
+    ("kind", "files", "main"),
+    [
+        (
+            "nodejs:18",
+            {
+                "package.json": '{"main": "index.js"}',
+                "index.js": "exports.main = (p) => ({ got: p.name });\n",
+            },
+            None,
+        ),
+        ("nodejs:18", {"other.js": "exports.niam = (p) => ({ got: p.name });\n"}, "other.niam"),
+        (
+            "python:3.11",
+            {"__main__.py": "def main(args):\n    return {'got': args['name']}\n"},
+            None,
+        ),
+    ],
+)
+async def test_a_zip_sent_without_exec_binary_is_binary(
+    client: Client, kind: str, files: dict[str, str], main: str | None
+) -> None:
+    # As the npm client and wsk send a .zip: base64 code and no exec.binary.
+    exec_: dict[str, object] = {"kind": kind, "code": zipped(files)}
+    if main is not None:
+        exec_["main"] = main
+    status, body = await client.request(
+        "PUT", "actions/z", json={"exec": exec_}, params={"overwrite": "true"}
+    )
+    assert status == 200, body
+    assert isinstance(body, dict) and body["exec"]["binary"] is True
+    status, result = await client.invoke("z", {"name": "Ada"}, result=True)
+    assert (status, result) == (200, {"got": "Ada"})
+
+
+async def test_a_nodejs_zip_main_names_a_file_and_its_export(client: Client) -> None:
+    # OpenWhisk's Node.js runtime: "file.func" is func exported by file.js, no
+    # package.json nor index.js needed; a plain name still needs one of them.
+    files = {"other.js": "exports.niam = () => ({ from: 'other' });\n"}
+    await put_zip(client, "named", "nodejs:18", files, main="other.niam")
+    assert await client.invoke("named", result=True) == (200, {"from": "other"})
+    await put_zip(client, "unnamed", "nodejs:18", files, main="niam")
+    status, record = await client.invoke("unnamed")
+    assert status == 502 and isinstance(record, dict)
+    assert record["response"]["result"] == {
+        "error": "Zipped actions must contain either package.json or index.js at the root."
+    }
+
+
+async def test_source_code_is_not_taken_for_binary(client: Client) -> None:
+    status, body = await client.put_action("src", "def main(args):\n    return {'ok': True}\n")
+    assert status == 200 and isinstance(body, dict) and body["exec"]["binary"] is False
+    assert await client.invoke("src", result=True) == (200, {"ok": True})
+
+
 async def test_a_zip_without_an_entry_file_fails_at_init(client: Client) -> None:
     await put_zip(client, "nomain", "python:3.11", {"other.py": "x = 1\n"})
     status, record = await client.invoke("nomain")

@@ -457,6 +457,33 @@ async def test_the_zip_variant_runs(
     assert record["response"]["result"] == found.zip_result
 
 
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_zip_or_jar_sent_without_exec_binary_is_binary(
+    client: Client, kind: str, request: pytest.FixtureRequest
+) -> None:
+    # wsk and the npm client send an archive as base64 code without exec.binary;
+    # OpenWhisk infers it from the code (Exec.scala isBinaryCode).
+    found = variants(kind, request)
+    archive = found.hello if kind == "java:17" else found.zipped
+    exec_ = {k: v for k, v in archive.items() if k != "binary"}
+    status, body = await client.request(
+        "PUT",
+        "actions/archive",
+        json={"exec": exec_, "limits": {"timeout": TIMEOUT_MS}},
+        params={"overwrite": "true"},
+    )
+    assert status == 200, body
+    assert isinstance(body, dict) and body["exec"]["binary"] is True
+    status, record = await client.invoke("archive", {"name": "Ada"})
+    assert status == 200, record
+    assert isinstance(record, dict)
+    result = record["response"]["result"]
+    if kind == "java:17":  # the jar's hello also names its activation
+        assert result == {"greeting": "Hello, Ada!", "id": record["activationId"]}
+    else:
+        assert result == found.zip_result
+
+
 async def test_a_precompiled_go_exec_speaks_the_actionloop_protocol_itself(
     client: Client, go_exec: str
 ) -> None:
