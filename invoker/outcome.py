@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from invoker.errors import ContainerError, ImageMissing, ImageUnusable
 from invoker.proxy import ProxyAnswer
-from streams import constants
+from streams import constants, jsoncodec
 from streams.completion import error_response
 from streams.events import Response
 from streams.messages import (
     CONTAINER_FAILED,
     IMAGE_MISSING,
     IMAGE_UNUSABLE,
+    INIT_INVALID,
     NOT_A_DICT,
     NOT_JSON,
-    RESULT_TOO_LARGE,
+    RESULT_TRUNCATED,
+    RUN_INVALID,
     RUNTIME_BEING_BUILT,
     RUNTIME_MISSING,
 )
@@ -23,12 +25,18 @@ def of_run(answer: ProxyAnswer, limit_bytes: int = constants.RESULT_MAX_BYTES) -
     """Interpret the proxy's answer to ``/run``.
 
     200 with an object: success, or an application error when it has ``error``.
-    Any other answer is a developer error; its ``error`` message is kept.
+    Any other answer is a developer error; its ``error`` message is kept. An
+    answer over ``limit_bytes`` is an application error quoting its first
+    ``limit_bytes`` (ActivationResult.scala ``processRunResponseContent``):
+    the action ran as written, and its container is kept.
     """
     if answer.oversize or answer.size > limit_bytes:
-        return error_response(
-            constants.STATUS_DEVELOPER_ERROR,
-            RESULT_TOO_LARGE.format(size=answer.size, limit=limit_bytes),
+        message = RESULT_TRUNCATED.format(
+            size=answer.size, limit=limit_bytes, head=answer.head.decode("utf-8", "replace")
+        )
+        result = {"error": message}
+        return Response(
+            status_code=constants.STATUS_APPLICATION_ERROR, result=result, size=answer.size
         )
     body = answer.body
     if answer.invalid is not None and answer.status == 200:
@@ -43,8 +51,7 @@ def of_run(answer: ProxyAnswer, limit_bytes: int = constants.RESULT_MAX_BYTES) -
     if isinstance(body, dict) and "error" in body:
         return Response(status_code=constants.STATUS_DEVELOPER_ERROR, result=body, size=answer.size)
     return error_response(
-        constants.STATUS_DEVELOPER_ERROR,
-        f"The action did not produce a valid response (HTTP {answer.status}).",
+        constants.STATUS_DEVELOPER_ERROR, RUN_INVALID.format(text=_quoted(answer))
     )
 
 
@@ -66,9 +73,17 @@ def of_init(answer: ProxyAnswer) -> Response | None:
     if isinstance(body, dict) and "error" in body:
         return Response(status_code=constants.STATUS_DEVELOPER_ERROR, result=body, size=answer.size)
     return error_response(
-        constants.STATUS_DEVELOPER_ERROR,
-        f"The action failed to initialize (HTTP {answer.status}).",
+        constants.STATUS_DEVELOPER_ERROR, INIT_INVALID.format(text=_quoted(answer))
     )
+
+
+def _quoted(answer: ProxyAnswer) -> str:
+    """``": <the answer's text>"``, or ``"."`` for an empty one (OpenWhisk's wording)."""
+    body = answer.body
+    if body is None or body == "":
+        return "."
+    text = body if isinstance(body, str) else jsoncodec.dumps(body)
+    return f": {text}"
 
 
 def of_container_failure(

@@ -22,9 +22,11 @@ class ProxyAnswer:
     status: int
     body: Any
     size: int
-    # The body was larger than the caller's limit: it was not read to its end
-    # and ``body`` is None; ``size`` is its announced (or read so far) length.
+    # The body was larger than the caller's limit: ``body`` is None, ``head``
+    # its first ``limit`` bytes, ``size`` its whole length (the rest is read
+    # and dropped, so the connection and the container stay usable).
     oversize: bool = False
+    head: bytes = b""
     # Why the body is not JSON the platform accepts (``streams.jsoncodec``):
     # then ``body`` is its text.
     invalid: str | None = None
@@ -76,7 +78,7 @@ class RuntimeClient:
     async def post(
         self, path: str, payload: dict[str, Any], timeout_s: float, limit_bytes: int | None = None
     ) -> ProxyAnswer:
-        """POST ``payload``; a body over ``limit_bytes`` is not read (``oversize``)."""
+        """POST ``payload``; of a body over ``limit_bytes`` only the ``head`` is kept."""
         data = json.dumps(payload).encode()
         try:
             async with self._session.post(
@@ -86,10 +88,8 @@ class RuntimeClient:
                 timeout=aiohttp.ClientTimeout(total=timeout_s),
             ) as resp:
                 raw, size = await _read_capped(resp, limit_bytes)
-                if raw is None:
-                    # Never hand a half-read connection back to the pool.
-                    resp.close()
-                    return ProxyAnswer(resp.status, None, size, oversize=True)
+                if size > len(raw):
+                    return ProxyAnswer(resp.status, None, size, oversize=True, head=raw)
         except TimeoutError as exc:
             raise ProxyTimeout(path) from exc
         except (aiohttp.ClientError, OSError) as exc:
@@ -102,21 +102,21 @@ class RuntimeClient:
         return ProxyAnswer(resp.status, body, len(raw))
 
 
-async def _read_capped(
-    resp: aiohttp.ClientResponse, limit_bytes: int | None
-) -> tuple[bytes | None, int]:
-    """The body, or ``(None, size)`` as soon as it is known to exceed ``limit_bytes``."""
+async def _read_capped(resp: aiohttp.ClientResponse, limit_bytes: int | None) -> tuple[bytes, int]:
+    """``(body, size)``; past ``limit_bytes`` only the first ``limit_bytes`` are kept.
+
+    The rest is read and dropped, as OpenWhisk's container client consumes it:
+    the proxy finishes its answer and the container may serve again.
+    """
     if limit_bytes is None:
         raw = await resp.read()
         return raw, len(raw)
-    announced = resp.content_length
-    if announced is not None and announced > limit_bytes:
-        return None, announced
     chunks: list[bytes] = []
-    size = 0
+    kept = size = 0
     async for chunk in resp.content.iter_chunked(64 * 1024):
         size += len(chunk)
-        if size > limit_bytes:
-            return None, size
-        chunks.append(chunk)
+        if kept < limit_bytes:
+            part = chunk[: limit_bytes - kept]
+            chunks.append(part)
+            kept += len(part)
     return b"".join(chunks), size

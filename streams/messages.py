@@ -13,9 +13,15 @@ NOT_RUN_AGAIN = "The invoker restarted after this activation had started; it was
 TIMEOUT = "The action exceeded its time limits of {ms} milliseconds."
 NOT_A_DICT = "The action did not return a dictionary."
 NOT_JSON = "The action did not produce a valid JSON response: {reason}"
+# OpenWhisk's Messages.invalidInitResponse / invalidRunResponse: the answer's
+# text after a colon, or a full stop when it was empty.
+INIT_INVALID = "The action failed during initialization{text}"
+RUN_INVALID = "The action did not produce a valid JSON or JSON Array response{text}"
 RESULT_TOO_LARGE = (
     "The action produced a response that exceeded the allowed length: {size} > {limit} bytes."
 )
+# OpenWhisk's Messages.truncatedResponse(trunk, length, maxLength).
+RESULT_TRUNCATED = RESULT_TOO_LARGE + " The truncated response was: {head}"
 MEMORY_EXCEEDED = "The action exhausted its memory and was aborted."
 CONTAINER_FAILED = "Failed to start a container for the action: {error}"
 ACTION_MISSING = "The action could not be loaded: {error}"

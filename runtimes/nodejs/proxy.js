@@ -241,22 +241,58 @@ async function doInit(body) {
 }
 
 // --- /run -----------------------------------------------------------------
+// How a run ended: {value} (main's result, resolved), {rejected} (the Promise
+// main returned was rejected) or {thrown} (main threw, or a callback of the
+// action did; the process may be in any state).
 function invoke(params, env) {
     let ctx;
-    return new Promise((resolve, reject) => {
-        ctx = { env, fail: reject };
+    return new Promise((resolve) => {
+        ctx = { env, fail: (err) => resolve({ thrown: err }) };
         inflight.add(ctx);
         activation.run(ctx, () => {
             let result;
             try {
                 result = actionMain(params);
             } catch (err) {
-                reject(err);
+                resolve({ thrown: err });
                 return;
             }
-            Promise.resolve(result).then(resolve, reject);
+            Promise.resolve(result).then(
+                (value) => resolve({ value }),
+                (err) => resolve({ rejected: err === undefined ? null : err, isRejection: true }),
+            );
         });
     }).finally(() => inflight.delete(ctx));
+}
+
+// OpenWhisk's Node.js runtime serialises a rejection with serialize-error:
+// an Error becomes {name, message, stack, ...its own fields}; anything else
+// stays as it is.
+function serializeError(value) {
+    const isError = value instanceof Error
+        || (value !== null && typeof value === 'object' && typeof value.name === 'string'
+            && typeof value.message === 'string' && typeof value.stack === 'string');
+    if (!isError) return value;
+    const out = {};
+    for (const key of Object.keys(value)) out[key] = value[key];
+    for (const key of ['name', 'message', 'stack', 'code']) {
+        if (value[key] !== undefined) out[key] = value[key];
+    }
+    if (value.cause !== undefined) out.cause = serializeError(value.cause);
+    return out;
+}
+
+// A rejected Promise is an application error whose error is the serialised
+// rejection (runner.js finalizeResult); rejecting with nothing gives {}.
+function rejectionResult(reason) {
+    const error = reason === null || reason === undefined || reason === false || reason === 0 || reason === ''
+        ? {}
+        : serializeError(reason);
+    try {
+        return JSON.stringify({ error });
+    } catch (err) {
+        return JSON.stringify({ error: err.message });
+    }
 }
 
 async function doRun(body) {
@@ -268,28 +304,18 @@ async function doRun(body) {
     }
     Object.assign(realEnv, env); // the process-wide values: the latest activation's
     const params = body.value === undefined || body.value === null ? {} : body.value;
-    let result;
-    try {
-        result = await invoke(params, env);
-    } catch (err) {
-        // As OpenWhisk's runtime: a Promise rejected with a plain object is the
-        // activation's result (an application error when it holds "error").
-        if (err !== null && typeof err === 'object' && !(err instanceof Error) && !Array.isArray(err)) {
-            let rejected;
-            try {
-                rejected = JSON.stringify('error' in err ? err : { error: err });
-            } catch (_) {
-                rejected = undefined;
-            }
-            if (rejected !== undefined) {
-                await writeSentinels();
-                return [200, rejected];
-            }
-        }
-        logError(err);
+    const ended = await invoke(params, env);
+    if (ended.isRejection) {
         await writeSentinels();
-        return [502, { error: describe(err) }];
+        return [200, rejectionResult(ended.rejected)];
     }
+    if ('thrown' in ended) {
+        // As OpenWhisk's runtime (service.js): a thrown error is a failed run.
+        logError(ended.thrown);
+        await writeSentinels();
+        return [502, { error: `An error has occurred: ${describe(ended.thrown)}` }];
+    }
+    let result = ended.value;
     if (result === undefined) result = {};
     let payload;
     if (result !== null && typeof result === 'object' && !Array.isArray(result)) {

@@ -173,9 +173,25 @@ def test_run_outcomes() -> None:
     assert (dev.status_code, dev.result) == (2, {"error": "ValueError: bad"})
     listed = outcome.of_run(ProxyAnswer(200, [1, 2], 6))
     assert listed.result == {"error": NOT_A_DICT}
-    big = outcome.of_run(ProxyAnswer(200, None, 2_000_000, oversize=True))
-    assert big.status_code == 2
-    assert big.result["error"].endswith("2000000 > 1048576 bytes.")
+    odd = outcome.of_run(ProxyAnswer(500, "oops", 4, invalid="not JSON"))
+    assert odd.result == {
+        "error": "The action did not produce a valid JSON or JSON Array response: oops"
+    }
+    assert outcome.of_run(ProxyAnswer(503, None, 0)).result == {
+        "error": "The action did not produce a valid JSON or JSON Array response."
+    }
+    failed = outcome.of_init(ProxyAnswer(500, {"x": 1}, 7))
+    assert failed is not None and failed.result == {
+        "error": 'The action failed during initialization: {"x":1}'
+    }
+    head = b'{"blob": "zz\xc3'  # cut inside a character
+    big = outcome.of_run(ProxyAnswer(200, None, 2_000_000, oversize=True, head=head))
+    assert (big.status_code, big.size) == (constants.STATUS_APPLICATION_ERROR, 2_000_000)
+    assert big.result == {
+        "error": "The action produced a response that exceeded the allowed length: "
+        '2000000 > 1048576 bytes. The truncated response was: {"blob": "zz\ufffd'
+    }
+    assert outcome.keeps_container(big)
 
 
 def test_a_developer_error_discards_the_container() -> None:
