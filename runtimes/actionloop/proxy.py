@@ -17,9 +17,11 @@ and what ``/run`` calls. It follows OpenWhisk's actionloop proxy
 - ``POST /run`` ``{"value": params, "activation_id", ...}``: the body, less
   ``null`` values, goes to the process's stdin as one JSON line; its answer
   is one JSON line on fd 3. Our own launchers answer ``{"result": ...}`` or
-  ``{"thrown": "<class>: <message>"}`` (502, as an exception in the python
-  runtime); an executable of the user's (a Go ``exec``, a Go ``func main()``)
-  answers the result itself, as in OpenWhisk. A result that is not a JSON
+  ``{"thrown": "<class>: <message>"}`` (502: java and php, whose OpenWhisk
+  runtimes fail the run; ruby's, like OpenWhisk's, makes an exception the
+  result's ``error``, an application error); an executable of the user's
+  (a Go ``exec``, a Go ``func main()``) answers the result itself, as in
+  OpenWhisk. A result that is not a JSON
   object is a 502 "The action did not return a dictionary.".
 - ``native`` (OpenWhisk's docker skeleton, ``actionProxy/actionproxy.py``)
   starts ``exec`` once per /run instead: ``argv[1]`` is the JSON of the

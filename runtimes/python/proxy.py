@@ -10,8 +10,9 @@ Runs inside the python runtime image (Debian's python3.11, stdlib only):
   on a second /init.
 - ``POST /run`` ``{"value": params, "activation_id", ...}``: every top-level key
   but ``value`` is exported as ``__OW_<KEY>``, then ``main(params)`` runs in
-  this process. 200 with the dict it returns; 502 ``{"error": ...}`` when it
-  raises or returns anything but a JSON object.
+  this process. 200 with the dict it returns, or ``{"error": str(exception)}``
+  when it raises (OpenWhisk's launcher.py); 502 ``{"error": ...}`` when it
+  returns anything but a JSON object or exits.
 - After every /run (and after a failed /init, as OpenWhisk's proxies do) the
   sentinel line is written to stdout and stderr, before the HTTP response.
 
@@ -195,6 +196,12 @@ def do_run(body: Any) -> tuple[int, Any] | tuple[int, Any, bytes]:
         params = {}
     try:
         result = main(params)
+    except Exception as exc:
+        # As OpenWhisk's Python runtime (launcher.py): the exception's text is
+        # the result's error, an application error; the trace goes to the logs.
+        traceback.print_exc()
+        write_sentinels()
+        return 200, {"error": str(exc)}
     except BaseException as exc:  # SystemExit too: the proxy must answer
         traceback.print_exc()
         write_sentinels()

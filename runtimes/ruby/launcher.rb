@@ -1,7 +1,7 @@
 # Ledgerwhisk's Ruby launcher: loads the action (ARGV[0]) and calls its main
 # function (ARGV[1]) once per activation, speaking OpenWhisk's actionloop
 # protocol with the proxy: one JSON line per activation on stdin, one answer
-# line on file descriptor 3, {"result": ...} or {"thrown": "Class: message"}.
+# line on file descriptor 3, {"result": ...}; an exception is {"result": {"error": message}}.
 require 'json'
 
 $stdout.sync = true
@@ -37,8 +37,10 @@ while (line = $stdin.gets)
       $stderr.puts("The action returned #{result.class}, not a Hash.") if text.nil?
       text || JSON.generate({ 'result' => nil })
     rescue Exception => e # rubocop:disable Lint/RescueException
+      # As OpenWhisk's Ruby runtime (launcher.rb): the exception's message is
+      # the result's error, an application error; the trace goes to the logs.
       $stderr.puts(e.full_message(highlight: false))
-      JSON.generate({ 'thrown' => "#{e.class}: #{e.message}" })
+      JSON.generate({ 'result' => { 'error' => e.to_s } })
     end
   $stdout.flush
   $stderr.flush

@@ -63,7 +63,7 @@ async def test_the_root_answers_openwhisk_controller_info(client: Client, stack:
     assert {"python", "nodejs", "java", "go", "ruby", "php"} <= set(info["runtimes"])
     python = info["runtimes"]["python"][0]
     assert python["kind"] == "python:3.11" and python["default"] is True
-    assert python["image"] == "ledgerwhisk/action-python-v3.11:latest"
+    assert python["image"] == manifest["python:3.11"]["image"]
     for family, kinds in info["runtimes"].items():
         assert sum(k["default"] for k in kinds) == 1, family
 

@@ -22,6 +22,9 @@ def main(args):
     if kind == 'fail':
         return {'error': {'statusCode': 418, 'body': 'teapot'}}
     if kind == 'crash':
+        import os
+        os._exit(3)
+    if kind == 'raise':
         raise Exception('boom')
     return {'statusCode': 201, 'headers': {'X-Seen': args['__ow_method']},
             'body': '<p>' + args.get('name', '?') + args['__ow_path'] + '</p>'}
@@ -57,6 +60,11 @@ async def test_http_results(client: Client) -> None:
     async with client.session.get(web_url(client, "page"), params={"kind": "crash"}) as resp:
         assert resp.status == 400
         assert (await resp.json())["error"] == "There was an error processing your request."
+    # A python exception is an application error ({"error": "boom"}): OpenWhisk
+    # answers with its error field (WebActions.scala), not an HTTP response.
+    async with client.session.get(web_url(client, "page"), params={"kind": "raise"}) as resp:
+        assert resp.status == 400
+        assert (await resp.json())["error"] == "Response is not valid 'message/http'."
 
 
 async def test_extensions_and_arguments(client: Client) -> None:

@@ -131,6 +131,23 @@ async def test_a_result_over_one_megabyte_is_an_application_error_quoting_its_st
     assert (await started_event(stack, again["activationId"])).start == "warm"
 
 
+async def test_a_python_exception_is_an_application_error_with_its_text(
+    client: Client, stack: Settings
+) -> None:
+    # OpenWhisk's Python runtime (launcher.py): {"error": str(ex)}, the
+    # traceback in the logs, the container kept.
+    await client.put_action("raises", "def main(args):\n    raise ValueError('bad input 7')\n")
+    status, record = await client.invoke("raises")
+    assert status == 502, record
+    assert isinstance(record, dict)
+    assert record["response"]["status"] == "application error"
+    assert record["response"]["result"] == {"error": "bad input 7"}
+    assert any("ValueError: bad input 7" in line for line in record["logs"]), record["logs"]
+    _, again = await client.invoke("raises")
+    assert isinstance(again, dict)
+    assert (await started_event(stack, again["activationId"])).start == "warm"
+
+
 @pytest.mark.parametrize(
     ("code", "name", "message"),
     [
@@ -215,7 +232,6 @@ async def test_an_error_result_is_an_application_error(
 @pytest.mark.parametrize(
     ("kind", "code", "message"),
     [
-        ("python:3.11", "def main(args):\n    raise ValueError('bad input 7')\n", "bad input 7"),
         ("nodejs:18", "function main() { throw new Error('bad input 8'); }\n", "bad input 8"),
     ],
 )

@@ -285,6 +285,9 @@ class Variants:
     hog: dict[str, Any]
     zipped: dict[str, Any]
     failure: str  # the error a thrown exception / non-zero exit ends with
+    # ...as a developer error, or (ruby, as OpenWhisk's launcher.rb) the
+    # result's error: an application error, and the container stays.
+    failure_status: str = "action developer error"
     zip_result: dict[str, Any] = field(default_factory=lambda: {"greeting": "Hello, Ada!"})
 
 
@@ -330,7 +333,8 @@ def variants(kind: str, request: pytest.FixtureRequest) -> Variants:
             sleep=source(kind, RUBY_SLEEP),
             hog=source(kind, RUBY_HOG),
             zipped=source(kind, zipped(RUBY_ZIP), binary=True),
-            failure="RuntimeError: boom",
+            failure="boom",
+            failure_status="application error",
         )
     if kind == "php:8.2":
         return Variants(
@@ -410,12 +414,15 @@ async def test_hello_world_with_parameters_logs_and_activation_id(
 
 
 @pytest.mark.parametrize("kind", KINDS)
-async def test_a_thrown_error_or_a_failed_exit_is_a_developer_error(
+async def test_a_thrown_error_or_a_failed_exit_ends_as_its_openwhisk_runtime_says(
     client: Client, kind: str, request: pytest.FixtureRequest
 ) -> None:
     found = variants(kind, request)
     await put(client, "fail", found.fail, timeout=TIMEOUT_MS)
-    record = await developer_error(client, "fail")
+    status, record = await client.invoke("fail")
+    assert status == 502, record
+    assert isinstance(record, dict)
+    assert record["response"]["status"] == found.failure_status, record["response"]
     assert record["response"]["result"] == {"error": found.failure}
     assert any("boom" in line for line in text_logs(record)), record["logs"]
 
