@@ -30,6 +30,9 @@ import java.util.Map;
 
 public final class Launcher {
     private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().serializeNulls().create();
+    private static final String INVOKE_FAILED =
+            "An error has occurred while invoking the action (see logs for details): ";
+    private static final String FAILED = "An error has occurred (see logs for details): ";
 
     private static void answer(OutputStream out, JsonObject answer) throws Exception {
         System.out.flush();
@@ -134,12 +137,13 @@ public final class Launcher {
                     reply.add("result", null);
                 }
             } catch (InvocationTargetException e) {
+                // OpenWhisk's Java runtime (Proxy.java) words a failed run so.
                 Throwable cause = e.getCause() != null ? e.getCause() : e;
                 cause.printStackTrace();
-                reply = message("thrown", cause.toString());
+                reply = message("thrown", INVOKE_FAILED + cause);
             } catch (Throwable e) {
                 e.printStackTrace();
-                reply = message("thrown", e.toString());
+                reply = message("thrown", FAILED + e);
             }
             answer(out, reply);
         }
