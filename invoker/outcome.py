@@ -40,12 +40,10 @@ def of_run(answer: ProxyAnswer, limit_bytes: int = constants.RESULT_MAX_BYTES) -
         )
     body = answer.body
     if answer.invalid is not None and answer.status == 200:
-        return error_response(
-            constants.STATUS_DEVELOPER_ERROR, NOT_JSON.format(reason=answer.invalid)
-        )
+        return _answered(NOT_JSON.format(reason=answer.invalid), answer)
     if answer.status == 200:
         if not isinstance(body, dict):
-            return error_response(constants.STATUS_DEVELOPER_ERROR, NOT_A_DICT)
+            return _answered(NOT_A_DICT, answer)
         code = constants.STATUS_APPLICATION_ERROR if "error" in body else constants.STATUS_SUCCESS
         return Response(status_code=code, result=body, size=answer.size)
     if isinstance(body, dict) and "error" in body:
@@ -74,6 +72,13 @@ def of_init(answer: ProxyAnswer) -> Response | None:
         return Response(status_code=constants.STATUS_DEVELOPER_ERROR, result=body, size=answer.size)
     return error_response(
         constants.STATUS_DEVELOPER_ERROR, INIT_INVALID.format(text=_quoted(answer))
+    )
+
+
+def _answered(message: str, answer: ProxyAnswer) -> Response:
+    """A developer error about what the proxy answered: sized by that answer, as OpenWhisk's."""
+    return Response(
+        status_code=constants.STATUS_DEVELOPER_ERROR, result={"error": message}, size=answer.size
     )
 
 

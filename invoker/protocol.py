@@ -135,6 +135,7 @@ def fit(event: ActivationCompleted, max_bytes: int, stamp: str) -> ActivationCom
     cut = event.model_copy(update={"logs": logs})
     if len(encode(cut)) <= max_bytes:
         return cut
-    message = RESULT_TOO_LARGE.format(size=event.response.size, limit=constants.RESULT_MAX_BYTES)
+    size = event.response.size or len(encode(event))
+    message = RESULT_TOO_LARGE.format(size=size, limit=constants.RESULT_MAX_BYTES)
     response = error_response(constants.STATUS_DEVELOPER_ERROR, message)
     return event.model_copy(update={"logs": [note], "response": response})

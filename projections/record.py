@@ -178,7 +178,8 @@ def render(activation_id: str, parts: dict[str, JsonDict]) -> JsonDict:
                 "statusCode": code,
                 "success": code == constants.STATUS_SUCCESS,
                 "result": response.get("result"),
-                "size": response.get("size", 0),
+                # Only a response the action answered has a size (as OpenWhisk's).
+                **({"size": response["size"]} if response.get("size") is not None else {}),
             },
         )
     else:

@@ -7,8 +7,8 @@ rules: the invoker's outcomes (``of_run``), the platform's refusals and losses
 (``of_trigger``), and the end of an activation whose own record in the ledger
 cannot be read (``of_unreadable``).
 
-Also here: the one size rule for a result the platform builds
-(``result_size``), the refusal reasons (``Reason``), and the table from an
+Also here: the responses the platform builds (``error_response``,
+``ok_response``), the refusal reasons (``Reason``), and the table from an
 activation's end to the HTTP status a blocking caller gets (``http_status``)
 and back (``activation_status``), as OpenWhisk's controller maps them
 (core/controller/.../Actions.scala, ``ActivationResponse``).
@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Final, Literal
 
-from streams import constants, jsoncodec
+from streams import constants
 from streams.events import (
     COMPLETED,
     ActivationAccepted,
@@ -71,23 +71,15 @@ def reason_of(completed: ActivationCompleted) -> str | None:
     return next((a["value"] for a in completed.annotations if a.get("key") == "reason"), None)
 
 
-def result_size(result: JsonDict) -> int:
-    """The one size rule for a result the platform builds: its compact JSON text in UTF-8 bytes.
-
-    (A result an action returns is measured as the bytes its proxy sent.)
-    """
-    return len(jsoncodec.dumps(result).encode())
-
-
 def error_response(status_code: int, message: str) -> Response:
-    """The response ``{"error": message}`` with status ``status_code``."""
-    result = {"error": message}
-    return Response(status_code=status_code, result=result, size=result_size(result))
+    """The response ``{"error": message}`` with status ``status_code``, built by the platform
+    (no ``size``: OpenWhisk's ``ActivationResponse.whiskError`` and kin)."""
+    return Response(status_code=status_code, result={"error": message})
 
 
 def ok_response(result: JsonDict) -> Response:
-    """A success whose result the platform built (a trigger's payload)."""
-    return Response(status_code=constants.STATUS_SUCCESS, result=result, size=result_size(result))
+    """A success whose result the platform built (a trigger's payload; no ``size``)."""
+    return Response(status_code=constants.STATUS_SUCCESS, result=result)
 
 
 def limits_annotation(accepted: ActivationAccepted, memory_mb: int | None = None) -> JsonDict:

@@ -160,7 +160,10 @@ class Response(Fact):
 
     status_code: int
     result: dict[str, Any] | None = None
-    size: int = 0
+    # The bytes the action answered with; None when the platform built the
+    # response (a time-out, a crash, a whisk error, a trigger's payload),
+    # which OpenWhisk's records show without a size.
+    size: int | None = None
 
 
 class Head(Fact):
