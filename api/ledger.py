@@ -84,11 +84,11 @@ class Ledger:
                 with contextlib.suppress(KafkaError):
                     await client.stop()
 
-    async def append(self, event: LedgerEvent) -> None:
-        """Write one event; returns once Kafka has it."""
+    async def append(self, event: LedgerEvent) -> int:
+        """Write one event; returns its offset once Kafka has it."""
         assert self._producer is not None
         try:
-            await self._producer.send_and_wait(
+            metadata = await self._producer.send_and_wait(
                 self.topic,
                 encode(event),
                 key=event.activation_id.encode(),
@@ -96,6 +96,7 @@ class Ledger:
             )
         except KafkaError as exc:
             raise LedgerUnavailable(f"Kafka refused the event ({exc!r})") from exc
+        return int(metadata.offset)
 
     def expect(self, activation_id: str) -> asyncio.Future[ActivationCompleted]:
         """A future set when the activation's ``completed`` event reaches the log."""
