@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 import time
 from typing import Any
@@ -47,6 +48,7 @@ log = logging.getLogger("ledgerwhisk.feeds.consumer")
 JsonDict = dict[str, Any]
 PROBE_TIMEOUT_S = 5.0
 POLL_MS = 1_000
+NO_TOPIC_WAIT_S = 5.0
 MAX_RECORDS = 500
 
 
@@ -139,6 +141,12 @@ class KafkaRunner:
             if not reg.is_live(self.registration, stored):
                 return
             tps = await self._assign(consumer, [])
+            while not tps:  # the topic does not exist (yet, or any more)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stop.wait(), NO_TOPIC_WAIT_S)
+                if self.stop.is_set():
+                    return
+                tps = await self._assign(consumer, [])
             state = reg.current_state(self.registration, stored)
             pending = state["pending"]
             if pending and messaging.pending_left(
@@ -204,10 +212,13 @@ class KafkaRunner:
     async def _read_ranges(
         self, consumer: AIOKafkaConsumer, ranges: dict[str, list[int]]
     ) -> list[JsonDict]:
-        """Exactly the records of ``ranges`` (first..last per partition), in log order."""
+        """Exactly the records of ``ranges`` (first..last per partition), in log order (of
+        the partitions that still exist)."""
+        assigned = consumer.assignment()
         left = {
             TopicPartition(self.topic, int(p)): (first, last) for p, (first, last) in ranges.items()
         }
+        left = {tp: r for tp, r in left.items() if tp in assigned}
         for tp, (first, _last) in left.items():
             consumer.seek(tp, first)
         out: list[JsonDict] = []

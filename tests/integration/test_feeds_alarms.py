@@ -168,6 +168,8 @@ async def test_an_interval_paused_fires_no_more_until_unpaused(
     await eventually(again, DEADLINE_S, "the interval to fire again", 0.5)
     status, read = await invoke_feed(client, INTERVAL, "READ", "beat")
     assert read["status"]["active"] is True
+    status, _ = await invoke_feed(client, INTERVAL, "DELETE", "beat")
+    assert status == 200
 
 
 @pytest.mark.parametrize(
