@@ -17,6 +17,7 @@ answered with the same id and starts nothing.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from aiohttp import web
@@ -31,7 +32,8 @@ from api.listing import list_entities
 from api.names import EntityRef, check_name, from_path_name, parse
 from api.requests import flag, json_object, json_response
 from feeds import firing
-from streams import completion, constants
+from streams import completion, constants, retry
+from streams.errors import LedgerUnavailable
 from streams.events import ACCEPTED, Cause
 from streams.history import read_activation
 from streams.ids import now_ms
@@ -43,6 +45,7 @@ from streams.messages import (
     RULE_INACTIVE,
 )
 
+log = logging.getLogger("ledgerwhisk.api.triggers")
 JsonDict = dict[str, Any]
 BODY_MAX = 3 * constants.PARAMS_MAX_BYTES
 ACTIVE, INACTIVE = "active", "inactive"
@@ -192,8 +195,18 @@ async def feed_fire(c: Context, request: web.Request, trigger_path: str) -> firi
 
 
 async def holds(c: Context, offset: int, activation_id: str) -> bool:
-    """Whether the ``accepted`` at ``offset`` is the first of ``activation_id`` in the ledger."""
-    events = await read_activation(c.settings, activation_id)
+    """Whether the ``accepted`` at ``offset`` is the first of ``activation_id`` in the ledger.
+
+    Read until the ledger answers: an ``accepted`` appended and never followed
+    by its rules would make the fire's next try a duplicate of a fire that ran
+    nothing.
+    """
+    events = await retry.until_done(
+        lambda: read_activation(c.settings, activation_id),
+        what=f"reading back the feed's fire {activation_id}",
+        retry_on=LedgerUnavailable,
+        log=log,
+    )
     first = next((e for e in events if e.event.type == ACCEPTED), None)
     return first is None or first.offset == offset
 
