@@ -1,8 +1,9 @@
 """Where feed registrations and the service's state of them live: two CouchDB databases.
 
 ``<prefix>_feeds`` holds registrations (``feeds/registration.py``), written
-only by the API's ``/api/v1/feeds``; ``<prefix>_feedstate`` holds the feed
-service's state of each, written only by the feed service. The service
+by the API's ``/api/v1/feeds`` (the feed service only deletes one, with its
+trigger, after a ``once`` alarm with ``deleteAfterFire``); ``<prefix>_feedstate``
+holds the feed service's state of each, written only by the feed service. The service
 follows the first with CouchDB's ``_changes`` feed (long polling), as
 OpenWhisk's providers follow their trigger database.
 """

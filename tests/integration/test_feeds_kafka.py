@@ -23,13 +23,12 @@ from feeds.firing import HEADER, FeedFire
 from feeds.messaging import Message
 from feeds.store import FeedStore, system_secret
 from store.couch import Couch
-from streams.events import ActivationAccepted
 from streams.ids import new_activation_id
 from streams.settings import Settings
 from tests.support.client import Client
-from tests.support.cluster import read_ledger
 from tests.support.feeds import (
     KAFKA_FEED,
+    accepted_events,
     invoke_feed,
     kill_service,
     registration_state,
@@ -189,9 +188,7 @@ async def test_a_fire_accepted_just_before_a_crash_is_not_fired_again(
     # The service tried the same id again (two ``accepted`` of it in the ledger), and the
     # API started the rule for the first only.
     tries = [
-        e
-        for e in await read_ledger(stack)
-        if isinstance(e, ActivationAccepted) and e.activation_id == fire.fire_id
+        e for e in await accepted_events(stack, client.namespace) if e.activation_id == fire.fire_id
     ]
     assert len(tries) == 2
     assert tries[0].cause is not None and tries[0].cause.kind == "feed"
