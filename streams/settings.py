@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 3233
     api_instance: str = "api0"
+    # How many API instances share the invokers: each places first attempts on
+    # at most its share (1 / api_instances) of every invoker.
+    api_instances: int = 1
+    # False leaves every placement to the controller (one more hop per activation;
+    # for comparisons, and to exercise the controller's placements).
+    api_places: bool = True
     public_api_url: str = "http://127.0.0.1:3233"
     guest_key: str = constants.GUEST_KEY
     guest_namespace: str = constants.GUEST_NAMESPACE
@@ -35,7 +41,6 @@ class Settings(BaseSettings):
     ledger_partitions: int = 4
     # Milliseconds to keep ledger events; -1 keeps them forever (replay needs them).
     ledger_retention_ms: int = -1
-    dispatch_retention_ms: int = 24 * 3600 * 1000
     health_retention_ms: int = 3600 * 1000
     # Records no reader could decode, kept for an operator (see streams/deadletters.py).
     dead_letter_retention_ms: int = 30 * 24 * 3600 * 1000
@@ -115,10 +120,6 @@ class Settings(BaseSettings):
     def topic(self, name: str) -> str:
         """Full Kafka topic name for one of the names in ``constants.TOPIC_*``."""
         return f"{self.prefix}.{name}"
-
-    def dispatch_topic(self, invoker_id: int) -> str:
-        """The topic one invoker consumes its scheduled activations from."""
-        return f"{self.prefix}.{constants.TOPIC_DISPATCH}.invoker{invoker_id}"
 
     def build_cache_dir(self) -> str:
         """The host directory of the invoker's build cache (one folder per namespace in it)."""

@@ -2,7 +2,7 @@
 
 Several instances may run at once: Faust's consumer group splits the ledger's
 partitions among them, and each instance schedules the activations of its own
-partitions with its share of every invoker (``streams.controller.scheduler.share_of``).
+partitions with its share of every invoker (``streams.placement.share_of``).
 Every instance reads every heartbeat (``streams.heartbeats``). When an instance
 is given a partition (at start or in a rebalance) it rebuilds that partition's
 unfinished activations from the ledger (``streams.controller.restore``) before it handles
@@ -23,8 +23,8 @@ from faust.types import TP, StreamT
 
 from streams import constants, deadletters, gctune, worker
 from streams.app import make_app, write_until_taken
-from streams.controller.restore import Restored, find_dispatches, read_partition
-from streams.controller.state import Append, ControllerState, Output, Send, by_activation
+from streams.controller.restore import read_partition
+from streams.controller.state import Append, ControllerState, by_activation
 from streams.discovery import Consul, DiscoveryError
 from streams.errors import LedgerUnavailable
 from streams.events import (
@@ -84,38 +84,27 @@ class Controller:
         self._states: dict[int, str] = {}
 
     # -- performing -----------------------------------------------------------
-    async def perform(self, outputs: list[Output]) -> None:
-        """Write ``outputs`` in order, each once Kafka has taken the one before."""
+    async def perform(self, outputs: list[Append]) -> None:
+        """Append ``outputs`` in order, each once Kafka has taken the one before."""
         for out in outputs:
-            if isinstance(out, Append):
-                event = out.event
-                await self._send(self.ledger, event.activation_id, encode(event), headers_of(event))
-            elif isinstance(out, Send):
-                scheduled = out.dispatch.scheduled
-                meta = await self._send(
-                    self.settings.dispatch_topic(scheduled.invoker),
-                    scheduled.activation_id,
-                    encode(out.dispatch),
-                    headers_of(out.dispatch),
-                )
-                self.state.on_dispatched(scheduled.activation_id, scheduled.attempt, meta.offset)
+            event = out.event
+            await self._send(self.ledger, event.activation_id, encode(event), headers_of(event))
 
     async def _send(
         self, topic: str, key: str, value: bytes, headers: list[tuple[str, bytes]]
     ) -> Any:
         return await write_until_taken(self.app, topic, key.encode(), value, headers)
 
-    def spawn(self, outputs: list[Output]) -> None:
+    def spawn(self, outputs: list[Append]) -> None:
         """Perform ``outputs`` in the background, in order per activation.
 
         Decisions are taken at once, in log order; their writes need not hold
         up the next event. An activation's writes wait for its earlier ones
-        (its ``scheduled`` before its dispatch, a first attempt before a
-        retry); different activations' writes run side by side, so the
-        producer batches them. Nothing here depends on the committed offset:
-        a controller that dies with writes in flight leaves accepted
-        activations without a ``scheduled``, and whoever rebuilds the
-        partition (``streams.controller.restore``) schedules them.
+        (a first attempt before a retry); different activations' writes run
+        side by side, so the producer batches them. Nothing here depends on
+        the committed offset: a controller that dies with writes in flight
+        leaves accepted activations without a placement, and whoever rebuilds
+        the partition (``streams.controller.restore``) places them.
         """
         for aid, chain in by_activation(outputs).items():
             before = self._chains.get(aid)
@@ -125,7 +114,7 @@ class Controller:
             self.tasks.keep(task)
 
     async def _perform_after(
-        self, before: asyncio.Task[None] | None, outputs: list[Output]
+        self, before: asyncio.Task[None] | None, outputs: list[Append]
     ) -> None:
         if before is not None:
             await asyncio.wait([before])  # its failure is logged by keep(); ours goes on
@@ -152,20 +141,20 @@ class Controller:
             log.info("invoker %d is up (pid %d on %s)", health.invoker, health.pid, health.host)
         self.spawn(self.state.on_health(health, now_ms()))
 
-    async def handle(self, event: LedgerEvent | Unreadable, partition: int) -> None:
+    async def handle(self, event: LedgerEvent | Unreadable, partition: int, offset: int) -> None:
         """One ledger event of an owned partition, in log order (its writes go on behind)."""
         now = now_ms()
         if isinstance(event, Unreadable):
             self.spawn(self.state.on_unreadable(event, now))
         elif isinstance(event, ActivationAccepted):
             await self.room()
-            self.spawn(self.state.on_accepted(event, partition, now))
+            self.spawn(self.state.on_accepted(event, partition, offset, now))
         elif isinstance(event, ActivationScheduled):
-            self.spawn(self.state.on_scheduled(event, now))
+            self.state.on_scheduled(event, offset)
         elif isinstance(event, ActivationStarted):
             self.state.on_started(event)
         elif isinstance(event, ActivationCompleted):
-            self.spawn(self.state.on_completed(event, now))
+            self.spawn(self.state.on_completed(event.activation_id, now))
 
     async def tick(self) -> None:
         now = now_ms()
@@ -203,16 +192,12 @@ class Controller:
 
     async def _rebuild(self, partition: int) -> None:
         await self.health.caught_up.wait()  # know the invokers first
-
-        async def read() -> tuple[Restored, dict[tuple[str, int], int]]:
-            rebuilt = await read_partition(self.settings, self.app.conf.id, partition, now_ms())
-            return rebuilt, await find_dispatches(self.settings, rebuilt.tracked)
-
-        rebuilt, offsets = await until_done(
-            read, what=f"rebuilding partition {partition}", retry_on=LedgerUnavailable, log=log
+        rebuilt = await until_done(
+            lambda: read_partition(self.settings, self.app.conf.id, partition, now_ms()),
+            what=f"rebuilding partition {partition}",
+            retry_on=LedgerUnavailable,
+            log=log,
         )
-        for t in rebuilt.tracked:
-            t.offset = offsets.get((t.accepted.activation_id, t.attempt))
         log.info("partition %d rebuilt: %d unfinished activations", partition, len(rebuilt.tracked))
         self.spawn(self.state.restore(rebuilt.tracked, rebuilt.done, now_ms(), rebuilt.unreadable))
 
@@ -278,13 +263,13 @@ def create_app(settings: Settings) -> faust.App:
             partition = message.partition
             if not await controller.ready(partition):
                 continue  # revoked meanwhile: its new owner handles it
-            fact = read(event.value, message.key, message.headers)
             try:
+                fact = read(event.value, message.key, message.headers)
                 if isinstance(fact, Unreadable):
                     await controller.dead_letter(
                         fact, partition, message.offset, message.key, event.value
                     )
-                await controller.handle(fact, partition)
+                await controller.handle(fact, partition, message.offset)
             except Exception:
                 # A fault of ours on one event must not stop the agent: Faust
                 # would restart it, meet the same event, and in the end give up.
