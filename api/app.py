@@ -177,7 +177,11 @@ def create_app(settings: Settings) -> web.Application:
         health = HealthTail(settings, registry)
         health.start()
         entities = EntityStore(couch, settings)
-        placer = Placer(registry, share=1 / max(1, settings.api_instances))
+        placer = Placer(
+            registry,
+            share=1 / max(1, settings.api_instances),
+            overcommit=max(1.0, settings.api_overcommit),
+        )
         invocations = Invocations(settings, ledger, placer)
         invocations.sequences = Sequences(entities, invocations)
         app[CONTEXT] = Context(

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from api import server
 from api.app import create_app
+from streams import eventloop
 from streams.settings import get_settings
 
 
@@ -19,6 +20,7 @@ def main() -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     server.install()
+    eventloop.install()
     web.run_app(
         create_app(settings),
         host=settings.api_host,

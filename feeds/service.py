@@ -31,7 +31,7 @@ from feeds.firing import retry_delay_s
 from feeds.store import FeedStore
 from feeds.timer import AlarmRunner
 from store.couch import Couch, StoreUnavailable
-from streams import gctune
+from streams import eventloop, gctune
 from streams.settings import Settings, get_settings
 
 log = logging.getLogger("ledgerwhisk.feeds")
@@ -207,6 +207,7 @@ def main() -> None:
             loop.add_signal_handler(sig, service.closing.set)
         await service.run()
 
+    eventloop.install()
     asyncio.run(serve())
 
 

@@ -328,9 +328,6 @@ class InvokerAgent:
 
 def create_app(settings: Settings) -> faust.App:
     app = make_app(f"invoker{settings.invoker_id}", settings)
-    # No Faust consumer: the invoker reads the ledger with its own (no group),
-    # and Faust gives it the producer, the tasks, the timers and the lifecycle.
-    app.producer_only = True
     agent = InvokerAgent(app, settings)
 
     @app.task

@@ -7,21 +7,24 @@ from collections import defaultdict
 from typing import Any
 
 import faust
+from aiokafka import TopicPartition
 
 from projections import record
 from store.couch import Conflict, Couch, StoreError, StoreUnavailable
 from streams import constants, deadletters, gctune, worker
 from streams.app import make_app
 from streams.events import COMPLETED, HEADER_TYPE, LedgerEvent, Unreadable, header, read
+from streams.groupreader import Fetching, GroupReader, Records
 from streams.retry import until_done
 from streams.settings import Settings
+from streams.tasks import TaskSet
 
 log = logging.getLogger("ledgerwhisk.projection")
 
-BATCH_MAX = 500
-# Events wait at most this long to be written with others (a record appears
-# in the projection up to this much later; blocking invokes do not wait on it).
-BATCH_WITHIN_S = 0.05
+# Kafka holds a fetch up to this long for more records: a record appears in
+# the projection up to this much later (blocking invokes do not wait on it),
+# and under load each fetch, decode pass and CouchDB write takes many records.
+FETCHING = Fetching(max_wait_ms=50, min_bytes=256 * 1024, max_records=500)
 CONFLICT_ROUNDS = 5
 
 
@@ -98,8 +101,8 @@ async def project_until_stored(couch: Couch, db: str, events: list[LedgerEvent])
     )
 
 
-def readable(batch: list[Any]) -> list[LedgerEvent]:
-    """The completions of a batch of Faust events, decoded; records that do not decode
+def readable(records: Records) -> list[LedgerEvent]:
+    """The completions among ledger records, decoded; records that do not decode
     are counted and left out (the controller, which owns each partition, ends their
     activations).
 
@@ -108,14 +111,13 @@ def readable(batch: list[Any]) -> list[LedgerEvent]:
     are not even decoded: their ``type`` header says what they are.
     """
     events: list[LedgerEvent] = []
-    for item in batch:
-        message = item.message
-        kind = header(message.headers, HEADER_TYPE)
+    for r in records:
+        kind = header(r.headers, HEADER_TYPE)
         if kind is not None and kind != COMPLETED:
             continue
-        event = read(item.value, message.key, message.headers)
+        event = read(r.value, r.key, r.headers)
         if isinstance(event, Unreadable):
-            where = f"{message.topic}:{message.partition}:{message.offset}"
+            where = f"{r.topic}:{r.partition}:{r.offset}"
             deadletters.seen("projection", event, where)
             continue
         if event.type == COMPLETED:
@@ -123,7 +125,7 @@ def readable(batch: list[Any]) -> list[LedgerEvent]:
     return events
 
 
-async def write_batch(couch: Couch, db: str, batch: list[Any]) -> None:
+async def write_batch(couch: Couch, db: str, batch: Records) -> None:
     """Project one batch; never raises, never leaves its readable events out.
 
     A fault of ours on the batch as a whole (not CouchDB being away: that is
@@ -151,23 +153,27 @@ async def write_batch(couch: Couch, db: str, batch: list[Any]) -> None:
 
 
 def create_app(settings: Settings) -> faust.App:
-    """The projection app: one agent over the ledger, writing in bulk."""
+    """The projection app: a group reader over the ledger, writing in bulk."""
     app = make_app("projection", settings)
-    events_topic = app.topic(settings.topic(constants.TOPIC_EVENTS), value_type=bytes)
     couch = Couch(settings)
     db = settings.database(constants.DB_ACTIVATIONS)
 
-    @app.agent(events_topic)
-    async def projection(stream: Any) -> None:  # a faust Stream (take_events)
-        async for batch in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
-            await write_batch(couch, db, batch)
+    async def handle(_: TopicPartition, records: Records) -> None:
+        await write_batch(couch, db, records)
+
+    reader = GroupReader(
+        settings, "projection", settings.topic(constants.TOPIC_EVENTS), handle, fetching=FETCHING
+    )
+    tasks = TaskSet(log, "the projection reader")
 
     @app.task
-    async def settle() -> None:
+    async def start() -> None:
         gctune.settle()
+        tasks.spawn(reader.run())
 
     @app.on_before_shutdown.connect
     async def close_couch(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        await tasks.cancel()
         await couch.close()
 
     return app

@@ -93,7 +93,7 @@ ready_line() {
     api) echo "listening on http://" ;;
     invoker*) echo "ready (user memory" ;;
     feeds) echo "feeds: ready" ;;
-    *) echo "[^Worker]: Ready" ;;
+    *) echo "reading ledger partitions" ;; # streams/groupreader.py READING
   esac
 }
 

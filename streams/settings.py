@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     # False leaves every placement to the controller (one more hop per activation;
     # for comparisons, and to exercise the controller's placements).
     api_places: bool = True
+    # When every invoker is full in its share, an API instance still places on
+    # them up to this many times its share, and the invoker's pool holds the
+    # excess until a container frees (OpenWhisk forces work onto an invoker when
+    # all are full); beyond it, the controller queues (and answers 503 when full).
+    api_overcommit: float = 2.0
     public_api_url: str = "http://127.0.0.1:3233"
     guest_key: str = constants.GUEST_KEY
     guest_namespace: str = constants.GUEST_NAMESPACE

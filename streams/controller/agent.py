@@ -19,7 +19,7 @@ import socket
 from typing import Any
 
 import faust
-from faust.types import TP, StreamT
+from aiokafka import TopicPartition
 
 from streams import constants, deadletters, gctune, worker
 from streams.app import make_app, write_until_taken
@@ -39,6 +39,7 @@ from streams.events import (
     headers_of,
     read,
 )
+from streams.groupreader import Fetching, GroupReader, Records, group_id
 from streams.heartbeats import HealthTail
 from streams.ids import now_ms
 from streams.registry import ConsulRegistry, HeartbeatRegistry
@@ -55,6 +56,10 @@ CONSUL_POLL_S = 1.0
 WRITES_IN_FLIGHT_MAX = 512
 # How long a stopping controller waits for its writes in flight.
 DRAIN_S = 5.0
+# The controller is on the path of queued activations and retries only (the
+# API places the rest, and sees completions itself): Kafka may hold its fetches
+# up to 20 ms for 64 kB, so that under load each takes many records at once.
+FETCHING = Fetching(max_wait_ms=20, min_bytes=64 * 1024, max_records=500)
 
 
 class Controller:
@@ -156,6 +161,22 @@ class Controller:
         elif isinstance(event, ActivationCompleted):
             self.spawn(self.state.on_completed(event.activation_id, now))
 
+    async def handle_batch(self, tp: TopicPartition, records: Records) -> None:
+        """Records of one owned partition, in log order, once that partition is rebuilt."""
+        partition = tp.partition
+        if not await self.ready(partition):
+            return  # revoked meanwhile: its new owner handles them
+        for record in records:
+            try:
+                fact = read(record.value, record.key, record.headers)
+                if isinstance(fact, Unreadable):
+                    await self.dead_letter(fact, partition, record.offset, record.key, record.value)
+                await self.handle(fact, partition, record.offset)
+            except Exception:
+                # A fault of ours on one event must not stop the reader: it
+                # would meet the same event again after a restart.
+                log.exception("controller: event at %d:%d not handled", partition, record.offset)
+
     async def tick(self) -> None:
         now = now_ms()
         for record in self.registry.all():
@@ -166,8 +187,7 @@ class Controller:
         self.spawn(self.state.tick(now))
 
     # -- ownership ------------------------------------------------------------
-    async def assigned(self, tps: set[TP]) -> None:
-        owned = {tp.partition for tp in tps if tp.topic == self.ledger}
+    async def assigned(self, owned: set[int]) -> None:
         total = await partition_count(self.settings, self.ledger)
         for partition in set(self.rebuilds) - owned:
             self.rebuilds.pop(partition).cancel()
@@ -193,7 +213,9 @@ class Controller:
     async def _rebuild(self, partition: int) -> None:
         await self.health.caught_up.wait()  # know the invokers first
         rebuilt = await until_done(
-            lambda: read_partition(self.settings, self.app.conf.id, partition, now_ms()),
+            lambda: read_partition(
+                self.settings, group_id(self.settings, "controller"), partition, now_ms()
+            ),
             what=f"rebuilding partition {partition}",
             retry_on=LedgerUnavailable,
             log=log,
@@ -233,10 +255,21 @@ class Controller:
 
 
 def create_app(settings: Settings) -> faust.App:
-    """The controller app: the ledger agent, the heartbeat reader and a ticker."""
-    app = make_app("controller", settings, instance=settings.controller_instance)
-    events_topic = app.topic(settings.topic(constants.TOPIC_EVENTS), value_type=bytes)
+    """The controller app: the ledger reader, the heartbeat reader and a ticker."""
+    app = make_app("controller", settings)
     controller = Controller(app, settings)
+    reader = GroupReader(
+        settings,
+        "controller",
+        controller.ledger,
+        controller.handle_batch,
+        fetching=FETCHING,
+        instance=settings.controller_instance,
+        on_assigned=controller.assigned,
+        # The next owner rebuilds these partitions from the log: our decisions
+        # must be in it first, or it would schedule them again.
+        on_revoked=lambda _: controller.drain(DRAIN_S),
+    )
 
     @app.task
     async def listen() -> None:
@@ -244,36 +277,7 @@ def create_app(settings: Settings) -> faust.App:
         gctune.settle()
         if settings.consul_url:
             controller.tasks.spawn(controller.poll_consul(Consul(settings)))
-
-    @app.on_partitions_revoked.connect
-    async def on_revoked(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
-        # The next owner rebuilds these partitions from the log: our decisions
-        # must be in it first, or it would schedule them again.
-        await controller.drain(DRAIN_S)
-
-    @app.on_partitions_assigned.connect
-    async def on_assigned(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
-        assigned: set[TP] = args[0]
-        await controller.assigned(assigned)
-
-    @app.agent(events_topic)
-    async def schedule(stream: StreamT[Any]) -> None:
-        async for event in stream.events():
-            message = event.message
-            partition = message.partition
-            if not await controller.ready(partition):
-                continue  # revoked meanwhile: its new owner handles it
-            try:
-                fact = read(event.value, message.key, message.headers)
-                if isinstance(fact, Unreadable):
-                    await controller.dead_letter(
-                        fact, partition, message.offset, message.key, event.value
-                    )
-                await controller.handle(fact, partition, message.offset)
-            except Exception:
-                # A fault of ours on one event must not stop the agent: Faust
-                # would restart it, meet the same event, and in the end give up.
-                log.exception("controller: event at %d:%d not handled", partition, message.offset)
+        controller.tasks.spawn(reader.run())
 
     @app.timer(interval=TICK_S)
     async def tick() -> None:
@@ -282,6 +286,7 @@ def create_app(settings: Settings) -> faust.App:
     @app.on_before_shutdown.connect
     async def shutdown(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         await controller.drain(DRAIN_S)
+        await controller.tasks.cancel()
         await controller.health.stop()
 
     return app

@@ -30,6 +30,7 @@ from projections.record import apply_all, public_view
 from store.couch import Couch
 from streams import constants
 from streams.events import LedgerEvent
+from streams.groupreader import READING
 from streams.history import LedgerReader
 from streams.ids import now_ms
 from streams.settings import Settings
@@ -38,8 +39,6 @@ from tests.support.ledger import lwsk, stack_env, writer_caught_up
 from tests.support.synthetic import append_events, history, interleaved
 
 pytestmark = pytest.mark.integration
-
-READY = "[^Worker]: Ready"
 
 
 class Writer:
@@ -61,9 +60,7 @@ class Writer:
             "LEDGERWHISK_PREFIX": self.settings.prefix,
             "APP_DATADIR": str(self.workdir / "faust"),
             # A killed member must leave the group quickly for its successor.
-            "BROKER_SESSION_TIMEOUT": "6",
-            "BROKER_HEARTBEAT_INTERVAL": "1",
-            "BROKER_REBALANCE_TIMEOUT": "10",
+            "LEDGERWHISK_GROUP_SESSION_TIMEOUT_S": "6",
             "PYTHONUNBUFFERED": "1",
         }
         with log.open("wb") as out:
@@ -81,7 +78,7 @@ class Writer:
         end = time.monotonic() + timeout_s
         while True:
             assert self.proc is not None
-            if READY in self.log.read_text(errors="replace"):
+            if READING in self.log.read_text(errors="replace"):
                 return
             if self.proc.poll() is not None or time.monotonic() > end:
                 raise AssertionError(f"writer never ready:\n{self.log.read_text()[-3000:]}")

@@ -46,6 +46,7 @@ from streams.events import (
     LedgerEvent,
     decode_event,
 )
+from streams.groupreader import READING
 from streams.ids import now_ms
 from streams.placement import action_hash
 from streams.settings import Settings
@@ -77,7 +78,7 @@ def main(args):
 READY_LINES = {
     "invoker.agent": "ready (user memory",
     "streams.controller.agent": "rebuilt:",
-    "projections.writer": "Worker]: Ready",
+    "projections.writer": READING,
     "api.main": "listening on http://",
 }
 

@@ -70,3 +70,28 @@ def test_overflow_steps_to_another_invoker() -> None:
     placer.hold("a1", home.invoker, 256)
     other = placer.choose("guest", "hello", 256, 1_000)
     assert other is not None and other.invoker != home.invoker and other.decision == "step"
+
+
+def test_when_full_it_overcommits_up_to_its_limit_and_then_leaves_it_to_the_controller() -> None:
+    placer = placer_with(512, 512)
+    placer.overcommit = 2.0
+    for n in range(4):  # both invokers full: 2 x 256 MB each
+        chosen = placer.choose("guest", "hello", 256, 1_000)
+        assert chosen is not None
+        placer.hold(f"a{n}", chosen.invoker, 256)
+    for n in range(4, 8):  # forced: the invokers' pools hold these until a container frees
+        chosen = placer.choose("guest", "hello", 256, 1_000)
+        assert chosen is not None
+        placer.hold(f"a{n}", chosen.invoker, 256)
+    assert placer.reserved_mb == {0: 1024, 1: 1024}
+    assert placer.choose("guest", "hello", 256, 1_000) is None  # twice full: the controller queues
+
+
+def test_it_prefers_an_invoker_with_room_to_overcommitting_home() -> None:
+    placer = placer_with(256, 256)
+    placer.overcommit = 2.0
+    home = placer.choose("guest", "hello", 256, 1_000)
+    assert home is not None
+    placer.hold("a1", home.invoker, 256)
+    other = placer.choose("guest", "hello", 256, 1_000)
+    assert other is not None and other.invoker != home.invoker
