@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
+from api.cli import feeds
 from api.cli.client import Client
 from api.cli.entities import (
     add_paging,
@@ -25,6 +27,10 @@ def register(groups: Any) -> None:
         cmd = commands.add_parser(verb, help=f"{verb} a trigger")
         cmd.add_argument("name")
         add_params(cmd)
+        if verb == "create":
+            cmd.add_argument(
+                "-f", "--feed", help="the feed action, e.g. /whisk.system/alarms/alarm"
+            )
         cmd.set_defaults(handler=put, overwrite=(verb == "update"))
     fire_ = commands.add_parser("fire", help="fire a trigger")
     fire_.add_argument("name")
@@ -44,6 +50,16 @@ def register(groups: Any) -> None:
 def put(args: argparse.Namespace, client: Client) -> int:
     body: dict[str, Any] = {}
     params, annotations = params_of(args), annotations_of(args)
+    if getattr(args, "feed", None):
+        created = feeds.create_trigger_with_feed(
+            client, client.target.auth, args.name, args.feed, params, annotations
+        )
+        if args.json:
+            emit_json(created)
+        else:
+            print(f"ok: invoked {args.feed} with lifecycleEvent CREATE")
+            print(f"ok: created trigger {args.name}")
+        return 0
     if params or not args.overwrite:
         body["parameters"] = key_values(params)
     if annotations or not args.overwrite:
@@ -79,6 +95,9 @@ def get(args: argparse.Namespace, client: Client) -> int:
 
 
 def delete(args: argparse.Namespace, client: Client) -> int:
+    warning = feeds.delete_feed_of(client, client.target.auth, args.name)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
     client.ok("DELETE", entity_path("triggers", args.name))
     print(f"ok: deleted trigger {args.name}")
     return 0
