@@ -10,12 +10,13 @@ lists one JSON line per rule in ``logs``, as OpenWhisk's does.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from aiohttp import web
 
 from api import lookup, validation
-from api.accept import Runnable
+from api.accept import Runnable, Submitted
 from api.auth import Identity, resolve_namespace
 from api.context import Context, ctx
 from api.entities import TRIGGER, public
@@ -24,9 +25,7 @@ from api.listing import list_entities
 from api.names import EntityRef, check_name, from_path_name, parse
 from api.requests import flag, json_object, json_response
 from streams import completion, constants
-from streams.events import (
-    Cause,
-)
+from streams.events import Cause
 from streams.ids import now_ms
 from streams.messages import ENTITY_EXISTS, FEED_INVALID, LIMITS_NOT_AN_OBJECT, RULE_INACTIVE
 
@@ -128,9 +127,36 @@ async def fire_trigger(request: web.Request) -> web.Response:
     c = ctx(request)
     identity, trigger = await _existing(c, request)
     payload = await json_object(request, constants.PAYLOAD_MAX_BYTES, required=False)
+    submitted = await fire(c, identity, trigger, payload)
+    if submitted is None:
+        return web.Response(status=204)
+    activation_id = submitted.activation_id
+    return json_response(
+        {"activationId": activation_id},
+        status=202,
+        headers={"x-openwhisk-activation-id": activation_id},
+    )
+
+
+async def fire(
+    c: Context,
+    identity: Identity,
+    trigger: JsonDict,
+    payload: JsonDict,
+    *,
+    cause: Cause | None = None,
+    annotations: Iterable[JsonDict] = (),
+) -> Submitted | None:
+    """Fire ``trigger`` with ``payload``: its activation, completed once its rules' actions
+    are started; None (and nothing appended) when it has no active rule.
+
+    Throttled as a fire (429). Used by ``POST .../triggers/{name}`` and by a
+    re-run of a trigger's activation (``api/rerun.py``), which gives ``cause``
+    and ``annotations``.
+    """
     c.invocations.check_fire(identity)
     if not active_rules(trigger):
-        return web.Response(status=204)
+        return None
     # The trigger's own activation: no invoker runs it; this process completes it
     # once its rules' actions are started (the controller, should this process die).
     accepted = c.invocations.event(
@@ -138,9 +164,11 @@ async def fire_trigger(request: web.Request) -> web.Response:
         identity,
         payload,
         blocking=False,
+        cause=cause,
+        annotations=annotations,
         deadline_ms=now_ms() + 3 * c.invocations.grace_ms,
     )
-    await c.invocations.accept(accepted, count=False)
+    submitted = await c.invocations.accept(accepted, count=False)
     activation_id = accepted.activation_id
     args = {**lookup.as_dict(trigger.get("parameters")), **payload}
     logs = [
@@ -149,11 +177,7 @@ async def fire_trigger(request: web.Request) -> web.Response:
     ]
     source = c.invocations.source
     await c.invocations.complete(completion.of_trigger(accepted, payload, logs, now_ms(), source))
-    return json_response(
-        {"activationId": activation_id},
-        status=202,
-        headers={"x-openwhisk-activation-id": activation_id},
-    )
+    return submitted
 
 
 async def fire_rule(
