@@ -76,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     debug = "-d" in args or "--debug" in args
     if debug:
         logging.basicConfig(level=logging.DEBUG, format="debug: %(name)s: %(message)s")
+    else:
+        # Libraries' own log lines (aiokafka's, say) would add lines to a one-line error.
+        logging.getLogger().addHandler(logging.NullHandler())
     try:
         code = cli.main(args, prog_name="lwsk", obj=session, standalone_mode=False)
         return code if isinstance(code, int) else 0

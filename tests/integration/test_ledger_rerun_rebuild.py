@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import re
 from typing import Any
 
 import pytest
@@ -238,6 +240,62 @@ async def test_dropping_the_projection_and_replaying_the_log_rebuilds_identical_
         assert ran.status != 0 and "fresh" in ran.err
     finally:
         await couch.drop(scratch)
+        await couch.close()
+
+
+@pytest.mark.timeout(1200)
+async def test_verify_on_a_stack_in_use_compares_only_what_the_cut_covers(
+    client: Client, stack: Settings
+) -> None:
+    await client.put_action("greet", V1)
+    await client.invoke("greet", {})
+    scratch = f"{stack.prefix}_busy_{os.urandom(3).hex()}"
+    live = stack.database(constants.DB_ACTIVATIONS)
+    running = True
+    invoked = 0
+
+    async def traffic() -> None:
+        # Activations go on for as long as the rebuild runs (bounded in count).
+        nonlocal invoked
+        while running and invoked < 5_000:
+            await client.invoke("greet", {"n": invoked})
+            invoked += 1
+
+    busy = asyncio.create_task(traffic())
+    couch = Couch(stack)
+    try:
+        ran = await lwsk(
+            "admin", "rebuild", "--into", scratch, "--verify", env=stack_env(stack), timeout_s=600
+        )
+        running = False
+        await busy
+        assert ran.status == 0, ran.out + ran.err
+        assert f"{scratch} is identical to {live}" in ran.out
+        left_out = re.search(r"; ([\d,]+) not compared: ([\d,]+) touched by the log after", ran.out)
+        assert left_out is not None, ran.out
+        assert int(left_out.group(2).replace(",", "")) > 0
+        for phase in ("reading the log", "waiting for the live projection", "comparing records"):
+            assert phase in ran.err
+    finally:
+        running = False
+        await busy
+        await couch.drop(scratch)
+        await couch.close()
+
+
+async def test_a_failed_rebuild_leaves_no_database_behind(stack: Settings) -> None:
+    scratch = f"{stack.prefix}_failed_{os.urandom(3).hex()}"
+    # Kafka where nothing listens: the rebuild fails after it created its database.
+    env = stack_env(stack, LEDGERWHISK_KAFKA_BOOTSTRAP="127.0.0.1:1")
+    ran = await lwsk("admin", "rebuild", "--into", scratch, env=env)
+    assert ran.status == 1 and f"the rebuild dropped {scratch}" in ran.err
+    assert [line for line in ran.err.splitlines() if line.startswith("error:")] == [
+        ran.err.splitlines()[-1]
+    ]
+    couch = Couch(stack)
+    try:
+        assert await couch.doc_count(scratch) is None
+    finally:
         await couch.close()
 
 
