@@ -12,6 +12,7 @@ hidden), as ``wsk -v`` shows it (apache/openwhisk-client-go ``whisk/client.go``
 from __future__ import annotations
 
 import json
+import ssl
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -61,15 +62,20 @@ class Client:
         hooks: dict[str, list[Any]] = {"request": [], "response": []}
         if verbose:
             hooks = {"request": [show_request], "response": [show_response]}
-        self.http = httpx.Client(
-            base_url=f"{endpoint.apihost}/api/{endpoint.apiversion}/",
-            auth=httpx.BasicAuth(uuid, key),
-            headers={"Accept": "application/json", "User-Agent": "lwsk"},
-            verify=not insecure,
-            cert=cert,
-            timeout=httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
-            event_hooks=hooks,
-        )
+        try:
+            self.http = httpx.Client(
+                base_url=f"{endpoint.apihost}/api/{endpoint.apiversion}/",
+                auth=httpx.BasicAuth(uuid, key),
+                headers={"Accept": "application/json", "User-Agent": "lwsk"},
+                verify=not insecure,
+                cert=cert,
+                timeout=httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
+                event_hooks=hooks,
+            )
+        except (OSError, ssl.SSLError) as exc:
+            raise CLIError(
+                m.CERT_UNUSABLE.format(cert=endpoint.cert, key=endpoint.key, error=exc)
+            ) from exc
 
     def close(self) -> None:
         self.http.close()

@@ -17,6 +17,7 @@ TLS_FAILED = (
     "the API at {host} has a certificate that cannot be verified ({reason}); "
     "give its CA, or --insecure (-i) to skip the check"
 )
+CERT_UNUSABLE = "cannot use the client certificate {cert} (key {key}): {error}"
 NOT_A_STREAM = "the API at {host} did not answer with an event stream: {error}"
 NO_ANSWER_BODY = "no answer"
 KEY_REFUSED = (

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from streams.settings import Settings
-from tests.support.stack import API, PREFIX, ROOT, TEST_ENV
+from tests.support.cli import Lwsk
+from tests.support.stack import TEST_ENV
 
 pytestmark = pytest.mark.integration
 
@@ -23,51 +21,6 @@ JS = (
     "}\n"
 )
 PY = "def main(args):\n    print('Hello World')\n    return {'n': args.get('n', 0) + 1}\n"
-
-
-class Lwsk:
-    """Runs ``lwsk`` with its own ~/.wskprops."""
-
-    def __init__(self, home: Path, stack: Settings):
-        self.env = {
-            **os.environ,
-            "HOME": str(home),
-            "WSK_CONFIG_FILE": str(home / ".wskprops"),
-            "LEDGERWHISK_COUCHDB_URL": stack.couchdb_url,
-            "LEDGERWHISK_PREFIX": PREFIX,
-        }
-        self.env.pop("WSK_AUTH", None)
-        self.env.pop("WSK_APIHOST", None)
-        self.cwd = home
-
-    def run(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            [str(Path(sys.executable).with_name("lwsk")), *args],
-            env=self.env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        if ok:
-            assert done.returncode == 0, (args, done.stdout, done.stderr)
-        return done
-
-    def json(self, *args: str) -> object:
-        return json.loads(self.run("--json", *args).stdout)
-
-
-@pytest.fixture
-def lwsk(stack: Settings, tmp_path: Path) -> Lwsk:
-    cli = Lwsk(tmp_path, stack)
-    name = "c" + os.urandom(4).hex()
-    key = cli.run("admin", "user", "create", name).stdout.strip()
-    assert len(key.split(":")[1]) == 64
-    cli.run("property", "set", "--apihost", API, "--auth", key)
-    props = (tmp_path / ".wskprops").read_text()
-    assert f"APIHOST={API}" in props and f"AUTH={key}" in props
-    cli.namespace = name  # type: ignore[attr-defined]
-    return cli
 
 
 def test_actions_and_activations(lwsk: Lwsk, tmp_path: Path) -> None:
