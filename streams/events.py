@@ -161,6 +161,10 @@ class InvokerHealth(Fact):
     # The first offset of its dispatch topic this run will act on (-1 until known):
     # dispatches below it belong to an earlier run and the controller takes them back.
     dispatch_from: int = -1
+    # Its own faults (whisk errors of its making) within the unhealthy window, and the
+    # last one's message: why it is unhealthy, for the controller's log.
+    recent_faults: int = 0
+    last_fault: str = ""
 
 
 LedgerEvent = ActivationAccepted | ActivationScheduled | ActivationStarted | ActivationCompleted

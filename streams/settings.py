@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     api_port: int = 3233
     api_instance: str = "api0"
     public_api_url: str = "http://127.0.0.1:3233"
+    # One line per request in the API's log (written by a thread, off the hot path).
+    api_access_log: bool = True
     guest_key: str = constants.GUEST_KEY
     guest_namespace: str = constants.GUEST_NAMESPACE
 

@@ -264,3 +264,25 @@ def test_writes_are_grouped_per_activation_in_their_order() -> None:
     assert sorted(map(id, flat)) == sorted(map(id, overdue + freed))
     placed = by_activation(state.on_accepted(accepted(9), 0, 10**9 + 1))
     assert [type(o) for o in placed[accepted(9).activation_id]] == [Append, Send]
+
+
+def test_the_log_says_why_an_invoker_turned_unhealthy() -> None:
+    from streams.controller.agent import why
+    from streams.events import InvokerHealth
+
+    health = InvokerHealth(
+        invoker=0,
+        state="unhealthy",
+        user_memory_mb=1,
+        free_memory_mb=1,
+        in_flight=0,
+        pid=1,
+        host="h",
+        at_ms=1,
+        recent_faults=3,
+        last_fault="Docker did not answer",
+    )
+    assert why(health, "unhealthy") == (
+        ": 3 whisk errors of its own within the unhealthy window, the last: Docker did not answer"
+    )
+    assert why(health, "healthy") == "" and why(None, "unhealthy") == ""
