@@ -22,9 +22,10 @@ import pytest
 import runtimes
 from streams.messages import MEMORY_EXCEEDED, TIMEOUT
 from streams.settings import Settings
+from tests.support.invoker import annotations_of as annotations
+from tests.support.invoker import docker_client, started_event
 
 from .conftest import Client
-from .invoker_support import annotations, docker_client, started_event
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
