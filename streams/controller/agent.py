@@ -57,6 +57,16 @@ WRITES_IN_FLIGHT_MAX = 512
 DRAIN_S = 5.0
 
 
+def why(health: InvokerHealth | None, state: str) -> str:
+    """Why an invoker turned unhealthy, as its last heartbeat tells it ("" otherwise)."""
+    if state != "unhealthy" or health is None or not health.recent_faults:
+        return ""
+    return (
+        f": {health.recent_faults} whisk errors of its own within the unhealthy window, "
+        f"the last: {health.last_fault}"
+    )
+
+
 class Controller:
     """Holds one instance's ``ControllerState`` and performs what it decides."""
 
@@ -304,13 +314,3 @@ def create_app(settings: Settings) -> faust.App:
 
 if __name__ == "__main__":
     worker.run(create_app)
-
-
-def why(health: InvokerHealth | None, state: str) -> str:
-    """Why an invoker turned unhealthy, as its last heartbeat tells it ("" otherwise)."""
-    if state != "unhealthy" or health is None or not health.recent_faults:
-        return ""
-    return (
-        f": {health.recent_faults} whisk errors of its own within the unhealthy window, "
-        f"the last: {health.last_fault}"
-    )
