@@ -27,6 +27,7 @@ from api.auth import Identity
 from api.errors import APIError, bad_request
 from api.ledger import Ledger
 from api.lookup import Target
+from api.placer import Placer
 from api.throttle import Allowances, Throttles
 from projections import record
 from streams import constants, jsoncodec
@@ -41,6 +42,7 @@ from streams.events import (
 )
 from streams.ids import new_activation_id, now_ms
 from streams.messages import PARAMETERS_INVALID, TOO_BIG
+from streams.placement import Placement
 from streams.settings import Settings
 
 if TYPE_CHECKING:
@@ -120,11 +122,13 @@ def accepted_event(
     cause: Cause | None = None,
     annotations: Iterable[JsonDict] = (),
     deadline_ms: int | None = None,
+    placement: Placement | None = None,
 ) -> ActivationAccepted:
     """The ``accepted`` event of one activation of ``runnable`` on behalf of ``identity``.
 
     Its deadline is its timeout plus ``grace_ms`` from now unless given (a
-    sequence's covers every component).
+    sequence's covers every component). With a ``placement`` its first attempt
+    runs on that invoker (see ``api/placer.py``).
     """
     at = now_ms()
     return ActivationAccepted(
@@ -150,11 +154,14 @@ def accepted_event(
         reply_to=source,
         cause=cause,
         annotations=list(annotations),
+        invoker=placement.invoker if placement else None,
+        decision=placement.decision if placement else None,
     )
 
 
-def check_acceptable(accepted: ActivationAccepted) -> None:
-    """What every reader of the ledger can read back: JSON parameters, and a size Kafka takes.
+def check_acceptable(accepted: ActivationAccepted) -> bytes:
+    """The record value of ``accepted``, once it is what every reader of the ledger can read back:
+    JSON parameters, and a size Kafka takes.
 
     The parameters merge the payload (already read strictly) with the entity's
     stored defaults, which an older version may have stored unchecked: 400 for
@@ -164,11 +171,13 @@ def check_acceptable(accepted: ActivationAccepted) -> None:
         jsoncodec.check(accepted.params)
     except jsoncodec.InvalidJson as exc:
         raise bad_request(PARAMETERS_INVALID.format(detail=exc)) from exc
-    size = len(encode(accepted))
-    if size > constants.ACCEPTED_MAX_BYTES:
+    value = encode(accepted)
+    if len(value) > constants.ACCEPTED_MAX_BYTES:
         raise APIError(
-            413, TOO_BIG.format(field="Request", size=size, limit=constants.ACCEPTED_MAX_BYTES)
+            413,
+            TOO_BIG.format(field="Request", size=len(value), limit=constants.ACCEPTED_MAX_BYTES),
         )
+    return value
 
 
 def record_of(accepted: ActivationAccepted, completed: ActivationCompleted) -> JsonDict:
@@ -200,9 +209,16 @@ class Submitted:
 class Invocations:
     """Accepts activations for the API process and tracks them until they complete."""
 
-    def __init__(self, settings: Settings, ledger: Ledger, throttles: Throttles | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        ledger: Ledger,
+        placer: Placer,
+        throttles: Throttles | None = None,
+    ):
         self.settings = settings
         self.ledger = ledger
+        self.placer = placer
         self.throttles = throttles or Throttles()
         self.defaults = default_allowances(settings)
         self.grace_ms = int(settings.completion_grace_s * 1000)
@@ -237,6 +253,7 @@ class Invocations:
         cause: Cause | None = None,
         annotations: Iterable[JsonDict] = (),
         deadline_ms: int | None = None,
+        placement: Placement | None = None,
     ) -> ActivationAccepted:
         """``accepted_event`` with this instance as its source and its grace."""
         return accepted_event(
@@ -249,6 +266,7 @@ class Invocations:
             cause=cause,
             annotations=annotations,
             deadline_ms=deadline_ms,
+            placement=placement,
         )
 
     async def accept(self, accepted: ActivationAccepted, *, count: bool) -> Submitted:
@@ -258,13 +276,14 @@ class Invocations:
         flight (everything but orchestrations: a sequence counts as its
         components, a trigger as its rules' actions).
         """
-        check_acceptable(accepted)
+        value = check_acceptable(accepted)
         completion = self._track(accepted, count)
         try:
-            await self.ledger.append(accepted)
+            await self.ledger.append(accepted, value)
         except BaseException:
             self.ledger.forget(accepted.activation_id)
             self.throttles.concurrency.finished(accepted.namespace, accepted.activation_id)
+            self.placer.release(accepted.activation_id)
             raise
         return Submitted(accepted, completion)
 
@@ -289,14 +308,24 @@ class Invocations:
         extra = list(annotations)
         if target.binding:
             extra.append({"key": "binding", "value": target.binding})
+        runnable = Runnable.of_target(target)
+        memory_mb = runnable.limits.memory_mb
+        placement = (
+            self.placer.choose(identity.namespace, runnable.action, memory_mb, now_ms())
+            if self.settings.api_places
+            else None
+        )
         accepted = self.event(
-            Runnable.of_target(target),
+            runnable,
             identity,
             {**target.params, **payload},
             blocking=blocking,
             cause=cause,
             annotations=extra,
+            placement=placement,
         )
+        if placement is not None:
+            self.placer.hold(accepted.activation_id, placement.invoker, memory_mb)
         return await self.accept(accepted, count=True)
 
     async def start(
@@ -337,6 +366,9 @@ class Invocations:
         """A future for the completion of ``accepted``; counted as in flight when ``count``."""
         activation_id, namespace = accepted.activation_id, accepted.namespace
         completion = self.ledger.expect(activation_id)
+        if accepted.invoker is not None:
+            placer = self.placer
+            completion.add_done_callback(lambda _: placer.release(activation_id))
         concurrency = self.throttles.concurrency
         if count:
             concurrency.started(namespace, activation_id, accepted.deadline_ms)

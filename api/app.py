@@ -26,12 +26,15 @@ from api.context import CONTEXT, Context
 from api.entities import EntityStore
 from api.errors import APIError, error_response
 from api.ledger import Ledger
+from api.placer import Placer
 from api.requests import json_response
 from api.sequences import Sequences
 from store.couch import Couch, StoreUnavailable
 from streams import gctune
 from streams.errors import LedgerUnavailable
+from streams.heartbeats import HealthTail
 from streams.messages import INTERNAL, METHOD_NOT_ALLOWED, RESOURCE_DOES_NOT_EXIST, SERVICE_DOWN
+from streams.registry import HeartbeatRegistry
 from streams.settings import Settings
 
 log = logging.getLogger("ledgerwhisk.api")
@@ -155,14 +158,24 @@ def create_app(settings: Settings) -> web.Application:
     for group in ROUTE_GROUPS:
         group(app.router)
     app.on_shutdown.append(ledgerview.close_streams)
-    invokers.install(app, settings)
+    app.router.add_get(invokers.PATH, invokers.list_invokers)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         couch = Couch(settings)
         ledger = Ledger(settings)
         await ledger.start()
+        # The invokers as heartbeats tell them: where first attempts go, and
+        # what /api/v1/admin/invokers shows.
+        registry = HeartbeatRegistry(offline_after_ms=int(settings.invoker_offline_after_s * 1000))
+        health = HealthTail(settings, registry)
+        health.start()
         entities = EntityStore(couch, settings)
-        invocations = Invocations(settings, ledger)
+        placer = Placer(
+            registry,
+            share=1 / max(1, settings.api_instances),
+            overcommit=max(1.0, settings.api_overcommit),
+        )
+        invocations = Invocations(settings, ledger, placer)
         invocations.sequences = Sequences(entities, invocations)
         app[CONTEXT] = Context(
             settings=settings,
@@ -173,6 +186,7 @@ def create_app(settings: Settings) -> web.Application:
             invocations=invocations,
         )
         yield
+        await health.stop()
         await ledger.stop()
         await couch.close()
 

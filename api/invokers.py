@@ -9,20 +9,16 @@ system namespace's subject, or one created with ``lwsk admin user create
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
 
 from api.context import ctx
 from api.requests import json_response
-from streams.heartbeats import HealthTail
 from streams.ids import now_ms
-from streams.registry import HeartbeatRegistry, InvokerRegistry
-from streams.settings import Settings
+from streams.registry import InvokerRegistry
 
 PATH = "/api/v1/admin/invokers"
-TAIL = web.AppKey("invoker_health_tail", HealthTail)
 
 
 def rows(registry: InvokerRegistry, now: int) -> list[dict[str, Any]]:
@@ -43,7 +39,7 @@ def rows(registry: InvokerRegistry, now: int) -> list[dict[str, Any]]:
                 "freeMB": h.free_memory_mb,
                 "inFlight": h.in_flight,
                 "incarnation": h.incarnation,
-                "dispatchFrom": h.dispatch_from,
+                "ledgerFrom": {str(p): o for p, o in sorted(h.ledger_from.items())},
                 "lastHeardMs": max(0, now - record.seen_ms),
             }
         )
@@ -51,21 +47,6 @@ def rows(registry: InvokerRegistry, now: int) -> list[dict[str, Any]]:
 
 
 async def list_invokers(request: web.Request) -> web.Response:
-    await ctx(request).auth.identify_admin(request)
-    tail = request.app[TAIL]
-    return json_response(rows(tail.registry, now_ms()))
-
-
-def install(app: web.Application, settings: Settings) -> None:
-    """Add the route, and the health reader that lives as long as the app."""
-    app.router.add_get(PATH, list_invokers)
-
-    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        registry = HeartbeatRegistry(offline_after_ms=int(settings.invoker_offline_after_s * 1000))
-        tail = HealthTail(settings, registry)
-        tail.start()
-        app[TAIL] = tail
-        yield
-        await tail.stop()
-
-    app.cleanup_ctx.append(lifecycle)
+    c = ctx(request)
+    await c.auth.identify_admin(request)
+    return json_response(rows(c.invocations.placer.registry, now_ms()))

@@ -84,13 +84,14 @@ class Ledger:
                 with contextlib.suppress(KafkaError):
                     await client.stop()
 
-    async def append(self, event: LedgerEvent) -> None:
-        """Write one event; returns once Kafka has it."""
+    async def append(self, event: LedgerEvent, value: bytes | None = None) -> None:
+        """Write one event (``value``: its ``encode``, when the caller has it); returns once
+        Kafka has it. Raises ``LedgerUnavailable`` when Kafka refuses it."""
         assert self._producer is not None
         try:
             await self._producer.send_and_wait(
                 self.topic,
-                encode(event),
+                encode(event) if value is None else value,
                 key=event.activation_id.encode(),
                 headers=headers_of(event),
             )

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from api import server
 from api.app import create_app
+from streams import eventloop
 from streams.settings import Settings, get_settings
 
 # One line per request: time, client, request line, status, bytes, seconds (aiohttp's
@@ -74,6 +75,7 @@ def main() -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     server.install()
+    eventloop.install()
     app = create_app(settings)
     access = access_log(settings)
     if access is not None:

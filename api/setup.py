@@ -86,7 +86,7 @@ def new_key() -> str:
 
 
 async def prepare(settings: Settings, invokers: int) -> None:
-    await ensure_topics(settings, ledger_topics(settings, list(range(invokers))))
+    await ensure_topics(settings, ledger_topics(settings))
     couch = Couch(settings)
     try:
         await ensure_databases(couch, settings)

@@ -18,14 +18,17 @@ from streams.topics import partition_count
 
 # The stages of one blocking invoke, each between two moments (epoch ms):
 # the client's send and receive, and the Kafka timestamp of each event (set
-# by its producer as it sent it).
+# by its producer as it sent it). "placed" is the record that placed the
+# activation on its invoker: the accepted event when the API placed it, the
+# controller's scheduled event otherwise (then the controller hop is a stage).
 STAGES = (
     ("api_accept", "sent", "activation.accepted"),
     ("controller_hop", "activation.accepted", "activation.scheduled"),
-    ("invoker_hop", "activation.scheduled", "activation.started"),
+    ("invoker_hop", "placed", "activation.started"),
     ("run_and_logs", "activation.started", "activation.completed"),
     ("answer", "activation.completed", "received"),
 )
+OPTIONAL_STAGES = frozenset({"controller_hop"})
 
 
 @dataclass
@@ -42,9 +45,16 @@ class Seen:
 def stage_times(seen: Seen, sent_ms: float, received_ms: float) -> dict[str, float] | None:
     """The stage durations of one invoke, or None when an event is missing."""
     moments: dict[str, float] = {"sent": sent_ms, "received": received_ms, **seen.appended_ms}
-    if not all(a in moments and b in moments for _, a, b in STAGES):
-        return None
-    return {name: moments[b] - moments[a] for name, a, b in STAGES}
+    placed = moments.get("activation.scheduled", moments.get("activation.accepted"))
+    if placed is not None:
+        moments["placed"] = placed
+    out: dict[str, float] = {}
+    for name, a, b in STAGES:
+        if a in moments and b in moments:
+            out[name] = moments[b] - moments[a]
+        elif name not in OPTIONAL_STAGES:
+            return None
+    return out
 
 
 class LedgerWatch:

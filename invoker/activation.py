@@ -20,6 +20,7 @@ import runtimes
 from invoker import apidoor, choices, logs, outcome, protocol, runner
 from invoker.containers import Docker
 from invoker.errors import ContainerError, ImageMissing, NoRoom
+from invoker.lease import Assignment
 from invoker.pool import ContainerPool, Grant
 from store.couch import Couch, StoreError
 from streams import completion, constants
@@ -29,7 +30,6 @@ from streams.events import (
     ActivationAccepted,
     ActivationCompleted,
     ActivationStarted,
-    Dispatch,
     InvokerHealth,
     Response,
     seq_for,
@@ -92,13 +92,13 @@ class Invoker:
         await self.docker.close()
         await self.couch.close()
 
-    def submit(self, dispatch: Dispatch, confirm: ClaimCheck | None = None) -> None:
-        """Run a dispatched activation in the background.
+    def submit(self, assignment: Assignment, confirm: ClaimCheck | None = None) -> None:
+        """Run an activation placed on this invoker in the background.
 
         ``confirm`` is asked right after ``started`` is in the ledger; user code
         runs only if it answers True (see invoker/lease.py).
         """
-        self.tasks.spawn(self.activate(dispatch, confirm))
+        self.tasks.spawn(self.activate(assignment, confirm))
 
     async def reap_idle(self) -> None:
         """Pause and remove idle containers; refill the stem cells (called every second)."""
@@ -148,11 +148,11 @@ class Invoker:
         self._keys[accepted.subject] = (found, now_ms())
         return found
 
-    async def activate(self, dispatch: Dispatch, confirm: ClaimCheck | None = None) -> None:
+    async def activate(self, assignment: Assignment, confirm: ClaimCheck | None = None) -> None:
         """Carry one activation from its dispatch to its ``completed`` event."""
         self.in_flight += 1
         try:
-            await self._run(dispatch.accepted, dispatch.scheduled.attempt, confirm)
+            await self._run(assignment.accepted, assignment.attempt, confirm)
         finally:
             self.in_flight -= 1
 

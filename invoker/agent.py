@@ -1,10 +1,15 @@
-"""The invoker process: a Faust agent over this invoker's dispatch topic, plus heartbeats.
+"""The invoker process: a reader of the ledger for what is placed on it, plus heartbeats.
 
-It holds the ``Invoker`` (pool and runs) and decides, with ``invoker.lease``,
-which dispatches it may run and whether a run needs its claim confirmed in the
-ledger first. Its heartbeats carry its health, its run (``incarnation``) and
-where its dispatch topic begins for this run (``dispatch_from``); where Consul
-is configured it also passes a TTL check there with every heartbeat.
+It reads every partition of the ledger (no consumer group: it acts on its own
+placements wherever they are) from where its run begins, and takes the records
+that place an activation on it: their ``invoker`` header names it, so nothing
+else is decoded. It holds the ``Invoker`` (pool and runs) and decides, with
+``invoker.lease``, which placements it may run and whether a run needs its
+claim confirmed in the ledger first. Its heartbeats carry its health, its run
+(``incarnation``) and where in the ledger this run begins (``ledger_from``);
+where Consul is configured it also passes a TTL check there with every
+heartbeat. It runs in a Faust app for the producer, timers and lifecycle; the
+ledger is read with a plain aiokafka consumer, since an invoker needs no group.
 """
 
 from __future__ import annotations
@@ -20,57 +25,62 @@ import faust
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 from faust.exceptions import ProducerSendError
-from faust.types import StreamT
 
 from invoker.activation import Invoker
 from invoker.apidoor import ApiDoor
 from invoker.containers import Docker
-from invoker.lease import Admission, Lease, confirmed, may_start
+from invoker.lease import Admission, Assignment, Lease, assignment_of, confirmed, may_start
 from store.couch import Couch
-from streams import completion, constants, deadletters, gctune, worker
+from streams import constants, deadletters, gctune, worker
 from streams.app import make_app, write_until_taken
 from streams.claims import fold
 from streams.discovery import Consul, DiscoveryError
-from streams.errors import LedgerUnavailable
+from streams.errors import LedgerUnavailable, kafka_unavailable
 from streams.events import (
-    ActivationEvent,
+    HEADER_INVOKER,
+    ActivationCompleted,
     ActivationStarted,
-    Dispatch,
     InvokerHealth,
     Unreadable,
     encode,
+    header,
     headers_of,
-    read_dispatch,
+    read,
 )
 from streams.history import read_activation
 from streams.ids import now_ms
+from streams.positions import Cursor
 from streams.registry import system_state
 from streams.retry import until_done
 from streams.settings import Settings
 from streams.tasks import TaskSet
-from streams.topics import ensure_topics, ledger_topics
+from streams.topics import ensure_topics, ledger_topics, partition_count
 
 log = logging.getLogger("ledgerwhisk.invoker")
 
 HEARTBEAT_TIMEOUT_S = 5.0
 # The last fault's message a heartbeat carries, at most.
 LAST_FAULT_MAX = 300
+# How long a fetch of the ledger waits when nothing is new (data returns at once).
+FETCH_WAIT_MS = 100
 
 
 def mono_ms() -> float:
     return time.monotonic() * 1000
 
 
-async def dispatch_end(settings: Settings) -> int:
-    """The end offset of this invoker's dispatch topic now."""
-    topic = settings.dispatch_topic(settings.invoker_id)
+async def ledger_ends(settings: Settings) -> Cursor:
+    """The end offset of every ledger partition now."""
+    topic = settings.topic(constants.TOPIC_EVENTS)
+    count = await partition_count(settings, topic)
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None)
     try:
         await consumer.start()
-        tp = TopicPartition(topic, 0)
-        return int((await consumer.end_offsets([tp]))[tp])
+        tps = [TopicPartition(topic, p) for p in range(count)]
+        ends = await consumer.end_offsets(tps)
+        return {tp.partition: int(ends[tp]) for tp in tps}
     except KafkaError as exc:
-        raise LedgerUnavailable(f"could not read the end of {topic}: {exc!r}") from exc
+        raise kafka_unavailable(settings.kafka_bootstrap, exc) from exc
     finally:
         await consumer.stop()
 
@@ -113,7 +123,7 @@ class InvokerAgent:
     async def _send_once(self, topic: str, key: bytes, value: bytes) -> None:
         await self.app.producer.send_and_wait(topic, key, value, None, None, None)
 
-    async def append(self, event: ActivationEvent) -> None:
+    async def append(self, event: ActivationStarted | ActivationCompleted) -> None:
         """Append one ledger event; retry until Kafka takes it (a run's outcome is never lost)."""
         await write_until_taken(
             self.app, self.ledger, event.activation_id.encode(), encode(event), headers_of(event)
@@ -142,7 +152,7 @@ class InvokerAgent:
             update={
                 "state": state,
                 "incarnation": self.invoker.source,
-                "dispatch_from": -1 if self.lease.boot_floor is None else self.lease.boot_floor,
+                "ledger_from": self.lease.boot_floor or {},
                 "recent_faults": recent,
                 "last_fault": self.last_fault if recent else "",
             }
@@ -186,19 +196,19 @@ class InvokerAgent:
         if self.lease.floor is None:
             epoch = self.lease.epoch
             try:
-                end = await dispatch_end(self.settings)
+                ends = await ledger_ends(self.settings)
             except LedgerUnavailable as exc:
                 log.warning("%s", exc)
                 return
             first = self.lease.boot_floor is None
-            self.lease.set_floor(epoch, end)
+            self.lease.set_floor(epoch, ends)
             if first and self.lease.boot_floor is not None:
                 self.ready.set()
                 log.info(
-                    "invoker %s ready (user memory %d MB, dispatches from offset %d)",
+                    "invoker %s ready (user memory %d MB, ledger from %s)",
                     self.settings.invoker_id,
                     self.settings.invoker_user_memory_mb,
-                    end,
+                    ",".join(f"{p}:{o}" for p, o in sorted(ends.items())),
                 )
                 await self.beat()  # tell the controllers at once
 
@@ -232,64 +242,92 @@ class InvokerAgent:
                 await self.consul.deregister(self.settings.invoker_id)
             await self.consul.close()
 
-    # -- dispatches -----------------------------------------------------------
-    def take(self, dispatch: Dispatch, offset: int) -> None:
-        """Decide about one dispatch read at ``offset`` of this invoker's topic."""
+    # -- placements -----------------------------------------------------------
+    async def follow(self) -> None:
+        """Read the ledger from this run's start for ever; take what is placed on us."""
+        await self.ready.wait()
         assert self.lease.boot_floor is not None
-        aid = dispatch.accepted.activation_id
-        verdict = self.admission.verdict(dispatch, offset, self.lease.boot_floor, now_ms())
-        if verdict != "run":
-            log.info("%s (attempt %d): not taken: %s", aid, dispatch.scheduled.attempt, verdict)
-            return
-        if not dispatch.redelivered and self.lease.fast(offset, mono_ms()):
-            self.invoker.submit(dispatch, self._claim_check(dispatch, offset))
-        else:
-            self.tasks.spawn(self._check_then_submit(dispatch, offset))
-
-    async def unreadable(
-        self, record: Unreadable, offset: int, key: bytes | None, value: Any
-    ) -> None:
-        """A dispatch that does not decode: never run; its activation ends if it can be told."""
-        topic = self.settings.dispatch_topic(self.settings.invoker_id)
-        where = f"{topic}:0:{offset}"
-        deadletters.seen("invoker", record, where)
-        if record.identified:
-            await self.append(completion.of_unreadable(record, now_ms(), self.invoker.source))
-        letter = deadletters.letter(
-            record,
-            reader=f"invoker{self.settings.invoker_id}",
-            topic=topic,
-            partition=0,
-            offset=offset,
-            key=key,
-            value=value if isinstance(value, bytes) else None,
-            ended=record.identified,
-            at_ms=now_ms(),
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.settings.kafka_bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            fetch_max_wait_ms=FETCH_WAIT_MS,
+            max_partition_fetch_bytes=constants.LEDGER_MESSAGE_MAX_BYTES,
         )
-        dead = self.settings.topic(constants.TOPIC_DEAD_LETTERS)
-        await write_until_taken(self.app, dead, where.encode(), letter)
+        await until_done(
+            consumer.start, what="starting the ledger reader", retry_on=KafkaError, log=log
+        )
+        try:
+            tps = [TopicPartition(self.ledger, p) for p in sorted(self.lease.boot_floor)]
+            consumer.assign(tps)
+            for tp in tps:
+                consumer.seek(tp, self.lease.boot_floor[tp.partition])
+            while True:
+                try:
+                    batches = await consumer.getmany(timeout_ms=1000)
+                except KafkaError as exc:
+                    log.warning("ledger reader: %r; reading on", exc)
+                    await asyncio.sleep(0.5)
+                    continue
+                for tp, records in batches.items():
+                    for record in records:
+                        try:
+                            self.offer(record, tp.partition)
+                        except Exception:
+                            # A fault of ours on one record must not end the reader.
+                            log.exception(
+                                "placement at %d:%d not handled", tp.partition, record.offset
+                            )
+        finally:
+            await consumer.stop()
 
-    def _claim_check(self, dispatch: Dispatch, offset: int) -> Any:
+    def offer(self, record: Any, partition: int) -> None:
+        """One ledger record: taken when its ``invoker`` header names this invoker."""
+        if header(record.headers, HEADER_INVOKER) != str(self.settings.invoker_id):
+            return
+        event = read(record.value, record.key, record.headers)
+        if isinstance(event, Unreadable):
+            # The controller, which owns the partition, ends its activation.
+            deadletters.seen("invoker", event, f"{self.ledger}:{partition}:{record.offset}")
+            return
+        assignment = assignment_of(event, self.settings.invoker_id, partition, record.offset)
+        if assignment is not None:
+            self.take(assignment)
+
+    def take(self, assignment: Assignment) -> None:
+        """Decide about one activation placed on this invoker."""
+        assert self.lease.boot_floor is not None
+        aid = assignment.activation_id
+        verdict = self.admission.verdict(assignment, self.lease.boot_floor, now_ms())
+        if verdict != "run":
+            log.info("%s (attempt %d): not taken: %s", aid, assignment.attempt, verdict)
+            return
+        if self.lease.fast(assignment, mono_ms()):
+            self.invoker.submit(assignment, self._claim_check(assignment))
+        else:
+            self.tasks.spawn(self._check_then_submit(assignment))
+
+    def _claim_check(self, assignment: Assignment) -> Any:
         async def check(started: ActivationStarted) -> bool:
-            if not dispatch.redelivered and self.lease.fast(offset, mono_ms()):
+            if self.lease.fast(assignment, mono_ms()):
                 return True
-            events = await self._read(dispatch)
+            events = await self._read(assignment)
             ok = confirmed([e.event for e in events], started)
             log.info("%s: claim confirmed in the ledger: %s", started.activation_id, ok)
             return ok
 
         return check
 
-    async def _check_then_submit(self, dispatch: Dispatch, offset: int) -> None:
-        events = await self._read(dispatch)
+    async def _check_then_submit(self, assignment: Assignment) -> None:
+        events = await self._read(assignment)
         claim = fold(e.event for e in events)
-        if not may_start(claim, dispatch.scheduled.attempt):
-            log.info("%s: not taken: the ledger shows %s", dispatch.accepted.activation_id, claim)
+        if not may_start(claim, assignment.attempt):
+            log.info("%s: not taken: the ledger shows %s", assignment.activation_id, claim)
             return
-        self.invoker.submit(dispatch, self._claim_check(dispatch, offset))
+        self.invoker.submit(assignment, self._claim_check(assignment))
 
-    async def _read(self, dispatch: Dispatch) -> list[Any]:
-        aid = dispatch.accepted.activation_id
+    async def _read(self, assignment: Assignment) -> list[Any]:
+        aid = assignment.activation_id
         return await until_done(
             lambda: read_activation(self.settings, aid),
             what=f"reading {aid} back",
@@ -299,9 +337,7 @@ class InvokerAgent:
 
 
 def create_app(settings: Settings) -> faust.App:
-    # The only member of its own group: its id is a stable instance name.
-    app = make_app(f"invoker{settings.invoker_id}", settings, instance="static")
-    dispatch_topic = app.topic(settings.dispatch_topic(settings.invoker_id), value_type=bytes)
+    app = make_app(f"invoker{settings.invoker_id}", settings)
     agent = InvokerAgent(app, settings)
 
     @app.task
@@ -309,21 +345,7 @@ def create_app(settings: Settings) -> faust.App:
         await agent.invoker.start()
         gctune.settle()
         agent.tasks.spawn(agent.heartbeats())
-
-    @app.agent(dispatch_topic)
-    async def run(stream: StreamT[Any]) -> None:
-        async for event in stream.events():
-            await agent.ready.wait()
-            message = event.message
-            dispatch = read_dispatch(event.value, message.key, message.headers)
-            try:
-                if isinstance(dispatch, Unreadable):
-                    await agent.unreadable(dispatch, message.offset, message.key, event.value)
-                else:
-                    agent.take(dispatch, message.offset)
-            except Exception:
-                # A fault of ours on one dispatch must not stop the agent.
-                log.exception("invoker: dispatch at offset %d not handled", message.offset)
+        agent.tasks.spawn(agent.follow())
 
     @app.timer(interval=1.0)
     async def idle() -> None:
@@ -339,8 +361,8 @@ def create_app(settings: Settings) -> faust.App:
 
 
 async def ensure_own_topics(settings: Settings) -> None:
-    """The ledger's topics and this invoker's dispatch topic (it may be new)."""
-    await ensure_topics(settings, ledger_topics(settings, [settings.invoker_id]))
+    """The ledger's topics (an invoker may start before the API's setup made them)."""
+    await ensure_topics(settings, ledger_topics(settings))
 
 
 if __name__ == "__main__":

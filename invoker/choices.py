@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Slot:
-    """What the pool knows of one container (or one being created) when deciding."""
+class Slot(NamedTuple):
+    """What the pool knows of one container (or one being created) when deciding.
+
+    A named tuple: the pool builds one per container for every decision.
+    """
 
     id: str
     kind: str

@@ -145,6 +145,8 @@ class ContainerPool:
         ]
 
     def _refill(self) -> list[asyncio.Task[Any]]:
+        if self.queue:
+            return []  # activations waiting for room come first (choices.refill)
         plan = choices.refill(
             self._stem_specs(),
             self._slots(),

@@ -11,12 +11,14 @@ activation written in two goes is merged with what the first one stored
 Writing is cheap because the target is fresh and has no other writer: records
 are created in ``_bulk_docs`` without reading anything first. An activation's
 record is written once its ``completed`` has been read, so it is created whole
-in one write; only events read after that (a duplicate, a late straggler) or
-activations still open when too many are (``open_max``) are written in two
-goes, and the second goes through the writer's read-merge-write upsert when
-the create conflicts. Up to two writes are in flight while the next records are
-read and folded, so CouchDB and the reader work side by side and memory stays
-bounded whatever the length of the log.
+in one write: from that event alone when it carries a ``head``, as the live
+writer does (the other events are not even decoded), else merged with the
+activation's earlier events. A duplicate read later goes through the writer's
+read-merge-write when the create conflicts. An activation not completed by the
+cut gets no record, as in the live projection (``unfinished``). Up to two
+writes are in flight while the next records are read and folded, so CouchDB
+and the reader work side by side; memory holds the records of activations in
+flight at any point of the log, not the log.
 
 ``until_ms`` gives the projection as it stood at a past moment: only records
 the log had received by then (their Kafka timestamp) are applied.
@@ -35,20 +37,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from projections.record import apply_all
+from projections.record import apply_all, standalone
 from projections.writer import project
 from store import views
 from store.couch import Couch, JsonDict, StoreUnavailable
-from streams.events import COMPLETED, LedgerEvent
+from streams.events import COMPLETED, HEADER_TYPE, LedgerEvent, header
 from streams.history import SEEK_SLACK_MS, LedgerReader, LogRecord
 from streams.ids import now_ms
 from streams.positions import Cursor
 from streams.settings import Settings
 
-# Records per _bulk_docs write, writes in flight, activations held open at most.
+# Records per _bulk_docs write, writes in flight.
 CHUNK_RECORDS = 1_000
 WRITES_IN_FLIGHT = 2
-OPEN_MAX = 20_000
 
 
 class RebuildError(Exception):
@@ -77,6 +78,8 @@ class Rebuilt:
     records: int
     seconds: float
     stop: Cursor
+    # Activations not completed by the cut (no record, as in the live projection).
+    unfinished: int = 0
     # Retention deleted events before about this moment (None: the log is whole).
     horizon_ms: int | None = None
 
@@ -146,12 +149,14 @@ async def prepare_target(couch: Couch, db: str) -> None:
 class _Rebuild:
     """The state of one rebuild: counters, open and completed activations, writes in flight."""
 
-    def __init__(self, couch: Couch, into: str, until_ms: int | None, chunk: int, open_max: int):
+    def __init__(self, couch: Couch, into: str, until_ms: int | None, chunk: int):
         self.couch, self.into, self.until_ms = couch, into, until_ms
-        self.chunk, self.open_max = chunk, open_max
+        self.chunk = chunk
         self.read = self.applied = self.unreadable = self.late = self.records = 0
-        # Activations by id: those whose completion is not read yet, and those ready to write.
-        self.open: dict[str, list[LedgerEvent]] = {}
+        self.unfinished = 0
+        # Activations by id: those whose completion is not read yet (their records,
+        # decoded only should the completion not carry a head), and those ready to write.
+        self.open: dict[str, list[LogRecord]] = {}
         self.ready: dict[str, list[LedgerEvent]] = {}
         self.writing: set[asyncio.Task[int]] = set()
         self.first_kept_ms: dict[int, int] = {}
@@ -162,6 +167,16 @@ class _Rebuild:
         if not selected(record, self.until_ms):
             self.late += 1
             return
+        kind = header(record.headers, HEADER_TYPE)
+        if kind is not None and kind != COMPLETED and record.key is not None:
+            # Not decoded unless its completion turns out to need it (it has no head).
+            aid = record.key.decode("utf-8", "replace")
+            waiting = self.ready.get(aid)
+            if waiting is None:
+                self.open.setdefault(aid, []).append(record)
+            elif not standalone(waiting[0]):
+                self._append_decoded(waiting, record)
+            return
         logged = record.decoded()
         if logged is None:
             self.unreadable += 1
@@ -170,17 +185,33 @@ class _Rebuild:
         aid = event.activation_id
         waiting = self.ready.get(aid)
         if waiting is not None:
-            waiting.append(event)
+            if event.type == COMPLETED or not standalone(waiting[0]):
+                waiting.append(event)
             return
-        events = self.open.setdefault(aid, [])
-        events.append(event)
-        if event.type == COMPLETED:
-            self.ready[aid] = self.open.pop(aid)
+        if standalone(event):
+            # The live writer projects such a completion alone: so does the rebuild.
+            self.open.pop(aid, None)
+            self.ready[aid] = [event]
+        elif event.type == COMPLETED:
+            earlier: list[LedgerEvent] = []
+            for raw in self.open.pop(aid, []):
+                self._append_decoded(earlier, raw)
+            self.ready[aid] = [*earlier, event]
+        else:
+            self.open.setdefault(aid, []).append(record)
+
+    def _append_decoded(self, events: list[LedgerEvent], record: LogRecord) -> None:
+        logged = record.decoded()
+        if logged is None:
+            self.unreadable += 1
+        else:
+            events.append(logged.event)
 
     async def flush(self, force: bool = False) -> None:
         """Write what is ready, a chunk at a time; everything when ``force``."""
-        if force or len(self.open) > self.open_max:
-            self.ready.update(self.open)
+        if force:
+            # Not completed by the cut: no record, as in the live projection.
+            self.unfinished += len(self.open)
             self.open.clear()
         while len(self.ready) >= self.chunk or (force and self.ready):
             ids = list(itertools.islice(self.ready, self.chunk))
@@ -214,7 +245,6 @@ async def rebuild(
     until_ms: int | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     chunk: int = CHUNK_RECORDS,
-    open_max: int = OPEN_MAX,
 ) -> Rebuilt:
     """Rebuild the activation projection from the ledger into the fresh database ``into``.
 
@@ -242,7 +272,7 @@ async def _rebuild(
     open_max: int,
 ) -> Rebuilt:
     began = time.monotonic()
-    work = _Rebuild(couch, into, until_ms, chunk, open_max)
+    work = _Rebuild(couch, into, until_ms, chunk)
 
     def report() -> None:
         if on_progress is not None:
@@ -275,6 +305,7 @@ async def _rebuild(
         work.records,
         time.monotonic() - began,
         stop,
+        work.unfinished,
         horizon(beginning, work.first_kept_ms, now_ms()),
     )
 

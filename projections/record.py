@@ -6,6 +6,12 @@ visible OpenWhisk fields are then rendered from the parts by precedence
 ``completed > started > scheduled > accepted``. Applying an event only ever
 replaces a part by a *preferred* one (see ``_preferred``), so applying the same
 events in any order, any number of times, yields the same record.
+
+A ``completed`` event with a ``head`` (every one the platform writes now)
+carries what the record needs of the acceptance: its part alone renders the
+whole record, so the projection writes each record once, from that one event
+(``record_of``). Older completions without a head are merged with the parts
+of the activation's other events, as before.
 """
 
 from __future__ import annotations
@@ -71,7 +77,14 @@ def part_of(event: LedgerEvent) -> JsonDict:
             duration_ms=event.duration_ms,
             annotations=list(event.annotations),
         )
+        if event.head is not None:
+            base["head"] = event.head.model_dump()
     return base
+
+
+def standalone(event: LedgerEvent) -> bool:
+    """Whether ``event`` alone renders its activation's whole record (a completion with a head)."""
+    return isinstance(event, ActivationCompleted) and event.head is not None
 
 
 def _preferred(new: JsonDict, old: JsonDict | None) -> bool:
@@ -121,9 +134,9 @@ def state_of(parts: dict[str, JsonDict]) -> str:
 
 def render(activation_id: str, parts: dict[str, JsonDict]) -> JsonDict:
     """The stored record (OpenWhisk's activation shape plus ``ledger``) from its parts."""
-    accepted = parts.get(ACCEPTED, {})
     started = parts.get(STARTED)
     completed = parts.get(COMPLETED)
+    accepted = parts.get(ACCEPTED) or _accepted_of(completed)
     any_part = accepted or completed or started or parts.get(SCHEDULED) or {}
     annotations = _merged(completed["annotations"] if completed else [], accepted)
     path = accepted.get("action") or _annotation(annotations, "path") or ""
@@ -161,6 +174,25 @@ def render(activation_id: str, parts: dict[str, JsonDict]) -> JsonDict:
         record["duration"] = 0
     record[LEDGER_FIELD] = {"state": state_of(parts), "parts": parts}
     return record
+
+
+def _accepted_of(completed: JsonDict | None) -> JsonDict:
+    """An accepted part's fields from a completion part's ``head`` (empty without one)."""
+    head = (completed or {}).get("head")
+    if not head or completed is None:
+        return {}
+    out: JsonDict = {
+        "namespace": completed["namespace"],
+        "action": head["action"],
+        "action_name": head["action_name"],
+        "version": head["action_version"],
+        "kind": head["kind"],
+        "subject": head["subject"],
+        "cause": head["cause"]["activation_id"] if head.get("cause") else None,
+    }
+    if head.get("annotations"):
+        out["annotations"] = list(head["annotations"])
+    return out
 
 
 def public_view(record: JsonDict) -> JsonDict:

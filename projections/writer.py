@@ -3,62 +3,29 @@
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from typing import Any
 
 import faust
+from aiokafka import TopicPartition
 
 from projections import record
 from store.couch import Conflict, Couch, StoreError, StoreUnavailable
 from streams import constants, deadletters, gctune, worker
 from streams.app import make_app
-from streams.events import LedgerEvent, Unreadable, read
+from streams.events import COMPLETED, HEADER_TYPE, LedgerEvent, Unreadable, header, read
+from streams.groupreader import Fetching, GroupReader, Records
 from streams.retry import until_done
 from streams.settings import Settings
+from streams.tasks import TaskSet
 
 log = logging.getLogger("ledgerwhisk.projection")
 
-BATCH_MAX = 500
-# Events wait at most this long to be written with others (a record appears
-# in the projection up to this much later; blocking invokes do not wait on it).
-BATCH_WITHIN_S = 0.05
-# Records still in progress whose revision the writer remembers.
-KNOWN_MAX = 5_000
+# Kafka holds a fetch up to this long for more records: a record appears in
+# the projection up to this much later (blocking invokes do not wait on it),
+# and under load each fetch, decode pass and CouchDB write takes many records.
+FETCHING = Fetching(max_wait_ms=50, min_bytes=256 * 1024, max_records=500)
 CONFLICT_ROUNDS = 5
-
-
-class Known:
-    """The records this writer last wrote, for activations not yet completed.
-
-    The writer is the only one writing activation records, so the revision it
-    wrote last is almost always the current one: a batch is then one
-    ``_bulk_docs`` request, with no read before it. A record it does not know
-    is written as new; CouchDB refuses that write (conflict) when the record
-    exists after all, and only then is it read and merged. Completed records
-    are forgotten at once: they rarely change again, and they are the large ones.
-    """
-
-    def __init__(self, limit: int = KNOWN_MAX):
-        self.limit = limit
-        self._docs: OrderedDict[str, dict[str, Any]] = OrderedDict()
-
-    def get(self, activation_id: str) -> dict[str, Any] | None:
-        return self._docs.get(activation_id)
-
-    def remember(self, doc: dict[str, Any]) -> None:
-        if record.is_completed(doc):
-            self._docs.pop(doc["_id"], None)
-            return
-        self._docs[doc["_id"]] = doc
-        self._docs.move_to_end(doc["_id"])
-        while len(self._docs) > self.limit:
-            self._docs.popitem(last=False)
-
-    def forget(self, activation_id: str) -> None:
-        self._docs.pop(activation_id, None)
-
-    def __len__(self) -> int:
-        return len(self._docs)
 
 
 def writes_for(
@@ -82,36 +49,34 @@ def writes_for(
     return writes
 
 
-async def project(
-    couch: Couch, db: str, events: list[LedgerEvent], known: Known | None = None
-) -> int:
-    """Apply a batch of events to the ``activations`` database; returns records changed."""
-    known = known if known is not None else Known()
+async def project(couch: Couch, db: str, events: list[LedgerEvent]) -> int:
+    """Apply a batch of events to the ``activations`` database; returns records changed.
+
+    Records are written as new, without a read first: each is almost always
+    written once (from its completion). CouchDB refuses a record that exists
+    (a completion read again after a restart): only those are read, merged
+    and written again.
+    """
     by_id: dict[str, list[LedgerEvent]] = defaultdict(list)
     for event in events:
         by_id[event.activation_id].append(event)
-    current: dict[str, dict[str, Any] | None] = {aid: known.get(aid) for aid in by_id}
+    current: dict[str, dict[str, Any] | None] = dict.fromkeys(by_id)
     pending = dict(by_id)
     changed = 0
     for _round in range(CONFLICT_ROUNDS):
         writes = writes_for(pending, current)
         statuses = await couch.bulk_write(db, writes)
-        by_doc = {doc["_id"]: doc for doc in writes}
         conflicts: list[str] = []
         failed = []
         for status in statuses:
             doc_id = status.get("id", "")
             if status.get("ok"):
-                stored = {**by_doc[doc_id], "_rev": status["rev"]}
-                known.remember(stored)
                 changed += 1
             elif status.get("error") == "conflict":
                 conflicts.append(doc_id)
             else:
                 failed.append(status)
         if failed:
-            for doc_id in by_doc:
-                known.forget(doc_id)
             raise StoreUnavailable(f"CouchDB refused writes to {db}: {failed[:3]}")
         if not conflicts:
             return changed
@@ -122,40 +87,45 @@ async def project(
     raise Conflict(f"records in {db} kept changing: {sorted(pending)[:5]}")
 
 
-async def project_until_stored(
-    couch: Couch, db: str, events: list[LedgerEvent], known: Known | None = None
-) -> None:
+async def project_until_stored(couch: Couch, db: str, events: list[LedgerEvent]) -> None:
     """Apply a batch, retrying while CouchDB is unavailable: a batch is never skipped.
 
     The offsets of these events are committed only after this returns, so a
     writer stopped while CouchDB is down resumes with the same batch.
     """
     await until_done(
-        lambda: project(couch, db, events, known),
+        lambda: project(couch, db, events),
         what=f"projection of {len(events)} events",
         retry_on=StoreError,
         log=log,
     )
 
 
-def readable(batch: list[Any]) -> list[LedgerEvent]:
-    """The events of a batch of Faust events; records that do not decode are counted and left out.
+def readable(records: Records) -> list[LedgerEvent]:
+    """The completions among ledger records, decoded; records that do not decode
+    are counted and left out (the controller, which owns each partition, ends their
+    activations).
 
-    (The controller, which owns each partition, ends their activations.)
+    A record is projected from its ``completed`` event alone (it carries what the
+    record needs of the acceptance: ``projections.record``), so the other events
+    are not even decoded: their ``type`` header says what they are.
     """
     events: list[LedgerEvent] = []
-    for item in batch:
-        message = item.message
-        event = read(item.value, message.key, message.headers)
+    for r in records:
+        kind = header(r.headers, HEADER_TYPE)
+        if kind is not None and kind != COMPLETED:
+            continue
+        event = read(r.value, r.key, r.headers)
         if isinstance(event, Unreadable):
-            where = f"{message.topic}:{message.partition}:{message.offset}"
+            where = f"{r.topic}:{r.partition}:{r.offset}"
             deadletters.seen("projection", event, where)
             continue
-        events.append(event)
+        if event.type == COMPLETED:
+            events.append(event)
     return events
 
 
-async def write_batch(couch: Couch, db: str, batch: list[Any], known: Known) -> None:
+async def write_batch(couch: Couch, db: str, batch: Records) -> None:
     """Project one batch; never raises, never leaves its readable events out.
 
     A fault of ours on the batch as a whole (not CouchDB being away: that is
@@ -164,7 +134,7 @@ async def write_batch(couch: Couch, db: str, batch: list[Any], known: Known) -> 
     """
     events = readable(batch)
     try:
-        await project_until_stored(couch, db, events, known)
+        await project_until_stored(couch, db, events)
         return
     except Exception:
         log.exception(
@@ -175,7 +145,7 @@ async def write_batch(couch: Couch, db: str, batch: list[Any], known: Known) -> 
         by_id[event.activation_id].append(event)
     for activation_id, own in by_id.items():
         try:
-            await project_until_stored(couch, db, own, known)
+            await project_until_stored(couch, db, own)
         except Exception:
             log.exception(
                 "activation %s could not be projected; its events are left out", activation_id
@@ -183,24 +153,27 @@ async def write_batch(couch: Couch, db: str, batch: list[Any], known: Known) -> 
 
 
 def create_app(settings: Settings) -> faust.App:
-    """The projection app: one agent over the ledger, writing in bulk."""
+    """The projection app: a group reader over the ledger, writing in bulk."""
     app = make_app("projection", settings)
-    events_topic = app.topic(settings.topic(constants.TOPIC_EVENTS), value_type=bytes)
     couch = Couch(settings)
     db = settings.database(constants.DB_ACTIVATIONS)
-    known = Known()
 
-    @app.agent(events_topic)
-    async def projection(stream: Any) -> None:  # a faust Stream (take_events)
-        async for batch in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
-            await write_batch(couch, db, batch, known)
+    async def handle(_: TopicPartition, records: Records) -> None:
+        await write_batch(couch, db, records)
+
+    reader = GroupReader(
+        settings, "projection", settings.topic(constants.TOPIC_EVENTS), handle, fetching=FETCHING
+    )
+    tasks = TaskSet(log, "the projection reader")
 
     @app.task
-    async def settle() -> None:
+    async def start() -> None:
         gctune.settle()
+        tasks.spawn(reader.run())
 
     @app.on_before_shutdown.connect
     async def close_couch(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        await tasks.cancel()
         await couch.close()
 
     return app

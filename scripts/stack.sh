@@ -90,7 +90,7 @@ ready_line() {
   case "$1" in
     api) echo "listening on http://" ;;
     invoker*) echo "ready (user memory" ;;
-    *) echo "[^Worker]: Ready" ;;
+    *) echo "reading ledger partitions" ;; # streams/groupreader.py READING
   esac
 }
 

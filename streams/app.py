@@ -10,25 +10,23 @@ from aiokafka.errors import KafkaError
 from faust.exceptions import ProducerSendError
 
 from streams.constants import LEDGER_MESSAGE_MAX_BYTES
+from streams.groupreader import group_id
 from streams.retry import until_done
 from streams.settings import Settings
 
 log = logging.getLogger("ledgerwhisk.streams")
 
 
-def make_app(name: str, settings: Settings, instance: str | None = None) -> faust.App:
-    """A Faust app for one agent process.
+def make_app(name: str, settings: Settings) -> faust.App:
+    """A Faust app for one worker process: its lifecycle, timers, tasks and producer.
 
     The web server is off (several workers share one host), values are raw bytes
-    (our pydantic models do the JSON), and the producer sends at once.
-
-    With an ``instance`` name (stable across restarts, unique in the group:
-    an invoker's id, a controller's process name) the worker joins its consumer
-    group as a static member, so after a crash its next run takes its
-    partitions back at once instead of waiting for the old session to expire.
+    (our pydantic models do the JSON), and the producer sends at once. No worker
+    consumes through Faust (``producer_only``): the ledger is read by
+    ``streams.groupreader.GroupReader`` or, in an invoker, by its own consumer.
     """
-    return faust.App(
-        f"{settings.prefix}-{name}",
+    app = faust.App(
+        group_id(settings, name),
         broker=f"kafka://{settings.kafka_bootstrap}",
         value_serializer="raw",
         key_serializer="raw",
@@ -38,19 +36,11 @@ def make_app(name: str, settings: Settings, instance: str | None = None) -> faus
         producer_linger=0.0,
         producer_acks=1,
         producer_max_request_size=LEDGER_MESSAGE_MAX_BYTES,
-        consumer_max_fetch_size=LEDGER_MESSAGE_MAX_BYTES,
-        consumer_auto_offset_reset="earliest",
-        broker_commit_every=100,
-        broker_commit_interval=1.0,
-        stream_wait_empty=False,
         table_standby_replicas=0,
         topic_replication_factor=1,
-        # A killed member's partitions move to the others after this long
-        # (Faust's default is 60 s).
-        broker_session_timeout=settings.group_session_timeout_s,
-        broker_heartbeat_interval=min(3.0, settings.group_session_timeout_s / 5),
-        consumer_group_instance_id=f"{settings.prefix}-{name}-{instance}" if instance else None,
     )
+    app.producer_only = True
+    return app
 
 
 async def write_until_taken(

@@ -7,7 +7,8 @@ decides, in log order (one activation's events share a partition, so every
 reader sees them in the same order):
 
 - ``scheduled`` (attempt *a*) moves the activation to attempt *a*, unless a
-  claim was already made: a schedule after a claim is void.
+  claim was already made: a schedule after a claim is void. An ``accepted``
+  the API placed on an invoker is attempt 0's schedule.
 - ``started`` (attempt *a*) is the claim when no claim came before it and *a*
   is the attempt most recently scheduled; any other ``started`` is void and its
   writer must not run user code.
@@ -23,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from streams.events import (
+    ActivationAccepted,
     ActivationCompleted,
     ActivationScheduled,
     ActivationStarted,
@@ -58,6 +60,10 @@ class Claim:
 
 def step(claim: Claim, event: LedgerEvent) -> Claim:
     """The claim state after one more event, in log order."""
+    if isinstance(event, ActivationAccepted):
+        if event.invoker is None or claim.attempt is not None or claim.holder is not None:
+            return claim
+        return replace(claim, attempt=0, invoker=event.invoker)
     if isinstance(event, ActivationScheduled):
         if claim.holder is not None:
             return claim  # too late: someone already started it

@@ -24,6 +24,7 @@ from streams.events import (
     COMPLETED,
     ActivationAccepted,
     ActivationCompleted,
+    Head,
     Response,
     Unreadable,
     seq_for,
@@ -132,6 +133,7 @@ def _completed(
     invoker: int | None = None,
     container: str | None = None,
     at_ms: int | None = None,
+    head: Head | None = None,
 ) -> ActivationCompleted:
     """The one constructor of ``completed`` events (``at_ms``, when it is written: ``end_ms``)."""
     return ActivationCompleted(
@@ -148,6 +150,7 @@ def _completed(
         annotations=annotations,
         invoker=invoker,
         container=container,
+        head=head,
     )
 
 
@@ -185,6 +188,7 @@ def of_run(
         annotations=annotations,
         invoker=invoker,
         container=container,
+        head=accepted.head(),
     )
 
 
@@ -211,6 +215,7 @@ def whisk_error(
             *base_annotations(accepted, now_ms - accepted.at_ms),
             {"key": "reason", "value": reason},
         ],
+        head=accepted.head(),
     )
 
 
@@ -251,6 +256,7 @@ def of_sequence(
         duration_ms=duration_ms,
         logs=component_ids,
         annotations=annotations,
+        head=accepted.head(),
     )
 
 
@@ -270,6 +276,7 @@ def of_trigger(
         logs=rule_lines,
         annotations=[],
         at_ms=now_ms,
+        head=accepted.head(),
     )
 
 

@@ -14,7 +14,6 @@ DEFAULT_NAMESPACE_ALIAS: Final = "_"
 
 # Topics (prefixed by Settings.prefix).
 TOPIC_EVENTS: Final = "activation-events"
-TOPIC_DISPATCH: Final = "activation-commands"
 TOPIC_HEALTH: Final = "invoker-health"
 TOPIC_DEAD_LETTERS: Final = "dead-letters"
 

@@ -4,6 +4,12 @@ Every activation event carries ``(activation_id, type, seq)``. ``seq`` counts th
 events of one activation in the order their writers produced them (accepted is 1;
 each reschedule, start and completion takes the next number), so a reader can
 order and de-duplicate events without trusting delivery order.
+
+An activation usually takes three events: ``accepted`` (which names the invoker
+its first attempt runs on, when the API could place it), ``started`` and
+``completed`` (which repeats what a record needs of the acceptance, so the
+record is one event's work). ``scheduled`` appears only when the controller
+places an activation: one the API left for it, or a retry.
 """
 
 from __future__ import annotations
@@ -80,8 +86,17 @@ class ActivationEvent(Fact):
     source: str
 
 
+Decision = Literal["home", "step", "overflow", "reschedule"]
+
+
 class ActivationAccepted(ActivationEvent):
-    """The API accepted an invocation and appended it to the ledger."""
+    """The API accepted an invocation and appended it to the ledger.
+
+    ``invoker`` and ``decision``: where its first attempt runs when the API
+    placed it (the event is then that attempt's ``scheduled`` fact too, and
+    its dispatch: the invoker reads it from the ledger); None for one the
+    controller must place.
+    """
 
     type: Literal["activation.accepted"] = ACCEPTED
     action: str  # fully qualified path without the leading slash: "guest/pkg/hello"
@@ -99,16 +114,35 @@ class ActivationAccepted(ActivationEvent):
     reply_to: str
     cause: Cause | None = None
     annotations: list[dict[str, Any]] = Field(default_factory=list)
+    invoker: int | None = None
+    decision: Decision | None = None
+
+    def head(self) -> Head:
+        """What an activation record needs of this acceptance."""
+        return Head(
+            action=self.action,
+            action_name=self.action_name,
+            action_version=self.action_version,
+            kind=self.kind,
+            subject=self.subject,
+            cause=self.cause,
+            annotations=self.annotations,
+        )
 
 
 class ActivationScheduled(ActivationEvent):
-    """The controller addressed the activation to one invoker."""
+    """The controller addressed the activation to one invoker.
+
+    It carries the acceptance it answers (``accepted``), so the invoker it
+    names has all it needs from this one record: it is the dispatch.
+    """
 
     type: Literal["activation.scheduled"] = SCHEDULED
     invoker: int
-    decision: Literal["home", "step", "overflow", "reschedule"]
+    decision: Decision
     wait_ms: int
     attempt: int = 0
+    accepted: ActivationAccepted | None = None
 
 
 class ActivationStarted(ActivationEvent):
@@ -129,8 +163,24 @@ class Response(Fact):
     size: int = 0
 
 
+class Head(Fact):
+    """What an activation record needs of its acceptance (``ActivationAccepted.head``)."""
+
+    action: str
+    action_name: str
+    action_version: str
+    kind: str
+    subject: str
+    cause: Cause | None = None
+    annotations: list[dict[str, Any]] = Field(default_factory=list)
+
+
 class ActivationCompleted(ActivationEvent):
-    """The activation ended: success, application, developer or whisk error."""
+    """The activation ended: success, application, developer or whisk error.
+
+    ``head`` repeats what its record needs of the acceptance (None only when
+    that is not known: an activation whose own records could not be read).
+    """
 
     type: Literal["activation.completed"] = COMPLETED
     response: Response
@@ -141,6 +191,7 @@ class ActivationCompleted(ActivationEvent):
     annotations: list[dict[str, Any]] = Field(default_factory=list)
     invoker: int | None = None
     container: str | None = None
+    head: Head | None = None
 
 
 class InvokerHealth(Fact):
@@ -158,9 +209,10 @@ class InvokerHealth(Fact):
     at_ms: int
     # Which run of the invoker this is; a new value means it restarted.
     incarnation: str = ""
-    # The first offset of its dispatch topic this run will act on (-1 until known):
-    # dispatches below it belong to an earlier run and the controller takes them back.
-    dispatch_from: int = -1
+    # Per ledger partition, the first offset this run acts on (empty until known):
+    # work placed on it below those belongs to an earlier run; the controller
+    # takes it back.
+    ledger_from: dict[int, int] = Field(default_factory=dict)
     # Its own faults (whisk errors of its making) within the unhealthy window, and the
     # last one's message: why it is unhealthy, for the controller's log.
     recent_faults: int = 0
@@ -171,16 +223,6 @@ LedgerEvent = ActivationAccepted | ActivationScheduled | ActivationStarted | Act
 AnyActivationEvent = Annotated[LedgerEvent, Field(discriminator="type")]
 
 _EVENT = TypeAdapter(AnyActivationEvent)
-
-
-class Dispatch(Fact):
-    """What an invoker receives: the scheduled event and the acceptance it answers."""
-
-    accepted: ActivationAccepted
-    scheduled: ActivationScheduled
-    # Sent again by a controller that rebuilt its state and found no copy in the
-    # dispatch topic: the invoker must confirm its claim in the ledger before running.
-    redelivered: bool = False
 
 
 def decode_event(
@@ -203,19 +245,21 @@ def encode(fact: Fact) -> bytes:
 # tell them when the value does not decode.
 HEADER_TYPE: Final = "type"
 HEADER_NAMESPACE: Final = "namespace"
-# Dispatches carry this type (and the namespace) in their headers.
-DISPATCH: Final = "activation.dispatch"
+# An event that places an activation on an invoker (an ``accepted`` placed by
+# the API, a ``scheduled``) names it in this header: invokers read only those.
+HEADER_INVOKER: Final = "invoker"
 
 Headers = Iterable[tuple[str, bytes]] | Mapping[str, bytes] | None
 
 
-def headers_of(fact: ActivationEvent | Dispatch) -> list[tuple[str, bytes]]:
-    """The headers of the record holding ``fact``: ``type`` and ``namespace``."""
-    if isinstance(fact, Dispatch):
-        kind, namespace = DISPATCH, fact.accepted.namespace
-    else:
-        kind, namespace = fact.type, fact.namespace  # type: ignore[attr-defined]
-    return [(HEADER_TYPE, kind.encode()), (HEADER_NAMESPACE, namespace.encode())]
+def headers_of(event: LedgerEvent) -> list[tuple[str, bytes]]:
+    """The headers of the record holding ``event``: ``type``, ``namespace``, and the
+    ``invoker`` it places the activation on, if it does."""
+    out = [(HEADER_TYPE, event.type.encode()), (HEADER_NAMESPACE, event.namespace.encode())]
+    invoker = event.invoker if isinstance(event, ActivationAccepted | ActivationScheduled) else None
+    if invoker is not None:
+        out.append((HEADER_INVOKER, str(invoker).encode()))
+    return out
 
 
 def header(headers: Headers, name: str) -> str | None:
@@ -283,16 +327,4 @@ def read(
     try:
         return _EVENT.validate_json(value)
     except (ValueError, RecursionError, UnicodeDecodeError) as exc:  # ValidationError is one
-        return unreadable(key, headers, exc)
-
-
-def read_dispatch(
-    value: bytes | None, key: bytes | None = None, headers: Headers = None
-) -> Dispatch | Unreadable:
-    """The ``Dispatch`` a record of a dispatch topic holds, or an ``Unreadable``."""
-    if value is None:
-        return unreadable(key, headers, "the record has no value")
-    try:
-        return Dispatch.model_validate_json(value)
-    except (ValueError, RecursionError, UnicodeDecodeError) as exc:
         return unreadable(key, headers, exc)

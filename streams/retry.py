@@ -7,6 +7,7 @@ is away the caller waits, logging each failure, rather than drops anything.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Final, TypeVar
@@ -37,8 +38,14 @@ async def until_done(
 ) -> T:
     """``await attempt()`` until it returns; retried (0.2 s, doubling to 5 s) on ``retry_on``.
 
-    Any other exception leaves at once.
+    Any other exception leaves at once. The first try runs without tenacity's
+    machinery (it costs more than a Kafka write; most writes succeed at once).
     """
+    try:
+        return await attempt()
+    except retry_on as exc:
+        log.warning("%s failed (%r); again in %.1f s", what, exc, FIRST_S)
+    await asyncio.sleep(FIRST_S)
     retrying = AsyncRetrying(
         retry=retry_if_exception_type(retry_on),
         wait=wait_exponential(multiplier=FIRST_S, max=MAX_S),

@@ -28,6 +28,17 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 3233
     api_instance: str = "api0"
+    # How many API instances share the invokers: each places first attempts on
+    # at most its share (1 / api_instances) of every invoker.
+    api_instances: int = 1
+    # False leaves every placement to the controller (one more hop per activation;
+    # for comparisons, and to exercise the controller's placements).
+    api_places: bool = True
+    # When every invoker is full in its share, an API instance still places on
+    # them up to this many times its share, and the invoker's pool holds the
+    # excess until a container frees (OpenWhisk forces work onto an invoker when
+    # all are full); beyond it, the controller queues (and answers 503 when full).
+    api_overcommit: float = 2.0
     public_api_url: str = "http://127.0.0.1:3233"
     # One line per request in the API's log (written by a thread, off the hot path).
     api_access_log: bool = True
@@ -37,7 +48,6 @@ class Settings(BaseSettings):
     ledger_partitions: int = 4
     # Milliseconds to keep ledger events; -1 keeps them forever (replay needs them).
     ledger_retention_ms: int = -1
-    dispatch_retention_ms: int = 24 * 3600 * 1000
     health_retention_ms: int = 3600 * 1000
     # Records no reader could decode, kept for an operator (see streams/deadletters.py).
     dead_letter_retention_ms: int = 30 * 24 * 3600 * 1000
@@ -111,10 +121,6 @@ class Settings(BaseSettings):
     def topic(self, name: str) -> str:
         """Full Kafka topic name for one of the names in ``constants.TOPIC_*``."""
         return f"{self.prefix}.{name}"
-
-    def dispatch_topic(self, invoker_id: int) -> str:
-        """The topic one invoker consumes its scheduled activations from."""
-        return f"{self.prefix}.{constants.TOPIC_DISPATCH}.invoker{invoker_id}"
 
     def build_cache_dir(self) -> str:
         """The host directory of the invoker's build cache (one folder per namespace in it)."""

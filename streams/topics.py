@@ -32,15 +32,15 @@ class TopicSpec:
         }
 
 
-def ledger_topics(settings: Settings, invokers: range | list[int] | None = None) -> list[TopicSpec]:
-    """Every topic a stack needs: the ledger, invoker health, one dispatch topic per invoker.
+def ledger_topics(settings: Settings) -> list[TopicSpec]:
+    """Every topic a stack needs: the ledger, invoker health, dead letters.
 
-    The dispatch topics are one per invoker rather than one partition per invoker
-    of a shared topic: a Faust worker consumes whole topics through its consumer
-    group, and a topic per invoker lets invokers join and leave without
-    re-partitioning anything.
+    There is no topic per invoker: an activation is placed on an invoker by a
+    record of the ledger itself (an ``accepted`` the API placed, a ``scheduled``
+    the controller wrote), which names it in its ``invoker`` header, and every
+    invoker reads the ledger. One write does both jobs: the fact and the dispatch.
     """
-    specs = [
+    return [
         TopicSpec(
             settings.topic(constants.TOPIC_EVENTS),
             settings.ledger_partitions,
@@ -51,11 +51,6 @@ def ledger_topics(settings: Settings, invokers: range | list[int] | None = None)
             settings.topic(constants.TOPIC_DEAD_LETTERS), 1, settings.dead_letter_retention_ms
         ),
     ]
-    for invoker_id in invokers or []:
-        specs.append(
-            TopicSpec(settings.dispatch_topic(invoker_id), 1, settings.dispatch_retention_ms)
-        )
-    return specs
 
 
 async def ensure_topics(settings: Settings, specs: list[TopicSpec]) -> list[str]:

@@ -9,6 +9,7 @@ from typing import Any
 
 import faust
 
+from streams import eventloop
 from streams.settings import Settings, get_settings
 
 
@@ -22,6 +23,7 @@ def run(
     comes from ``LEDGERWHISK_LOG_LEVEL`` (default INFO).
     """
     settings = get_settings()
+    eventloop.install()
     if before is not None:
         asyncio.run(before(settings))
     app = build(settings)

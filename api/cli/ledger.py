@@ -37,7 +37,9 @@ JsonDict = dict[str, Any]
 def _detail(view: JsonDict) -> str:
     fields = view["fields"]
     if view["type"] == "activation.accepted":
-        return f"{fields['action']} ({fields['kind']})"
+        # Placed by the API: the acceptance is the first attempt's schedule too.
+        placed = f", placed {fields['decision']}" if fields.get("decision") else ""
+        return f"{fields['action']} ({fields['kind']}){placed}"
     if view["type"] == "activation.scheduled":
         return f"{fields['decision']} after {fields['wait_ms']} ms"
     if view["type"] == "activation.started":
@@ -138,7 +140,10 @@ def tail_line(view: JsonDict, names: dict[str, str]) -> str:
         detail = (
             f"invoker {fields['invoker']}, {START_NAMES[fields['start']]} {fields['container']}"
         )
-    elif view["type"] == "activation.scheduled":
+    elif fields.get("invoker") is not None and view["type"] in (
+        "activation.scheduled",
+        "activation.accepted",
+    ):
         detail = f"invoker {fields['invoker']}, {detail}"
     return f"{iso_ms(int(view['at_ms']))}  {name}  {aid}  {state:<9}  {detail}".rstrip()
 

@@ -2,7 +2,7 @@
 
 Several instances may run at once: Faust's consumer group splits the ledger's
 partitions among them, and each instance schedules the activations of its own
-partitions with its share of every invoker (``streams.controller.scheduler.share_of``).
+partitions with its share of every invoker (``streams.placement.share_of``).
 Every instance reads every heartbeat (``streams.heartbeats``). When an instance
 is given a partition (at start or in a rebalance) it rebuilds that partition's
 unfinished activations from the ledger (``streams.controller.restore``) before it handles
@@ -19,12 +19,12 @@ import socket
 from typing import Any
 
 import faust
-from faust.types import TP, StreamT
+from aiokafka import TopicPartition
 
 from streams import constants, deadletters, gctune, worker
 from streams.app import make_app, write_until_taken
-from streams.controller.restore import Restored, find_dispatches, read_partition
-from streams.controller.state import Append, ControllerState, Output, Send, by_activation
+from streams.controller.restore import read_partition
+from streams.controller.state import Append, ControllerState, by_activation
 from streams.discovery import Consul, DiscoveryError
 from streams.errors import LedgerUnavailable
 from streams.events import (
@@ -39,6 +39,7 @@ from streams.events import (
     headers_of,
     read,
 )
+from streams.groupreader import Fetching, GroupReader, Records, group_id
 from streams.heartbeats import HealthTail
 from streams.ids import now_ms
 from streams.registry import ConsulRegistry, HeartbeatRegistry
@@ -55,6 +56,10 @@ CONSUL_POLL_S = 1.0
 WRITES_IN_FLIGHT_MAX = 512
 # How long a stopping controller waits for its writes in flight.
 DRAIN_S = 5.0
+# The controller is on the path of queued activations and retries only (the
+# API places the rest, and sees completions itself): Kafka may hold its fetches
+# up to 20 ms for 64 kB, so that under load each takes many records at once.
+FETCHING = Fetching(max_wait_ms=20, min_bytes=64 * 1024, max_records=500)
 
 
 def why(health: InvokerHealth | None, state: str) -> str:
@@ -94,38 +99,27 @@ class Controller:
         self._states: dict[int, str] = {}
 
     # -- performing -----------------------------------------------------------
-    async def perform(self, outputs: list[Output]) -> None:
-        """Write ``outputs`` in order, each once Kafka has taken the one before."""
+    async def perform(self, outputs: list[Append]) -> None:
+        """Append ``outputs`` in order, each once Kafka has taken the one before."""
         for out in outputs:
-            if isinstance(out, Append):
-                event = out.event
-                await self._send(self.ledger, event.activation_id, encode(event), headers_of(event))
-            elif isinstance(out, Send):
-                scheduled = out.dispatch.scheduled
-                meta = await self._send(
-                    self.settings.dispatch_topic(scheduled.invoker),
-                    scheduled.activation_id,
-                    encode(out.dispatch),
-                    headers_of(out.dispatch),
-                )
-                self.state.on_dispatched(scheduled.activation_id, scheduled.attempt, meta.offset)
+            event = out.event
+            await self._send(self.ledger, event.activation_id, encode(event), headers_of(event))
 
     async def _send(
         self, topic: str, key: str, value: bytes, headers: list[tuple[str, bytes]]
     ) -> Any:
         return await write_until_taken(self.app, topic, key.encode(), value, headers)
 
-    def spawn(self, outputs: list[Output]) -> None:
+    def spawn(self, outputs: list[Append]) -> None:
         """Perform ``outputs`` in the background, in order per activation.
 
         Decisions are taken at once, in log order; their writes need not hold
         up the next event. An activation's writes wait for its earlier ones
-        (its ``scheduled`` before its dispatch, a first attempt before a
-        retry); different activations' writes run side by side, so the
-        producer batches them. Nothing here depends on the committed offset:
-        a controller that dies with writes in flight leaves accepted
-        activations without a ``scheduled``, and whoever rebuilds the
-        partition (``streams.controller.restore``) schedules them.
+        (a first attempt before a retry); different activations' writes run
+        side by side, so the producer batches them. Nothing here depends on
+        the committed offset: a controller that dies with writes in flight
+        leaves accepted activations without a placement, and whoever rebuilds
+        the partition (``streams.controller.restore``) places them.
         """
         for aid, chain in by_activation(outputs).items():
             before = self._chains.get(aid)
@@ -135,7 +129,7 @@ class Controller:
             self.tasks.keep(task)
 
     async def _perform_after(
-        self, before: asyncio.Task[None] | None, outputs: list[Output]
+        self, before: asyncio.Task[None] | None, outputs: list[Append]
     ) -> None:
         if before is not None:
             await asyncio.wait([before])  # its failure is logged by keep(); ours goes on
@@ -162,20 +156,36 @@ class Controller:
             log.info("invoker %d is up (pid %d on %s)", health.invoker, health.pid, health.host)
         self.spawn(self.state.on_health(health, now_ms()))
 
-    async def handle(self, event: LedgerEvent | Unreadable, partition: int) -> None:
+    async def handle(self, event: LedgerEvent | Unreadable, partition: int, offset: int) -> None:
         """One ledger event of an owned partition, in log order (its writes go on behind)."""
         now = now_ms()
         if isinstance(event, Unreadable):
             self.spawn(self.state.on_unreadable(event, now))
         elif isinstance(event, ActivationAccepted):
             await self.room()
-            self.spawn(self.state.on_accepted(event, partition, now))
+            self.spawn(self.state.on_accepted(event, partition, offset, now))
         elif isinstance(event, ActivationScheduled):
-            self.spawn(self.state.on_scheduled(event, now))
+            self.state.on_scheduled(event, offset)
         elif isinstance(event, ActivationStarted):
             self.state.on_started(event)
         elif isinstance(event, ActivationCompleted):
-            self.spawn(self.state.on_completed(event, now))
+            self.spawn(self.state.on_completed(event.activation_id, now))
+
+    async def handle_batch(self, tp: TopicPartition, records: Records) -> None:
+        """Records of one owned partition, in log order, once that partition is rebuilt."""
+        partition = tp.partition
+        if not await self.ready(partition):
+            return  # revoked meanwhile: its new owner handles them
+        for record in records:
+            try:
+                fact = read(record.value, record.key, record.headers)
+                if isinstance(fact, Unreadable):
+                    await self.dead_letter(fact, partition, record.offset, record.key, record.value)
+                await self.handle(fact, partition, record.offset)
+            except Exception:
+                # A fault of ours on one event must not stop the reader: it
+                # would meet the same event again after a restart.
+                log.exception("controller: event at %d:%d not handled", partition, record.offset)
 
     async def tick(self) -> None:
         now = now_ms()
@@ -187,8 +197,7 @@ class Controller:
         self.spawn(self.state.tick(now))
 
     # -- ownership ------------------------------------------------------------
-    async def assigned(self, tps: set[TP]) -> None:
-        owned = {tp.partition for tp in tps if tp.topic == self.ledger}
+    async def assigned(self, owned: set[int]) -> None:
         total = await partition_count(self.settings, self.ledger)
         for partition in set(self.rebuilds) - owned:
             self.rebuilds.pop(partition).cancel()
@@ -213,16 +222,14 @@ class Controller:
 
     async def _rebuild(self, partition: int) -> None:
         await self.health.caught_up.wait()  # know the invokers first
-
-        async def read() -> tuple[Restored, dict[tuple[str, int], int]]:
-            rebuilt = await read_partition(self.settings, self.app.conf.id, partition, now_ms())
-            return rebuilt, await find_dispatches(self.settings, rebuilt.tracked)
-
-        rebuilt, offsets = await until_done(
-            read, what=f"rebuilding partition {partition}", retry_on=LedgerUnavailable, log=log
+        rebuilt = await until_done(
+            lambda: read_partition(
+                self.settings, group_id(self.settings, "controller"), partition, now_ms()
+            ),
+            what=f"rebuilding partition {partition}",
+            retry_on=LedgerUnavailable,
+            log=log,
         )
-        for t in rebuilt.tracked:
-            t.offset = offsets.get((t.accepted.activation_id, t.attempt))
         log.info("partition %d rebuilt: %d unfinished activations", partition, len(rebuilt.tracked))
         self.spawn(self.state.restore(rebuilt.tracked, rebuilt.done, now_ms(), rebuilt.unreadable))
 
@@ -258,10 +265,21 @@ class Controller:
 
 
 def create_app(settings: Settings) -> faust.App:
-    """The controller app: the ledger agent, the heartbeat reader and a ticker."""
-    app = make_app("controller", settings, instance=settings.controller_instance)
-    events_topic = app.topic(settings.topic(constants.TOPIC_EVENTS), value_type=bytes)
+    """The controller app: the ledger reader, the heartbeat reader and a ticker."""
+    app = make_app("controller", settings)
     controller = Controller(app, settings)
+    reader = GroupReader(
+        settings,
+        "controller",
+        controller.ledger,
+        controller.handle_batch,
+        fetching=FETCHING,
+        instance=settings.controller_instance,
+        on_assigned=controller.assigned,
+        # The next owner rebuilds these partitions from the log: our decisions
+        # must be in it first, or it would schedule them again.
+        on_revoked=lambda _: controller.drain(DRAIN_S),
+    )
 
     @app.task
     async def listen() -> None:
@@ -269,36 +287,7 @@ def create_app(settings: Settings) -> faust.App:
         gctune.settle()
         if settings.consul_url:
             controller.tasks.spawn(controller.poll_consul(Consul(settings)))
-
-    @app.on_partitions_revoked.connect
-    async def on_revoked(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
-        # The next owner rebuilds these partitions from the log: our decisions
-        # must be in it first, or it would schedule them again.
-        await controller.drain(DRAIN_S)
-
-    @app.on_partitions_assigned.connect
-    async def on_assigned(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
-        assigned: set[TP] = args[0]
-        await controller.assigned(assigned)
-
-    @app.agent(events_topic)
-    async def schedule(stream: StreamT[Any]) -> None:
-        async for event in stream.events():
-            message = event.message
-            partition = message.partition
-            if not await controller.ready(partition):
-                continue  # revoked meanwhile: its new owner handles it
-            fact = read(event.value, message.key, message.headers)
-            try:
-                if isinstance(fact, Unreadable):
-                    await controller.dead_letter(
-                        fact, partition, message.offset, message.key, event.value
-                    )
-                await controller.handle(fact, partition)
-            except Exception:
-                # A fault of ours on one event must not stop the agent: Faust
-                # would restart it, meet the same event, and in the end give up.
-                log.exception("controller: event at %d:%d not handled", partition, message.offset)
+        controller.tasks.spawn(reader.run())
 
     @app.timer(interval=TICK_S)
     async def tick() -> None:
@@ -307,6 +296,7 @@ def create_app(settings: Settings) -> faust.App:
     @app.on_before_shutdown.connect
     async def shutdown(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         await controller.drain(DRAIN_S)
+        await controller.tasks.cancel()
         await controller.health.stop()
 
     return app

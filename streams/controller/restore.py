@@ -3,10 +3,10 @@
 A controller keeps its activations in memory. When it starts, or when a
 rebalance gives it a partition another instance had, it reads that partition
 back (from well before its committed offset to its end) and folds the events
-into the activations still unfinished: queued, dispatched, or started. It then
-looks for their dispatches in the invokers' topics, so that it knows where each
-one landed; a dispatch that never got written (the previous owner died between
-the two writes) is sent again.
+into the activations still unfinished: queued, placed on an invoker (and where
+the record placing each one sits), or started. Placements live in the ledger
+itself (invokers read it), so nothing is sent again: a queued one is placed
+anew, a placed one waits for its invoker or is taken back from a lost one.
 """
 
 from __future__ import annotations
@@ -25,11 +25,9 @@ from streams.errors import LedgerUnavailable
 from streams.events import (
     ActivationAccepted,
     ActivationScheduled,
-    Dispatch,
     LedgerEvent,
     Unreadable,
     read,
-    read_dispatch,
 )
 from streams.settings import Settings
 
@@ -48,7 +46,8 @@ class _Seen:
     accepted: ActivationAccepted | None = None
     accepted_offset: int = -1
     claim: Claim = field(default_factory=Claim)
-    scheduled: dict[int, ActivationScheduled] = field(default_factory=dict)
+    # attempt -> offset of the record placing it (an accepted the API placed, a scheduled)
+    placed: dict[int, int] = field(default_factory=dict)
     unreadable: Unreadable | None = None
 
 
@@ -83,8 +82,10 @@ def fold_partition(
         s = seen.setdefault(event.activation_id, _Seen())
         if isinstance(event, ActivationAccepted):
             s.accepted, s.accepted_offset = event, offset
+            if event.invoker is not None:
+                s.placed.setdefault(0, offset)
         elif isinstance(event, ActivationScheduled):
-            s.scheduled[event.attempt] = event
+            s.placed.setdefault(event.attempt, offset)
         s.claim = step(s.claim, event)
     tracked: list[Tracked] = []
     done: set[str] = set()
@@ -105,7 +106,7 @@ def fold_partition(
             t.phase, t.attempt, t.invoker = "dispatched", holder.attempt, holder.invoker
         elif s.claim.attempt is not None:
             t.phase, t.attempt, t.invoker = "dispatched", s.claim.attempt, s.claim.invoker
-        t.scheduled = s.scheduled.get(t.attempt)
+        t.offset = s.placed.get(t.attempt) if t.phase == "dispatched" else None
         tracked.append(t)
     tracked.sort(key=lambda t: seen[t.accepted.activation_id].accepted_offset)
     return Restored(tracked, done, unreadable)
@@ -177,39 +178,3 @@ async def read_partition(
     return fold_partition(
         ((o, read(r.value, r.key, r.headers)) for o, r in records), partition, committed
     )
-
-
-async def find_dispatches(settings: Settings, tracked: list[Tracked]) -> dict[tuple[str, int], int]:
-    """Where the dispatches of ``tracked`` (not yet started) sit in their invokers' topics.
-
-    Returns ``(activation id, attempt) -> offset`` for those found.
-    """
-    wanted: dict[int, set[tuple[str, int]]] = {}
-    since: dict[int, int] = {}
-    for t in tracked:
-        if t.phase != "dispatched" or t.started or t.invoker is None:
-            continue
-        wanted.setdefault(t.invoker, set()).add((t.accepted.activation_id, t.attempt))
-        since[t.invoker] = min(since.get(t.invoker, t.accepted.at_ms), t.accepted.at_ms)
-    found: dict[tuple[str, int], int] = {}
-    for invoker, keys in wanted.items():
-        tp = TopicPartition(settings.dispatch_topic(invoker), 0)
-        consumer = _consumer(settings)
-        try:
-            await consumer.start()
-            consumer.assign([tp])
-            end = (await consumer.end_offsets([tp]))[tp]
-            start = await _offset_at(consumer, tp, since[invoker] - SLACK_MS, end)
-            for offset, record in await _scan(consumer, tp, start, end):
-                dispatch = read_dispatch(record.value, record.key, record.headers)
-                if not isinstance(dispatch, Dispatch):
-                    continue  # its activation is ended from the ledger, if it is known
-                scheduled = dispatch.scheduled
-                key = (scheduled.activation_id, scheduled.attempt)
-                if key in keys:
-                    found[key] = offset
-        except KafkaError as exc:
-            raise LedgerUnavailable(f"could not read dispatches of invoker {invoker}") from exc
-        finally:
-            await consumer.stop()
-    return found

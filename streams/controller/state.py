@@ -1,24 +1,30 @@
-"""The controller's decisions: schedule, queue, refuse, take back, declare lost. No I/O here.
+"""The controller's decisions: place, queue, refuse, take back, declare lost. No I/O here.
 
 One ``ControllerState`` per controller instance. The Faust agent feeds it the
-ledger events of the partitions it owns (in log order), the heartbeats of every
-invoker and a periodic tick; each input returns the outputs to perform, in
-order: ``Append`` an event to the ledger, ``Send`` a dispatch to an invoker.
+ledger events of the partitions it owns (in log order, with their offsets),
+the heartbeats of every invoker and a periodic tick; each input returns the
+events to ``Append`` to the ledger, in order.
 
-The life of one activation here (``Tracked.phase``):
+Most activations never need the controller to act: the API places a first
+attempt itself when its share of an invoker has room (the ``accepted`` event
+names the invoker, and is that attempt's dispatch: invokers read the ledger).
+The controller tracks every activation of its partitions all the same, so
+that each one ends:
 
-- ``queued``: accepted, waiting for room (or taken back from a lost invoker).
-- ``dispatched``: attempt *a* is in the ledger and in the invoker's dispatch
-  topic. First attempts are dispatched at once: nobody else can hold them.
-- ``readback``: a retry (attempt *a* > 0) is in the ledger but not dispatched
-  yet. The old invoker may have started attempt *a-1* just before it was taken
-  back; only when this controller reads its own ``scheduled`` back from the log
-  does it know (see ``streams.claims``) whether a ``started`` came first. If
-  one did, the retry is void and the activation stays with its holder.
+- ``queued``: accepted with no invoker named (the API had no room, or saw no
+  usable invoker), or taken back from a lost invoker; waiting for room. Placing
+  it appends a ``scheduled`` event carrying the acceptance: that is the dispatch.
+- ``dispatched``: attempt *a* is placed on an invoker. ``offset`` is where the
+  record placing it sits in the activation's partition, once this controller
+  has read it (the accepted event at once; its own ``scheduled`` when read back).
+  The old invoker of a retried activation may have started attempt *a-1* just
+  before it was taken back: the claim rule (``streams.claims``) decides, and
+  reading its retry back this controller sees whether a ``started`` came first;
+  if one did, the retry is void and the activation stays with its holder.
 
 Taking back (``tick``): an activation whose invoker went offline, or whose
-invoker restarted (its new run ignores dispatches below ``dispatch_from``), is
-declared lost with a whisk error if it had started, and queued for another
+invoker restarted (its new run acts only on records from ``ledger_from`` on),
+is declared lost with a whisk error if it had started, and queued for another
 attempt if it had not. An activation past its deadline is declared lost.
 """
 
@@ -31,14 +37,11 @@ from typing import Literal
 
 from streams import completion, constants
 from streams.claims import Claim, Holder, step
-from streams.controller.scheduler import capacities, place, share_of
 from streams.events import (
     SCHEDULED,
     ActivationAccepted,
-    ActivationCompleted,
     ActivationScheduled,
     ActivationStarted,
-    Dispatch,
     InvokerHealth,
     LedgerEvent,
     Unreadable,
@@ -52,9 +55,10 @@ from streams.messages import (
     NOT_RUN_AGAIN,
     ORCHESTRATION_LOST,
 )
+from streams.placement import capacities, place, share_of
 from streams.registry import InvokerRegistry
 
-Phase = Literal["queued", "readback", "dispatched"]
+Phase = Literal["queued", "dispatched"]
 
 
 @dataclass
@@ -65,9 +69,8 @@ class Tracked:
     partition: int
     phase: Phase = "queued"
     attempt: int = 0  # the attempt in progress, or the next one while queued
-    invoker: int | None = None  # where the attempt is addressed (or who holds it)
-    offset: int | None = None  # of its dispatch, once known
-    scheduled: ActivationScheduled | None = None  # of the attempt in progress
+    invoker: int | None = None  # where the attempt is placed (or who holds it)
+    offset: int | None = None  # of the record placing the attempt, once read
     claim: Claim = field(default_factory=Claim)
     reserved_on: int | None = None
     queued_ms: int = 0
@@ -85,27 +88,11 @@ class Append:
     event: LedgerEvent
 
 
-@dataclass(frozen=True)
-class Send:
-    """Write a dispatch to its invoker's topic (after its ``scheduled`` is in the ledger)."""
-
-    dispatch: Dispatch
-
-
-Output = Append | Send
-
-
-def activation_of(out: Output) -> str:
-    return (
-        out.event.activation_id if isinstance(out, Append) else out.dispatch.scheduled.activation_id
-    )
-
-
-def by_activation(outputs: list[Output]) -> dict[str, list[Output]]:
+def by_activation(outputs: list[Append]) -> dict[str, list[Append]]:
     """``outputs`` grouped by the activation they write about, each group in its order."""
-    groups: dict[str, list[Output]] = {}
+    groups: dict[str, list[Append]] = {}
     for out in outputs:
-        groups.setdefault(activation_of(out), []).append(out)
+        groups.setdefault(out.event.activation_id, []).append(out)
     return groups
 
 
@@ -154,15 +141,15 @@ class ControllerState:
         done: set[str],
         now_ms: int,
         unreadable: Sequence[Unreadable] = (),
-    ) -> list[Output]:
+    ) -> list[Append]:
         """Adopt what the ledger says about a newly owned partition.
 
-        ``restored`` holds its unfinished activations (their dispatch offset
-        set when the dispatch was found in the invoker's topic); ``done`` the
-        ids completed that the stream may still deliver again; ``unreadable``
-        the records that did not decode, of activations not completed.
+        ``restored`` holds its unfinished activations (with the offset of the
+        record placing each one's attempt); ``done`` the ids completed that
+        the stream may still deliver again; ``unreadable`` the records that did
+        not decode, of activations not completed.
         """
-        out: list[Output] = []
+        out: list[Append] = []
         self.done |= done
         for record in unreadable:
             out.extend(self.on_unreadable(record, now_ms))
@@ -171,57 +158,57 @@ class ControllerState:
             if aid in self.tracked or aid in self.done:
                 continue
             self._track(t)
-            if t.invoker is not None:
-                self.registry.expect(t.invoker, now_ms)
             if t.phase == "queued":
                 t.queued_ms = now_ms
                 self.queue.append(aid)
                 continue
             assert t.invoker is not None
+            self.registry.expect(t.invoker, now_ms)
             self._reserve(t, t.invoker)
-            if t.phase == "readback" or (not t.started and t.offset is None):
-                # Scheduled in the ledger, but no dispatch reached the invoker:
-                # send it now, marked so the invoker confirms its claim first.
-                t.phase = "dispatched"
-                out.append(Send(self._dispatch(t, redelivered=True)))
         out.extend(self._drain(now_ms))
         return out
 
     # -- ledger events (in log order, per partition) --------------------------
     def on_accepted(
-        self, accepted: ActivationAccepted, partition: int, now_ms: int
-    ) -> list[Output]:
+        self, accepted: ActivationAccepted, partition: int, offset: int, now_ms: int
+    ) -> list[Append]:
         aid = accepted.activation_id
         if aid in self.tracked or aid in self.done:
             return []  # read again after a restart or rebalance
         if accepted.kind in constants.ORCHESTRATED_KINDS:
             self.orchestrated[aid] = accepted
             return []
-        t = Tracked(accepted, partition, queued_ms=now_ms)
+        t = Tracked(accepted, partition, queued_ms=now_ms, claim=step(Claim(), accepted))
+        if accepted.invoker is not None:
+            # Placed by the API: this record is attempt 0's dispatch.
+            t.phase, t.invoker, t.offset = "dispatched", accepted.invoker, offset
+            self._track(t)
+            self._reserve(t, accepted.invoker)
+            return []
         placed = self._place(t, now_ms)
         if placed:
             self._track(t)
             return placed
-        if self._queued() >= self.queue_max:
+        if len(self.queue) >= self.queue_max:
             return [self._fail(accepted, 0, NO_CAPACITY, completion.NO_CAPACITY, now_ms)]
         self._track(t)
         self.queue.append(aid)
         return []
 
-    def on_scheduled(self, scheduled: ActivationScheduled, now_ms: int) -> list[Output]:
+    def on_scheduled(self, scheduled: ActivationScheduled, offset: int) -> None:
+        """One of this controller's placements read back from the log."""
         t = self.tracked.get(scheduled.activation_id)
         if t is None:
-            return []
+            return
         t.claim = step(t.claim, scheduled)
-        if t.phase != "readback" or scheduled.attempt != t.attempt:
-            return []
+        if t.phase != "dispatched" or scheduled.attempt != t.attempt:
+            return
         holder = t.claim.holder
-        if holder is not None:
-            # The old attempt started before our retry reached the log: it holds.
+        if holder is not None and holder.attempt != t.attempt:
+            # The old attempt started before this retry reached the log: it holds.
             self._adopt(t, holder)
-            return []
-        t.phase = "dispatched"
-        return [Send(self._dispatch(t))]
+            return
+        t.offset = offset
 
     def on_started(self, started: ActivationStarted) -> None:
         t = self.tracked.get(started.activation_id)
@@ -234,17 +221,16 @@ class ControllerState:
             if t.phase == "queued":
                 self.queue.remove(started.activation_id)
                 self._adopt(t, holder)
-            # In ``readback`` the decision waits for our own ``scheduled``.
+            # Dispatched: the decision waits for this retry's ``scheduled``.
 
-    def on_completed(self, completed: ActivationCompleted, now_ms: int) -> list[Output]:
-        aid = completed.activation_id
-        if aid in self.tracked:
-            self._untrack(aid)
-        self.orchestrated.pop(aid, None)
-        self.done.add(aid)
+    def on_completed(self, activation_id: str, now_ms: int) -> list[Append]:
+        if activation_id in self.tracked:
+            self._untrack(activation_id)
+        self.orchestrated.pop(activation_id, None)
+        self.done.add(activation_id)
         return self._drain(now_ms)
 
-    def on_unreadable(self, record: Unreadable, now_ms: int) -> list[Output]:
+    def on_unreadable(self, record: Unreadable, now_ms: int) -> list[Append]:
         """A record of an owned partition that does not decode.
 
         When its key and headers tell the activation and its namespace, that
@@ -263,37 +249,27 @@ class ControllerState:
         self.done.add(aid)
         return [Append(completion.of_unreadable(record, now_ms, self.source)), *self._drain(now_ms)]
 
-    def on_dispatched(self, activation_id: str, attempt: int, offset: int) -> None:
-        """Where a dispatch landed in its invoker's topic."""
-        t = self.tracked.get(activation_id)
-        if t is not None and t.attempt == attempt and t.phase == "dispatched":
-            t.offset = offset
-
     # -- invokers and time ----------------------------------------------------
-    def on_health(self, health: InvokerHealth, now_ms: int) -> list[Output]:
+    def on_health(self, health: InvokerHealth, now_ms: int) -> list[Append]:
         self.registry.observe(health, now_ms)
         return self._drain(now_ms)
 
-    def tick(self, now_ms: int) -> list[Output]:
+    def tick(self, now_ms: int) -> list[Append]:
         """Take back work from lost or restarted invokers; expire what waited too long."""
-        out: list[Output] = []
+        out: list[Append] = []
         for t in list(self.tracked.values()):
             if t.phase == "queued":
                 continue
-            overdue = now_ms > t.accepted.deadline_ms
-            if t.phase == "readback":
-                if overdue:
-                    out.append(self._end(t, now_ms))
-                continue
             assert t.invoker is not None
+            overdue = now_ms > t.accepted.deadline_ms
             restarted = self._stale(t)
             gone = restarted or self.registry.state(t.invoker, now_ms) == "offline"
             if t.started and (gone or overdue):
                 message = NOT_RUN_AGAIN if restarted else LOST_ON_INVOKER
                 out.append(self._end(t, now_ms, message))
             elif not t.started and gone and t.offset is not None:
-                # Only once its dispatch is known written: a dispatch still being
-                # sent could otherwise land after the retry (see invoker/lease.py).
+                # Only once the placing record was read back: until then it is not
+                # known to be in the log before the retry would be.
                 self._requeue(t, now_ms)
             elif not t.started and overdue:
                 out.append(self._end(t, now_ms))
@@ -314,21 +290,18 @@ class ControllerState:
         return out
 
     def _stale(self, t: Tracked) -> bool:
-        """True when the invoker restarted since this attempt was handed to it."""
+        """True when the invoker restarted since this attempt was placed on it."""
         assert t.invoker is not None
         record = self.registry.get(t.invoker)
         health = record.health if record is not None else None
-        if health is None or health.dispatch_from < 0:
+        if health is None or t.partition not in health.ledger_from:
             return False
         holder = t.claim.holder
         if t.started and holder is not None:
             return holder.source != health.incarnation
-        return t.offset is not None and t.offset < health.dispatch_from
+        return t.offset is not None and t.offset < health.ledger_from[t.partition]
 
     # -- helpers --------------------------------------------------------------
-    def _queued(self) -> int:
-        return len(self.queue)
-
     def _track(self, t: Tracked) -> None:
         self.tracked[t.accepted.activation_id] = t
 
@@ -362,7 +335,7 @@ class ControllerState:
         t.queued_ms = now_ms
         self.queue.appendleft(t.accepted.activation_id)
 
-    def _place(self, t: Tracked, now_ms: int) -> list[Output]:
+    def _place(self, t: Tracked, now_ms: int) -> list[Append]:
         usable = [(h.invoker, h.user_memory_mb) for h in self.registry.usable(now_ms)]
         accepted = t.accepted
         placement = place(
@@ -373,7 +346,7 @@ class ControllerState:
         )
         if placement is None:
             return []
-        t.invoker = placement.invoker
+        t.phase, t.invoker, t.offset = "dispatched", placement.invoker, None
         self._reserve(t, placement.invoker)
         scheduled = ActivationScheduled(
             activation_id=accepted.activation_id,
@@ -385,20 +358,12 @@ class ControllerState:
             decision="reschedule" if t.attempt > 0 else placement.decision,
             wait_ms=max(0, now_ms - accepted.at_ms),
             attempt=t.attempt,
+            accepted=accepted,
         )
-        t.scheduled = scheduled
-        if t.attempt == 0:
-            t.phase = "dispatched"
-            return [Append(scheduled), Send(Dispatch(accepted=accepted, scheduled=scheduled))]
-        t.phase = "readback"
         return [Append(scheduled)]
 
-    def _dispatch(self, t: Tracked, redelivered: bool = False) -> Dispatch:
-        assert t.scheduled is not None and t.scheduled.attempt == t.attempt
-        return Dispatch(accepted=t.accepted, scheduled=t.scheduled, redelivered=redelivered)
-
-    def _drain(self, now_ms: int) -> list[Output]:
-        out: list[Output] = []
+    def _drain(self, now_ms: int) -> list[Append]:
+        out: list[Append] = []
         while self.queue:
             t = self.tracked[self.queue[0]]
             placed = self._place(t, now_ms)

@@ -7,12 +7,15 @@ it with SIGKILL (``kill -9``), which is what the controller has to live with.
 
 from __future__ import annotations
 
+import re
 import signal
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 
+from streams.events import ActivationAccepted, ActivationScheduled, attempt_of
+from streams.history import read_activation
 from streams.ids import now_ms
 from streams.settings import Settings
 from tests.support.cluster import (
@@ -170,10 +173,23 @@ async def test_a_restarted_invoker_rejoins_clears_its_containers_and_reruns_noth
         assert s.completed[0].response.status_code == 0, s.completed[0]
         assert runs[aid] == 1
         assert s.claim.holder is not None and s.claim.holder.attempt == 1
-    # The new run found the old dispatches in its topic and left them alone
-    # (it may read them after invoker 0 has already run the retries).
+        assert [attempt_of(e.seq) for e in s.started] == [1]  # attempt 0 never started
+    # The new run reads the ledger from where it began: the old placements lie
+    # below its floor, so it never even sees them.
+    ready = await cluster.wait_log("invoker1", "ledger from ")
+    found = re.search(r"ledger from ([\d:,]+)\)", ready)
+    assert found, ready
+    floor = {int(p): int(o) for p, o in (pair.split(":") for pair in found.group(1).split(","))}
     for aid in quick_ids:
-        await cluster.wait_log("invoker1", f"{aid} (attempt 0): not taken: old_run")
+        first_attempt = [
+            e
+            for e in await read_activation(cluster.settings, aid)
+            if isinstance(e.event, ActivationAccepted | ActivationScheduled)
+            and e.event.invoker == VICTIM
+            and attempt_of(e.event.seq) == 0
+        ]
+        assert first_attempt, aid
+        assert all(e.offset < floor[e.partition] for e in first_attempt), (first_attempt, floor)
     # It removed the containers its previous run left behind.
     assert not old_containers & cluster.containers(VICTIM)
     lost_at = [by_id[i].completed[0].at_ms for i in long_ids]

@@ -40,9 +40,6 @@ class InvokerProcess:
             "LEDGERWHISK_INVOKER_ID": "9",
             "LEDGERWHISK_INVOKER_USER_MEMORY_MB": "1024",
             "PYTHONUNBUFFERED": "1",
-            # Kafka keeps a SIGKILLed member in the consumer group for a whole
-            # session (Faust: 60 s) before the next run may join; keep it short.
-            "BROKER_SESSION_TIMEOUT": "6",
         }
         with open(log_path, "wb") as log:
             self.process = subprocess.Popen(

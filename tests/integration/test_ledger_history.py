@@ -14,7 +14,12 @@ pytestmark = pytest.mark.integration
 ECHO = 'def main(args):\n    print("got", args)\n    return {"echo": args}\n'
 
 
-async def test_the_events_endpoint_returns_the_four_states_in_order(client: Client) -> None:
+def placed_by_api(events: list[dict]) -> bool:
+    """Whether the API placed the activation (its ``accepted`` names the invoker)."""
+    return events[0]["fields"].get("invoker") is not None
+
+
+async def test_the_events_endpoint_returns_the_states_in_order(client: Client) -> None:
     await client.put_action("echo", ECHO)
     status, body = await client.invoke("echo", {"n": 1})
     assert status == 200 and isinstance(body, dict)
@@ -22,15 +27,22 @@ async def test_the_events_endpoint_returns_the_four_states_in_order(client: Clie
 
     status, events = await client.request("GET", f"activations/{aid}/events")
     assert status == 200 and isinstance(events, list)
-    assert [e["type"] for e in events] == [ACCEPTED, SCHEDULED, STARTED, COMPLETED]
-    assert [e["fields"]["seq"] for e in events] == [1, 2, 3, 4]
+    # Placed by the API, the acceptance is also the schedule: three events;
+    # placed by the controller (no room in the API's share), four.
+    if placed_by_api(events):
+        assert [e["type"] for e in events] == [ACCEPTED, STARTED, COMPLETED]
+        assert [e["fields"]["seq"] for e in events] == [1, 3, 4]
+        assert events[0]["fields"]["decision"] in ("home", "step")
+    else:
+        assert [e["type"] for e in events] == [ACCEPTED, SCHEDULED, STARTED, COMPLETED]
+        assert [e["fields"]["seq"] for e in events] == [1, 2, 3, 4]
     assert {e["activationId"] for e in events} == {aid}
     assert len({e["partition"] for e in events}) == 1
     offsets = [e["offset"] for e in events]
-    assert offsets == sorted(offsets) and len(set(offsets)) == 4
+    assert offsets == sorted(offsets) and len(set(offsets)) == len(events)
     times = [e["at_ms"] for e in events]
     assert times == sorted(times) and all(e["time"].endswith("Z") for e in events)
-    accepted, _, started, completed = (e["fields"] for e in events)
+    accepted, started, completed = (events[0]["fields"], events[-2]["fields"], events[-1]["fields"])
     assert accepted["params"] == {"n": 1} and accepted["action"] == f"{client.namespace}/echo"
     assert started["start"] in ("cold", "warm", "prewarm")
     assert completed["response"]["result"] == {"echo": {"n": 1}}
@@ -64,12 +76,11 @@ async def test_lwsk_activation_events_prints_a_timeline(client: Client, stack: S
     assert ran.status == 0, ran.err
     lines = ran.out.splitlines()
     assert lines[0].split()[:3] == ["state", "time", "since"]
-    assert [line.split()[0] for line in lines[1:]] == [
-        "accepted",
-        "scheduled",
-        "started",
-        "completed",
-    ]
+    states = [line.split()[0] for line in lines[1:]]
+    assert states in (
+        ["accepted", "started", "completed"],
+        ["accepted", "scheduled", "started", "completed"],
+    )
     assert "+" in lines[2] and " ms" in lines[2]
-    assert any(kind in lines[3] for kind in ("cold", "warm", "stem cell"))
-    assert "success" in lines[4]
+    assert any(kind in lines[-2] for kind in ("cold", "warm", "stem cell"))
+    assert "success" in lines[-1]

@@ -5,7 +5,7 @@ activation its record. Each test appends such records beside ordinary work and
 checks every reader: the controller (it ends the activation), the projection
 writer (the others' records are all there), the API's tail (blocking invokes
 are answered), the event history, a live event stream, the invoker (a corrupt
-dispatch), and the rebuild (``admin replay --verify`` is clean).
+placement), and the rebuild (``admin rebuild --verify`` is clean).
 """
 
 from __future__ import annotations
@@ -180,21 +180,18 @@ async def test_every_reader_goes_on_past_records_that_do_not_decode(
     assert by_key["not-an-id"]["ended"] is False
 
 
-async def test_a_dispatch_that_does_not_decode_ends_its_activation_and_the_invoker_goes_on(
+async def test_a_placement_that_does_not_decode_ends_its_activation_and_the_invoker_goes_on(
     client: Client, stack: Settings
 ) -> None:
     await client.put_action("echo", ECHO)
     poisoned = new_activation_id()
+    placing = [*headers("activation.scheduled", client.namespace), ("invoker", b"0")]
     await produce(
         stack,
-        stack.dispatch_topic(0),
+        stack.topic(constants.TOPIC_EVENTS),
         [
-            (
-                poisoned.encode(),
-                b'{"accepted": {"truncated',
-                headers("activation.dispatch", client.namespace),
-            ),
-            (None, b"\x00\x01", None),
+            (poisoned.encode(), b'{"accepted": {"truncated', placing),
+            (None, b"\x00\x01", [("invoker", b"0")]),
         ],
     )
     await whisk_error_record(client, poisoned)

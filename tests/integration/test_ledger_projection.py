@@ -30,6 +30,7 @@ from projections.record import apply_all, public_view
 from store.couch import Couch
 from streams import constants
 from streams.events import LedgerEvent
+from streams.groupreader import READING
 from streams.history import LedgerReader
 from streams.ids import now_ms
 from streams.settings import Settings
@@ -38,8 +39,6 @@ from tests.support.ledger import lwsk, stack_env, writer_caught_up
 from tests.support.synthetic import append_events, history, interleaved
 
 pytestmark = pytest.mark.integration
-
-READY = "[^Worker]: Ready"
 
 
 class Writer:
@@ -61,9 +60,7 @@ class Writer:
             "LEDGERWHISK_PREFIX": self.settings.prefix,
             "APP_DATADIR": str(self.workdir / "faust"),
             # A killed member must leave the group quickly for its successor.
-            "BROKER_SESSION_TIMEOUT": "6",
-            "BROKER_HEARTBEAT_INTERVAL": "1",
-            "BROKER_REBALANCE_TIMEOUT": "10",
+            "LEDGERWHISK_GROUP_SESSION_TIMEOUT_S": "6",
             "PYTHONUNBUFFERED": "1",
         }
         with log.open("wb") as out:
@@ -81,7 +78,7 @@ class Writer:
         end = time.monotonic() + timeout_s
         while True:
             assert self.proc is not None
-            if READY in self.log.read_text(errors="replace"):
+            if READING in self.log.read_text(errors="replace"):
                 return
             if self.proc.poll() is not None or time.monotonic() > end:
                 raise AssertionError(f"writer never ready:\n{self.log.read_text()[-3000:]}")
@@ -206,11 +203,10 @@ async def test_duplicated_reordered_and_missing_events_give_the_clean_record(
         assert clean is not None
         got = records.get(events[0].activation_id)
         assert got is not None, how
-        if how in FULL:
-            assert got == clean, how
-        else:
-            assert public_view(got) == public_view(clean), how
-            assert got["ledger"]["state"] == "activation.completed"
+        # The writer reads completions only: what it stores shows what the
+        # whole history folds into, whatever the other events' order or fate.
+        assert public_view(got) == public_view(clean), how
+        assert got["ledger"]["state"] == "activation.completed"
 
 
 @pytest.mark.timeout(300)
@@ -241,7 +237,11 @@ async def test_a_writer_killed_mid_stream_catches_up_without_loss_or_doubling(
     records = await stored(scratch, ids)
     assert len(records) == len(acts)
     assert await count_records(scratch) - before == len(acts)
-    wrong = [a[0].activation_id for a in acts if records[a[0].activation_id] != apply_all(None, a)]
+    wrong = [
+        a[0].activation_id
+        for a in acts
+        if public_view(records[a[0].activation_id]) != public_view(apply_all(None, a) or {})
+    ]
     assert wrong == []
     print(
         f"\nMEASURE writer killed after storing {at_kill} of {len(acts)} records "
@@ -270,9 +270,9 @@ async def test_a_rebuild_of_the_messy_log_equals_what_the_writer_projected(
     into = f"{scratch.prefix}_rebuilt"
     couch = Couch(scratch)
     try:
-        # Small writes and few open activations: many activations are written
-        # in two goes, and take the merge path.
-        done = await rebuild(scratch, couch, into, chunk=7, open_max=5)
+        # Small writes: a completion read twice (the duplicated deliveries) is
+        # often written in a later chunk than its first copy, and takes the merge path.
+        done = await rebuild(scratch, couch, into, chunk=7)
         verified = await verify(couch, scratch.database(constants.DB_ACTIVATIONS), into)
     finally:
         await couch.drop(into)

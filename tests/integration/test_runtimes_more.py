@@ -22,10 +22,8 @@ import pytest
 import runtimes
 from streams.messages import MEMORY_EXCEEDED, TIMEOUT
 from streams.settings import Settings
-from tests.support.invoker import annotations_of as annotations
-from tests.support.invoker import docker_client, started_event
-
-from .conftest import Client
+from tests.support.client import Client
+from tests.support.invoker import annotations_of, docker_client, started_event
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -408,7 +406,7 @@ async def test_hello_world_with_parameters_logs_and_activation_id(
     status, again = await client.invoke("hello", {"name": "Grace"})
     assert isinstance(again, dict) and status == 200, again
     assert again["response"]["result"]["id"] == again["activationId"]
-    assert "initTime" not in annotations(again)
+    assert "initTime" not in annotations_of(again)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -429,7 +427,7 @@ async def test_the_time_limit_is_enforced(
     await put(client, "sleepy", variants(kind, request).sleep, timeout=TIMEOUT_MS)
     record = await developer_error(client, "sleepy")
     assert record["response"]["result"] == {"error": TIMEOUT.format(ms=TIMEOUT_MS)}
-    assert annotations(record)["timeout"] is True
+    assert annotations_of(record)["timeout"] is True
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -444,7 +442,7 @@ async def test_the_memory_limit_is_enforced(
         assert error == "java.lang.OutOfMemoryError: Java heap space", error
     else:
         assert error == MEMORY_EXCEEDED, error
-    assert annotations(record)["timeout"] is False
+    assert annotations_of(record)["timeout"] is False
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -483,7 +481,7 @@ async def test_a_second_cold_start_of_the_same_go_code_does_not_compile(
     assert status == 200 and isinstance(second, dict), second
     started = await started_event(stack, second["activationId"])
     assert started.start == "cold"
-    assert "initTime" in annotations(second)
+    assert "initTime" in annotations_of(second)
     assert f"stdout: hello {marker} Grace" in text_logs(second)
     assert not any("compiled the action" in line for line in text_logs(second)), second["logs"]
 

@@ -1,8 +1,9 @@
 """Refusals, never silent drops: 429 over a namespace's limit, 503 with no room or no invoker.
 
-One invoker with room for two activations, a controller whose queue holds one,
-and namespaces that may have two activations each in flight unless their
-subject says otherwise. The API decides the throttle before anything is
+One invoker with room for two activations, an API that places up to twice
+that on it (the invoker's pool holds the excess), a controller whose queue
+holds one, and namespaces that may have two activations each in flight unless
+their subject says otherwise. The API decides the throttle before anything is
 appended (api/accept.py); the controller refuses only what no invoker can take,
 and that refusal is a fact in the ledger. (Which of several activations
 accepted at once is refused depends on the order the controller reads the
@@ -43,6 +44,7 @@ async def cluster(
     env = {
         "LEDGERWHISK_INVOKER_USER_MEMORY_MB": "256",
         "LEDGERWHISK_CONTROLLER_QUEUE_MAX": "1",
+        "LEDGERWHISK_API_OVERCOMMIT": "2",
         "LEDGERWHISK_THROTTLE_CONCURRENT": str(LIMIT),
         # Long enough for three failures, the health table and a 3 s wait for an
         # invoker to pass on a loaded machine before the errors age out.
@@ -78,42 +80,51 @@ async def test_over_its_limit_a_namespace_gets_429_and_beyond_the_queue_503(
     await eventually(lambda: state_is(a, "healthy"), 30, "the invoker to be healthy")
     for client in (a, b, c):
         await put_counting(client, "count")
-    ids = await fire(a, "count", LIMIT, sleep_s=10)  # they fill the invoker
+    running_ids = await fire(a, "count", LIMIT, sleep_s=10)  # they fill the invoker
 
-    async def scheduled() -> bool:
-        by_id = stories(await cluster.ledger(), a.namespace)
+    async def placed(namespace: str, ids: list[str]) -> bool:
+        by_id = stories(await cluster.ledger(), namespace)
         return all(i in by_id and by_id[i].scheduled for i in ids)
 
-    await eventually(scheduled, 30, "the first ones to be scheduled")
+    await eventually(lambda: placed(a.namespace, running_ids), 30, "the first ones to be placed")
     status, body = await a.invoke("count", {}, blocking=True, result=True)
     assert status == 429, body
     assert isinstance(body, dict)
     assert body["error"] == (
         f"Too many concurrent requests in flight (count: {LIMIT}, allowed: {LIMIT})."
     )
-    # No room: one of these two waits in the queue (it holds one), the other is refused.
+    # The invoker is full: the API still places these two on it (twice its
+    # room), and the invoker's pool holds them until a container frees.
+    held_ids = await fire(b, "count", LIMIT)
+    await eventually(lambda: placed(b.namespace, held_ids), 30, "the held ones to be placed")
+    # Beyond that the controller queues: one of these two waits in its queue
+    # (it holds one), the other is refused.
     answers = await asyncio.gather(
-        *(x.invoke("count", {}, blocking=True, result=True) for x in (b, c))
+        *(c.invoke("count", {}, blocking=True, result=True) for _ in range(2))
     )
     assert sorted(status for status, _ in answers) == [200, 503], answers
     assert {"error": NO_CAPACITY} in [body for _, body in answers]
 
+    ids = running_ids + held_ids
+
     async def done() -> dict | None:
-        by_id = stories(await cluster.ledger(), a.namespace)
+        by_id = stories(await cluster.ledger())
         return by_id if all(i in by_id and by_id[i].completed for i in ids) else None
 
     by_id = await eventually(done, 60, "the accepted ones to complete")
-    assert [by_id[i].completed[0].response.status_code for i in ids] == [0] * LIMIT
+    assert [by_id[i].completed[0].response.status_code for i in ids] == [0] * len(ids)
+    # Held by the invoker, not queued by the controller: placed once, by the API.
+    for aid in held_ids:
+        assert [(p.attempt, p.source) for p in by_id[aid].scheduled] == [(0, "api0")]
     # The throttled request was refused before anything was appended.
-    assert set(by_id) == set(ids)
+    assert set(stories(await cluster.ledger(), a.namespace)) == set(running_ids)
     # The controller's refusal is a fact in the ledger: nothing is silently dropped.
     refused = [
-        s
-        for x in (b, c)
-        for s in stories(await cluster.ledger(), x.namespace).values()
-        if s.reason() is not None
+        s for s in stories(await cluster.ledger(), c.namespace).values() if s.reason() is not None
     ]
     assert [s.reason() for s in refused] == ["no_capacity"]
+    queued = [s for s in stories(await cluster.ledger(), c.namespace).values() if not s.reason()]
+    assert len(queued) == 1 and queued[0].scheduled[0].source.startswith("controller")
 
 
 async def test_a_subjects_own_limit_is_the_one_that_holds_not_the_global_one(

@@ -41,8 +41,11 @@ async def cluster(
     stack: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Cluster]:
     workdir = tmp_path_factory.mktemp("scheduling-spread")
+    # Every placement by the controllers here: how two instances split the ledger
+    # and each invoker. (Elsewhere the API places first attempts itself.)
+    api_env = {"LEDGERWHISK_API_PLACES": "false"}
     async with running(
-        stack, workdir, "ss", INVOKERS, controllers=2, apis=2, memory_mb=MEMORY_MB
+        stack, workdir, "ss", INVOKERS, controllers=2, apis=2, memory_mb=MEMORY_MB, api_env=api_env
     ) as c:
         yield c
 

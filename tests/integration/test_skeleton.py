@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from streams.events import ACCEPTED, COMPLETED, SCHEDULED, STARTED
+from streams.events import (
+    ACCEPTED,
+    COMPLETED,
+    STARTED,
+    ActivationAccepted,
+    ActivationCompleted,
+    ActivationStarted,
+)
 from streams.history import read_activation
 from streams.settings import Settings
 from tests.support.client import Client
@@ -54,16 +61,22 @@ async def test_non_blocking_invoke_answers_202_then_the_record_appears(client: C
     assert record["response"]["result"] == {"greeting": "Hello Cy"}
 
 
-async def test_the_four_events_are_in_the_log_in_order(client: Client, stack: Settings) -> None:
+async def test_the_three_events_are_in_the_log_in_order(client: Client, stack: Settings) -> None:
     await client.put_action("hello", HELLO)
     status, body = await client.invoke("hello", {"name": "Di"})
     assert status == 200 and isinstance(body, dict)
     logged = await read_activation(stack, body["activationId"])
-    assert [e.event.type for e in logged] == [ACCEPTED, SCHEDULED, STARTED, COMPLETED]
+    # The API placed it: its acceptance names the invoker (and is its dispatch).
+    assert [e.event.type for e in logged] == [ACCEPTED, STARTED, COMPLETED]
     offsets = [e.offset for e in logged]
     assert offsets == sorted(offsets)
-    assert [e.event.seq for e in logged] == [1, 2, 3, 4]
-    assert logged[0].event.params == {"name": "Di"}  # type: ignore[union-attr]
+    assert [e.event.seq for e in logged] == [1, 3, 4]
+    accepted, started, completed = (e.event for e in logged)
+    assert isinstance(accepted, ActivationAccepted) and isinstance(started, ActivationStarted)
+    assert accepted.params == {"name": "Di"}
+    assert accepted.invoker == started.invoker == 0 and accepted.decision == "home"
+    # The completion carries what the record needs of the acceptance.
+    assert isinstance(completed, ActivationCompleted) and completed.head == accepted.head()
 
 
 async def test_get_activation_matches_the_blocking_answer(client: Client) -> None:

@@ -38,7 +38,6 @@ from store.couch import Couch
 from store.views import ACTIVATIONS_DDOC
 from streams import constants
 from streams.claims import Claim, fold
-from streams.controller.scheduler import action_hash
 from streams.events import (
     ActivationAccepted,
     ActivationCompleted,
@@ -47,7 +46,9 @@ from streams.events import (
     LedgerEvent,
     decode_event,
 )
+from streams.groupreader import READING
 from streams.ids import now_ms
+from streams.placement import action_hash
 from streams.settings import Settings
 from streams.topics import partition_count
 from tests.support.client import Client, basic
@@ -77,7 +78,7 @@ def main(args):
 READY_LINES = {
     "invoker.agent": "ready (user memory",
     "streams.controller.agent": "rebuilt:",
-    "projections.writer": "Worker]: Ready",
+    "projections.writer": READING,
     "api.main": "listening on http://",
 }
 
@@ -403,6 +404,18 @@ async def _read_ledger(settings: Settings) -> list[LedgerEvent]:
         await consumer.stop()
 
 
+@dataclass(frozen=True)
+class Placed:
+    """Where an attempt of an activation was placed, by whom: the API (its ``accepted``
+    named the invoker) or the controller (a ``scheduled``)."""
+
+    invoker: int
+    attempt: int
+    decision: str
+    at_ms: int
+    source: str
+
+
 @dataclass
 class Story:
     """One activation's events, in log order."""
@@ -416,8 +429,15 @@ class Story:
         return found[0]
 
     @property
-    def scheduled(self) -> list[ActivationScheduled]:
-        return [e for e in self.events if isinstance(e, ActivationScheduled)]
+    def scheduled(self) -> list[Placed]:
+        """Every placement of an attempt, in log order."""
+        out = []
+        for e in self.events:
+            if isinstance(e, ActivationAccepted) and e.invoker is not None:
+                out.append(Placed(e.invoker, 0, e.decision or "home", e.at_ms, e.source))
+            elif isinstance(e, ActivationScheduled):
+                out.append(Placed(e.invoker, e.attempt, e.decision, e.at_ms, e.source))
+        return out
 
     @property
     def started(self) -> list[ActivationStarted]:
@@ -509,7 +529,7 @@ async def running(
         c.start_projection()
         api_names = [f"api{k}" for k in range(apis)]
         for api in api_names:
-            c.start_api(api, **(api_env or {}))
+            c.start_api(api, LEDGERWHISK_API_INSTANCES=str(apis), **(api_env or {}))
         await c.ready(
             *(f"invoker{i}" for i in range(invokers)),
             *controller_names,

@@ -43,6 +43,7 @@ def accepted(
     kind: str = "python:3.11",
     deadline_ms: int | None = None,
     annotations: list[dict[str, Any]] | None = None,
+    invoker: int | None = None,
 ) -> ActivationAccepted:
     return ActivationAccepted(
         activation_id=activation_id or aid(n, at_ms),
@@ -62,6 +63,8 @@ def accepted(
         deadline_ms=at_ms + timeout_ms + grace_ms if deadline_ms is None else deadline_ms,
         reply_to=source,
         annotations=annotations or [],
+        invoker=invoker,
+        decision=None if invoker is None else "home",
     )
 
 
@@ -186,7 +189,7 @@ def health(
     memory_mb: int = 1024,
     state: str = "healthy",
     pid: int = 1,
-    dispatch_from: int = 0,
+    ledger_from: dict[int, int] | None = None,
 ) -> InvokerHealth:
     return InvokerHealth(
         invoker=invoker,
@@ -198,5 +201,5 @@ def health(
         host="h",
         at_ms=at_ms,
         incarnation=f"invoker{invoker}@{pid}",
-        dispatch_from=dispatch_from,
+        ledger_from={0: 0, 1: 0, 2: 0, 3: 0} if ledger_from is None else ledger_from,
     )

@@ -18,22 +18,22 @@ from typing import Any
 import docker
 from aiokafka import AIOKafkaProducer
 
+from api.accept import Runnable, accepted_event
+from api.auth import Identity
 from invoker.activation import Invoker
 from invoker.containers import LABEL_OWNER, Docker
+from invoker.lease import Assignment
 from store.couch import Couch
 from streams import constants
 from streams.events import (
-    ActivationAccepted,
     ActivationCompleted,
-    ActivationScheduled,
     ActivationStarted,
-    Dispatch,
-    Limits,
     encode,
     headers_of,
 )
 from streams.history import read_activation
-from streams.ids import new_activation_id, now_ms
+from streams.ids import now_ms
+from streams.placement import Placement
 from streams.settings import Settings
 from tests.support.client import Client
 from tests.support.stack import PREFIX
@@ -139,52 +139,27 @@ class OwnInvoker:
         doc: dict[str, Any],
         params: dict[str, Any] | None = None,
         grace_ms: int = 10_000,
-    ) -> Dispatch:
-        """What the controller would send this invoker for one invocation of ``doc``."""
+    ) -> Assignment:
+        """What the ledger would place on this invoker for one invocation of ``doc``."""
         at = now_ms()
-        activation_id = new_activation_id(at)
         namespace = doc["namespace"]
-        limits = doc["limits"]
-        accepted = ActivationAccepted(
-            activation_id=activation_id,
-            seq=1,
-            at_ms=at,
-            namespace=namespace,
+        runnable = Runnable.of(doc, doc["_id"], doc["name"])
+        accepted = accepted_event(
+            runnable,
+            Identity(namespace, namespace, "u", "k"),
+            params or {},
             source="test",
-            action=doc["_id"],
-            action_name=doc["name"],
-            action_version=doc["version"],
-            action_rev=doc["_rev"],
-            kind=doc["exec"]["kind"],
-            image=doc["exec"].get("image"),
-            params=params or {},
-            limits=Limits(
-                timeout_ms=limits["timeout"],
-                memory_mb=limits["memory"],
-                logs_mb=limits["logs"],
-                concurrency=limits["concurrency"],
-            ),
-            subject=namespace,
             blocking=False,
-            deadline_ms=at + limits["timeout"] + grace_ms,
-            reply_to="test",
+            grace_ms=grace_ms,
+            placement=Placement(OWN_INVOKER_ID, "home"),
         )
-        scheduled = ActivationScheduled(
-            activation_id=activation_id,
-            seq=2,
-            at_ms=at,
-            namespace=namespace,
-            source="test",
-            invoker=OWN_INVOKER_ID,
-            decision="home",
-            wait_ms=0,
-        )
-        return Dispatch(accepted=accepted, scheduled=scheduled)
+        assert accepted.at_ms >= at
+        return Assignment(accepted, 0, 0, 0)
 
-    async def run(self, dispatch: Dispatch) -> ActivationCompleted:
-        """Carry one dispatch through and return its ``completed`` event."""
-        await self.invoker.activate(dispatch)
-        done = self.completed(dispatch.accepted.activation_id)
+    async def run(self, assignment: Assignment) -> ActivationCompleted:
+        """Carry one placement through and return its ``completed`` event."""
+        await self.invoker.activate(assignment)
+        done = self.completed(assignment.activation_id)
         assert done is not None
         return done
 

@@ -66,3 +66,29 @@ def test_the_earlier_of_two_completions_of_one_attempt_wins() -> None:
     b = apply_all(None, [lost, *evs])
     assert a == b and a is not None
     assert a["response"]["statusCode"] == 0
+
+
+def test_a_completion_with_a_head_alone_renders_the_whole_record() -> None:
+    from streams import completion
+    from streams.events import Response
+    from tests.support import events
+
+    a = events.accepted(1, namespace="guest", action="guest/pkg/hello", params={"p": 1})
+    a = a.model_copy(update={"annotations": [{"key": "causedBy", "value": "sequence"}]})
+    done = completion.of_run(
+        a,
+        0,
+        "invoker0@1",
+        0,
+        Response(status_code=0, result={"ok": True}, size=11),
+        start_ms=a.at_ms + 5,
+        end_ms=a.at_ms + 9,
+        logs=["l1"],
+    )
+    alone = apply_all(None, [done])
+    assert alone is not None and is_completed(alone)
+    # The same record as from the acceptance and the completion together.
+    together = apply_all(None, [a, done])
+    assert together is not None
+    assert public_view(alone) == public_view(together)
+    assert public_view(alone)["namespace"] == "guest" and public_view(alone)["name"] == "hello"

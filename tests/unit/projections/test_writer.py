@@ -1,9 +1,9 @@
-"""The projection writer's batch: what it writes, and which records it remembers."""
+"""The projection writer's batch: what it writes."""
 
 from __future__ import annotations
 
 from projections.record import apply_all
-from projections.writer import Known, writes_for
+from projections.writer import writes_for
 from tests.support.events import four
 
 AID = "0" * 12 + "a" * 20
@@ -32,22 +32,3 @@ def test_events_already_in_the_record_write_nothing() -> None:
     evs = events()
     before = {**(apply_all(None, evs) or {}), "_id": AID, "_rev": "4-abc"}
     assert writes_for({AID: evs[1:3]}, {AID: before}) == []
-
-
-def test_known_keeps_records_in_progress_and_forgets_completed_ones() -> None:
-    evs = events()
-    known = Known(limit=2)
-    in_progress = {**(apply_all(None, evs[:2]) or {}), "_id": AID, "_rev": "1-a"}
-    known.remember(in_progress)
-    assert known.get(AID) == in_progress
-    done = {**(apply_all(None, evs) or {}), "_id": AID, "_rev": "2-b"}
-    known.remember(done)
-    assert known.get(AID) is None
-
-
-def test_known_is_bounded_oldest_first() -> None:
-    known = Known(limit=2)
-    for name in ("a", "b", "c"):
-        known.remember({"_id": name, "_rev": "1-x", "ledger": {"state": "activation.accepted"}})
-    assert len(known) == 2
-    assert known.get("a") is None and known.get("c") is not None

@@ -44,3 +44,22 @@ def test_an_older_schedule_read_late_changes_nothing() -> None:
 def test_completion_is_recorded() -> None:
     assert fold([A, scheduled(A, 0), started(A, 0), completed(A)]).completed
     assert Claim().holder is None
+
+
+def test_an_accepted_placed_by_the_api_is_attempt_zero_scheduled() -> None:
+    placed = accepted(2, invoker=1)
+    claim = fold([placed, started(placed, 1)])
+    assert claim.holder is not None and (claim.holder.attempt, claim.holder.invoker) == (0, 1)
+
+
+def test_a_retry_of_an_api_placement_moves_the_claim_to_the_retry() -> None:
+    placed = accepted(3, invoker=0)
+    late = started(placed, 0)
+    claim = fold([placed, scheduled(placed, 1, attempt=1), late])
+    assert claim.holder is None and (claim.attempt, claim.invoker) == (1, 1)
+    assert not fold([started(placed, 1, attempt=1)], claim).holds(late)
+
+
+def test_an_unplaced_accepted_schedules_nothing() -> None:
+    claim = fold([accepted(4)])
+    assert claim.attempt is None and claim.invoker is None

@@ -56,7 +56,7 @@ def test_the_controller_ends_an_identified_unreadable_activation_once() -> None:
 def test_the_controller_ends_a_tracked_activation_whose_later_record_is_unreadable() -> None:
     state = controller()
     a = accepted(7)
-    state.on_accepted(a, 0, 1_000)
+    state.on_accepted(a, 0, 1, 1_000)
     assert a.activation_id in state.tracked
     out = state.on_unreadable(Unreadable(a.activation_id, "ns", "activation.started", "x"), 1_500)
     assert a.activation_id not in state.tracked and state.reserved_mb.get(0, 0) == 0

@@ -27,13 +27,13 @@ def state() -> ControllerState:
 def test_orchestrated_kinds_are_not_scheduled_nor_queued() -> None:
     controller = state()
     for kind in (constants.KIND_SEQUENCE, constants.KIND_TRIGGER):
-        assert controller.on_accepted(accepted(kind), 0, 0) == []
+        assert controller.on_accepted(accepted(kind), 0, 0, 0) == []
     assert not controller.queue and not controller.tracked
 
 
 def test_an_orchestration_past_its_deadline_is_completed_with_an_error() -> None:
     controller = state()
-    controller.on_accepted(accepted(constants.KIND_SEQUENCE, deadline_ms=500), 0, 0)
+    controller.on_accepted(accepted(constants.KIND_SEQUENCE, deadline_ms=500), 0, 0, 0)
     assert controller.tick(400) == []
     [out] = controller.tick(501)
     assert isinstance(out, Append)
@@ -46,7 +46,7 @@ def test_an_orchestration_past_its_deadline_is_completed_with_an_error() -> None
 
 def test_a_completed_orchestration_is_forgotten() -> None:
     controller = state()
-    controller.on_accepted(accepted(constants.KIND_TRIGGER, deadline_ms=500), 0, 0)
+    controller.on_accepted(accepted(constants.KIND_TRIGGER, deadline_ms=500), 0, 0, 0)
     done = events.completed(accepted(constants.KIND_TRIGGER), start_ms=0, end_ms=10)
-    controller.on_completed(done, 10)
+    controller.on_completed(done.activation_id, 10)
     assert controller.tick(1_000) == []

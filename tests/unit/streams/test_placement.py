@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streams.controller.scheduler import InvokerCapacity, Placement, action_hash, coprimes, place
+from streams.placement import InvokerCapacity, Placement, action_hash, coprimes, place
 
 
 def test_coprimes() -> None:
@@ -43,13 +43,13 @@ def test_walk_visits_every_invoker_once() -> None:
 
 
 def test_shares_follow_the_partitions_owned() -> None:
-    from streams.controller.scheduler import share_of
+    from streams.placement import share_of
 
     assert share_of(4, 4) == 1.0 and share_of(2, 4) == 0.5 and share_of(0, 4) == 0.0
 
 
 def test_capacity_is_the_share_less_the_reservations_with_one_slot_always() -> None:
-    from streams.controller.scheduler import capacities
+    from streams.placement import capacities
 
     caps = capacities([(0, 1024), (1, 1024)], {0: 256}, 0.5)
     assert caps == [InvokerCapacity(0, 256), InvokerCapacity(1, 512)]
