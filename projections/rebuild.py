@@ -255,7 +255,7 @@ async def rebuild(
     created = await couch.doc_count(into) is None
     await prepare_target(couch, into)
     try:
-        return await _rebuild(settings, couch, into, until_ms, on_progress, chunk, open_max)
+        return await _rebuild(settings, couch, into, until_ms, on_progress, chunk)
     except BaseException:
         if created:
             await asyncio.shield(couch.drop(into))
@@ -269,7 +269,6 @@ async def _rebuild(
     until_ms: int | None,
     on_progress: Callable[[Progress], None] | None,
     chunk: int,
-    open_max: int,
 ) -> Rebuilt:
     began = time.monotonic()
     work = _Rebuild(couch, into, until_ms, chunk)

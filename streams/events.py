@@ -68,9 +68,13 @@ class Limits(Fact):
 
 
 class Cause(Fact):
-    """What made an activation happen, when it was not a direct invoke."""
+    """What made an activation happen, when it was not a direct invoke.
 
-    kind: Literal["trigger", "rule", "sequence", "replay"]
+    A feed's fire (``kind`` "feed") names the feed action in ``name`` and, in
+    ``activation_id``, the activation of that action that created the feed.
+    """
+
+    kind: Literal["trigger", "rule", "sequence", "replay", "feed"]
     activation_id: str
     name: str | None = None
 

@@ -118,6 +118,12 @@ class Settings(BaseSettings):
     throttle_concurrent: int = 1_000
     throttle_fires_per_minute: int = 60_000
 
+    # Feeds (feeds/): the shortest interval the alarms feed accepts, in seconds
+    # (OpenWhisk's is one minute; tests set a few seconds), and where the feed
+    # service fires triggers (the platform's own REST API; default public_api_url).
+    feeds_min_interval_s: float = 60.0
+    feeds_api_url: str | None = None
+
     def topic(self, name: str) -> str:
         """Full Kafka topic name for one of the names in ``constants.TOPIC_*``."""
         return f"{self.prefix}.{name}"

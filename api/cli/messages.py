@@ -92,10 +92,6 @@ STREAM_RESUMING = "(connection lost; resuming from {cursor})"
 
 # -- triggers, rules, packages, namespaces --------------------------------------------
 FIRED_NO_RULE = "triggered {name}; it has no active rule, so nothing ran"
-FEEDS_NOT_AVAILABLE = (
-    "trigger feeds are not available yet: the trigger {trigger} was not created with the "
-    "feed {feed} (create it without --feed, and fire it with `lwsk trigger fire`)"
-)
 NOT_A_PACKAGE = "'{name}' is not a package name: give PACKAGE or /NAMESPACE/PACKAGE"
 SHARED_INVALID = "Cannot use value '{value}' for shared: give yes or no"
 STALE_BINDINGS = "bindings whose package is gone (delete them with `lwsk package delete`):"

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from api.cli import feeds_cli
+from api.cli import feeds
 from api.cli import messages as m
 from api.cli.client import What
 from api.cli.entities import (
@@ -36,27 +36,36 @@ def trigger_options(f: Any) -> Any:
 @group.command("create")
 @trigger_options
 @click.option("-f", "--feed", metavar="ACTION", help="the feed action that fires it")
-@click.option(
-    "-F", "--feed-param", nargs=2, multiple=True, metavar="KEY VALUE", help="a feed parameter"
-)
 @pass_session
-def create(session: Session, feed: str | None, feed_param: Any, **flags: Any) -> None:
-    """create new trigger"""
+def create(session: Session, feed: str | None, **flags: Any) -> None:
+    """create new trigger (with --feed, -p parameters go to the feed, as in wsk)"""
     annotations = pairs(flags["annotation"], flags["annotation_file"], "annotation")
-    if feed is not None:
-        namespace, rest = split_name(feed)
-        annotations["feed"] = f"/{namespace}/{rest}"
-    put(session, flags, annotations, update=False)
     if feed is None:
+        put(session, flags, annotations, update=False)
         return
-    client = session.client
-    name = client.qualified(What("create", "trigger", flags["name"]))
+    namespace, rest = split_name(feed)
+    annotations["feed"] = f"/{namespace}/{rest}"
+    feed_params = pairs(flags["param"], flags["param_file"], "parameter")
+    client, short = session.client, flags["name"]
+    what = What("create", "trigger", short)
+    body = {"parameters": [], "annotations": key_values(annotations)}
+    stored = client.ok("PUT", entity_path("triggers", short), body, what, overwrite=False)
     try:
-        feeds_cli.create_feed(client, name, annotations["feed"], pairs(feed_param, None, "feed"))
+        feeds.invoke_feed(
+            client,
+            client.endpoint.auth,
+            annotations["feed"],
+            "CREATE",
+            client.qualified(what),
+            feed_params,
+        )
     except CLIError:
         # As wsk: a trigger whose feed could not be set up is deleted again.
-        client.call("DELETE", entity_path("triggers", flags["name"]))
+        client.call("DELETE", entity_path("triggers", short))
         raise
+    if not session.json:
+        session.out.ok(f"invoked {annotations['feed']} with lifecycleEvent CREATE")
+    session.out.ok(f"created trigger {short}", stored)
 
 
 @group.command("update")
@@ -141,7 +150,10 @@ def show_entity(
 @click.argument("name")
 @pass_session
 def delete(session: Session, name: str) -> None:
-    """delete trigger"""
+    """delete trigger (its feed is told first, as wsk does)"""
+    warning = feeds.delete_feed_of(session.client, session.client.endpoint.auth, name)
+    if warning:
+        session.out.note(f"warning: {warning}")
     gone = session.client.ok(
         "DELETE", entity_path("triggers", name), what=What("delete", "trigger", name)
     )

@@ -204,7 +204,8 @@ def test_trigger_rule_package_and_namespace_commands(lwsk: Lwsk, tmp_path: Path)
     assert bad.returncode == 2 and "must be a JSON object" in one_error_line(bad)
     assert lwsk.run("rule", "delete", "r", "--disable").stdout.strip() == "ok: deleted rule r"
     feed = lwsk.run("trigger", "create", "fed", "--feed", "/whisk.system/alarms/alarm", ok=False)
-    assert feed.returncode == 1 and "not available yet" in one_error_line(feed)
+    assert feed.returncode == 1
+    assert "alarms trigger feed is missing the cron parameter" in one_error_line(feed)
     assert "fed" not in lwsk.run("trigger", "list").stdout  # not left behind
 
     lwsk.run("package", "bind", "/whisk.system/utils", "u", "-p", "x", "1")
