@@ -37,10 +37,10 @@ unit:
 
 check:  ## format check, lint, types
 	@scripts/python.sh
-	@.venv/bin/ruff format --check streams api invoker projections store runtimes tests bench
-	@.venv/bin/ruff check streams api invoker projections store runtimes tests bench
+	@.venv/bin/ruff format --check streams api invoker projections store runtimes feeds tests bench
+	@.venv/bin/ruff check streams api invoker projections store runtimes feeds tests bench
 	@.venv/bin/mypy
-	@.venv/bin/vulture streams api invoker projections store runtimes bench tests/vulture_whitelist.py --min-confidence 80
+	@.venv/bin/vulture streams api invoker projections store runtimes feeds bench tests/vulture_whitelist.py --min-confidence 80
 
 bench:  ## benchmarks against the physical floor (starts the stack if needed)
 	@scripts/python.sh

@@ -122,17 +122,19 @@ def accepted_event(
     cause: Cause | None = None,
     annotations: Iterable[JsonDict] = (),
     deadline_ms: int | None = None,
+    activation_id: str | None = None,
     placement: Placement | None = None,
 ) -> ActivationAccepted:
     """The ``accepted`` event of one activation of ``runnable`` on behalf of ``identity``.
 
     Its deadline is its timeout plus ``grace_ms`` from now unless given (a
-    sequence's covers every component). With a ``placement`` its first attempt
-    runs on that invoker (see ``api/placer.py``).
+    sequence's covers every component). Its id is new unless given (a feed's
+    fire brings its own, so that a fire tried again is recognised: api/triggers.py).
+    With a ``placement`` its first attempt runs on that invoker (see ``api/placer.py``).
     """
     at = now_ms()
     return ActivationAccepted(
-        activation_id=new_activation_id(at),
+        activation_id=activation_id or new_activation_id(at),
         seq=1,
         at_ms=at,
         namespace=identity.namespace,
@@ -200,6 +202,7 @@ class Submitted:
 
     accepted: ActivationAccepted
     completion: asyncio.Future[ActivationCompleted]
+    offset: int = -1  # of the ``accepted`` event in its ledger partition
 
     @property
     def activation_id(self) -> str:
@@ -253,6 +256,7 @@ class Invocations:
         cause: Cause | None = None,
         annotations: Iterable[JsonDict] = (),
         deadline_ms: int | None = None,
+        activation_id: str | None = None,
         placement: Placement | None = None,
     ) -> ActivationAccepted:
         """``accepted_event`` with this instance as its source and its grace."""
@@ -266,6 +270,7 @@ class Invocations:
             cause=cause,
             annotations=annotations,
             deadline_ms=deadline_ms,
+            activation_id=activation_id,
             placement=placement,
         )
 
@@ -279,13 +284,13 @@ class Invocations:
         value = check_acceptable(accepted)
         completion = self._track(accepted, count)
         try:
-            await self.ledger.append(accepted, value)
+            offset = await self.ledger.append(accepted, value)
         except BaseException:
             self.ledger.forget(accepted.activation_id)
             self.throttles.concurrency.finished(accepted.namespace, accepted.activation_id)
             self.placer.release(accepted.activation_id)
             raise
-        return Submitted(accepted, completion)
+        return Submitted(accepted, completion, offset)
 
     async def complete(self, completed: ActivationCompleted) -> None:
         """Append the ``completed`` event of an activation this process orchestrates."""
@@ -336,17 +341,29 @@ class Invocations:
         *,
         blocking: bool,
         cause: Cause | None = None,
+        annotations: Iterable[JsonDict] = (),
         throttle: bool = True,
     ) -> Submitted:
-        """Accept one activation of ``target``, whatever its kind; throttled as one invocation."""
+        """Accept one activation of ``target``, whatever its kind; throttled as one invocation.
+
+        ``annotations`` go on its ``accepted`` event (a re-run's ``replayOf``).
+        """
         if target.kind != constants.KIND_SEQUENCE:
             return await self.submit(
-                identity, target, payload, blocking=blocking, cause=cause, throttle=throttle
+                identity,
+                target,
+                payload,
+                blocking=blocking,
+                cause=cause,
+                annotations=annotations,
+                throttle=throttle,
             )
         assert self.sequences is not None
         if throttle:
             self.check_invoke(identity)
-        return await self.sequences.start(identity, target, payload, blocking=blocking, cause=cause)
+        return await self.sequences.start(
+            identity, target, payload, blocking=blocking, cause=cause, annotations=annotations
+        )
 
     def _track(
         self, accepted: ActivationAccepted, count: bool

@@ -10,6 +10,7 @@ from aiohttp import web
 from api import (
     actions,
     activations,
+    feeds,
     info,
     invokers,
     ledgerview,
@@ -138,6 +139,11 @@ def ledger_routes(router: web.UrlDispatcher) -> None:
     router.add_get(NS + "/events", ledgerview.stream_events)
 
 
+def feed_routes(router: web.UrlDispatcher) -> None:
+    """The catalog's feed actions perform their lifecycle events here (api/feeds.py)."""
+    router.add_post("/api/v1/feeds", feeds.handle)
+
+
 def web_action_routes(router: web.UrlDispatcher) -> None:
     router.add_route("*", "/api/v1/web/{namespace}/{package}/{rest:.+}", web_actions.handle)
 
@@ -150,6 +156,7 @@ ROUTE_GROUPS = [
     rule_routes,
     activation_routes,
     ledger_routes,
+    feed_routes,
     web_action_routes,
 ]
 

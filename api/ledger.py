@@ -84,12 +84,12 @@ class Ledger:
                 with contextlib.suppress(KafkaError):
                     await client.stop()
 
-    async def append(self, event: LedgerEvent, value: bytes | None = None) -> None:
-        """Write one event (``value``: its ``encode``, when the caller has it); returns once
-        Kafka has it. Raises ``LedgerUnavailable`` when Kafka refuses it."""
+    async def append(self, event: LedgerEvent, value: bytes | None = None) -> int:
+        """Write one event (``value``: its ``encode``, when the caller has it); returns its
+        offset once Kafka has it. Raises ``LedgerUnavailable`` when Kafka refuses it."""
         assert self._producer is not None
         try:
-            await self._producer.send_and_wait(
+            metadata = await self._producer.send_and_wait(
                 self.topic,
                 encode(event) if value is None else value,
                 key=event.activation_id.encode(),
@@ -97,6 +97,7 @@ class Ledger:
             )
         except KafkaError as exc:
             raise LedgerUnavailable(f"Kafka refused the event ({exc!r})") from exc
+        return int(metadata.offset)
 
     def expect(self, activation_id: str) -> asyncio.Future[ActivationCompleted]:
         """A future set when the activation's ``completed`` event reaches the log."""

@@ -225,6 +225,15 @@ OPS: tuple[Op, ...] = (
         "in flight (Ledgerwhisk)",
         "Admin",
     ),
+    Op(
+        "post",
+        "/feeds",
+        "One lifecycle event of a feed (CREATE, READ, UPDATE, DELETE, PAUSE, UNPAUSE), "
+        "as the catalog's feed actions send it (Ledgerwhisk)",
+        "Feeds",
+        body="FeedEvent",
+        responses=(200, 400, 401, 403, 404, 409),
+    ),
     Op("get", "/api-docs", "This description", "Meta"),
 )
 
@@ -242,6 +251,20 @@ SCHEMAS: JsonDict = {
         "properties": {"error": {"type": "string"}, "code": {"type": "string"}},
     },
     "Payload": {"type": "object", "additionalProperties": True},
+    "FeedEvent": {
+        "type": "object",
+        "required": ["feed", "lifecycleEvent", "triggerName"],
+        "properties": {
+            "feed": {"type": "string", "example": "/whisk.system/alarms/alarm"},
+            "lifecycleEvent": {
+                "type": "string",
+                "enum": ["CREATE", "READ", "UPDATE", "DELETE", "PAUSE", "UNPAUSE"],
+            },
+            "triggerName": {"type": "string", "example": "/_/tick"},
+            "cause": {"type": "string", "description": "the feed action's activation id"},
+        },
+        "additionalProperties": True,
+    },
     "KeyValues": KEY_VALUES,
     "ActionPut": {
         "type": "object",

@@ -9,6 +9,7 @@ import secrets
 import uuid as uuidlib
 
 from api import catalog
+from feeds.store import FeedStore
 from store import views
 from store.couch import Couch
 from streams import constants
@@ -32,6 +33,7 @@ async def ensure_databases(couch: Couch, settings: Settings) -> None:
         views.ACTIVATIONS_DDOC,
         views.ACTIVATIONS_VIEWS,
     )
+    await FeedStore(couch, settings).ensure()
 
 
 async def put_subject(

@@ -5,17 +5,26 @@ ledger (an ``accepted`` of kind ``trigger``, which no invoker runs, then its
 ``completed``), and starts each active rule's action as an ordinary
 activation whose ``cause`` is the trigger's activation. The trigger's record
 lists one JSON line per rule in ``logs``, as OpenWhisk's does.
+
+A feed's fire (``feeds/firing.py``: a signed ``X-Ledgerwhisk-Feed-Fire``
+header) brings the trigger activation's id and its ``cause``. The same fire
+may come twice (the feed service died after the first was accepted and tries
+it again): the first ``accepted`` of that id in the ledger holds it, as the
+first ``started`` holds an activation (``streams/claims.py``); a later one is
+answered with the same id and starts nothing.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Iterable
 from typing import Any
 
 from aiohttp import web
 
 from api import lookup, validation
-from api.accept import Runnable
+from api.accept import Runnable, Submitted
 from api.auth import Identity, resolve_namespace
 from api.context import Context, ctx
 from api.entities import TRIGGER, public
@@ -23,13 +32,21 @@ from api.errors import APIError, bad_request, not_found
 from api.listing import list_entities
 from api.names import EntityRef, check_name, from_path_name, parse
 from api.requests import flag, json_object, json_response
-from streams import completion, constants
-from streams.events import (
-    Cause,
-)
+from feeds import firing
+from streams import completion, constants, retry
+from streams.errors import LedgerUnavailable
+from streams.events import ACCEPTED, Cause
+from streams.history import read_activation
 from streams.ids import now_ms
-from streams.messages import ENTITY_EXISTS, FEED_INVALID, LIMITS_NOT_AN_OBJECT, RULE_INACTIVE
+from streams.messages import (
+    ENTITY_EXISTS,
+    FEED_FIRE_FORBIDDEN,
+    FEED_INVALID,
+    LIMITS_NOT_AN_OBJECT,
+    RULE_INACTIVE,
+)
 
+log = logging.getLogger("ledgerwhisk.api.triggers")
 JsonDict = dict[str, Any]
 BODY_MAX = 3 * constants.PARAMS_MAX_BYTES
 ACTIVE, INACTIVE = "active", "inactive"
@@ -128,9 +145,34 @@ async def fire_trigger(request: web.Request) -> web.Response:
     c = ctx(request)
     identity, trigger = await _existing(c, request)
     payload = await json_object(request, constants.PAYLOAD_MAX_BYTES, required=False)
+    feed = await feed_fire(c, request, trigger["_id"])
+    submitted = await fire(c, identity, trigger, payload, feed=feed)
+    if submitted is None:
+        return web.Response(status=204)
+    return fired(submitted.activation_id)
+
+
+async def fire(
+    c: Context,
+    identity: Identity,
+    trigger: JsonDict,
+    payload: JsonDict,
+    *,
+    cause: Cause | None = None,
+    annotations: Iterable[JsonDict] = (),
+    feed: firing.FeedFire | None = None,
+) -> Submitted | None:
+    """Fire ``trigger`` with ``payload``: its activation, completed once its rules' actions
+    are started; None (and nothing appended) when it has no active rule.
+
+    Throttled as a fire (429). Used by ``POST .../triggers/{name}`` and by a
+    re-run of a trigger's activation (``api/rerun.py``), which gives ``cause``
+    and ``annotations``. A feed's fire (``feed``) brings the activation's id and
+    cause; a second try of the same fire starts nothing (``holds``).
+    """
     c.invocations.check_fire(identity)
     if not active_rules(trigger):
-        return web.Response(status=204)
+        return None
     # The trigger's own activation: no invoker runs it; this process completes it
     # once its rules' actions are started (the controller, should this process die).
     accepted = c.invocations.event(
@@ -138,10 +180,15 @@ async def fire_trigger(request: web.Request) -> web.Response:
         identity,
         payload,
         blocking=False,
+        cause=Cause(kind="feed", activation_id=feed.cause_id, name=feed.feed) if feed else cause,
+        annotations=annotations,
         deadline_ms=now_ms() + 3 * c.invocations.grace_ms,
+        activation_id=feed.fire_id if feed else None,
     )
-    await c.invocations.accept(accepted, count=False)
+    submitted = await c.invocations.accept(accepted, count=False)
     activation_id = accepted.activation_id
+    if feed is not None and not await holds(c, submitted.offset, activation_id):
+        return submitted
     args = {**lookup.as_dict(trigger.get("parameters")), **payload}
     logs = [
         await fire_rule(c, identity, activation_id, rule, link, args)
@@ -149,11 +196,45 @@ async def fire_trigger(request: web.Request) -> web.Response:
     ]
     source = c.invocations.source
     await c.invocations.complete(completion.of_trigger(accepted, payload, logs, now_ms(), source))
+    return submitted
+
+
+def fired(activation_id: str) -> web.Response:
     return json_response(
         {"activationId": activation_id},
         status=202,
         headers={"x-openwhisk-activation-id": activation_id},
     )
+
+
+async def feed_fire(c: Context, request: web.Request, trigger_path: str) -> firing.FeedFire | None:
+    """The feed's fire a request carries (None for any other client); 403 when its proof
+    does not match: only the feed service, which reads the system key, signs fires."""
+    value = request.headers.get(firing.HEADER)
+    if value is None:
+        return None
+    system = await c.auth.owner_of(constants.SYSTEM_NAMESPACE)
+    fire = firing.verified(value, system.auth, trigger_path) if system else None
+    if fire is None:
+        raise APIError(403, FEED_FIRE_FORBIDDEN)
+    return fire
+
+
+async def holds(c: Context, offset: int, activation_id: str) -> bool:
+    """Whether the ``accepted`` at ``offset`` is the first of ``activation_id`` in the ledger.
+
+    Read until the ledger answers: an ``accepted`` appended and never followed
+    by its rules would make the fire's next try a duplicate of a fire that ran
+    nothing.
+    """
+    events = await retry.until_done(
+        lambda: read_activation(c.settings, activation_id),
+        what=f"reading back the feed's fire {activation_id}",
+        retry_on=LedgerUnavailable,
+        log=log,
+    )
+    first = next((e for e in events if e.event.type == ACCEPTED), None)
+    return first is None or first.offset == offset
 
 
 async def fire_rule(

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole Ledgerwhisk stack: services (Docker, CouchDB API, Kafka), runtime
 # images, and the platform's processes (controller, projection writer,
-# invokers, API).
+# invokers, API, feed service).
 #
 #   stack.sh up     start everything in the background; return when ready
 #   stack.sh run    up, then follow the logs in the foreground; Ctrl-C stops all
@@ -46,6 +46,7 @@ processes() {
   echo projection
   for ((i = 0; i < INVOKERS; i++)); do echo "invoker$i"; done
   echo api
+  echo feeds
 }
 
 # The user memory of invoker $1: its own entry of INVOKER_MEMORY_MB, else the last one.
@@ -61,6 +62,7 @@ module_of() {
     projection) echo projections.writer ;;
     invoker*) echo invoker.agent ;;
     api) echo api.main ;;
+    feeds) echo feeds.service ;;
   esac
 }
 
@@ -90,6 +92,7 @@ ready_line() {
   case "$1" in
     api) echo "listening on http://" ;;
     invoker*) echo "ready (user memory" ;;
+    feeds) echo "feeds: ready" ;;
     *) echo "reading ledger partitions" ;; # streams/groupreader.py READING
   esac
 }
@@ -116,7 +119,10 @@ cmd_up() {
   "$LW_SCRIPTS/services.sh" start
   # Python and Node.js first: the stack serves once they exist; the other
   # kinds' images are built in the background (build_in_background below).
-  "$LW_ROOT/runtimes/build.sh" --first
+  # Its output goes to the terminal and to its own log (the background build's log
+  # is rotated when that build starts).
+  LEDGERWHISK_BUILD_LOGGED=1 "$LW_ROOT/runtimes/build.sh" --first 2>&1 |
+    tee -a "$(lw_logfile runtimes-first-build)"
   lw_log "preparing topics, databases and the guest subject"
   env "${PY_ENV[@]}" "$PY" -m api.setup --invokers "$INVOKERS" >>"$(lw_logfile setup)" 2>&1 ||
     LW_SERVICE=setup lw_fail_readiness "could not prepare topics and databases" \
@@ -151,7 +157,7 @@ build_in_background() {
     return 0
   fi
   [[ -f "$logfile" ]] && mv -f "$logfile" "$logfile.1"
-  lw_spawn "$pidfile" "$logfile" "$LW_ROOT/runtimes/build.sh"
+  LEDGERWHISK_BUILD_LOGGED=1 lw_spawn "$pidfile" "$logfile" "$LW_ROOT/runtimes/build.sh"
   lw_log "runtime images: building the other kinds in the background; up-to-date ones are skipped (progress: $logfile)"
 }
 
@@ -200,7 +206,7 @@ Try:
 
 MSG
   tail -n +1 -F "$LW_LOGS/runtimes-build.log" 2>/dev/null | grep --line-buffered -v '   Step \|   | ' &
-  tail -n 0 -F "$LW_LOGS"/{projection,api}.log "$LW_LOGS"/controller*.log "$LW_LOGS"/invoker*.log &
+  tail -n 0 -F "$LW_LOGS"/{projection,api,feeds}.log "$LW_LOGS"/controller*.log "$LW_LOGS"/invoker*.log &
   wait $!
 }
 

@@ -21,6 +21,10 @@ TOPIC_DEAD_LETTERS: Final = "dead-letters"
 DB_SUBJECTS: Final = "subjects"
 DB_WHISKS: Final = "whisks"
 DB_ACTIVATIONS: Final = "activations"
+# Feed registrations (written by the API's /api/v1/feeds) and the feed service's
+# own state of each (next fire, the fire in flight, why it ended): see feeds/.
+DB_FEEDS: Final = "feeds"
+DB_FEED_STATE: Final = "feedstate"
 
 # The annotation that grants an action its caller's key as ``__OW_API_KEY``:
 # stored ``false`` on every new action that does not set it; an action stored

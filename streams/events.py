@@ -68,9 +68,13 @@ class Limits(Fact):
 
 
 class Cause(Fact):
-    """What made an activation happen, when it was not a direct invoke."""
+    """What made an activation happen, when it was not a direct invoke.
 
-    kind: Literal["trigger", "rule", "sequence", "replay"]
+    A feed's fire (``kind`` "feed") names the feed action in ``name`` and, in
+    ``activation_id``, the activation of that action that created the feed.
+    """
+
+    kind: Literal["trigger", "rule", "sequence", "replay", "feed"]
     activation_id: str
     name: str | None = None
 
@@ -216,6 +220,10 @@ class InvokerHealth(Fact):
     # work placed on it below those belongs to an earlier run; the controller
     # takes it back.
     ledger_from: dict[int, int] = Field(default_factory=dict)
+    # Its own faults (whisk errors of its making) within the unhealthy window, and the
+    # last one's message: why it is unhealthy, for the controller's log.
+    recent_faults: int = 0
+    last_fault: str = ""
 
 
 LedgerEvent = ActivationAccepted | ActivationScheduled | ActivationStarted | ActivationCompleted

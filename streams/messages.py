@@ -147,6 +147,11 @@ ORIGINAL_VERSION_GONE = (
     "The original version of the action (revision {rev}) is no longer stored; "
     "replay with action_version=current."
 )
+RERUN_ENTITY_GONE = "The {kind} {name} no longer exists: there is nothing to re-run."
+RERUN_TRIGGER_NO_RULE = (
+    "The trigger {name} has no active rule: firing it again would run nothing "
+    "(enable a rule first)."
+)
 
 # Entities that are not what a PUT may hold.
 BINDING_CIRCULAR = "Package binding '{name}' contains a circular reference."
@@ -160,8 +165,71 @@ BLACKBOX_NEEDS_IMAGE = "A blackbox action needs an 'image'."
 CODE_REQUIRED = "exec.code is required for kind {kind}."
 NOT_A_STRING = "{field} must be a string."
 
+# Feeds (api/feeds.py, feeds/): OpenWhisk's alarms provider's texts
+# (openwhisk-package-alarms action/alarmWebAction.js, provider/lib/utils.js)
+# and its messaging package's (openwhisk-package-kafka action/lib/common.js,
+# action/kafkaFeedWeb.js), so clients that match on them keep working.
+FEED_NO_TRIGGER = "no trigger name parameter was provided"
+FEED_UNSUPPORTED_EVENT = "unsupported lifecycleEvent"
+FEED_AUTH_FAILED = "Trigger authentication request failed."
+FEED_UNKNOWN = "'{feed}' is not a feed of this platform; its feeds are {known}."
+FEED_EXISTS = "A feed is already registered for the trigger {trigger}; delete it first."
+FEED_NOT_FOUND = "could not find the trigger {trigger} in the database"
+FEED_PAUSED = "Paused by the trigger's owner (lifecycleEvent PAUSE)"
+ALARM_ONCE_NO_DATE = "alarms once trigger feed is missing the date parameter"
+ALARM_DELETE_AFTER_FIRE = "deleteAfterFire parameter must be one of [false, true, rules]."
+ALARM_NO_MINUTES = "interval trigger feed is missing the minutes parameter"
+ALARM_MINUTES_NOT_INTEGER = "the minutes parameter must be an integer"
+ALARM_MINUTES_NOT_POSITIVE = "the minutes parameter must be an integer greater than zero"
+ALARM_MINUTES_TOO_SHORT = (
+    "the minutes parameter must be at least {minimum:g} "
+    "(LEDGERWHISK_FEEDS_MIN_INTERVAL_S allows intervals of {seconds:g} s or more)"
+)
+ALARM_NO_CRON = "alarms trigger feed is missing the cron parameter"
+ALARM_BAD_CRON = "cron pattern '{cron}' is not valid"
+ALARM_BAD_TIMEZONE = "Invalid timezone."
+ALARM_MAX_TRIGGERS_INTERVAL = "maxTriggers is not supported for the interval trigger feed"
+ALARM_MAX_TRIGGERS_STOP_DATE = "maxTriggers is not allowed when the stopDate parameter is specified"
+ALARM_FIRST_FIRE_AFTER_STOP = "the first scheduled trigger fire is not until after the stop date"
+ALARM_DATE_INVALID = "{name} parameter '{date}' is not a valid Date"
+ALARM_DATE_PAST = "{name} parameter '{date}' must be in the future"
+ALARM_DATE_BEFORE_START = (
+    "{name} parameter '{date}' must be greater than the startDate parameter '{start}'"
+)
+ALARM_START_AFTER_STOP = (
+    "startDate parameter '{start}' must be less than the stopDate parameter '{stop}'"
+)
+ALARM_NOTHING_TO_UPDATE = "no updatable parameters were specified"
+ALARM_ENDED_ONCE = "Automatically disabled after firing once"
+ALARM_ENDED_LAST_CRON = "Automatically disabled after firing last scheduled cron trigger"
+ALARM_ENDED_LAST_INTERVAL = "Automatically disabled after firing last scheduled interval trigger"
+ALARM_ENDED_MAX_TRIGGERS = "Automatically disabled after reaching max triggers"
+ALARM_ENDED_EXPIRED = "the stop date has expired"
+FEED_ENDED_BY_STATUS = (
+    "Trigger automatically disabled: Received a {status} status code when firing the trigger"
+)
+KAFKA_NO_TOPIC = "You must supply a 'topic' parameter."
+KAFKA_NO_TRIGGER = "You must supply a 'triggerName' parameter."
+KAFKA_JSON_AND_BINARY = "isJSONData and isBinaryValue cannot both be enabled."
+KAFKA_NO_BROKERS = "You must supply a 'brokers' parameter."
+KAFKA_BAD_BROKERS = "You must supply a 'brokers' parameter as an array of Kafka brokers."
+KAFKA_UNREACHABLE = (
+    "None of the brokers {brokers} answered within {seconds:g} s ({cause}); "
+    "check the 'brokers' parameter."
+)
+KAFKA_NOT_AUTHORIZED = "You are not authorized for this trigger."
+KAFKA_NOTHING_TO_UPDATE = (
+    "At least one of isJsonData, isBinaryKey, or isBinaryValue must be supplied."
+)
+KAFKA_UPDATE_DISABLED = "{trigger} cannot be updated because it is disabled"
+FEED_FIRE_FORBIDDEN = "The feed fire's signature does not match; only the feed service fires so."
+
 # -- operators ------------------------------------------------------------------
 KAFKA_DOWN = (
     "Kafka at {bootstrap} did not answer ({cause}); start it with `make up` "
     "or check .state/logs/kafka.log"
+)
+FEEDS_API_DOWN = (
+    "feeds: the API at {url} did not answer ({cause}); fires wait and retry. "
+    "Start it with `make up` or check .state/logs/api.log"
 )

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     # all are full); beyond it, the controller queues (and answers 503 when full).
     api_overcommit: float = 2.0
     public_api_url: str = "http://127.0.0.1:3233"
+    # One line per request in the API's log (written by a thread, off the hot path).
+    api_access_log: bool = True
     guest_key: str = constants.GUEST_KEY
     guest_namespace: str = constants.GUEST_NAMESPACE
 
@@ -115,6 +117,12 @@ class Settings(BaseSettings):
     throttle_invocations_per_minute: int = 60_000
     throttle_concurrent: int = 1_000
     throttle_fires_per_minute: int = 60_000
+
+    # Feeds (feeds/): the shortest interval the alarms feed accepts, in seconds
+    # (OpenWhisk's is one minute; tests set a few seconds), and where the feed
+    # service fires triggers (the platform's own REST API; default public_api_url).
+    feeds_min_interval_s: float = 60.0
+    feeds_api_url: str | None = None
 
     def topic(self, name: str) -> str:
         """Full Kafka topic name for one of the names in ``constants.TOPIC_*``."""

@@ -42,11 +42,11 @@ def install_client() -> None:
     )
 
 
-def run_roundtrip(key: str) -> subprocess.CompletedProcess[str]:
+def run_roundtrip(key: str, script: str = "roundtrip.js") -> subprocess.CompletedProcess[str]:
     node = shutil.which("node")
     assert node, "node is needed for this test"
     return subprocess.run(
-        [node, str(NPM_DIR / "roundtrip.js"), API, key],
+        [node, str(NPM_DIR / script), API, key],
         capture_output=True,
         text=True,
         timeout=300,
@@ -93,3 +93,53 @@ async def test_the_openwhisk_npm_client_round_trip(stack: Settings) -> None:
     assert steps["rule.list"] == ["onTick"]
     assert steps["trigger.list"] == ["tick"]
     assert steps["deleted"] == 404
+
+
+def steps_of(done: subprocess.CompletedProcess[str]) -> dict[str, object]:
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    lines = done.stdout.splitlines()
+    assert lines[-1] == "DONE", done.stdout
+    return {
+        entry["name"]: entry["value"]
+        for entry in (json.loads(line[5:]) for line in lines if line.startswith("STEP "))
+    }
+
+
+async def test_the_npm_clients_feeds_round_trip_for_the_alarms_feed(stack: Settings) -> None:
+    """``feeds.create/get/update/delete`` of ``/whisk.system/alarms/alarm``, unchanged."""
+    await asyncio.to_thread(install_client)
+    async with aiohttp.ClientSession() as session:
+        me = await new_client(stack, session)
+    steps = steps_of(await asyncio.to_thread(run_roundtrip, me.key, "feeds.js"))
+
+    assert steps["feed.create"] == {"status": "success"}
+    got = steps["feed.get"]
+    assert isinstance(got, dict)
+    assert got["config"] == {
+        "name": "npmalarm",
+        "namespace": me.namespace,
+        "payload": {"a": 1},
+        "strict": False,
+        "startDate": None,
+        "stopDate": None,
+        "cron": "*/10 * * * * *",
+        "timezone": None,
+    }
+    assert got["status"]["active"] is True
+    assert set(got["status"]) == {"active", "dateChanged", "dateChangedISO"}
+    assert steps["feed.update"] == {"status": "success"}
+    assert steps["feed.get.updated"] == "*/20 * * * * *"
+    twice = steps["feed.create.twice"]
+    assert isinstance(twice, dict) and twice["refused"] and twice["statusCode"] == 502
+    assert steps["feed.delete"] == {"status": "success"}
+    gone = steps["feed.get.deleted"]
+    assert gone == {
+        "refused": True,
+        "statusCode": 502,
+        "result": {"error": f"could not find the trigger /{me.namespace}/npmalarm in the database"},
+    }
+    assert steps["feed.create.bad"] == {
+        "refused": True,
+        "statusCode": 502,
+        "result": {"error": "cron pattern 'every day' is not valid"},
+    }

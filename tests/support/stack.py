@@ -23,6 +23,8 @@ TEST_ENV = {
     "LEDGERWHISK_PREFIX": PREFIX,
     # Short idle times so pause and removal happen within a test.
     "LEDGERWHISK_CONTAINER_IDLE_PAUSE_S": "3",
+    # Alarm intervals of a few seconds, so interval feeds fire within a test.
+    "LEDGERWHISK_FEEDS_MIN_INTERVAL_S": "1",
     "INVOKERS": "1",
 }
 API = f"http://127.0.0.1:{TEST_ENV['LEDGERWHISK_API_PORT']}"
