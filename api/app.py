@@ -31,7 +31,7 @@ from api.placer import Placer
 from api.requests import json_response
 from api.sequences import Sequences
 from store.couch import Couch, StoreUnavailable
-from streams import gctune
+from streams import constants, gctune
 from streams.errors import LedgerUnavailable
 from streams.heartbeats import HealthTail
 from streams.messages import INTERNAL, METHOD_NOT_ALLOWED, RESOURCE_DOES_NOT_EXIST, SERVICE_DOWN
@@ -161,7 +161,7 @@ ROUTE_GROUPS = [
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[errors], client_max_size=64 * 1024 * 1024)
+    app = web.Application(middlewares=[errors], client_max_size=constants.REQUEST_MAX_BYTES)
     for group in ROUTE_GROUPS:
         group(app.router)
     app.on_shutdown.append(ledgerview.close_streams)
