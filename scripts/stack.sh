@@ -14,6 +14,7 @@
 # CONTROLLERS (controller instances sharing the ledger's partitions, default 1),
 # LEDGERWHISK_API_PORT (3233), LEDGERWHISK_TLS_PORT (3443: nginx's HTTPS in
 # front of the API, scripts/nginx.sh), LEDGERWHISK_KAFKA_PORT (9092),
+# LEDGERWHISK_METRICS_PORT (9095: GET /metrics, projections/exporter.py),
 # LEDGERWHISK_COUCHDB_PORT (5984), LEDGERWHISK_COUCHDB_URL (an external CouchDB),
 # LEDGERWHISK_PREFIX (lw: topic and database names).
 set -euo pipefail
@@ -37,6 +38,7 @@ PY_ENV=(
   LEDGERWHISK_KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
   LEDGERWHISK_COUCHDB_URL="$COUCH_URL"
   LEDGERWHISK_API_PORT="$API_PORT"
+  LEDGERWHISK_METRICS_PORT="${LEDGERWHISK_METRICS_PORT:-9095}"
   LEDGERWHISK_PUBLIC_API_URL="${LEDGERWHISK_PUBLIC_API_URL:-http://127.0.0.1:$API_PORT}"
   PYTHONUNBUFFERED=1
 )
@@ -49,6 +51,7 @@ processes() {
   for ((i = 0; i < INVOKERS; i++)); do echo "invoker$i"; done
   echo api
   echo feeds
+  echo metrics
 }
 
 # The user memory of invoker $1: its own entry of INVOKER_MEMORY_MB, else the last one.
@@ -65,6 +68,7 @@ module_of() {
     invoker*) echo invoker.agent ;;
     api) echo api.main ;;
     feeds) echo feeds.service ;;
+    metrics) echo projections.exporter ;;
   esac
 }
 
@@ -95,6 +99,7 @@ ready_line() {
     api) echo "listening on http://" ;;
     invoker*) echo "ready (user memory" ;;
     feeds) echo "feeds: ready" ;;
+    metrics) echo "metrics: serving" ;; # projections/exporter.py SERVING
     *) echo "reading ledger partitions" ;; # streams/groupreader.py READING
   esac
 }

@@ -22,6 +22,8 @@ TEST_ENV = {
     "LEDGERWHISK_API_PORT": str(PORT_BASE + 33),
     # nginx's HTTPS in front of the API (3443 on a dev stack).
     "LEDGERWHISK_TLS_PORT": str(PORT_BASE + 43),
+    # GET /metrics of the metrics exporter (9095 on a dev stack).
+    "LEDGERWHISK_METRICS_PORT": str(PORT_BASE + 95),
     "LEDGERWHISK_PREFIX": PREFIX,
     # Short idle times so pause and removal happen within a test.
     "LEDGERWHISK_CONTAINER_IDLE_PAUSE_S": "3",
@@ -31,6 +33,7 @@ TEST_ENV = {
 }
 API = f"http://127.0.0.1:{TEST_ENV['LEDGERWHISK_API_PORT']}"
 API_TLS = f"https://127.0.0.1:{TEST_ENV['LEDGERWHISK_TLS_PORT']}"
+METRICS = f"http://127.0.0.1:{TEST_ENV['LEDGERWHISK_METRICS_PORT']}/metrics"
 # The CA of the stack's own certificate (made by api/frontdoor.py at its first start).
 TLS_CA = Path(TEST_ENV["LEDGERWHISK_STATE_DIR"]) / "tls" / "ca.pem"
 
