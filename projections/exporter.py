@@ -1,8 +1,10 @@
-"""The metrics exporter: reads every ``completed`` event of the ledger and serves ``GET /metrics``.
+"""The metrics exporter: reads the ledger's ``completed`` events and the API's throttles, serves
+``GET /metrics``.
 
 It is OpenWhisk's user-events service (``core/monitoring/user-events``) for
 Ledgerwhisk: one process, reading every ledger partition from its first
-offset (no consumer group, no committed offsets), so after a restart it
+offset (no consumer group, no committed offsets), and the ``throttles``
+topic likewise, so after a restart it
 counts the whole ledger again and its counters never go backwards. Until it
 has read up to the ends the partitions had when it started, ``/metrics``
 answers 503: a scrape never sees a half-rebuilt counter (Prometheus marks
@@ -30,8 +32,15 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from projections.usermetrics import UserMetrics, observation_of
 from streams import constants, eventloop
-from streams.events import COMPLETED, HEADER_TYPE, ActivationCompleted, header, read
-from streams.positions import Cursor
+from streams.events import (
+    COMPLETED,
+    HEADER_TYPE,
+    ActivationCompleted,
+    header,
+    read,
+    read_throttled,
+)
+from streams.groupreader import Records
 from streams.retry import until_done
 from streams.settings import Settings, get_settings
 from streams.topics import partition_count
@@ -74,6 +83,7 @@ class Exporter:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.topic = settings.topic(constants.TOPIC_EVENTS)
+        self.throttles = settings.topic(constants.TOPIC_THROTTLES)
         self.metrics = UserMetrics()
         self.firsts = FirstCompletions()
         self.caught_up = asyncio.Event()
@@ -112,8 +122,9 @@ class Exporter:
             await runner.cleanup()
 
     async def read(self) -> None:
-        """Read every partition from its first offset for ever, counting first completions."""
-        count = await until_done(
+        """Read every partition from its first offset for ever, counting first completions
+        and throttles."""
+        tps = await until_done(
             self._partitions, what="finding the ledger", retry_on=KafkaError, log=log
         )
         consumer = AIOKafkaConsumer(
@@ -125,13 +136,10 @@ class Exporter:
         )
         await until_done(consumer.start, what="starting the reader", retry_on=KafkaError, log=log)
         try:
-            tps = [TopicPartition(self.topic, p) for p in range(count)]
             consumer.assign(tps)
             await consumer.seek_to_beginning(*tps)
-            ends: Cursor = {
-                tp.partition: int(o) for tp, o in (await consumer.end_offsets(tps)).items()
-            }
-            await self._check_caught_up(consumer, tps, ends)
+            ends = {tp: int(offset) for tp, offset in (await consumer.end_offsets(tps)).items()}
+            await self._check_caught_up(consumer, ends)
             while True:
                 try:
                     batches = await consumer.getmany(timeout_ms=1000)
@@ -140,32 +148,46 @@ class Exporter:
                     await asyncio.sleep(0.5)
                     continue
                 for tp, records in batches.items():
-                    for record in records:
-                        if header(record.headers, HEADER_TYPE) != COMPLETED:
-                            continue
-                        event = read(record.value, record.key, record.headers)
-                        if isinstance(event, ActivationCompleted) and self.firsts.first(
-                            tp.partition, event
-                        ):
-                            seen = observation_of(event)
-                            if seen is not None:
-                                self.metrics.observe(seen)
+                    if tp.topic == self.throttles:
+                        self._count_throttles(records)
+                    else:
+                        self._count_completions(tp.partition, records)
                 if not self.caught_up.is_set():
-                    await self._check_caught_up(consumer, tps, ends)
+                    await self._check_caught_up(consumer, ends)
         finally:
             await consumer.stop()
 
-    async def _partitions(self) -> int:
-        count = await partition_count(self.settings, self.topic)
-        if not count:
-            raise KafkaError(f"topic {self.topic} does not exist yet")
-        return count
+    def _count_completions(self, partition: int, records: Records) -> None:
+        for record in records:
+            if header(record.headers, HEADER_TYPE) != COMPLETED:
+                continue
+            event = read(record.value, record.key, record.headers)
+            if isinstance(event, ActivationCompleted) and self.firsts.first(partition, event):
+                seen = observation_of(event)
+                if seen is not None:
+                    self.metrics.observe(seen)
+
+    def _count_throttles(self, records: Records) -> None:
+        for record in records:
+            fact = read_throttled(record.value)
+            if fact is not None:
+                self.metrics.observe_throttle(fact)
+
+    async def _partitions(self) -> list[TopicPartition]:
+        """Every partition of the ledger and of the throttles topic."""
+        tps = []
+        for topic in (self.topic, self.throttles):
+            count = await partition_count(self.settings, topic)
+            if not count:
+                raise KafkaError(f"topic {topic} does not exist yet")
+            tps += [TopicPartition(topic, p) for p in range(count)]
+        return tps
 
     async def _check_caught_up(
-        self, consumer: AIOKafkaConsumer, tps: list[TopicPartition], ends: Cursor
+        self, consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]
     ) -> None:
-        for tp in tps:
-            if await consumer.position(tp) < ends[tp.partition]:
+        for tp, end in ends.items():
+            if await consumer.position(tp) < end:
                 return
         self.caught_up.set()
         log.info(

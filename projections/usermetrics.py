@@ -31,8 +31,10 @@ namespace the activation ran for (the invoking subject's); ``status`` is
 OpenWhisk's Java client names the status counter without ``_total``;
 ``prometheus_client`` adds ``_total`` to every counter, so that one family is
 exposed untyped under OpenWhisk's exact name (``rate()`` reads it alike).
-The limit counters exist, with no samples: a throttled request is answered
-429 before anything is appended, so the ledger does not hold it.
+The limit counters count the API's 429s, one ``NamespaceThrottled`` fact
+each on the ``throttles`` topic (``observe_throttle``), by the throttled
+namespace: ``timed`` for a per-minute rate (invocations or trigger fires),
+``concurrent`` for activations in flight.
 
 Only activations an invoker ran are counted, as OpenWhisk's invokers alone
 send user events: a sequence's or a trigger's own activation is not (its
@@ -56,7 +58,7 @@ from prometheus_client.core import Metric, UnknownMetricFamily
 from prometheus_client.registry import Collector
 
 from streams import constants
-from streams.events import ActivationCompleted
+from streams.events import ActivationCompleted, NamespaceThrottled
 
 ACTIVATIONS = "openwhisk_action_activations_total"
 COLD_STARTS = "openwhisk_action_coldStarts_total"
@@ -190,6 +192,11 @@ class UserMetrics:
         self.memory.labels(*who).set(seen.memory_mb)
         self.statuses.counts[(*who, seen.status)] += 1
         self.observed += 1
+
+    def observe_throttle(self, fact: NamespaceThrottled) -> None:
+        """Count one 429."""
+        limit = self.limit_concurrent if fact.limit == "concurrent" else self.limit_timed
+        limit.labels(fact.namespace).inc()
 
 
 class _StatusCounts(Collector):

@@ -16,6 +16,8 @@ DEFAULT_NAMESPACE_ALIAS: Final = "_"
 TOPIC_EVENTS: Final = "activation-events"
 TOPIC_HEALTH: Final = "invoker-health"
 TOPIC_DEAD_LETTERS: Final = "dead-letters"
+# The API's 429s, one fact each (streams/events.py NamespaceThrottled), for the metrics.
+TOPIC_THROTTLES: Final = "throttles"
 
 # Databases (prefixed by Settings.prefix).
 DB_SUBJECTS: Final = "subjects"

@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 
 from streams.settings import Settings
-from tests.support.client import Client
+from tests.support.client import Client, new_client
 from tests.support.stack import METRICS, PORT_BASE, ROOT, TEST_ENV
 from tests.support.waits import eventually
 
@@ -168,3 +168,43 @@ async def test_a_restarted_exporter_counts_the_whole_ledger_again(
         await eventually(scraped_again, deadline_s=60, what="Prometheus scraping it again")
         # As Prometheus saw it, the counter never went backwards across the restart.
         assert list((await query(session, f"resets({series}[10m])")).values()) == [0.0]
+
+
+SLOW = "import time\ndef main(args):\n    time.sleep(args.get('s', 0))\n    return {}\n"
+
+
+async def test_prometheus_counts_a_namespaces_429s_by_limit(
+    stack: Settings, prometheus: str
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        timed = await new_client(stack, session, {"invocationsPerMinute": 1})
+        concurrent = await new_client(stack, session, {"concurrentInvocations": 1})
+        await timed.put_action("echo", COUNTED)
+        await concurrent.put_action("slow", SLOW)
+        # One invocation a minute: of three, at least one is refused (two,
+        # unless a minute begins between them).
+        statuses = [(await timed.invoke("echo", blocking=False))[0] for _ in range(3)]
+        assert set(statuses) <= {202, 429} and 429 in statuses
+        status, _ = await concurrent.invoke("slow", {"s": 5}, blocking=False)
+        assert status == 202
+        status, body = await concurrent.invoke("slow", blocking=False)
+        assert status == 429, body
+
+        async def limits() -> dict[str, float] | None:
+            got = {
+                dict(k)["__name__"]: v
+                for k, v in (
+                    await query(
+                        session,
+                        f'{{__name__=~"openwhisk_action_limit_.*",'
+                        f'namespace=~"{timed.namespace}|{concurrent.namespace}"}}',
+                    )
+                ).items()
+            }
+            return got if len(got) == 2 else None
+
+        got = await eventually(limits, deadline_s=60, what="Prometheus counting the 429s")
+        assert got == {
+            "openwhisk_action_limit_timed_total": statuses.count(429),
+            "openwhisk_action_limit_concurrent_total": 1,
+        }

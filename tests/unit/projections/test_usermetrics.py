@@ -9,6 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from projections.exporter import FirstCompletions
 from projections.usermetrics import Observation, UserMetrics, observation_of
 from streams import constants
+from streams.events import NamespaceThrottled, encode, read_throttled
 from tests.support import events
 
 WAIT_INIT = [
@@ -113,3 +114,21 @@ def test_only_an_activations_first_completion_counts() -> None:
     later = events.completed(events.accepted(n=1, at_ms=20_000), end_ms=20_000)
     assert firsts.first(0, later)
     assert firsts.first(0, events.completed(a, end_ms=20_001))
+
+
+def test_429s_are_counted_by_namespace_and_limit() -> None:
+    metrics = UserMetrics()
+    for limit in ("timed", "timed", "concurrent"):
+        metrics.observe_throttle(
+            NamespaceThrottled(namespace="busy", limit=limit, at_ms=1, source="api0")
+        )
+    got = samples(metrics)
+    assert got[("openwhisk_action_limit_timed_total", (("namespace", "busy"),))] == 2
+    assert got[("openwhisk_action_limit_concurrent_total", (("namespace", "busy"),))] == 1
+
+
+def test_a_throttles_record_that_holds_no_fact_is_skipped() -> None:
+    fact = NamespaceThrottled(namespace="busy", limit="timed", at_ms=1, source="api0")
+    assert read_throttled(encode(fact)) == fact
+    assert read_throttled(b"{not json") is None
+    assert read_throttled(None) is None
