@@ -24,6 +24,7 @@ from api import web as web_actions
 from api.accept import Invocations
 from api.auth import Authenticator
 from api.context import CONTEXT, Context
+from api.dashboard import dashboard_routes
 from api.entities import EntityStore
 from api.errors import APIError, error_response
 from api.ledger import Ledger
@@ -157,6 +158,7 @@ ROUTE_GROUPS = [
     ledger_routes,
     feed_routes,
     web_action_routes,
+    dashboard_routes,
 ]
 
 
