@@ -20,8 +20,8 @@ TEST_ENV = {
     "LEDGERWHISK_KAFKA_PORT": str(PORT_BASE + 92),
     "LEDGERWHISK_COUCHDB_PORT": str(PORT_BASE + 84),
     "LEDGERWHISK_API_PORT": str(PORT_BASE + 33),
-    # nginx's HTTPS in front of the API (3443 on a dev stack).
-    "LEDGERWHISK_TLS_PORT": str(PORT_BASE + 43),
+    # nginx's HTTPS in front of the API (3443 on a dev stack; +40 on are the clusters' APIs).
+    "LEDGERWHISK_TLS_PORT": str(PORT_BASE + 443),
     # GET /metrics of the metrics exporter (9095 on a dev stack).
     "LEDGERWHISK_METRICS_PORT": str(PORT_BASE + 95),
     "LEDGERWHISK_PREFIX": PREFIX,
