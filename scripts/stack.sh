@@ -216,7 +216,7 @@ Try:
 
 MSG
   tail -n +1 -F "$LW_LOGS/runtimes-build.log" 2>/dev/null | grep --line-buffered -v '   Step \|   | ' &
-  tail -n 0 -F "$LW_LOGS"/{projection,api,feeds}.log "$LW_LOGS"/controller*.log "$LW_LOGS"/invoker*.log &
+  tail -n 0 -F "$LW_LOGS"/{projection,api,feeds,metrics}.log "$LW_LOGS"/controller*.log "$LW_LOGS"/invoker*.log &
   wait $!
 }
 
