@@ -347,17 +347,29 @@ class Invocations:
         *,
         blocking: bool,
         cause: Cause | None = None,
+        annotations: Iterable[JsonDict] = (),
         throttle: bool = True,
     ) -> Submitted:
-        """Accept one activation of ``target``, whatever its kind; throttled as one invocation."""
+        """Accept one activation of ``target``, whatever its kind; throttled as one invocation.
+
+        ``annotations`` go on its ``accepted`` event (a re-run's ``replayOf``).
+        """
         if target.kind != constants.KIND_SEQUENCE:
             return await self.submit(
-                identity, target, payload, blocking=blocking, cause=cause, throttle=throttle
+                identity,
+                target,
+                payload,
+                blocking=blocking,
+                cause=cause,
+                annotations=annotations,
+                throttle=throttle,
             )
         assert self.sequences is not None
         if throttle:
             self.check_invoke(identity)
-        return await self.sequences.start(identity, target, payload, blocking=blocking, cause=cause)
+        return await self.sequences.start(
+            identity, target, payload, blocking=blocking, cause=cause, annotations=annotations
+        )
 
     def _track(
         self, accepted: ActivationAccepted, count: bool

@@ -1,39 +1,88 @@
-"""Re-running an activation: invoke its action again with the parameters the ledger recorded.
+"""Re-running an activation: run it again with the parameters the ledger recorded.
 
 ``POST .../activations/{id}/rerun?action_version=original|current`` (also
 ``/replay``, its first name; the record's ``replayOf`` annotation and the
 cause kind ``replay`` keep that name, being data clients read) reads the
-original ``accepted`` event from the log and appends a new one with the same
-(merged) parameters. The new activation carries ``cause = {kind: replay}`` and
-a ``replayOf`` annotation naming the original.
+original ``accepted`` event from the log and starts a new activation with the
+same (merged) parameters. The new activation carries ``cause = {kind: replay}``
+and a ``replayOf`` annotation naming the original.
 
-Which code runs: ``original`` (the default) re-runs the exact revision the
-ledger recorded (``action_rev``). Invokers load action code by id *and*
-revision, and CouchDB (and PouchDB Server) keep the bodies of old revisions
-until the database is compacted, so no snapshot is needed; when the revision
-is gone (compaction), the request fails with 409 and says to re-run with
-``current``, which runs the action as it is now (its current code and limits;
-the parameters are still the original ones).
+What runs depends on what the original ran (``how``):
+
+- an action (also one a rule started, a web action, a sequence's component):
+  ``original`` (the default) re-runs the exact revision the ledger recorded
+  (``action_rev``). Invokers load action code by id *and* revision, and
+  CouchDB (and PouchDB Server) keep the bodies of old revisions until the
+  database is compacted, so no snapshot is needed; when the revision is gone
+  (compaction), the request fails with 409 and says to re-run with
+  ``current``, which runs the action as it is now (its current code and
+  limits; the parameters are still the original ones).
+- a sequence: the sequence runs again through ``Invocations.start``, as an
+  invoke does: ``original`` with the component list of the recorded
+  revision, ``current`` with today's; each component is resolved by name when
+  it runs, as in any invocation of a sequence.
+- a trigger: the trigger is fired again with the recorded payload (its
+  rules as they are now: a fire records no rule set, so both versions mean
+  now); 409 when none of its rules is active, since nothing would run.
+
+An entity that no longer exists is 404 for ``current`` and for a trigger.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 
-from api.accept import Runnable, accepted_event, record_of
+from api import triggers
+from api.accept import Runnable, Submitted, accepted_event, record_of
 from api.auth import Identity
+from api.context import Context
+from api.entities import ACTION, TRIGGER
 from api.errors import APIError, bad_request, not_found
 from api.ledgerview import logged_activation
+from api.lookup import Target
+from api.names import EntityRef
 from api.requests import blocking_wait_ms, flag, json_response
 from streams import completion, constants
 from streams.events import ActivationAccepted, Cause
-from streams.messages import ORIGINAL_VERSION_GONE, REPLAY_VERSION_ILLEGAL
+from streams.messages import (
+    ORIGINAL_VERSION_GONE,
+    REPLAY_VERSION_ILLEGAL,
+    RERUN_ENTITY_GONE,
+    RERUN_TRIGGER_NO_RULE,
+)
 
 JsonDict = dict[str, Any]
 VERSIONS = ("original", "current")
 REPLAY_OF = "replayOf"
+How = Literal["revision", "entity", "trigger"]
+
+
+def how(original: ActivationAccepted, version: str) -> How:
+    """How a re-run of ``original`` runs (pure).
+
+    ``revision``: the recorded revision of an action, appended as is
+    (``rerun_of``); ``entity``: an action or sequence document through
+    ``Invocations.start``, as an invoke; ``trigger``: the trigger fired again.
+    """
+    if original.kind == constants.KIND_TRIGGER:
+        return "trigger"
+    if original.kind == constants.KIND_SEQUENCE or version == "current":
+        return "entity"
+    return "revision"
+
+
+def rerun_cause(original: ActivationAccepted) -> Cause:
+    return Cause(kind="replay", activation_id=original.activation_id, name=original.action)
+
+
+def rerun_annotations(original: ActivationAccepted) -> list[JsonDict]:
+    """The original's annotations, with ``replayOf`` naming it (a re-run of a re-run names
+    only the one it re-runs)."""
+    annotations = [a for a in original.annotations if a.get("key") != REPLAY_OF]
+    annotations.append({"key": REPLAY_OF, "value": original.activation_id})
+    return annotations
 
 
 def rerun_of(
@@ -45,7 +94,7 @@ def rerun_of(
     blocking: bool,
     current: JsonDict | None = None,
 ) -> ActivationAccepted:
-    """The ``accepted`` event of a re-run of ``original`` by ``identity``.
+    """The ``accepted`` event of a re-run of the action activation ``original`` by ``identity``.
 
     With ``current`` (the action document as it is now) the re-run uses that
     version's code and limits; without, the original revision's. The
@@ -56,8 +105,6 @@ def rerun_of(
         if current is None
         else Runnable.of(current, original.action, original.action_name)
     )
-    annotations = [a for a in original.annotations if a.get("key") != REPLAY_OF]
-    annotations.append({"key": REPLAY_OF, "value": original.activation_id})
     return accepted_event(
         runnable,
         identity,
@@ -65,9 +112,77 @@ def rerun_of(
         source=source,
         blocking=blocking,
         grace_ms=grace_ms,
-        cause=Cause(kind="replay", activation_id=original.activation_id, name=original.action),
-        annotations=annotations,
+        cause=rerun_cause(original),
+        annotations=rerun_annotations(original),
     )
+
+
+def ref_of(doc_id: str) -> EntityRef:
+    """``ns/name`` or ``ns/pkg/name`` as an ``EntityRef``."""
+    parts = doc_id.split("/")
+    if len(parts) == 3:
+        return EntityRef(parts[0], parts[2], parts[1])
+    return EntityRef(parts[0], parts[-1])
+
+
+def _binding(original: ActivationAccepted) -> str | None:
+    value = next((a.get("value") for a in original.annotations if a.get("key") == "binding"), None)
+    return value if isinstance(value, str) else None
+
+
+async def _entity(c: Context, original: ActivationAccepted, version: str) -> JsonDict:
+    """The action or sequence document to run: the recorded revision, or the current one."""
+    if version == "original":
+        whisks = c.settings.database(constants.DB_WHISKS)
+        doc = await c.couch.get_rev(whisks, original.action, original.action_rev)
+        if doc is None:
+            raise APIError(409, ORIGINAL_VERSION_GONE.format(rev=original.action_rev))
+        return doc
+    doc = await c.entities.get_typed(original.action, ACTION)
+    if doc is None:
+        name = ref_of(original.action).qualified
+        raise APIError(404, RERUN_ENTITY_GONE.format(kind="action", name=name))
+    return doc
+
+
+async def start_rerun(
+    c: Context, identity: Identity, original: ActivationAccepted, version: str, blocking: bool
+) -> Submitted:
+    """Start the re-run of ``original`` (see the module docstring for each kind)."""
+    cause, annotations = rerun_cause(original), rerun_annotations(original)
+    plan = how(original, version)
+    if plan == "trigger":
+        trigger = await c.entities.get_typed(original.action, TRIGGER)
+        name = ref_of(original.action).qualified
+        if trigger is None:
+            raise APIError(404, RERUN_ENTITY_GONE.format(kind="trigger", name=name))
+        fired = await triggers.fire(
+            c, identity, trigger, original.params, cause=cause, annotations=annotations
+        )
+        if fired is None:
+            raise APIError(409, RERUN_TRIGGER_NO_RULE.format(name=name))
+        return fired
+    if plan == "entity":
+        doc = await _entity(c, original, version)
+        target = Target(doc, ref_of(original.action), {}, binding=_binding(original))
+        return await c.invocations.start(
+            identity,
+            target,
+            original.params,
+            blocking=blocking,
+            cause=cause,
+            annotations=[a for a in annotations if a.get("key") != "binding"],
+        )
+    await _entity(c, original, version)  # 409 when the recorded revision is gone
+    c.invocations.check_invoke(identity)
+    accepted = rerun_of(
+        original,
+        identity,
+        source=c.invocations.source,
+        grace_ms=c.invocations.grace_ms,
+        blocking=blocking,
+    )
+    return await c.invocations.accept(accepted, count=True)
 
 
 async def rerun_activation(request: web.Request) -> web.Response:
@@ -80,29 +195,12 @@ async def rerun_activation(request: web.Request) -> web.Response:
     original = next((e.event for e in logged if isinstance(e.event, ActivationAccepted)), None)
     if original is None:
         raise not_found()
-    current: dict[str, Any] | None = None
-    if version == "original":
-        whisks = c.settings.database(constants.DB_WHISKS)
-        if await c.couch.get_rev(whisks, original.action, original.action_rev) is None:
-            raise APIError(409, ORIGINAL_VERSION_GONE.format(rev=original.action_rev))
-    else:
-        current = await c.entities.get(original.action)
-        if current is None or current.get("entityType") != "action":
-            raise not_found()
-    c.invocations.check_invoke(identity)
     result_only = flag(request, "result")
-    accepted = rerun_of(
-        original,
-        identity,
-        source=c.invocations.source,
-        grace_ms=c.invocations.grace_ms,
-        blocking=flag(request, "blocking") or result_only,
-        current=current,
-    )
-    submitted = await c.invocations.accept(accepted, count=True)
-    completed = await c.invocations.wait(submitted, wait_ms) if accepted.blocking else None
+    blocking = flag(request, "blocking") or result_only
+    submitted = await start_rerun(c, identity, original, version, blocking)
+    completed = await c.invocations.wait(submitted, wait_ms) if blocking else None
     if completed is None:
-        return json_response({"activationId": accepted.activation_id}, status=202)
-    shown = record_of(accepted, completed)
+        return json_response({"activationId": submitted.activation_id}, status=202)
+    shown = record_of(submitted.accepted, completed)
     status = completion.http_status(completed)
     return json_response(shown["response"]["result"] if result_only else shown, status)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -220,10 +221,16 @@ class Sequences:
         *,
         blocking: bool,
         cause: Cause | None = None,
+        annotations: Iterable[JsonDict] = (),
     ) -> Submitted:
-        """Accept a topmost sequence and run its chain in the background."""
+        """Accept a topmost sequence and run its chain in the background.
+
+        ``annotations`` go on its ``accepted`` event (a re-run's ``replayOf``).
+        """
         plan = await self.plan(identity, target)
-        accepted = self._accepted(identity, target, payload, plan, blocking, cause, nested=False)
+        accepted = self._accepted(
+            identity, target, payload, plan, blocking, cause, nested=False, extra=annotations
+        )
         submitted = await self.invocations.accept(accepted, count=False)
         self.tasks.spawn(self._run(identity, accepted, plan, payload, topmost=True))
         return submitted
@@ -237,8 +244,10 @@ class Sequences:
         blocking: bool,
         cause: Cause | None,
         nested: bool,
+        extra: Iterable[JsonDict] = (),
     ) -> ActivationAccepted:
         annotations = [CAUSED_BY] if nested else []
+        annotations.extend(extra)
         if target.binding:
             annotations.append({"key": "binding", "value": target.binding})
         return self.invocations.event(

@@ -9,10 +9,19 @@ client reconnecting with ``Last-Event-ID`` resumes exactly there.
 The loop, until the client goes away or the API shuts down:
 
 1. subscribe to the hub (its snapshot S: from S on, live records are queued);
-2. if the cursor is behind S, read ``[cursor, S)`` from the log, in log order;
+2. if the cursor is behind S, read ``[cursor, S)`` from the log, partitions
+   merged by the records' Kafka timestamps, so the past arrives in time order
+   (``LedgerReader.read_in_time_order``; each partition stays in log order);
 3. if the queue overflowed meanwhile, drop it and go to 1 (read on from the
    cursor); otherwise serve the queue, skipping anything the cursor has passed;
 4. a queue that overflows while live sends the session back to 1 as well.
+
+Live events keep the order in which the API's tail reads them: each
+partition's in log order, partitions interleaved as Kafka hands out their
+fetches, so two activations on different partitions may arrive a few
+milliseconds out of time order (every event carries ``logged_ms`` and
+``at_ms`` for a client that sorts). A reconnect or a fall-back to the log
+reads its stretch in time order again.
 """
 
 from __future__ import annotations
@@ -191,7 +200,7 @@ class Session:
                 comment(f"partition {p}: events {wanted}..{oldest - 1} are gone (retention)")
             )
         self.cursor = clamped.cursor
-        batches = reader.read(dict(self.cursor), sub.snapshot)
+        batches = reader.read_in_time_order(dict(self.cursor), sub.snapshot)
         async with aclosing(batches):
             async for batch in batches:
                 for record in batch:

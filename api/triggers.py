@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from aiohttp import web
 
 from api import lookup, validation
-from api.accept import Runnable
+from api.accept import Runnable, Submitted
 from api.auth import Identity, resolve_namespace
 from api.context import Context, ctx
 from api.entities import TRIGGER, public
@@ -144,10 +145,34 @@ async def fire_trigger(request: web.Request) -> web.Response:
     c = ctx(request)
     identity, trigger = await _existing(c, request)
     payload = await json_object(request, constants.PAYLOAD_MAX_BYTES, required=False)
-    fire = await feed_fire(c, request, trigger["_id"])
+    feed = await feed_fire(c, request, trigger["_id"])
+    submitted = await fire(c, identity, trigger, payload, feed=feed)
+    if submitted is None:
+        return web.Response(status=204)
+    return fired(submitted.activation_id)
+
+
+async def fire(
+    c: Context,
+    identity: Identity,
+    trigger: JsonDict,
+    payload: JsonDict,
+    *,
+    cause: Cause | None = None,
+    annotations: Iterable[JsonDict] = (),
+    feed: firing.FeedFire | None = None,
+) -> Submitted | None:
+    """Fire ``trigger`` with ``payload``: its activation, completed once its rules' actions
+    are started; None (and nothing appended) when it has no active rule.
+
+    Throttled as a fire (429). Used by ``POST .../triggers/{name}`` and by a
+    re-run of a trigger's activation (``api/rerun.py``), which gives ``cause``
+    and ``annotations``. A feed's fire (``feed``) brings the activation's id and
+    cause; a second try of the same fire starts nothing (``holds``).
+    """
     c.invocations.check_fire(identity)
     if not active_rules(trigger):
-        return web.Response(status=204)
+        return None
     # The trigger's own activation: no invoker runs it; this process completes it
     # once its rules' actions are started (the controller, should this process die).
     accepted = c.invocations.event(
@@ -155,14 +180,15 @@ async def fire_trigger(request: web.Request) -> web.Response:
         identity,
         payload,
         blocking=False,
+        cause=Cause(kind="feed", activation_id=feed.cause_id, name=feed.feed) if feed else cause,
+        annotations=annotations,
         deadline_ms=now_ms() + 3 * c.invocations.grace_ms,
-        cause=Cause(kind="feed", activation_id=fire.cause_id, name=fire.feed) if fire else None,
-        activation_id=fire.fire_id if fire else None,
+        activation_id=feed.fire_id if feed else None,
     )
     submitted = await c.invocations.accept(accepted, count=False)
     activation_id = accepted.activation_id
-    if fire is not None and not await holds(c, submitted.offset, activation_id):
-        return fired(activation_id)
+    if feed is not None and not await holds(c, submitted.offset, activation_id):
+        return submitted
     args = {**lookup.as_dict(trigger.get("parameters")), **payload}
     logs = [
         await fire_rule(c, identity, activation_id, rule, link, args)
@@ -170,7 +196,7 @@ async def fire_trigger(request: web.Request) -> web.Response:
     ]
     source = c.invocations.source
     await c.invocations.complete(completion.of_trigger(accepted, payload, logs, now_ms(), source))
-    return fired(activation_id)
+    return submitted
 
 
 def fired(activation_id: str) -> web.Response:

@@ -62,7 +62,7 @@ class Invoker:
         self,
         settings: Settings,
         append: Append,
-        fault: Callable[[], None],
+        fault: Callable[[str], None],
         docker: Docker,
         couch: Couch,
     ):
@@ -168,7 +168,8 @@ class Invoker:
         ``fault``: the invoker's own fault, counted towards its health.
         """
         if fault:
-            self._fault()
+            result = error.result
+            self._fault(str(result.get("error", result) if isinstance(result, dict) else result))
         at = now_ms()
         await self._append(
             completion.of_run(

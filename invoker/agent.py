@@ -59,6 +59,8 @@ from streams.topics import ensure_topics, ledger_topics, partition_count
 log = logging.getLogger("ledgerwhisk.invoker")
 
 HEARTBEAT_TIMEOUT_S = 5.0
+# The last fault's message a heartbeat carries, at most.
+LAST_FAULT_MAX = 300
 # How long a fetch of the ledger waits when nothing is new (data returns at once).
 FETCH_WAIT_MS = 100
 
@@ -95,6 +97,7 @@ class InvokerAgent:
         self.lease = Lease(limit_ms=int(offline_after_ms - settings.invoker_lease_margin_s * 1000))
         self.admission = Admission()
         self.errors: deque[int] = deque(maxlen=100)
+        self.last_fault = ""
         self.ready = asyncio.Event()
         self.consul = Consul(settings) if settings.consul_url else None
         self._registered = False
@@ -126,13 +129,16 @@ class InvokerAgent:
             self.app, self.ledger, event.activation_id.encode(), encode(event), headers_of(event)
         )
 
-    def fault(self) -> None:
+    def fault(self, message: str) -> None:
         """The invoker failed an activation by a fault of its own (Docker, its runtime images).
 
         Only these count towards ``unhealthy``: what a user's action causes (a
-        bad image, a crash, a time-out) is that user's developer error.
+        bad image, a crash, a time-out) is that user's developer error. The
+        heartbeats carry how many fell in the window and the last one's
+        ``message``, so the controller's log can say why an invoker is unhealthy.
         """
         self.errors.append(now_ms())
+        self.last_fault = message[:LAST_FAULT_MAX]
 
     # -- heartbeats -----------------------------------------------------------
     def health(self, state: str | None = None) -> InvokerHealth:
@@ -140,11 +146,15 @@ class InvokerAgent:
         if state is None:
             floor = self.lease.boot_floor
             state = "up" if floor is None else self._system_state()
+        window_ms = int(self.settings.invoker_unhealthy_window_s * 1000)
+        recent = sum(1 for at in self.errors if at > now_ms() - window_ms)
         return base.model_copy(
             update={
                 "state": state,
                 "incarnation": self.invoker.source,
                 "ledger_from": self.lease.boot_floor or {},
+                "recent_faults": recent,
+                "last_fault": self.last_fault if recent else "",
             }
         )
 

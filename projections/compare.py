@@ -1,12 +1,18 @@
-"""Compare two activation projections field by field (a live one and a rebuilt one)."""
+"""Compare two activation projections field by field (a live one and a rebuilt one).
+
+Only what both can agree on is compared: a record whose history retention
+cut short (``horizon_ms``), a record of an activation the log touched after
+the rebuild's cut (``after_cut``, see ``projections.cut``), and a rebuilt
+record that was not completed at the cut are counted apart, not compared.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Container
+from dataclasses import dataclass, replace
+from typing import Any, Literal
 
-from projections.record import LEDGER_FIELD
+from projections.record import LEDGER_FIELD, is_completed
 from store.couch import Couch, JsonDict
 from streams.events import ACCEPTED
 from streams.ids import accepted_at_ms
@@ -100,29 +106,89 @@ async def _combined(
             a, b = await anext(left, None), await anext(right, None)
 
 
+Verdict = Literal["compare", "expired", "after_cut", "open_at_cut"]
+
+
+def verdict(
+    activation_id: str,
+    rebuilt: JsonDict | None,
+    horizon_ms: int | None,
+    after_cut: Container[str],
+) -> Verdict:
+    """Whether a pair of records is compared, or why not (pure).
+
+    ``after_cut``: the log has events of it at or after the rebuild's cut,
+    which the live record may hold and the rebuilt one cannot; ``open_at_cut``:
+    the rebuilt record was not completed at the cut (the live one may have
+    moved on); ``expired``: retention removed part of its history.
+    """
+    if activation_id in after_cut:
+        return "after_cut"
+    if not comparable(activation_id, rebuilt, horizon_ms):
+        return "expired"
+    if rebuilt is not None and not is_completed(rebuilt):
+        return "open_at_cut"
+    return "compare"
+
+
 @dataclass(frozen=True)
 class Verified:
+    """What a comparison found: records compared, their differences, records left out (why)."""
+
     compared: int
     differences: list[Difference]
     # Records not compared: retention removed part of their history from the log.
     expired: int = 0
+    # Records not compared: the log touched them after the rebuild's cut.
+    after_cut: int = 0
+    # Records not compared: not completed at the rebuild's cut.
+    open_at_cut: int = 0
+
+    @property
+    def not_compared(self) -> int:
+        return self.expired + self.after_cut + self.open_at_cut
+
+    def without(self, touched: Container[str]) -> Verified:
+        """Moved apart: the differences of records the log touched after the cut meanwhile."""
+        moved = {d.activation_id for d in self.differences if d.activation_id in touched}
+        if not moved:
+            return self
+        return replace(
+            self,
+            compared=self.compared - len(moved),
+            differences=[d for d in self.differences if d.activation_id not in moved],
+            after_cut=self.after_cut + len(moved),
+        )
 
 
 async def verify(
-    couch: Couch, live_db: str, rebuilt_db: str, horizon_ms: int | None = None
+    couch: Couch,
+    live_db: str,
+    rebuilt_db: str,
+    horizon_ms: int | None = None,
+    after_cut: Container[str] = frozenset(),
+    on_record: Callable[[int], None] | None = None,
 ) -> Verified:
     """Compare the records of two projections field by field (``_rev`` aside).
 
-    With a ``horizon_ms`` (see ``horizon``), records whose history the log no
-    longer holds whole are counted apart instead of compared.
+    Records ``verdict`` leaves out are counted apart instead of compared.
+    ``on_record(n)`` is called with the number of records seen so far, every
+    ``PAGE`` records and at the end.
     """
-    compared = expired = 0
+    counts = dict.fromkeys(("compare", "expired", "after_cut", "open_at_cut"), 0)
     found: list[Difference] = []
+    seen = 0
     pairs = _combined(couch.all_docs(live_db, PAGE), couch.all_docs(rebuilt_db, PAGE))
     async for activation_id, live, rebuilt in pairs:
-        if not comparable(activation_id, rebuilt, horizon_ms):
-            expired += 1
-            continue
-        compared += 1
-        found.extend(record_differences(activation_id, live, rebuilt))
-    return Verified(compared, found, expired)
+        seen += 1
+        if on_record is not None and seen % PAGE == 0:
+            on_record(seen)
+        kind = verdict(activation_id, rebuilt, horizon_ms, after_cut)
+        counts[kind] += 1
+        if kind == "compare":
+            found.extend(record_differences(activation_id, live, rebuilt))
+    if on_record is not None:
+        on_record(seen)
+    return Verified(
+        counts["compare"], found, counts["expired"], counts["after_cut"], counts["open_at_cut"]
+    )

@@ -22,6 +22,11 @@ flight at any point of the log, not the log.
 
 ``until_ms`` gives the projection as it stood at a past moment: only records
 the log had received by then (their Kafka timestamp) are applied.
+
+The rebuild reads the log up to a *cut* (``Rebuilt.stop``, the end of every
+partition when it began); ``projections.compare`` compares with the live
+projection only what the cut covers. A rebuild that fails or is interrupted
+drops the database it created, so no half-built projection is left behind.
 """
 
 from __future__ import annotations
@@ -241,8 +246,30 @@ async def rebuild(
     on_progress: Callable[[Progress], None] | None = None,
     chunk: int = CHUNK_RECORDS,
 ) -> Rebuilt:
-    """Rebuild the activation projection from the ledger into the fresh database ``into``."""
+    """Rebuild the activation projection from the ledger into the fresh database ``into``.
+
+    Raises ``RebuildError`` when ``into`` holds records already, and passes
+    on ``StoreError`` and ``LedgerUnavailable``; whatever ends it early
+    (an error, a cancellation) drops ``into`` when this call created it.
+    """
+    created = await couch.doc_count(into) is None
     await prepare_target(couch, into)
+    try:
+        return await _rebuild(settings, couch, into, until_ms, on_progress, chunk)
+    except BaseException:
+        if created:
+            await asyncio.shield(couch.drop(into))
+        raise
+
+
+async def _rebuild(
+    settings: Settings,
+    couch: Couch,
+    into: str,
+    until_ms: int | None,
+    on_progress: Callable[[Progress], None] | None,
+    chunk: int,
+) -> Rebuilt:
     began = time.monotonic()
     work = _Rebuild(couch, into, until_ms, chunk)
 
@@ -282,13 +309,22 @@ async def rebuild(
     )
 
 
-async def index_views(couch: Couch, db: str) -> float:
+async def index_views(
+    couch: Couch, db: str, on_view: Callable[[str, int, int], None] | None = None
+) -> float:
     """Build the activation views' indexes now (a first query builds them); returns seconds.
 
     Without this, the first listing the API serves from a rebuilt database
-    waits for the whole index to be built and may time out.
+    waits for the whole index to be built and may time out. ``on_view(name,
+    done, total)`` is called before each view and once at the end (CouchDB
+    tells nothing of an index's progress while it builds).
     """
     began = time.monotonic()
-    for name in views.ACTIVATIONS_VIEWS:
+    names = list(views.ACTIVATIONS_VIEWS)
+    for done, name in enumerate(names):
+        if on_view is not None:
+            on_view(name, done, len(names))
         await couch.view(db, views.ACTIVATIONS_DDOC, name, limit=1, reduce=False)
+    if on_view is not None:
+        on_view("", len(names), len(names))
     return time.monotonic() - began

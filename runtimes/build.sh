@@ -41,6 +41,16 @@ set -euo pipefail
 shopt -s inherit_errexit  # a failure inside $(...) stops the build too
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# Everything it prints goes to .state/logs/runtimes-build.log too (the stack's
+# state folder: LEDGERWHISK_STATE_DIR), so a build's output outlives the terminal.
+# scripts/stack.sh's background build writes to that log itself and sets
+# LEDGERWHISK_BUILD_LOGGED.
+if [[ -z "${LEDGERWHISK_BUILD_LOGGED:-}" ]]; then
+  build_logs="${LEDGERWHISK_STATE_DIR:-$HERE/../.state}/logs"
+  mkdir -p "$build_logs"
+  export LEDGERWHISK_BUILD_LOGGED=1
+  exec > >(tee -a "$build_logs/runtimes-build.log") 2>&1
+fi
 MANIFEST="$HERE/manifest.json"
 CACHE="${LEDGERWHISK_CACHE:-$HOME/.cache/ledgerwhisk}"
 MIRROR="${LEDGERWHISK_DEBIAN_MIRROR:-http://deb.debian.org/debian}"

@@ -126,7 +126,10 @@ cmd_up() {
   "$LW_SCRIPTS/services.sh" start
   # Python and Node.js first: the stack serves once they exist; the other
   # kinds' images are built in the background (build_in_background below).
-  "$LW_ROOT/runtimes/build.sh" --first
+  # Its output goes to the terminal and to its own log (the background build's log
+  # is rotated when that build starts).
+  LEDGERWHISK_BUILD_LOGGED=1 "$LW_ROOT/runtimes/build.sh" --first 2>&1 |
+    tee -a "$(lw_logfile runtimes-first-build)"
   lw_log "preparing topics, databases and the guest subject"
   env "${PY_ENV[@]}" "$PY" -m api.setup --invokers "$INVOKERS" >>"$(lw_logfile setup)" 2>&1 ||
     LW_SERVICE=setup lw_fail_readiness "could not prepare topics and databases" \
@@ -164,7 +167,7 @@ build_in_background() {
     return 0
   fi
   [[ -f "$logfile" ]] && mv -f "$logfile" "$logfile.1"
-  lw_spawn "$pidfile" "$logfile" "$LW_ROOT/runtimes/build.sh"
+  LEDGERWHISK_BUILD_LOGGED=1 lw_spawn "$pidfile" "$logfile" "$LW_ROOT/runtimes/build.sh"
   lw_log "runtime images: building the other kinds in the background; up-to-date ones are skipped (progress: $logfile)"
 }
 

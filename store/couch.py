@@ -110,6 +110,15 @@ class Couch:
         async with _translated(f"create database {name}", self.url):
             await self._client.create(name, exists_ok=True)
 
+    async def doc_count(self, name: str) -> int | None:
+        """How many documents ``name`` holds (design documents too); None when it does not exist."""
+        async with _translated(f"read database {name}", self.url):
+            try:
+                info = await self.db(name).info()
+            except aiocouch.NotFoundError:
+                return None
+            return int(info.get("doc_count", 0))
+
     async def drop(self, name: str) -> None:
         async with _translated(f"delete database {name}", self.url):
             try:

@@ -218,6 +218,10 @@ class InvokerHealth(Fact):
     # work placed on it below those belongs to an earlier run; the controller
     # takes it back.
     ledger_from: dict[int, int] = Field(default_factory=dict)
+    # Its own faults (whisk errors of its making) within the unhealthy window, and the
+    # last one's message: why it is unhealthy, for the controller's log.
+    recent_faults: int = 0
+    last_fault: str = ""
 
 
 ThrottleLimit = Literal["concurrent", "timed"]

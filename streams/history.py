@@ -9,8 +9,10 @@ before they go live, and the projection rebuild uses it to read everything.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
-from collections.abc import AsyncGenerator
+from collections import deque
+from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 from types import TracebackType
@@ -33,6 +35,8 @@ log = logging.getLogger("ledgerwhisk.history")
 SEEK_SLACK_MS = 5_000
 FETCH_WAIT_MS = 50
 POLL_MS = 200
+# Records one partition may hold while a time-ordered read waits for the others.
+MERGE_BUFFER_MAX = 2_000
 
 
 @dataclass(frozen=True)
@@ -164,7 +168,47 @@ class LedgerReader:
         """Batches of records from ``start`` (inclusive) to ``stop`` (exclusive), per partition.
 
         Records of one partition come in log order; partitions interleave in
-        batches. Ends when every partition has reached its stop offset.
+        batches as Kafka hands them out. Ends when every partition has reached
+        its stop offset.
+        """
+        batches = self._read(start, stop)
+        async with aclosing(batches):
+            async for batch, _pending in batches:
+                if batch:
+                    yield batch
+
+    async def read_in_time_order(
+        self, start: Cursor, stop: Cursor, buffered_max: int = MERGE_BUFFER_MAX
+    ) -> AsyncGenerator[list[LogRecord], None]:
+        """Like ``read``, but partitions merged by the records' Kafka timestamps.
+
+        A k-way merge (``TimeMerge``): a record is handed out only once every
+        partition still being read has a later one buffered, or has reached its
+        stop. A partition holding more than ``buffered_max`` records waits
+        (paused) for the others, so memory stays bounded. Records of one
+        partition keep their log order, so a cursor of what was handed out
+        stays exact.
+        """
+        merge = TimeMerge(set(behind(start, stop)))
+        batches = self._read(start, stop, merge.buffered, buffered_max)
+        async with aclosing(batches):
+            async for batch, pending in batches:
+                merge.add(batch)
+                out = merge.take(pending)
+                if out:
+                    yield out
+
+    async def _read(
+        self,
+        start: Cursor,
+        stop: Cursor,
+        buffered: Callable[[int], int] | None = None,
+        buffered_max: int = 0,
+    ) -> AsyncGenerator[tuple[list[LogRecord], set[int]], None]:
+        """``(batch, partitions still being read)`` until every partition reached its stop.
+
+        With ``buffered`` (records a reader holds per partition), a partition
+        holding more than ``buffered_max`` is paused until it holds fewer.
         """
         pending = behind(start, stop)
         if not pending:
@@ -177,6 +221,10 @@ class LedgerReader:
             others = [tp for tp in self.partitions if tp.partition not in pending]
             self._consumer.pause(*others)
             while pending:
+                if buffered is not None:
+                    for p, tp in tps.items():
+                        full = buffered(p) > buffered_max
+                        (self._consumer.pause if full else self._consumer.resume)(tp)
                 batches = await self._consumer.getmany(*tps.values(), timeout_ms=POLL_MS)
                 out: list[LogRecord] = []
                 for tp, records in batches.items():
@@ -191,10 +239,57 @@ class LedgerReader:
                     if await self._consumer.position(tps[p]) >= stop[p]:
                         self._consumer.pause(tps.pop(p))
                         del pending[p]
-                if out:
-                    yield out
+                yield out, set(pending)
         except KafkaError as exc:
             raise self._unavailable(exc) from exc
+
+
+class TimeMerge:
+    """Merges partitions' records by Kafka timestamp (pure; ``LedgerReader.read_in_time_order``).
+
+    Each partition's records arrive in log order, in batches of any size, and
+    keep that order: it is the truth of what happened in one partition, while
+    timestamps are the producers' clocks (the API's ``accepted`` may carry an
+    earlier time than the controller's ``scheduled`` logged before it). So a
+    record's merge key is the latest timestamp its partition has shown up to
+    it, and the keys of what ``take`` hands out never decrease.
+
+    ``take(pending)`` hands out, smallest key first (ties by partition, then
+    offset), every record that no record still to come can precede: it stops
+    at the first moment a partition in ``pending`` (still being read) has
+    nothing buffered. With ``pending`` empty it hands out everything.
+
+    Worked example: partition 0 holds records at t=5 and t=9, partition 1 at
+    t=7, and both are still being read: take gives t=5 and t=7, then stops,
+    since partition 1's next record may come before t=9.
+    """
+
+    def __init__(self, partitions: set[int]):
+        self._buffers: dict[int, deque[tuple[int, LogRecord]]] = {p: deque() for p in partitions}
+        self._latest: dict[int, int] = {}
+
+    def buffered(self, partition: int) -> int:
+        return len(self._buffers.get(partition, ()))
+
+    def add(self, records: list[LogRecord]) -> None:
+        for r in records:
+            key = max(self._latest.get(r.partition, r.timestamp_ms), r.timestamp_ms)
+            self._latest[r.partition] = key
+            self._buffers.setdefault(r.partition, deque()).append((key, r))
+
+    def take(self, pending: set[int]) -> list[LogRecord]:
+        out: list[LogRecord] = []
+        heads = [(b[0][0], p, b[0][1].offset) for p, b in self._buffers.items() if b]
+        heapq.heapify(heads)
+        while heads:
+            if any(not self._buffers[p] for p in pending if p in self._buffers):
+                break
+            _, p, _ = heapq.heappop(heads)
+            buffer = self._buffers[p]
+            out.append(buffer.popleft()[1])
+            if buffer:
+                heapq.heappush(heads, (buffer[0][0], p, buffer[0][1].offset))
+        return out
 
 
 async def read_activation(

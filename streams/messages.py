@@ -141,6 +141,11 @@ ORIGINAL_VERSION_GONE = (
     "The original version of the action (revision {rev}) is no longer stored; "
     "replay with action_version=current."
 )
+RERUN_ENTITY_GONE = "The {kind} {name} no longer exists: there is nothing to re-run."
+RERUN_TRIGGER_NO_RULE = (
+    "The trigger {name} has no active rule: firing it again would run nothing "
+    "(enable a rule first)."
+)
 
 # Entities that are not what a PUT may hold.
 BINDING_CIRCULAR = "Package binding '{name}' contains a circular reference."

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     # all are full); beyond it, the controller queues (and answers 503 when full).
     api_overcommit: float = 2.0
     public_api_url: str = "http://127.0.0.1:3233"
+    # One line per request in the API's log (written by a thread, off the hot path).
+    api_access_log: bool = True
     guest_key: str = constants.GUEST_KEY
     guest_namespace: str = constants.GUEST_NAMESPACE
 

@@ -1,5 +1,10 @@
 """``lwsk``: a command line in ``wsk``'s shape. One module per command group."""
 
-from api.cli.main import main
+from __future__ import annotations
 
-__all__ = ["main"]
+
+def main() -> int:
+    """The ``lwsk`` entry point (see ``api.cli.main``)."""
+    from api.cli.main import main as run
+
+    return run()

@@ -1,241 +1,296 @@
-"""``lwsk action ...``: create, update, invoke, get, list, delete."""
+"""``lwsk action ...``: create, update, invoke, get, list, delete (apache/openwhisk-cli
+``commands/action.go``)."""
 
 from __future__ import annotations
 
-import argparse
-import base64
+import os
 from pathlib import Path
 from typing import Any
 
-import runtimes
-from api.cli.client import Client, CLIError
+import click
+
+from api.cli import messages as m
+from api.cli.actioncode import ExecFlags, action_url, check_flags, exec_of, saved_code
+from api.cli.actioncode import web_annotations as web_of
+from api.cli.client import What
 from api.cli.entities import (
-    add_paging,
-    add_params,
-    annotations_of,
     entity_path,
-    key_values,
-    params_of,
-    qualified,
+    field_name,
+    namespace_path,
+    show_list,
+    split_name,
+    summary_lines,
 )
-from api.cli.output import emit_json, table
+from api.cli.errors import EXIT_TIMED_OUT, CLIError, http_exit
+from api.cli.options import LwskGroup, key_values, paging, pairs, params
+from api.cli.output import json_text
+from api.cli.session import Session, pass_session
 
-# wsk's ``--native``: the docker skeleton image (runtimes/manifest.json runs it as ``native``).
-NATIVE_IMAGE = "openwhisk/dockerskeleton"
-BINARY_SUFFIXES = (".zip", ".jar")
+JsonDict = dict[str, Any]
 
 
-def register(groups: Any) -> None:
-    group = groups.add_parser("action", help="work with actions")
-    commands = group.add_subparsers(dest="command", required=True)
-    for verb in ("create", "update"):
-        cmd = commands.add_parser(verb, help=f"{verb} an action")
-        cmd.add_argument("name")
-        cmd.add_argument(
-            "artifact",
-            nargs="?",
-            help="code file (.py, .js, .java, .jar, .go, .rb, .php, or .zip with --kind)",
-        )
-        cmd.add_argument("--kind")
-        cmd.add_argument("--main")
-        cmd.add_argument("--docker", help="blackbox image")
-        cmd.add_argument(
-            "--native",
-            action="store_true",
-            help="an executable (or a zip holding exec) on OpenWhisk's docker skeleton",
-        )
-        add_params(cmd)
-        cmd.add_argument("-t", "--timeout", type=int, help="milliseconds")
-        cmd.add_argument("-m", "--memory", type=int, help="megabytes")
-        cmd.add_argument("-l", "--logsize", type=int, help="megabytes")
-        cmd.add_argument("-c", "--concurrency", type=int)
-        cmd.add_argument("--web", choices=["true", "false", "raw", "yes", "no"])
-        cmd.add_argument("--web-secure", help="a secret for require-whisk-auth, or true/false")
-        cmd.add_argument(
+@click.group("action", cls=LwskGroup)
+def group() -> None:
+    """work with actions"""
+
+
+def shown_name(name: str) -> str:
+    """``/_/hello`` for ``hello``, as ``wsk`` names what it invoked."""
+    return name if name.startswith("/") else f"/_/{name}"
+
+
+def action_options(f: Any) -> Any:
+    decorators: list[Any] = [
+        click.argument("name"),
+        click.argument("artifact", required=False),
+        click.option("--kind", metavar="KIND", help="the runtime, e.g. python:3.11"),
+        click.option("--main", metavar="NAME", help="the entry point"),
+        click.option("--docker", metavar="IMAGE", help="a blackbox image to run"),
+        click.option("--native", is_flag=True, help="an executable on the docker skeleton"),
+        click.option(
             "--sequence",
-            nargs="?",
-            const="",
+            is_flag=False,
+            flag_value="",
+            default=None,
             metavar="ACTIONS",
-            help="a sequence of comma-separated actions (here or as the artifact)",
+            help="a sequence of comma-separated actions (here or as ARTIFACT)",
+        ),
+        click.option("--copy", is_flag=True, help="ARTIFACT names an action to copy"),
+        click.option("-t", "--timeout", type=int, metavar="MS", help="time limit"),
+        click.option("-m", "--memory", type=int, metavar="MB", help="memory limit"),
+        click.option("-l", "--logsize", type=int, metavar="MB", help="log size limit"),
+        click.option("-c", "--concurrency", type=int, help="activations per container"),
+        params(),
+        click.option("--web", metavar="yes|true|raw|no|false", help="a web action?"),
+        click.option("--web-secure", metavar="SECRET", help="true, false or a secret"),
+    ]
+    for decorate in reversed(decorators):
+        f = decorate(f)
+    return f
+
+
+@group.command("create")
+@action_options
+@pass_session
+def create(session: Session, **flags: Any) -> None:
+    """create a new action"""
+    put(session, flags, update=False)
+
+
+@group.command("update")
+@action_options
+@pass_session
+def update(session: Session, **flags: Any) -> None:
+    """update an existing action, or create an action if it does not exist"""
+    put(session, flags, update=True)
+
+
+def put(session: Session, f: dict[str, Any], update: bool) -> None:
+    name = f["name"]
+    split_name(name)
+    exec_flags = ExecFlags(
+        None if f["copy"] else f["artifact"],
+        f["kind"],
+        f["main"],
+        f["docker"],
+        f["native"],
+        f["sequence"],
+    )
+    if not f["copy"]:
+        check_flags(exec_flags, f["web"], update)
+    elif not f["artifact"]:
+        raise CLIError(m.COPY_NEEDS_SOURCE, 2)
+    client = session.client
+    path = entity_path("actions", name)
+    existing = None
+    if update and f["web_secure"] is not None:
+        status, found = client.call("GET", path, query={"code": False})
+        existing = found if status == 200 and isinstance(found, dict) else None
+    body: JsonDict = {}
+    params_given = pairs(f["param"], f["param_file"], "parameter")
+    annotations = pairs(f["annotation"], f["annotation_file"], "annotation")
+    if f["copy"]:
+        source = client.ok(
+            "GET", entity_path("actions", f["artifact"]), what=What("get", "action", f["artifact"])
         )
-        cmd.set_defaults(handler=put, overwrite=(verb == "update"))
-    invoke_ = commands.add_parser("invoke", help="invoke an action")
-    invoke_.add_argument("name")
-    add_params(invoke_, annotations=False)
-    invoke_.add_argument("-b", "--blocking", action="store_true")
-    invoke_.add_argument("-r", "--result", action="store_true")
-    invoke_.set_defaults(handler=invoke)
-    get_ = commands.add_parser("get", help="show an action")
-    get_.add_argument("name")
-    get_.add_argument("--code", action="store_true", help="include the code (default)")
-    get_.add_argument("--no-code", action="store_true", help="leave the code out")
-    get_.set_defaults(handler=get)
-    list_ = commands.add_parser("list", help="list actions (of a package: list PACKAGE)")
-    list_.add_argument("package", nargs="?")
-    add_paging(list_)
-    list_.set_defaults(handler=list_actions)
-    delete_ = commands.add_parser("delete", help="delete an action")
-    delete_.add_argument("name")
-    delete_.set_defaults(handler=delete)
-
-
-def kind_for(path: Path, given: str | None) -> str:
-    """The kind ``wsk`` infers from a file: ``.js`` -> ``nodejs:default``, ``.jar`` ->
-    ``java:default``, ... (each kind's ``file_extensions`` in runtimes/manifest.json)."""
-    if given:
-        return given
-    for kind in runtimes.canonical_kinds():
-        if path.suffix in kind.file_extensions and kind.default:
-            return f"{kind.family}:default"
-    if path.suffix == ".zip":
-        raise CLIError("a .zip action needs --kind (or --native for an executable)")
-    raise CLIError(f"cannot infer a kind from '{path.name}'; give --kind")
-
-
-def components(raw: str) -> list[str]:
-    """``a,pkg/b,/ns/c`` -> fully qualified names (``_`` for the caller's namespace)."""
-    out = []
-    for name in (c.strip() for c in raw.split(",") if c.strip()):
-        out.append(name if name.startswith("/") else f"/_/{name}")
-    if not out:
-        raise CLIError("a sequence needs at least one component")
-    return out
-
-
-def exec_of(args: argparse.Namespace) -> dict[str, Any] | None:
-    if args.sequence is not None:
-        listed = args.sequence or args.artifact
-        if not listed:
-            raise CLIError("--sequence needs the comma-separated component actions")
-        return {"kind": "sequence", "components": components(listed)}
-    if args.docker or args.native:
-        # As wsk: --native is the blackbox kind on OpenWhisk's docker skeleton.
-        exec_: dict[str, Any] = {"kind": "blackbox", "image": args.docker or NATIVE_IMAGE}
-        if args.artifact:
-            exec_.update(code_of(Path(args.artifact)))
-        if args.main:
-            exec_["main"] = args.main
-        return exec_
-    if not args.artifact:
-        return None
-    path = Path(args.artifact)
-    out = {"kind": kind_for(path, args.kind), **code_of(path)}
-    if args.main:
-        out["main"] = args.main
-    elif path.suffix == ".jar":
-        raise CLIError("Java actions require --main to name the main class (com.example.Hello)")
-    return out
-
-
-def code_of(path: Path) -> dict[str, Any]:
-    """``code`` and ``binary`` of a file: a zip or jar goes base64-encoded, as wsk sends it."""
-    if not path.is_file():
-        raise CLIError(f"file '{path}' does not exist")
-    if path.suffix in BINARY_SUFFIXES:
-        return {"code": base64.b64encode(path.read_bytes()).decode(), "binary": True}
-    return {"code": path.read_text(), "binary": False}
-
-
-def web_annotations(web: str | None, secure: str | None) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if web is not None:
-        on = web in ("true", "yes", "raw")
-        out["web-export"] = on
-        out["raw-http"] = web == "raw"
-        out["final"] = on
-    if secure is not None:
-        lowered = secure.lower()
-        out["require-whisk-auth"] = (
-            True if lowered == "true" else False if lowered == "false" else secure
-        )
-    return out
-
-
-def put(args: argparse.Namespace, client: Client) -> int:
-    body: dict[str, Any] = {}
-    exec_ = exec_of(args)
-    if exec_ is None and not args.overwrite:
-        raise CLIError("an action needs a code file, --docker or --sequence")
-    if exec_ is not None:
-        body["exec"] = exec_
-    params = params_of(args)
-    if params or args.param_file:
-        body["parameters"] = key_values(params)
-    annotations = {**annotations_of(args), **web_annotations(args.web, args.web_secure)}
+        body["exec"] = source["exec"]
+        params_given = {
+            **{p["key"]: p["value"] for p in source.get("parameters", [])},
+            **params_given,
+        }
+        annotations = {
+            **{a["key"]: a["value"] for a in source.get("annotations", [])},
+            **annotations,
+        }
+    else:
+        exec_ = exec_of(exec_flags)
+        if exec_ is not None:
+            body["exec"] = exec_
+    if params_given or f["param_file"]:
+        body["parameters"] = key_values(params_given)
+    annotations.update(web_of(f["web"], f["web_secure"], existing))
     if annotations:
         body["annotations"] = key_values(annotations)
     limits = {
-        k: v
-        for k, v in (
-            ("timeout", args.timeout),
-            ("memory", args.memory),
-            ("logs", args.logsize),
-            ("concurrency", args.concurrency),
+        key: f[flag]
+        for key, flag in (
+            ("timeout", "timeout"),
+            ("memory", "memory"),
+            ("logs", "logsize"),
+            ("concurrency", "concurrency"),
         )
-        if v is not None
+        if f[flag] is not None
     }
     if limits:
         body["limits"] = limits
-    answer = client.ok("PUT", entity_path("actions", args.name), body, overwrite=args.overwrite)
-    if args.json:
-        emit_json(answer)
-    else:
-        print(f"ok: {'updated' if args.overwrite else 'created'} action {args.name}")
-    return 0
+    verb = "update" if update else "create"
+    stored = client.ok("PUT", path, body, What(verb, "action", name), overwrite=update)
+    session.out.ok(f"{verb}d action {name}", stored)
+    if f["web"] is not None and f["web"].lower() in ("true", "yes", "raw") and not session.json:
+        session.out.line(action_url(client.endpoint.apihost, client.endpoint.apiversion, stored))
 
 
-def invoke(args: argparse.Namespace, client: Client) -> int:
-    blocking = args.blocking or args.result
-    status, answer = client.call(
-        "POST",
-        entity_path("actions", args.name),
-        params_of(args),
-        {"blocking": blocking, "result": args.result},
-    )
-    if status == 202:
-        activation_id = answer["activationId"] if isinstance(answer, dict) else "?"
-        if args.json:
-            emit_json(answer)
+@group.command("invoke")
+@click.argument("name")
+@params(annotations=False)
+@click.option("-b", "--blocking", is_flag=True, help="wait for the result")
+@click.option("-r", "--result", is_flag=True, help="wait, and show only the result")
+@click.option(
+    "--wait",
+    type=click.IntRange(1, 60),
+    metavar="SECONDS",
+    help="wait at most SECONDS for a blocking result (the API's default and most: 60)",
+)
+@pass_session
+def invoke(
+    session: Session,
+    name: str,
+    param: tuple[tuple[str, str], ...],
+    param_file: str | None,
+    blocking: bool,
+    result: bool,
+    wait: int | None,
+) -> int:
+    """invoke action"""
+    blocking = blocking or result
+    client = session.client
+    what = What("invoke", "action", name)
+    payload = pairs(param, param_file, "parameter")
+    query = {"blocking": blocking, "result": result, "timeout": wait * 1000 if wait else None}
+    status, answer = client.call("POST", entity_path("actions", name), payload, query)
+    out = session.out
+    if status == 202 and isinstance(answer, dict):
+        activation_id = answer.get("activationId", "")
+        if not blocking:
+            out.ok(f"invoked {shown_name(name)} with id {activation_id}", answer)
+            return 0
+        # The API stopped waiting (apache/openwhisk-cli printBlockingTimeoutMsg): not a success.
+        if session.json:
+            out.json(answer)
+        out.note(m.NOT_FINISHED.format(name=shown_name(name), id=activation_id))
+        return EXIT_TIMED_OUT
+    if status == 200:
+        if not result and not session.json:
+            out.line(f"ok: invoked {shown_name(name)} with id {answer.get('activationId')}")
+        out.json(answer)
+        return 0
+    if status == 502 and isinstance(answer, dict | list):
+        # An application or developer error: wsk shows it on stderr and fails.
+        if session.json:
+            out.json(answer)
         else:
-            print(f"ok: invoked /_/{args.name} with id {activation_id}")
-        return 0
-    if status not in (200, 502) or not isinstance(answer, dict | list):
-        client.fail(status, answer)
-    if args.result:
-        emit_json(answer)
+            if not result and isinstance(answer, dict):
+                out.note(f"ok: invoked {shown_name(name)} with id {answer.get('activationId')}")
+            out.note(json_text(answer))
+        return http_exit(502)
+    if isinstance(answer, dict) and "activationId" in answer and "response" in answer:
+        error = (answer["response"].get("result") or {}).get("error", answer["response"])
+        raise CLIError(
+            m.WHISK_ERROR.format(
+                name=client.qualified(what), error=error, id=answer["activationId"]
+            ),
+            http_exit(status),
+        )
+    client.fail(status, answer, what)
+
+
+@group.command("get")
+@click.argument("name")
+@click.argument("field", required=False)
+@click.option("-s", "--summary", is_flag=True, help="summarize the action")
+@click.option("-r", "--url", is_flag=True, help="show the action's URL")
+@click.option("--save", is_flag=True, help="save its code to a file named after it")
+@click.option("--save-as", metavar="FILE", help="save its code to FILE")
+@click.option("--code/--no-code", default=False, help="show its code too")
+@pass_session
+def get(
+    session: Session,
+    name: str,
+    field: str | None,
+    summary: bool,
+    url: bool,
+    save: bool,
+    save_as: str | None,
+    code: bool,
+) -> None:
+    """get action [FIELD | --summary | --url | --save | --save-as FILE]"""
+    key = field_name("action", field) if field and not (url or summary) else None
+    fetch_code = code or save or save_as is not None
+    client, out = session.client, session.out
+    action = client.ok(
+        "GET", entity_path("actions", name), what=What("get", "action", name), code=fetch_code
+    )
+    if url:
+        link = action_url(client.endpoint.apihost, client.endpoint.apiversion, action)
+        if session.json:
+            out.json({"url": link})
+        else:
+            out.line(f"ok: got action {name}")
+            out.line(link)
+    elif summary:
+        if session.json:
+            out.json(action)
+        else:
+            for line in summary_lines("action", action):
+                out.line(line)
+    elif save or save_as is not None:
+        file, data = saved_code(action, save_as)
+        if os.path.exists(file):
+            raise CLIError(m.FILE_EXISTS.format(file=file))
+        try:
+            Path(file).write_bytes(data)
+        except OSError as exc:
+            raise CLIError(m.FILE_UNWRITABLE.format(file=file, error=exc)) from exc
+        out.ok(f"saved action code to {Path(file).resolve()}", {"saved": str(Path(file).resolve())})
+    elif key is not None:
+        out.shown(f"got action {name}, displaying field {key}", action.get(key))
     else:
-        if not args.json and isinstance(answer, dict):
-            print(f"ok: invoked /_/{args.name} with id {answer['activationId']}")
-        emit_json(answer)
-    return 0 if status == 200 else 1
+        out.shown(f"got action {name}", action)
 
 
-def get(args: argparse.Namespace, client: Client) -> int:
-    query = {"code": False} if args.no_code else {}
-    answer = client.ok("GET", entity_path("actions", args.name), **query)
-    if not args.json:
-        print(f"ok: got action {args.name}")
-    emit_json(answer)
-    return 0
+@group.command("list")
+@click.argument("where", metavar="[NAMESPACE | PACKAGE]", required=False)
+@paging("actions")
+@pass_session
+def list_actions(
+    session: Session, where: str | None, limit: int, skip: int, name_sort: bool
+) -> None:
+    """list all actions in a namespace or actions contained in a package"""
+    if where is None or (where.startswith("/") and "/" not in where.strip("/")):
+        path = f"{namespace_path(where)}/actions"
+    else:
+        path = entity_path("actions", where) + "/"
+    what = What("list the actions of", "package", where) if where else None
+    answer = session.client.ok("GET", path, what=what, limit=limit, skip=skip)
+    show_list(session.out, "actions", answer, "action", name_sort)
 
 
-def list_actions(args: argparse.Namespace, client: Client) -> int:
-    path = "namespaces/_/actions"
-    if args.package:
-        path = entity_path("actions", args.package) + "/"
-    answer = client.ok("GET", path, limit=args.limit, skip=args.skip)
-    if args.json:
-        emit_json(answer)
-        return 0
-    rows = []
-    for a in answer:
-        kind = next((x["value"] for x in a.get("annotations", []) if x["key"] == "exec"), "")
-        rows.append((qualified(a), "shared" if a.get("publish") else "private", kind))
-    table(["actions", "", "kind"], rows)
-    return 0
-
-
-def delete(args: argparse.Namespace, client: Client) -> int:
-    client.ok("DELETE", entity_path("actions", args.name))
-    print(f"ok: deleted action {args.name}")
-    return 0
+@group.command("delete")
+@click.argument("name")
+@pass_session
+def delete(session: Session, name: str) -> None:
+    """delete action"""
+    gone = session.client.ok(
+        "DELETE", entity_path("actions", name), what=What("delete", "action", name)
+    )
+    session.out.ok(f"deleted action {name}", gone)

@@ -1,111 +1,211 @@
-"""``lwsk activation list|get|logs|result`` (poll, tail and events are in ledger.py)."""
+"""``lwsk activation list|get|logs|result`` (apache/openwhisk-cli ``commands/activation.go``;
+``poll``, ``tail``, ``events`` and ``rerun`` are in ledger.py)."""
 
 from __future__ import annotations
 
-import argparse
+import time
+from datetime import datetime
 from typing import Any
 
-from api.cli.client import Client, CLIError
-from api.cli.entities import add_paging
-from api.cli.groups import subcommands
-from api.cli.output import emit_json, table
+import click
+
+from api.cli import messages as m
+from api.cli.client import Client, What, segment
+from api.cli.entities import annotation, field_name, split_name
+from api.cli.errors import CLIError, UsageError
+from api.cli.options import LwskGroup
+from api.cli.session import Session, pass_session
+from streams.positions import parse_time
+
+JsonDict = dict[str, Any]
+# apache/openwhisk-client-go whisk/activation.go StatusCodes.
+STATUS_WORDS = ("success", "application error", "developer error", "internal error")
+LIST_HEADERS = ("Datetime", "Activation ID", "Kind", "Start", "Duration", "Status", "Entity")
 
 
-def register(groups: Any) -> None:
-    commands = subcommands(groups, "activation", "work with activations")
-    get_ = commands.add_parser("get", help="show an activation record")
-    get_.add_argument("id", nargs="?")
-    get_.add_argument("-l", "--last", action="store_true", help="the most recent activation")
-    get_.set_defaults(handler=get)
-    for name, fn in (("logs", logs), ("result", result)):
-        cmd = commands.add_parser(name, help=f"show an activation's {name}")
-        cmd.add_argument("id", nargs="?")
-        cmd.add_argument("-l", "--last", action="store_true")
-        if name == "logs":
-            cmd.add_argument("-r", "--strip", action="store_true", help="only the messages")
-        cmd.set_defaults(handler=fn)
-    list_ = commands.add_parser("list", help="list activations")
-    list_.add_argument("name", nargs="?", help="only this action (or pkg/action)")
-    add_paging(list_)
-    list_.add_argument("--since", type=int, help="milliseconds since the epoch")
-    list_.add_argument("--upto", type=int, help="milliseconds since the epoch")
-    list_.add_argument("-f", "--full", action="store_true", help="whole records")
-    list_.set_defaults(handler=list_activations)
+@click.group("activation", cls=LwskGroup)
+def group() -> None:
+    """work with activations"""
 
 
-def _id(args: argparse.Namespace, client: Client) -> str:
-    if args.id:
-        return str(args.id)
-    if args.last:
+def go_duration(ms: int) -> str:
+    """Milliseconds as Go prints a ``time.Duration``, as wsk's list does: 23ms, 1.5s, 1m1s."""
+    if ms < 1000:
+        return f"{ms}ms"
+    seconds, rest_ms = divmod(ms, 1000)
+    minutes, seconds = divmod(seconds, 60)
+    fraction = f".{rest_ms:03d}".rstrip("0").rstrip(".") if rest_ms else ""
+    tail = f"{seconds}{fraction}s"
+    return f"{minutes}m{tail}" if minutes else tail
+
+
+def status_word(activation: JsonDict) -> str:
+    code = activation.get("statusCode", (activation.get("response") or {}).get("statusCode", 0))
+    return STATUS_WORDS[code] if isinstance(code, int) and 0 <= code < 4 else STATUS_WORDS[0]
+
+
+def entity_of(activation: JsonDict) -> str:
+    """``namespace/package/name:version``: the ``path`` annotation, else namespace/name."""
+    path = (
+        annotation(activation, "path") or f"{activation.get('namespace')}/{activation.get('name')}"
+    )
+    return f"{path}:{activation.get('version', '')}"
+
+
+def list_row(activation: JsonDict) -> list[str]:
+    """One row of ``wsk activation list`` (apache/openwhisk-client-go ``whisk/activation.go``
+    ``ToSummaryRowString``): local start time, id, kind, cold or warm, duration, status, entity."""
+    start = int(activation.get("start") or 0)
+    duration = int(activation.get("duration") or 0)
+    return [
+        datetime.fromtimestamp(start / 1000).strftime("%Y-%m-%d %H:%M:%S"),
+        str(activation.get("activationId", "")),
+        str(annotation(activation, "kind") or "unknown"),
+        "cold" if annotation(activation, "initTime") is not None else "warm",
+        go_duration(duration),
+        status_word(activation),
+        entity_of(activation),
+    ]
+
+
+def time_ms(value: str | None, flag: str) -> int | None:
+    """``--since``/``--upto``: epoch ms, an ISO time or a relative time (``10m``)."""
+    if value is None:
+        return None
+    at = parse_time(value, int(time.time() * 1000))
+    if at is None:
+        raise UsageError(m.TIME_ILLEGAL.format(flag=flag, value=value))
+    return at
+
+
+@group.command("list")
+@click.argument("name", required=False)
+@click.option("-l", "--limit", type=int, default=30, help="at most LIMIT activations (max 200)")
+@click.option("-s", "--skip", type=int, default=0, help="skip the first SKIP activations")
+@click.option("--since", metavar="TIME", help="only since TIME: epoch ms, ISO time, or 10m, 2h")
+@click.option("--upto", metavar="TIME", help="only up to TIME (the same forms)")
+@click.option("-f", "--full", is_flag=True, help="whole records")
+@pass_session
+def list_activations(
+    session: Session,
+    name: str | None,
+    limit: int,
+    skip: int,
+    since: str | None,
+    upto: str | None,
+    full: bool,
+) -> None:
+    """list activations [NAME: of this action only]"""
+    namespace, entity = split_name(name) if name else ("_", None)
+    query: JsonDict = {
+        "limit": limit,
+        "skip": skip,
+        "name": entity,
+        "since": time_ms(since, "--since"),
+        "upto": time_ms(upto, "--upto"),
+        "docs": True if full else None,
+    }
+    answer = session.client.ok(
+        "GET", f"namespaces/{segment(namespace)}/activations", what=None, **query
+    )
+    out = session.out
+    if full and not session.json:
+        out.line("activations")
+        for activation in answer:
+            out.json(activation)
+        return
+    out.table(LIST_HEADERS, [list_row(a) for a in answer], answer)
+
+
+def activation_id(client: Client, given: str | None, last: bool) -> str:
+    """The id given, or with ``--last`` the most recent activation's (wsk ``lastFlag``)."""
+    if last:
         latest = client.ok("GET", "namespaces/_/activations", limit=1)
-        if latest:
-            return str(latest[0]["activationId"])
-        raise CLIError("there are no activations yet")
-    raise CLIError("give an activation id or --last")
+        if not latest:
+            raise CLIError(m.NO_ACTIVATIONS)
+        return str(latest[0]["activationId"])
+    if not given:
+        raise UsageError(m.ACTIVATION_ID_NEEDED)
+    return given
 
 
-def get(args: argparse.Namespace, client: Client) -> int:
-    activation_id = _id(args, client)
-    answer = client.ok("GET", f"namespaces/_/activations/{activation_id}")
-    if not args.json:
-        print(f"ok: got activation {activation_id}")
-    emit_json(answer)
-    return 0
+def record(client: Client, aid: str, part: str = "") -> Any:
+    return client.ok(
+        "GET", f"namespaces/_/activations/{segment(aid)}{part}", what=What("get", "activation", aid)
+    )
+
+
+@group.command("get")
+@click.argument("id_", metavar="(ACTIVATION_ID | --last)", required=False)
+@click.argument("field", required=False)
+@click.option("-l", "--last", is_flag=True, help="the most recent activation")
+@click.option("-s", "--summary", is_flag=True, help="its result, with a line about it")
+@click.option("-g", "--logs", "logs_only", is_flag=True, help="only its logs, stripped")
+@pass_session
+def get(
+    session: Session,
+    id_: str | None,
+    field: str | None,
+    last: bool,
+    summary: bool,
+    logs_only: bool,
+) -> None:
+    """get activation [FIELD]"""
+    if last and id_ and not field:
+        id_, field = None, id_  # `get --last FIELD`
+    key = field_name("activation", field) if field else None
+    client, out = session.client, session.out
+    aid = activation_id(client, id_, last)
+    found = record(client, aid)
+    if session.json:
+        out.json(found.get(key) if key else found)
+    elif summary:
+        end = datetime.fromtimestamp(int(found.get("end") or 0) / 1000)
+        status = (found.get("response") or {}).get("status", "")
+        out.line(
+            f"activation result for '/{found.get('namespace')}/{found.get('name')}' "
+            f"({status} at {end:%Y-%m-%d %H:%M:%S})"
+        )
+        out.json((found.get("response") or {}).get("result"))
+    elif logs_only:
+        for line in found.get("logs") or []:
+            out.line(strip(line))
+    elif key is not None:
+        out.shown(f"got activation {aid}, displaying field {key}", found.get(key))
+    else:
+        out.shown(f"got activation {aid}", found)
 
 
 def strip(line: str) -> str:
-    """``2024-...Z stdout: text`` -> ``text``."""
+    """``2024-...Z stdout: text`` -> ``text`` (wsk ``stripTimestamp``)."""
     parts = line.split(" ", 2)
     return parts[2] if len(parts) == 3 and parts[1] in ("stdout:", "stderr:") else line
 
 
-def logs(args: argparse.Namespace, client: Client) -> int:
-    answer = client.ok("GET", f"namespaces/_/activations/{_id(args, client)}/logs")
+@group.command("logs")
+@click.argument("id_", metavar="(ACTIVATION_ID | --last)", required=False)
+@click.option("-l", "--last", is_flag=True, help="the most recent activation")
+@click.option("-r", "--strip", "stripped", is_flag=True, help="only the messages")
+@pass_session
+def logs(session: Session, id_: str | None, last: bool, stripped: bool) -> None:
+    """get the logs of an activation"""
+    client = session.client
+    answer = record(client, activation_id(client, id_, last), "/logs")
+    if session.json:
+        session.out.json(answer)
+        return
     for line in answer.get("logs", []):
-        print(strip(line) if args.strip else line)
-    return 0
+        session.out.line(strip(line) if stripped else line)
 
 
-def result(args: argparse.Namespace, client: Client) -> int:
-    emit_json(client.ok("GET", f"namespaces/_/activations/{_id(args, client)}/result"))
-    return 0
-
-
-def status_word(activation: dict[str, Any]) -> str:
-    code = activation.get("statusCode", activation.get("response", {}).get("statusCode"))
-    return {0: "success", 1: "application error", 2: "developer error", 3: "internal error"}.get(
-        code, ""
-    )
-
-
-def kind_of(activation: dict[str, Any]) -> str:
-    return next(
-        (a["value"] for a in activation.get("annotations", []) if a.get("key") == "kind"), ""
-    )
-
-
-def list_activations(args: argparse.Namespace, client: Client) -> int:
-    query: dict[str, Any] = {"limit": args.limit, "skip": args.skip}
-    for key in ("name", "since", "upto"):
-        if getattr(args, key) is not None:
-            query[key] = getattr(args, key)
-    if args.full:
-        query["docs"] = True
-    answer = client.ok("GET", "namespaces/_/activations", **query)
-    if args.json or args.full:
-        emit_json(answer)
-        return 0
-    table(
-        ["activation id", "kind", "status", "duration", "entity"],
-        [
-            (
-                a["activationId"],
-                kind_of(a),
-                status_word(a),
-                f"{a.get('duration', 0)}ms",
-                f"{a['name']}:{a.get('version', '')}",
-            )
-            for a in answer
-        ],
-    )
-    return 0
+@group.command("result")
+@click.argument("id_", metavar="(ACTIVATION_ID | --last)", required=False)
+@click.option("-l", "--last", is_flag=True, help="the most recent activation")
+@pass_session
+def result(session: Session, id_: str | None, last: bool) -> None:
+    """get the result of an activation"""
+    client = session.client
+    answer = record(client, activation_id(client, id_, last), "/result")
+    if isinstance(answer, dict) and not session.json:
+        answer = answer.get("result")  # wsk prints the result itself
+    session.out.json(answer)

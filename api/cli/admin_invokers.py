@@ -7,22 +7,15 @@ API, ``GET /api/v1/admin/invokers`` answers administrators only.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 from typing import Any
 
-from api.cli.client import Client, CLIError
-from api.cli.groups import subcommands
-from api.cli.output import emit_json, table
+from api.cli.admin import group
+from api.cli.errors import CLIError
+from api.cli.session import Session, pass_session
 
 READ_TIMEOUT_S = 10.0
 HEADERS = ["id", "state", "pid", "host", "memory", "used", "free", "in flight", "heard"]
-
-
-def register(groups: Any) -> None:
-    commands = subcommands(groups, "admin", "administer the platform")
-    invokers = commands.add_parser("invokers", help="list the invokers and their health")
-    invokers.set_defaults(handler=list_invokers, offline=True)
 
 
 def row(invoker: dict[str, Any]) -> list[str]:
@@ -64,10 +57,9 @@ async def _read(timeout_s: float) -> list[dict[str, Any]]:
     return rows(registry, now_ms())
 
 
-def list_invokers(args: argparse.Namespace, client: Client | None) -> int:
+@group.command("invokers")
+@pass_session
+def list_invokers(session: Session) -> None:
+    """list the invokers and their health"""
     answer = asyncio.run(_read(READ_TIMEOUT_S))
-    if args.json:
-        emit_json(answer)
-        return 0
-    table(HEADERS, [row(i) for i in answer])
-    return 0
+    session.out.table(HEADERS, [row(i) for i in answer], answer)

@@ -1,96 +1,185 @@
-"""What the CLI's entity commands share: names, key/value flags, list tables."""
+"""What the entity commands share: names and paths, lists, summaries and field filters.
+
+Names as ``wsk`` reads them (apache/openwhisk-cli ``commands/qualified_name.go``):
+``hello``, ``pkg/hello``, ``/ns/hello``, ``/ns/pkg/hello``; ``_`` is the
+key's own namespace.
+"""
 
 from __future__ import annotations
 
-import argparse
-import json
-from pathlib import Path
 from typing import Any
 
-from api.cli.client import CLIError
-from api.cli.output import emit_json, table
+from api.cli import messages as m
+from api.cli.client import segment
+from api.cli.errors import UsageError
+from api.cli.output import Output
+
+JsonDict = dict[str, Any]
+
+# The fields a FIELD argument may name, per kind (wsk: the fields of whisk.Action etc.,
+# apache/openwhisk-client-go ``whisk/*.go``; matched regardless of case).
+FIELDS = {
+    "action": (
+        "namespace",
+        "name",
+        "version",
+        "exec",
+        "annotations",
+        "parameters",
+        "limits",
+        "publish",
+        "updated",
+    ),
+    "trigger": (
+        "namespace",
+        "name",
+        "version",
+        "annotations",
+        "parameters",
+        "limits",
+        "publish",
+        "rules",
+        "updated",
+    ),
+    "rule": (
+        "namespace",
+        "name",
+        "version",
+        "annotations",
+        "status",
+        "trigger",
+        "action",
+        "publish",
+        "updated",
+    ),
+    "package": (
+        "namespace",
+        "name",
+        "version",
+        "annotations",
+        "parameters",
+        "publish",
+        "binding",
+        "actions",
+        "feeds",
+        "updated",
+    ),
+    "activation": (
+        "namespace",
+        "name",
+        "version",
+        "subject",
+        "activationId",
+        "start",
+        "end",
+        "duration",
+        "statusCode",
+        "response",
+        "logs",
+        "annotations",
+        "publish",
+        "cause",
+    ),
+}
 
 
-def add_params(cmd: argparse.ArgumentParser, annotations: bool = True) -> None:
-    cmd.add_argument(
-        "-p", "--param", nargs=2, action="append", default=[], metavar=("KEY", "VALUE")
-    )
-    cmd.add_argument("-P", "--param-file", help="a JSON object of parameters")
-    if annotations:
-        cmd.add_argument(
-            "-a", "--annotation", nargs=2, action="append", default=[], metavar=("KEY", "VALUE")
-        )
-        cmd.add_argument("-A", "--annotation-file", help="a JSON object of annotations")
-
-
-def add_paging(cmd: argparse.ArgumentParser) -> None:
-    cmd.add_argument("-l", "--limit", type=int, default=30)
-    cmd.add_argument("-s", "--skip", type=int, default=0)
-
-
-def parse_value(raw: str) -> Any:
-    """``wsk`` reads parameter values as JSON when they parse, else as strings."""
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw
-
-
-def _pairs(pairs: list[list[str]], file: str | None) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if file:
-        try:
-            loaded = json.loads(Path(file).read_text())
-        except (OSError, ValueError) as exc:
-            raise CLIError(f"cannot read {file}: {exc}") from exc
-        if not isinstance(loaded, dict):
-            raise CLIError(f"{file} must hold a JSON object")
-        out.update(loaded)
-    for key, value in pairs:
-        out[key] = parse_value(value)
-    return out
-
-
-def params_of(args: argparse.Namespace) -> dict[str, Any]:
-    return _pairs(args.param, getattr(args, "param_file", None))
-
-
-def annotations_of(args: argparse.Namespace) -> dict[str, Any]:
-    return _pairs(getattr(args, "annotation", []), getattr(args, "annotation_file", None))
-
-
-def key_values(values: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"key": k, "value": v} for k, v in values.items()]
-
-
-def entity_path(collection: str, name: str) -> str:
-    """``namespaces/_/actions/hello``; ``/ns/pkg/x`` names another namespace."""
+def split_name(name: str) -> tuple[str, str]:
+    """``(namespace, name within it)``: ``/ns/pkg/x`` -> ``("ns", "pkg/x")``, ``x`` ->
+    ``("_", "x")``."""
     name = name.strip()
     if name.startswith("/"):
         namespace, _, rest = name.lstrip("/").partition("/")
-        if not rest:
-            raise CLIError(f"'{name}' names a namespace but no entity")
-        return f"namespaces/{namespace}/{collection}/{rest}"
-    return f"namespaces/_/{collection}/{name}"
+        if not namespace or not rest:
+            raise UsageError(m.NAME_WITHOUT_ENTITY.format(name=name))
+        return namespace, rest
+    if not name:
+        raise UsageError(m.NAME_EMPTY)
+    return "_", name
 
 
-def qualified(entity: dict[str, Any]) -> str:
-    return f"/{entity['namespace']}/{entity['name']}"
+def entity_path(collection: str, name: str) -> str:
+    """``namespaces/_/actions/hello``; each part percent-encoded (spaces are legal)."""
+    namespace, rest = split_name(name)
+    parts = "/".join(segment(p) for p in rest.split("/"))
+    return f"namespaces/{segment(namespace)}/{collection}/{parts}"
 
 
-def show_list(args: argparse.Namespace, answer: list[dict[str, Any]], columns: list[str]) -> int:
-    """A list as ``wsk`` prints it (name, then some columns), or JSON with ``--json``."""
-    if args.json:
-        emit_json(answer)
-        return 0
+def namespace_path(namespace: str | None) -> str:
+    """``namespaces/ns`` for ``/ns`` or ``ns`` (``_`` when none)."""
+    name = (namespace or "_").strip().strip("/") or "_"
+    if "/" in name:
+        raise UsageError(m.NAMESPACE_ONLY.format(name=namespace))
+    return f"namespaces/{segment(name)}"
+
+
+def qualified(entity: JsonDict) -> str:
+    return f"/{entity.get('namespace', '')}/{entity.get('name', '')}"
+
+
+def annotation(entity: JsonDict, key: str) -> Any:
+    for a in entity.get("annotations") or []:
+        if a.get("key") == key:
+            return a.get("value")
+    return None
+
+
+def list_rows(entities: list[JsonDict], kind: str, name_sort: bool) -> list[list[str]]:
+    """Rows as ``wsk ... list`` prints them: name, shared/private, and the kind or status."""
+    if name_sort:
+        entities = sorted(entities, key=lambda e: qualified(e).lower())
     rows = []
-    for entity in answer:
-        row = [qualified(entity)]
-        for column in columns:
-            value = entity.get(column, "")
-            if column == "publish":
-                value = "shared" if value else "private"
-            row.append(value)
+    for entity in entities:
+        row = [qualified(entity), "shared" if entity.get("publish") else "private"]
+        if kind == "action":
+            row.append(str(annotation(entity, "exec") or ""))
+        elif kind == "rule":
+            row.append(str(entity.get("status", "")))
         rows.append(row)
-    table(["name", *columns], rows)
-    return 0
+    return rows
+
+
+def show_list(
+    out: Output, header: str, entities: list[JsonDict], kind: str, name_sort: bool = False
+) -> None:
+    """A list as ``wsk`` prints it (a header, then a row each), or JSON with ``--json``."""
+    rows = list_rows(entities, kind, name_sort)
+    width = max((len(r) for r in rows), default=1)
+    out.table([header, *[""] * (width - 1)], rows, entities)
+
+
+def field_name(kind: str, field: str) -> str:
+    """The entity's field a FIELD argument names (any case), or a usage error as wsk's."""
+    for known in FIELDS[kind]:
+        if known.lower() == field.lower():
+            return known
+    raise UsageError(m.FIELD_INVALID.format(field=field))
+
+
+def param_union(entity: JsonDict) -> list[str]:
+    """Its parameters as ``wsk --summary`` lists them: bound ones marked ``*`` (``**`` when
+    final), sorted with those the ``parameters`` annotation describes
+    (apache/openwhisk-cli ``commands/util.go`` ``getParamUnion``)."""
+    bound = [p["key"] for p in entity.get("parameters") or [] if "key" in p]
+    described = [
+        p["name"]
+        for p in annotation(entity, "parameters") or []
+        if isinstance(p, dict) and "name" in p
+    ]
+    tag = "**" if annotation(entity, "final") is True else "*"
+    return [
+        f"{tag}{name}" if name in bound else name for name in sorted(set(bound) | set(described))
+    ]
+
+
+def summary_lines(kind: str, entity: JsonDict, name: str | None = None) -> list[str]:
+    """``wsk ... get --summary``: the entity, its description, its parameters."""
+    name = name or qualified(entity)
+    description = annotation(entity, "description")
+    params = ", ".join(param_union(entity)) or "none defined"
+    head = f"{kind} {name}" + (f": {description}" if description else "")
+    if kind == "rule":
+        return [head, f"   (status: {entity.get('status', '')})"]
+    lines = [head, f"   (parameters: {params})"]
+    for action in entity.get("actions") or []:
+        lines.extend(summary_lines(" action", action, f"{name}/{action.get('name')}"))
+    return lines

@@ -7,16 +7,16 @@ Independent of the command-line parser: each function takes anything with
 ``wsk`` (openwhisk-cli ``commands/trigger.go``): ``trigger create T --feed F
 -p k v`` creates ``T`` annotated ``feed: F`` (the parameters go to the feed,
 not the trigger), then invokes ``F`` blocking with ``lifecycleEvent: CREATE``,
-``triggerName: /_/T``, ``authKey`` and the parameters; if that fails, it
-deletes ``T`` again. ``trigger delete T`` invokes the feed with ``DELETE``
-first when ``T`` has one, then deletes ``T``.
+``triggerName: /ns/T``, ``authKey`` and the parameters; if that fails, it
+deletes ``T`` again (``api/cli/triggers.py`` ``create``). ``trigger delete T``
+invokes the feed with ``DELETE`` first when ``T`` has one, then deletes ``T``.
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
-from api.cli.client import CLIError
+from api.cli.errors import CLIError
 
 
 class Caller(Protocol):
@@ -47,9 +47,10 @@ def feed_action_path(feed: str) -> str:
 def invoke_feed(
     client: Caller, auth_key: str, feed: str, event: str, trigger: str, params: dict[str, Any]
 ) -> Any:
-    """Invoke the feed action for one lifecycle event; its result, or ``CLIError`` with the
-    feed's own error text."""
-    body = {**params, "lifecycleEvent": event, "triggerName": f"/_/{trigger}", "authKey": auth_key}
+    """Invoke the feed action for one lifecycle event on ``trigger`` (``name`` or
+    ``/ns/name``); its result, or ``CLIError`` with the feed's own error text."""
+    name = trigger if trigger.startswith("/") else f"/_/{trigger}"
+    body = {**params, "lifecycleEvent": event, "triggerName": name, "authKey": auth_key}
     status, answer = client.call("POST", feed_action_path(feed), body, {"blocking": True})
     response = answer.get("response") if isinstance(answer, dict) else None
     result = response.get("result") if isinstance(response, dict) else None
@@ -59,35 +60,6 @@ def invoke_feed(
     if error is None and isinstance(answer, dict):
         error = answer.get("error")
     raise CLIError(f"the feed {feed} refused {event}: {error or answer} (HTTP {status})")
-
-
-def create_trigger_with_feed(
-    client: Caller,
-    auth_key: str,
-    trigger: str,
-    feed: str,
-    params: dict[str, Any],
-    annotations: dict[str, Any],
-) -> Any:
-    """``wsk trigger create TRIGGER --feed FEED``: the trigger document created."""
-    body = {
-        "parameters": [],
-        "annotations": [
-            *({"key": k, "value": v} for k, v in annotations.items() if k != "feed"),
-            {"key": "feed", "value": feed},
-        ],
-    }
-    path = f"namespaces/_/triggers/{trigger}"
-    status, created = client.call("PUT", path, body, {"overwrite": False})
-    if status != 200:
-        message = created.get("error") if isinstance(created, dict) else created
-        raise CLIError(f"cannot create trigger {trigger}: {message} (HTTP {status})")
-    try:
-        invoke_feed(client, auth_key, feed, "CREATE", trigger, params)
-    except CLIError:
-        client.call("DELETE", path)
-        raise
-    return created
 
 
 def delete_feed_of(client: Caller, auth_key: str, trigger: str) -> str | None:

@@ -1,86 +1,40 @@
-"""``lwsk activation events|tail|poll|rerun`` and ``lwsk admin rebuild``: the ledger, from a shell.
+"""``lwsk activation events|tail|poll|rerun``: the ledger, from a shell.
 
 ``events`` shows one activation's timeline from the log; ``tail`` and
-``poll`` follow the event stream (Server-Sent Events, resumed with
-``Last-Event-ID`` after a dropped connection); ``rerun ID`` runs an
-activation again; ``admin rebuild`` rebuilds the activation projection from the log
-(it talks to Kafka and CouchDB directly, configured like the services by
-``LEDGERWHISK_*`` variables).
+``poll`` follow the event stream (Server-Sent Events over httpx, resumed with
+``Last-Event-ID`` after a dropped connection; the past comes in time order);
+``rerun ID`` (first named ``replay``) runs an activation again.
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import base64
 import json
-import sys
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
-from api.cli.client import Client, CLIError
-from api.cli.groups import subcommands
-from api.cli.output import emit_json, table
+import click
+
+from api.cli import messages as m
+from api.cli.activations import group
+from api.cli.client import What, segment
+from api.cli.errors import EXIT_NETWORK, EXIT_TIMED_OUT, CLIError, http_exit
+from api.cli.output import json_text
+from api.cli.session import Session, pass_session
 from streams import constants
 from streams.ids import iso_ms
 
 START_NAMES = {"cold": "cold", "warm": "warm", "prewarm": "stem cell"}
 STATES = ("accepted", "scheduled", "started", "completed")
 # The server sends a heartbeat this often; three missed ones mean the connection is dead.
-HEARTBEAT_S = 10
+HEARTBEAT_S = 10.0
 RECONNECT_S = 2.0
-ADMIN_TIMEOUT_S = 3600.0
-
-
-def register(groups: Any) -> None:
-    commands = subcommands(groups, "activation", "work with activations")
-    events = commands.add_parser("events", help="an activation's timeline, from the ledger")
-    events.add_argument("id")
-    events.set_defaults(handler=show_events)
-    for verb, fn, helptext in (
-        ("tail", tail, "print events as they happen"),
-        ("poll", poll, "print each completed activation with its result and logs"),
-    ):
-        cmd = commands.add_parser(verb, help=helptext)
-        cmd.add_argument("action", nargs="?", help="only this action's activations")
-        cmd.add_argument("--since", help="start in the past: 10m, an ISO time, epoch ms, offsets")
-        cmd.add_argument("--id", dest="activation", help="only this activation")
-        cmd.add_argument("--limit", type=int, help="stop after this many")
-        if verb == "tail":
-            cmd.add_argument(
-                "--type", action="append", default=[], choices=STATES, help="only these states"
-            )
-        cmd.set_defaults(handler=fn)
-    # "replay" was its first name: kept as an alias.
-    rerun_ = commands.add_parser(
-        "rerun", aliases=["replay"], help="run an activation again with its parameters"
-    )
-    rerun_.add_argument("id")
-    rerun_.add_argument("--action-version", choices=("original", "current"), default="original")
-    rerun_.add_argument("-b", "--blocking", action="store_true")
-    rerun_.add_argument("-r", "--result", action="store_true")
-    rerun_.set_defaults(handler=rerun)
-    admin = subcommands(groups, "admin", "administer the platform (talks to its services)")
-    rebuild_ = admin.add_parser(
-        "rebuild", aliases=["replay"], help="rebuild the activation projection from the log"
-    )
-    rebuild_.add_argument("--into", required=True, help="a fresh CouchDB database name")
-    rebuild_.add_argument("--until", help="the state as of this time (ISO, epoch ms, 10m)")
-    rebuild_.add_argument(
-        "--verify", action="store_true", help="compare with the live projection, field by field"
-    )
-    rebuild_.set_defaults(handler=admin_rebuild)
+SINCE_UNITS = {"since_seconds": 1, "since_minutes": 60, "since_hours": 3600, "since_days": 86400}
+JsonDict = dict[str, Any]
 
 
 # -- one activation's timeline ------------------------------------------------
-
-
-def _detail(view: dict[str, Any]) -> str:
+def _detail(view: JsonDict) -> str:
     fields = view["fields"]
     if view["type"] == "activation.accepted":
         # Placed by the API: the acceptance is the first attempt's schedule too.
@@ -89,14 +43,14 @@ def _detail(view: dict[str, Any]) -> str:
     if view["type"] == "activation.scheduled":
         return f"{fields['decision']} after {fields['wait_ms']} ms"
     if view["type"] == "activation.started":
-        return fields["container"]
+        return str(fields["container"])
     if view["type"] == "activation.completed":
         code = fields["response"]["status_code"]
         return f"{constants.STATUS_NAMES.get(code, code)}, {fields['duration_ms']} ms"
     return ""
 
 
-def timeline_rows(views: list[dict[str, Any]]) -> list[tuple[str, ...]]:
+def timeline_rows(views: list[JsonDict]) -> list[tuple[str, ...]]:
     """Rows of ``activation events``: state, time, since previous, invoker, container, detail."""
     rows: list[tuple[str, ...]] = []
     previous: int | None = None
@@ -120,108 +74,60 @@ def timeline_rows(views: list[dict[str, Any]]) -> list[tuple[str, ...]]:
     return rows
 
 
-def show_events(args: argparse.Namespace, client: Client) -> int:
-    views = client.ok("GET", f"namespaces/_/activations/{args.id}/events")
-    if args.json:
-        emit_json(views)
-        return 0
-    table(
-        ["state", "time", "since previous", "invoker", "container", "detail"], timeline_rows(views)
+@group.command("events")
+@click.argument("activation_id")
+@pass_session
+def show_events(session: Session, activation_id: str) -> None:
+    """an activation's timeline, read from the ledger"""
+    views = session.client.ok(
+        "GET",
+        f"namespaces/_/activations/{segment(activation_id)}/events",
+        what=What("get the events of", "activation", activation_id),
     )
-    return 0
+    headers = ["state", "time", "since previous", "invoker", "container", "detail"]
+    session.out.table(headers, timeline_rows(views), views)
 
 
 # -- the event stream ---------------------------------------------------------
+def follow(session: Session, query: JsonDict, deadline: float | None = None) -> Iterator[JsonDict]:
+    """Event views from ``GET .../events``; reconnects with ``Last-Event-ID`` when dropped.
 
-
-@dataclass(frozen=True)
-class Message:
-    """One SSE message: its event name, id and data (empty for comments)."""
-
-    event: str
-    id: str | None
-    data: str
-    retry_ms: int | None = None
-
-
-def parse_sse(lines: Iterable[str]) -> Iterator[Message]:
-    """Messages from SSE lines (without line ends); id-only blocks update the id, too."""
-    event, event_id = "message", None
-    data: list[str] = []
-    retry: int | None = None
-    seen = False
-    for line in lines:
-        if line == "":
-            if seen:
-                yield Message(event, event_id, "\n".join(data), retry)
-            event, data, retry, seen = "message", [], None, False
-            continue
-        if line.startswith(":"):
-            continue
-        name, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
-        seen = True
-        if name == "data":
-            data.append(value)
-        elif name == "event":
-            event = value
-        elif name == "id":
-            event_id = value
-        elif name == "retry" and value.isdigit():
-            retry = int(value)
-
-
-def _lines(response: Any) -> Iterator[str]:
-    for raw in response:
-        yield raw.decode("utf-8").rstrip("\r\n")
-
-
-def follow(client: Client, query: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Event views from ``GET .../events``; reconnects with ``Last-Event-ID`` when dropped."""
-    target = client.target
-    token = base64.b64encode(target.auth.encode()).decode()
-    query = {k: v for k, v in {**query, "heartbeat": HEARTBEAT_S}.items() if v is not None}
-    url = f"{target.apihost}/api/v1/namespaces/_/events?{urllib.parse.urlencode(query, True)}"
+    With ``deadline`` (a ``time.monotonic()`` moment) it ends then: the
+    server's heartbeats wake it at least every ``HEARTBEAT_S``.
+    """
+    heartbeat = HEARTBEAT_S
+    if deadline is not None:
+        heartbeat = max(0.5, min(HEARTBEAT_S, deadline - time.monotonic()))
+    query = {**query, "heartbeat": heartbeat}
     last_id: str | None = None
-    wait_s = RECONNECT_S
+    client = session.client
     while True:
-        headers = {"Authorization": f"Basic {token}", "Accept": "text/event-stream"}
-        if last_id:
-            headers["Last-Event-ID"] = last_id
-        request = urllib.request.Request(url, headers=headers)
         try:
-            with urllib.request.urlopen(request, timeout=3 * HEARTBEAT_S) as response:
-                for message in parse_sse(_lines(response)):
-                    last_id = message.id or last_id
-                    wait_s = (message.retry_ms or wait_s * 1000) / 1000
-                    if message.event == "error":
-                        raise CLIError(json.loads(message.data).get("error", message.data))
-                    if message.event == "message" and message.data:
-                        yield json.loads(message.data)
-        except urllib.error.HTTPError as exc:
-            body = exc.read().decode("utf-8", "replace")
-            try:
-                body = json.loads(body).get("error", body)
-            except ValueError:
-                pass
-            raise CLIError(f"{body} (HTTP {exc.code})") from exc
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-            if last_id is None:
-                raise CLIError(f"cannot reach {target.apihost} ({exc}); is the stack up?") from exc
-        print(f"(connection lost; resuming from {last_id})", file=sys.stderr)
-        time.sleep(wait_s)
+            for message in client.events("namespaces/_/events", query, last_id, 3 * heartbeat):
+                last_id = message.id or last_id
+                if message.event == "error":
+                    raise CLIError(json.loads(message.data).get("error", message.data))
+                if deadline is not None and time.monotonic() >= deadline:
+                    return
+                if message.data:
+                    yield json.loads(message.data)
+        except CLIError as exc:
+            if exc.exit_code != EXIT_NETWORK or last_id is None:
+                raise
+        if deadline is not None and time.monotonic() >= deadline:
+            return
+        session.out.note(m.STREAM_RESUMING.format(cursor=last_id))
+        time.sleep(RECONNECT_S)
 
 
-def _stream_query(args: argparse.Namespace, types: list[str]) -> dict[str, Any]:
-    return {
-        "action": args.action,
-        "activation": args.activation,
-        "since": args.since,
-        "types": ",".join(types) or None,
-    }
+def _path_name(fields: JsonDict) -> str:
+    for a in fields.get("annotations", []):
+        if a.get("key") == "path":
+            return str(a["value"]).split("/", 1)[-1]
+    return ""
 
 
-def tail_line(view: dict[str, Any], names: dict[str, str]) -> str:
+def tail_line(view: JsonDict, names: dict[str, str]) -> str:
     """One line per event: time, action, activation id, state, detail."""
     fields = view["fields"]
     aid = view["activationId"]
@@ -242,26 +148,7 @@ def tail_line(view: dict[str, Any], names: dict[str, str]) -> str:
     return f"{iso_ms(int(view['at_ms']))}  {name}  {aid}  {state:<9}  {detail}".rstrip()
 
 
-def _path_name(fields: dict[str, Any]) -> str:
-    for a in fields.get("annotations", []):
-        if a.get("key") == "path":
-            return str(a["value"]).split("/", 1)[-1]
-    return ""
-
-
-def tail(args: argparse.Namespace, client: Client) -> int:
-    names: dict[str, str] = {}
-    for count, view in enumerate(follow(client, _stream_query(args, args.type)), 1):
-        if args.json:
-            print(json.dumps(view), flush=True)
-        else:
-            print(tail_line(view, names), flush=True)
-        if args.limit and count >= args.limit:
-            break
-    return 0
-
-
-def poll_lines(view: dict[str, Any]) -> list[str]:
+def poll_lines(view: JsonDict) -> list[str]:
     """A completed activation as ``poll`` prints it: header, logs, result."""
     fields = view["fields"]
     response = fields["response"]
@@ -274,139 +161,118 @@ def poll_lines(view: dict[str, Any]) -> list[str]:
     return [header, *logs, json.dumps(response.get("result"), indent=2)]
 
 
-def poll(args: argparse.Namespace, client: Client) -> int:
-    query = _stream_query(args, ["completed"])
-    for count, view in enumerate(follow(client, query), 1):
-        if args.json:
-            print(json.dumps(view), flush=True)
-        else:
-            print("\n".join(poll_lines(view)), flush=True)
-        if args.limit and count >= args.limit:
+def stream_options(f: Any) -> Any:
+    f = click.option("--limit", type=int, help="stop after this many")(f)
+    f = click.option("--id", "activation", metavar="ID", help="only this activation")(f)
+    f = click.option(
+        "--since",
+        metavar="TIME",
+        help="start in the past: 10m, 2h, an ISO time, epoch ms, offsets, earliest",
+    )(f)
+    return click.argument("action", required=False)(f)
+
+
+@group.command("tail")
+@stream_options
+@click.option("--type", "types", multiple=True, type=click.Choice(STATES), help="only these states")
+@pass_session
+def tail(
+    session: Session,
+    action: str | None,
+    since: str | None,
+    activation: str | None,
+    limit: int | None,
+    types: tuple[str, ...],
+) -> None:
+    """print ledger events as they happen (the past first, in time order, with --since)"""
+    query = {"action": action, "activation": activation, "since": since}
+    query["types"] = ",".join(types) or None
+    names: dict[str, str] = {}
+    for count, view in enumerate(follow(session, query), 1):
+        session.out.line(json.dumps(view) if session.json else tail_line(view, names))
+        if limit and count >= limit:
             break
-    return 0
+
+
+@group.command("poll")
+@stream_options
+@click.option("-e", "--exit", "exit_s", type=int, metavar="SECONDS", help="stop after SECONDS")
+@click.option("--since-seconds", type=int, default=0, help="start SECONDS ago")
+@click.option("--since-minutes", type=int, default=0, help="start MINUTES ago")
+@click.option("--since-hours", type=int, default=0, help="start HOURS ago")
+@click.option("--since-days", type=int, default=0, help="start DAYS ago")
+@pass_session
+def poll(
+    session: Session,
+    action: str | None,
+    since: str | None,
+    activation: str | None,
+    limit: int | None,
+    exit_s: int | None,
+    **ago: int,
+) -> None:
+    """print each activation as it completes, with its logs and result"""
+    seconds = sum(ago[k] * unit for k, unit in SINCE_UNITS.items())
+    if seconds and since is None:
+        since = f"{seconds}s"
+    query = {"action": action, "activation": activation, "since": since, "types": "completed"}
+    deadline = time.monotonic() + exit_s if exit_s else None
+    for count, view in enumerate(follow(session, query, deadline), 1):
+        session.out.line(json.dumps(view) if session.json else "\n".join(poll_lines(view)))
+        if limit and count >= limit:
+            break
 
 
 # -- re-running one activation ------------------------------------------------
-
-
-def rerun(args: argparse.Namespace, client: Client) -> int:
-    blocking = args.blocking or args.result
+@group.command("rerun")
+@click.argument("activation_id")
+@click.option(
+    "--action-version",
+    type=click.Choice(("original", "current")),
+    default="original",
+    help="run the recorded revision of the code, or the action as it is now",
+)
+@click.option("-b", "--blocking", is_flag=True, help="wait for the result")
+@click.option("-r", "--result", is_flag=True, help="wait, and show only the result")
+@pass_session
+def rerun(
+    session: Session, activation_id: str, action_version: str, blocking: bool, result: bool
+) -> int:
+    """run an activation again with its recorded parameters (also: replay)"""
+    blocking = blocking or result
+    client, out = session.client, session.out
     status, answer = client.call(
         "POST",
-        f"namespaces/_/activations/{args.id}/rerun",
+        f"namespaces/_/activations/{segment(activation_id)}/rerun",
         None,
-        {"action_version": args.action_version, "blocking": blocking, "result": args.result},
+        {"action_version": action_version, "blocking": blocking, "result": result},
     )
-    if status == 202:
-        print(f"ok: re-ran {args.id} as {answer['activationId']}")
-        return 0
-    if status not in (200, 502) or not isinstance(answer, dict):
-        message = answer.get("error") if isinstance(answer, dict) else answer
-        raise CLIError(f"{message} (HTTP {status})")
-    if not args.result and not args.json:
-        print(f"ok: re-ran {args.id} as {answer['activationId']}")
-    emit_json(answer)
-    return 0 if status == 200 else 1
-
-
-# -- rebuilding the projection ------------------------------------------------
-
-
-def progress_line(read: int, total: int, elapsed_s: float, width: int = 30) -> str:
-    """``[#########.....] 12,000/40,000 events  30%  8,123 events/s``."""
-    share = min(1.0, read / total) if total else 1.0
-    filled = int(share * width)
-    rate = read / elapsed_s if elapsed_s > 0 else 0.0
-    return (
-        f"[{'#' * filled}{'.' * (width - filled)}] {read:,}/{total:,} events"
-        f"  {share:4.0%}  {rate:,.0f} events/s"
-    )
-
-
-class ProgressBar:
-    """Redraws one stderr line at most every ``every_s`` (a line per update when not a tty)."""
-
-    def __init__(self, every_s: float = 0.2):
-        self.every_s = every_s if sys.stderr.isatty() else 5.0
-        self._shown = 0.0
-
-    def __call__(self, p: Any) -> None:
-        now = time.monotonic()
-        if now - self._shown < self.every_s and p.read < p.total:
-            return
-        self._shown = now
-        line = progress_line(p.read, p.total, p.elapsed_s)
-        if sys.stderr.isatty():
-            sys.stderr.write("\r" + line)
+    if status == 202 and isinstance(answer, dict):
+        again = answer.get("activationId", "")
+        if not blocking:
+            out.ok(f"re-ran {activation_id} as {again}", answer)
+            return 0
+        if session.json:
+            out.json(answer)
+        out.note(m.RERUN_NOT_FINISHED.format(original=activation_id, id=again))
+        return EXIT_TIMED_OUT
+    if status in (200, 502) and isinstance(answer, dict | list):
+        again = answer.get("activationId") if isinstance(answer, dict) else None
+        header = not result and again is not None and not session.json
+        line = f"ok: re-ran {activation_id} as {again}"
+        if status == 200:
+            if header:
+                out.line(line)
+            out.json(answer)
+            return 0
+        if header:
+            out.note(line)
+        if session.json:
+            out.json(answer)
         else:
-            sys.stderr.write(line + "\n")
-        sys.stderr.flush()
-
-    def done(self) -> None:
-        if sys.stderr.isatty():
-            sys.stderr.write("\n")
+            out.note(json_text(answer))
+        return http_exit(502)
+    client.fail(status, answer, What("re-run", "activation", activation_id))
 
 
-def admin_rebuild(args: argparse.Namespace, client: Client) -> int:
-    from streams.positions import parse_time
-    from streams.settings import Settings
-
-    settings = Settings()
-    live = settings.database(constants.DB_ACTIVATIONS)
-    until_ms = None
-    if args.until:
-        until_ms = parse_time(args.until, int(time.time() * 1000))
-        if until_ms is None:
-            raise CLIError(f"--until {args.until!r} is not a time (ISO, epoch ms, 10m)")
-        if args.verify:
-            raise CLIError("--verify compares with the live projection (now): drop --until")
-    if args.verify and args.into == live:
-        raise CLIError(f"--verify compares {args.into} with itself: rebuild into another name")
-    return asyncio.run(_admin_rebuild(settings, args.into, until_ms, args.verify, live))
-
-
-async def _admin_rebuild(
-    settings: Any, into: str, until_ms: int | None, verify: bool, live: str
-) -> int:
-    from projections.compare import verify as compare
-    from projections.rebuild import RebuildError, index_views, rebuild
-    from store.couch import Couch, StoreError
-    from streams.errors import LedgerUnavailable
-
-    # Building the view indexes of a large rebuilt database takes a while.
-    couch = Couch(settings, timeout_s=ADMIN_TIMEOUT_S)
-    bar = ProgressBar()
-    try:
-        done = await rebuild(settings, couch, into, until_ms, bar)
-        bar.done()
-        print(
-            f"ok: rebuilt {done.records:,} activation records from {done.read:,} events "
-            f"into {into} in {done.seconds:.1f} s ({done.events_per_s:,.0f} events/s)"
-        )
-        if not verify:  # a rebuild to compare with needs no indexes
-            print(f"ok: indexed the views of {into} in {await index_views(couch, into):.1f} s")
-        if done.unreadable:
-            print(f"warning: {done.unreadable} unreadable records skipped", file=sys.stderr)
-        if done.after_until:
-            print(f"note: {done.after_until:,} events appended after --until left out")
-        if not verify:
-            return 0
-        verified = await compare(couch, live, into, done.horizon_ms)
-        if verified.expired:
-            print(
-                f"note: {verified.expired:,} records not compared: retention removed part of "
-                f"their history (events before {iso_ms(done.horizon_ms or 0)})"
-            )
-        if not verified.differences:
-            print(f"ok: {into} is identical to {live} ({verified.compared:,} records)")
-            return 0
-        ids = {d.activation_id for d in verified.differences}
-        print(f"error: {len(ids)} of {verified.compared:,} records differ from {live}:")
-        for difference in verified.differences:
-            print(f"  {difference}")
-        return 1
-    except (RebuildError, StoreError, LedgerUnavailable) as exc:
-        bar.done()
-        raise CLIError(str(exc)) from exc
-    finally:
-        await couch.close()
+group.alias("replay", "rerun")

@@ -1,37 +1,125 @@
-"""``lwsk property set|get``: the ``~/.wskprops`` file."""
+"""``lwsk property set|unset|get``: the ``~/.wskprops`` file (apache/openwhisk-cli
+``commands/property.go``)."""
 
 from __future__ import annotations
 
-import argparse
-from typing import Any
+import click
 
-from api.cli.client import Client
-from api.cli.config import props_path, read_props, write_props
+from api.cli import messages as m
+from api.cli.config import DEFAULT_APIVERSION, normal_host, props_path, read_props, write_props
+from api.cli.errors import CLIError, UsageError
+from api.cli.options import LwskGroup
+from api.cli.session import Session, pass_session
+from api.cli.version import VERSION
+
+# The flags each command defines itself instead of taking the global ones.
+OWN = ("apihost", "auth", "cert", "key", "apiversion")
+# property -> (the file's key, wsk's label)
+LABELS = {
+    "apihost": ("APIHOST", "whisk API host"),
+    "auth": ("AUTH", "whisk auth"),
+    "namespace": ("NAMESPACE", "whisk namespace"),
+    "cert": ("CERT", "client cert"),
+    "key": ("KEY", "Client key"),
+    "apiversion": ("APIVERSION", "whisk API version"),
+    "cliversion": ("", "whisk CLI version"),
+}
 
 
-def register(groups: Any) -> None:
-    group = groups.add_parser("property", help="CLI properties (~/.wskprops)")
-    commands = group.add_subparsers(dest="command", required=True)
-    set_ = commands.add_parser("set", help="set APIHOST and/or AUTH")
-    set_.add_argument("--apihost", dest="set_apihost")
-    set_.add_argument("--auth", dest="set_auth")
-    set_.set_defaults(handler=set_props)
-    get = commands.add_parser("get", help="show the properties")
-    get.set_defaults(handler=get_props)
+@click.group("property", cls=LwskGroup)
+def group() -> None:
+    """work with whisk properties"""
 
 
-def set_props(args: argparse.Namespace, client: Client) -> int:
+@group.command("set", omit=OWN)
+@click.option("--apihost", metavar="HOST", help="whisk API HOST")
+@click.option("-u", "--auth", metavar="KEY", help="authorization KEY")
+@click.option("--cert", metavar="FILE", help="client cert")
+@click.option("--key", metavar="FILE", help="client key")
+@click.option("--apiversion", metavar="VERSION", help="whisk API VERSION")
+@pass_session
+def set_props(session: Session, **given: str | None) -> None:
+    """set property"""
+    values = {name: value for name, value in given.items() if value}
+    if not values:
+        raise UsageError(m.PROPERTY_NONE.format(flags=", ".join(f"--{n}" for n in OWN)))
     props = read_props()
-    if args.set_apihost:
-        props["APIHOST"] = args.set_apihost
-    if args.set_auth:
-        props["AUTH"] = args.set_auth
-    write_props(props)
-    print(f"ok: wrote {props_path()}")
-    return 0
+    said = []
+    for name, value in values.items():
+        key, label = LABELS[name]
+        props[key] = normal_host(value) if name == "apihost" else value
+        if name in ("apihost", "apiversion"):
+            said.append(f"{label} set to {props[key]}")
+        else:
+            said.append(f"{label} set. Run 'lwsk property get --{name}' to see the new value.")
+    path = write_props(props)
+    for text in said:
+        session.out.ok(text, {"file": str(path), "set": sorted(values)} if session.json else None)
+        if session.json:
+            break
 
 
-def get_props(args: argparse.Namespace, client: Client) -> int:
-    print(f"whisk API host\t{client.target.apihost}")
-    print(f"whisk auth\t{client.target.auth}")
-    return 0
+@group.command("unset", omit=OWN)
+@click.option("--apihost", is_flag=True, help="whisk API host")
+@click.option("--auth", is_flag=True, help="authorization key")
+@click.option("--cert", is_flag=True, help="client cert")
+@click.option("--key", is_flag=True, help="client key")
+@click.option("--apiversion", is_flag=True, help="whisk API version")
+@pass_session
+def unset_props(session: Session, **flags: bool) -> None:
+    """unset property"""
+    names = [name for name, on in flags.items() if on]
+    if not names:
+        raise UsageError(m.PROPERTY_NONE.format(flags=", ".join(f"--{n}" for n in OWN)))
+    props = read_props()
+    for name in names:
+        props.pop(LABELS[name][0], None)
+    path = write_props(props)
+    if session.json:
+        session.out.json({"file": str(path), "unset": names})
+        return
+    for name in names:
+        tail = (
+            f"; the default value of {DEFAULT_APIVERSION} will be used"
+            if name == "apiversion"
+            else ""
+        )
+        session.out.ok(f"{LABELS[name][1]} unset{tail}.")
+
+
+@group.command("get", omit=OWN)
+@click.option("--apihost", is_flag=True, help="whisk API host")
+@click.option("--auth", is_flag=True, help="authorization key")
+@click.option("--namespace", is_flag=True, help="the key's namespace (asks the API)")
+@click.option("--cert", is_flag=True, help="client cert")
+@click.option("--key", is_flag=True, help="client key")
+@click.option("--apiversion", is_flag=True, help="whisk API version")
+@click.option("--cliversion", is_flag=True, help="the CLI's version")
+@click.option("--all", "all_", is_flag=True, help="all properties")
+@click.option("-o", "--output", type=click.Choice(("std", "raw")), default="std", help="std|raw")
+@pass_session
+def get_props(session: Session, all_: bool, output: str, **flags: bool) -> None:
+    """get property"""
+    wanted = [name for name, on in flags.items() if on]
+    if all_ or not wanted:
+        if output == "raw":
+            raise CLIError(m.RAW_NEEDS_ONE)
+        wanted = list(LABELS)
+    endpoint = session.endpoint
+    values = {
+        "apihost": endpoint.apihost,
+        "auth": endpoint.auth,
+        "cert": endpoint.cert or "",
+        "key": endpoint.key or "",
+        "apiversion": endpoint.apiversion,
+        "cliversion": VERSION,
+    }
+    if "namespace" in wanted:
+        values["namespace"] = session.client.namespace(default="_")
+    shown = {name: values[name] for name in wanted}
+    if session.json:
+        session.out.json({**shown, "file": str(props_path())})
+        return
+    for name, value in shown.items():
+        label = LABELS[name][1]
+        session.out.line(value if output == "raw" else f"{label}\t\t{value}")

@@ -1,108 +1,174 @@
-"""``lwsk trigger ...``: create, update, fire, get, delete, list."""
+"""``lwsk trigger ...``: create, update, fire, get, delete, list (apache/openwhisk-cli
+``commands/trigger.go``)."""
 
 from __future__ import annotations
 
-import argparse
-import sys
 from typing import Any
 
+import click
+
 from api.cli import feeds
-from api.cli.client import Client
+from api.cli import messages as m
+from api.cli.client import What
 from api.cli.entities import (
-    add_paging,
-    add_params,
-    annotations_of,
     entity_path,
-    key_values,
-    params_of,
+    field_name,
+    namespace_path,
     show_list,
+    split_name,
+    summary_lines,
 )
-from api.cli.output import emit_json
+from api.cli.errors import CLIError
+from api.cli.options import LwskGroup, json_object, key_values, paging, pairs, params
+from api.cli.session import Session, pass_session
 
 
-def register(groups: Any) -> None:
-    group = groups.add_parser("trigger", help="work with triggers")
-    commands = group.add_subparsers(dest="command", required=True)
-    for verb in ("create", "update"):
-        cmd = commands.add_parser(verb, help=f"{verb} a trigger")
-        cmd.add_argument("name")
-        add_params(cmd)
-        if verb == "create":
-            cmd.add_argument(
-                "-f", "--feed", help="the feed action, e.g. /whisk.system/alarms/alarm"
-            )
-        cmd.set_defaults(handler=put, overwrite=(verb == "update"))
-    fire_ = commands.add_parser("fire", help="fire a trigger")
-    fire_.add_argument("name")
-    add_params(fire_, annotations=False)
-    fire_.set_defaults(handler=fire)
-    get_ = commands.add_parser("get", help="show a trigger")
-    get_.add_argument("name")
-    get_.set_defaults(handler=get)
-    delete_ = commands.add_parser("delete", help="delete a trigger")
-    delete_.add_argument("name")
-    delete_.set_defaults(handler=delete)
-    list_ = commands.add_parser("list", help="list triggers")
-    add_paging(list_)
-    list_.set_defaults(handler=list_triggers)
+@click.group("trigger", cls=LwskGroup)
+def group() -> None:
+    """work with triggers"""
 
 
-def put(args: argparse.Namespace, client: Client) -> int:
-    body: dict[str, Any] = {}
-    params, annotations = params_of(args), annotations_of(args)
-    if getattr(args, "feed", None):
-        created = feeds.create_trigger_with_feed(
-            client, client.target.auth, args.name, args.feed, params, annotations
+def trigger_options(f: Any) -> Any:
+    f = params()(f)
+    return click.argument("name")(f)
+
+
+@group.command("create")
+@trigger_options
+@click.option("-f", "--feed", metavar="ACTION", help="the feed action that fires it")
+@pass_session
+def create(session: Session, feed: str | None, **flags: Any) -> None:
+    """create new trigger (with --feed, -p parameters go to the feed, as in wsk)"""
+    annotations = pairs(flags["annotation"], flags["annotation_file"], "annotation")
+    if feed is None:
+        put(session, flags, annotations, update=False)
+        return
+    namespace, rest = split_name(feed)
+    annotations["feed"] = f"/{namespace}/{rest}"
+    feed_params = pairs(flags["param"], flags["param_file"], "parameter")
+    client, short = session.client, flags["name"]
+    what = What("create", "trigger", short)
+    body = {"parameters": [], "annotations": key_values(annotations)}
+    stored = client.ok("PUT", entity_path("triggers", short), body, what, overwrite=False)
+    try:
+        feeds.invoke_feed(
+            client,
+            client.endpoint.auth,
+            annotations["feed"],
+            "CREATE",
+            client.qualified(what),
+            feed_params,
         )
-        if args.json:
-            emit_json(created)
-        else:
-            print(f"ok: invoked {args.feed} with lifecycleEvent CREATE")
-            print(f"ok: created trigger {args.name}")
-        return 0
-    if params or not args.overwrite:
-        body["parameters"] = key_values(params)
-    if annotations or not args.overwrite:
+    except CLIError:
+        # As wsk: a trigger whose feed could not be set up is deleted again.
+        client.call("DELETE", entity_path("triggers", short))
+        raise
+    if not session.json:
+        session.out.ok(f"invoked {annotations['feed']} with lifecycleEvent CREATE")
+    session.out.ok(f"created trigger {short}", stored)
+
+
+@group.command("update")
+@trigger_options
+@pass_session
+def update(session: Session, **flags: Any) -> None:
+    """update an existing trigger, or create a trigger if it does not exist"""
+    annotations = pairs(flags["annotation"], flags["annotation_file"], "annotation")
+    put(session, flags, annotations, update=True)
+
+
+def put(session: Session, flags: dict[str, Any], annotations: dict[str, Any], update: bool) -> None:
+    body: dict[str, Any] = {}
+    given = pairs(flags["param"], flags["param_file"], "parameter")
+    if given or flags["param_file"] or not update:
+        body["parameters"] = key_values(given)
+    if annotations or not update:
         body["annotations"] = key_values(annotations)
-    answer = client.ok("PUT", entity_path("triggers", args.name), body, overwrite=args.overwrite)
-    if args.json:
-        emit_json(answer)
-    else:
-        print(f"ok: {'updated' if args.overwrite else 'created'} trigger {args.name}")
-    return 0
+    verb = "update" if update else "create"
+    name = flags["name"]
+    stored = session.client.ok(
+        "PUT", entity_path("triggers", name), body, What(verb, "trigger", name), overwrite=update
+    )
+    session.out.ok(f"{verb}d trigger {name}", stored)
 
 
-def fire(args: argparse.Namespace, client: Client) -> int:
-    status, answer = client.call("POST", entity_path("triggers", args.name), params_of(args))
+@group.command("fire")
+@click.argument("name")
+@click.argument("payload", required=False)
+@params(annotations=False)
+@pass_session
+def fire(
+    session: Session,
+    name: str,
+    payload: str | None,
+    param: Any,
+    param_file: str | None,
+) -> None:
+    """fire trigger event [PAYLOAD: a JSON object; -p pairs are added to it]"""
+    body = json_object(payload, "the payload") if payload is not None else {}
+    body.update(pairs(param, param_file, "parameter"))
+    client = session.client
+    shown = name if name.startswith("/") else f"/_/{name}"
+    status, answer = client.call("POST", entity_path("triggers", name), body)
     if status == 204:
-        print(f"ok: triggered /_/{args.name}; it has no active rule, so nothing ran")
-        return 0
-    if status != 202:
-        client.fail(status, answer)
-    if args.json:
-        emit_json(answer)
+        session.out.ok(m.FIRED_NO_RULE.format(name=shown), {"activationId": None})
+    elif status == 202 and isinstance(answer, dict):
+        session.out.ok(f"triggered {shown} with id {answer.get('activationId')}", answer)
     else:
-        print(f"ok: triggered /_/{args.name} with id {answer['activationId']}")
-    return 0
+        client.fail(status, answer, What("fire", "trigger", name))
 
 
-def get(args: argparse.Namespace, client: Client) -> int:
-    answer = client.ok("GET", entity_path("triggers", args.name))
-    if not args.json:
-        print(f"ok: got trigger {args.name}")
-    emit_json(answer)
-    return 0
+@group.command("get")
+@click.argument("name")
+@click.argument("field", required=False)
+@click.option("-s", "--summary", is_flag=True, help="summarize the trigger")
+@pass_session
+def get(session: Session, name: str, field: str | None, summary: bool) -> None:
+    """get trigger [FIELD]"""
+    key = field_name("trigger", field) if field else None
+    found = session.client.ok(
+        "GET", entity_path("triggers", name), what=What("get", "trigger", name)
+    )
+    show_entity(session, "trigger", name, found, key, summary)
 
 
-def delete(args: argparse.Namespace, client: Client) -> int:
-    warning = feeds.delete_feed_of(client, client.target.auth, args.name)
+def show_entity(
+    session: Session, kind: str, name: str, found: dict[str, Any], key: str | None, summary: bool
+) -> None:
+    """``get``'s output for triggers, rules and packages: a summary, a field or the whole."""
+    out = session.out
+    if summary and not session.json:
+        for line in summary_lines(kind, found):
+            out.line(line)
+    elif key is not None:
+        out.shown(f"got {kind} {name}, displaying field {key}", found.get(key))
+    else:
+        out.shown(f"got {kind} {name}", found)
+
+
+@group.command("delete")
+@click.argument("name")
+@pass_session
+def delete(session: Session, name: str) -> None:
+    """delete trigger (its feed is told first, as wsk does)"""
+    warning = feeds.delete_feed_of(session.client, session.client.endpoint.auth, name)
     if warning:
-        print(f"warning: {warning}", file=sys.stderr)
-    client.ok("DELETE", entity_path("triggers", args.name))
-    print(f"ok: deleted trigger {args.name}")
-    return 0
+        session.out.note(f"warning: {warning}")
+    gone = session.client.ok(
+        "DELETE", entity_path("triggers", name), what=What("delete", "trigger", name)
+    )
+    session.out.ok(f"deleted trigger {name}", gone)
 
 
-def list_triggers(args: argparse.Namespace, client: Client) -> int:
-    answer = client.ok("GET", "namespaces/_/triggers", limit=args.limit, skip=args.skip)
-    return show_list(args, answer, ["publish"])
+@group.command("list")
+@click.argument("namespace", required=False)
+@paging("triggers")
+@pass_session
+def list_triggers(
+    session: Session, namespace: str | None, limit: int, skip: int, name_sort: bool
+) -> None:
+    """list all triggers [of NAMESPACE]"""
+    answer = session.client.ok(
+        "GET", f"{namespace_path(namespace)}/triggers", limit=limit, skip=skip
+    )
+    show_list(session.out, "triggers", answer, "trigger", name_sort)

@@ -62,6 +62,16 @@ DRAIN_S = 5.0
 FETCHING = Fetching(max_wait_ms=20, min_bytes=64 * 1024, max_records=500)
 
 
+def why(health: InvokerHealth | None, state: str) -> str:
+    """Why an invoker turned unhealthy, as its last heartbeat tells it ("" otherwise)."""
+    if state != "unhealthy" or health is None or not health.recent_faults:
+        return ""
+    return (
+        f": {health.recent_faults} whisk errors of its own within the unhealthy window, "
+        f"the last: {health.last_fault}"
+    )
+
+
 class Controller:
     """Holds one instance's ``ControllerState`` and performs what it decides."""
 
@@ -182,7 +192,7 @@ class Controller:
         for record in self.registry.all():
             state = self.registry.state(record.invoker, now)
             if self._states.get(record.invoker, state) != state:
-                log.warning("invoker %d is %s", record.invoker, state)
+                log.warning("invoker %d is %s%s", record.invoker, state, why(record.health, state))
             self._states[record.invoker] = state
         self.spawn(self.state.tick(now))
 

@@ -16,6 +16,7 @@ import aiohttp
 import pytest
 
 from streams.settings import Settings
+from tests.support.cli import Lwsk, new_user
 from tests.support.client import Client, new_client
 from tests.support.stack import ROOT, TEST_ENV
 from tests.support.stack import settings as stack_settings
@@ -54,3 +55,9 @@ async def client(stack: Settings) -> AsyncIterator[Client]:
     """A client for a fresh namespace of its own."""
     async with aiohttp.ClientSession() as session:
         yield await new_client(stack, session)
+
+
+@pytest.fixture
+def lwsk(stack: Settings, tmp_path: Path) -> Lwsk:
+    """The installed ``lwsk`` for a fresh subject, with its own ~/.wskprops."""
+    return new_user(stack, tmp_path)

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from streams.settings import Settings
-from tests.support.stack import API, PREFIX, ROOT, TEST_ENV
+from tests.support.cli import Lwsk
+from tests.support.stack import TEST_ENV
 
 pytestmark = pytest.mark.integration
 
@@ -23,51 +21,6 @@ JS = (
     "}\n"
 )
 PY = "def main(args):\n    print('Hello World')\n    return {'n': args.get('n', 0) + 1}\n"
-
-
-class Lwsk:
-    """Runs ``lwsk`` with its own ~/.wskprops."""
-
-    def __init__(self, home: Path, stack: Settings):
-        self.env = {
-            **os.environ,
-            "HOME": str(home),
-            "WSK_CONFIG_FILE": str(home / ".wskprops"),
-            "LEDGERWHISK_COUCHDB_URL": stack.couchdb_url,
-            "LEDGERWHISK_PREFIX": PREFIX,
-        }
-        self.env.pop("WSK_AUTH", None)
-        self.env.pop("WSK_APIHOST", None)
-        self.cwd = home
-
-    def run(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            [str(Path(sys.executable).with_name("lwsk")), *args],
-            env=self.env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        if ok:
-            assert done.returncode == 0, (args, done.stdout, done.stderr)
-        return done
-
-    def json(self, *args: str) -> object:
-        return json.loads(self.run("--json", *args).stdout)
-
-
-@pytest.fixture
-def lwsk(stack: Settings, tmp_path: Path) -> Lwsk:
-    cli = Lwsk(tmp_path, stack)
-    name = "c" + os.urandom(4).hex()
-    key = cli.run("admin", "user", "create", name).stdout.strip()
-    assert len(key.split(":")[1]) == 64
-    cli.run("property", "set", "--apihost", API, "--auth", key)
-    props = (tmp_path / ".wskprops").read_text()
-    assert f"APIHOST={API}" in props and f"AUTH={key}" in props
-    cli.namespace = name  # type: ignore[attr-defined]
-    return cli
 
 
 def test_actions_and_activations(lwsk: Lwsk, tmp_path: Path) -> None:
@@ -105,7 +58,7 @@ def test_actions_and_activations(lwsk: Lwsk, tmp_path: Path) -> None:
             break
     assert record is not None and "stdout: Hello World" in record
     assert lwsk.run("activation", "logs", activation_id, "--strip").stdout.strip() == "Hello World"
-    assert json.loads(lwsk.run("activation", "result", activation_id).stdout)["result"] == {
+    assert json.loads(lwsk.run("activation", "result", activation_id).stdout) == {
         "greeting": "Hello World"
     }
     result = lwsk.run("action", "invoke", "inc", "--result", "-p", "n", "41").stdout
@@ -124,7 +77,16 @@ def test_actions_and_activations(lwsk: Lwsk, tmp_path: Path) -> None:
     got = json.loads(lwsk.run("action", "get", "hello", "--no-code", "--json").stdout)
     assert "code" not in got["exec"]
     table = lwsk.run("activation", "list").stdout
-    assert table.splitlines()[0].split()[:2] == ["ACTIVATION", "ID"]
+    assert table.splitlines()[0].split() == [
+        "Datetime",
+        "Activation",
+        "ID",
+        "Kind",
+        "Start",
+        "Duration",
+        "Status",
+        "Entity",
+    ]
     assert activation_id in table
     assert activation_id in lwsk.run("activation", "list", "hello").stdout
     assert lwsk.run("activation", "get", "--last").stdout.startswith("ok: got activation")
@@ -136,7 +98,7 @@ def test_actions_and_activations(lwsk: Lwsk, tmp_path: Path) -> None:
         z.writestr("__main__.py", "def main(args):\n    return {'zipped': True}\n")
     err = lwsk.run("action", "create", "zipped", str(archive), ok=False)
     assert (
-        err.returncode == 1
+        err.returncode == 2
         and err.stderr.startswith("error: ")
         and len(err.stderr.splitlines()) == 1
     )
@@ -149,10 +111,12 @@ def test_actions_and_activations(lwsk: Lwsk, tmp_path: Path) -> None:
     assert {"key": "web-export", "value": True} in web["annotations"]
     assert "ok: deleted action seq" in lwsk.run("action", "delete", "seq").stdout
     missing = lwsk.run("action", "get", "seq", ok=False)
-    assert missing.returncode == 1
-    assert missing.stderr.startswith("error: The requested resource does not exist. (HTTP 404")
+    assert missing.returncode == 148  # wsk's: HTTP 404 - 256
+    assert missing.stderr.startswith(
+        f"error: action /{lwsk.namespace}/seq does not exist (HTTP 404"
+    )  # type: ignore[attr-defined]
     bad = lwsk.run("activation", "list", "--limit", "-1", ok=False)
-    assert bad.returncode == 1 and "not in the range of 0 to 200" in bad.stderr
+    assert bad.returncode == 144 and "not in the range of 0 to 200" in bad.stderr
 
 
 def test_triggers_rules_packages_namespaces(lwsk: Lwsk, tmp_path: Path) -> None:
@@ -187,7 +151,7 @@ def test_triggers_rules_packages_namespaces(lwsk: Lwsk, tmp_path: Path) -> None:
     assert "/whisk.system/utils" in lwsk.run("package", "list", "/whisk.system").stdout
     assert "tools/inc" in lwsk.run("action", "list", "tools").stdout
     not_empty = lwsk.run("package", "delete", "tools", ok=False)
-    assert not_empty.returncode == 1 and "Package not empty" in not_empty.stderr
+    assert not_empty.returncode == 153 and "Package not empty" in not_empty.stderr
     lwsk.run("package", "delete", "tools", "--force")
     lwsk.run("package", "delete", "myutils")
 
@@ -200,5 +164,5 @@ def test_unreachable_api_is_one_line(stack: Settings, tmp_path: Path) -> None:
     cli = Lwsk(tmp_path, stack)
     port = int(TEST_ENV["LEDGERWHISK_API_PORT"]) + 1
     done = cli.run("--apihost", f"http://127.0.0.1:{port}", "action", "list", ok=False)
-    assert done.returncode == 1 and len(done.stderr.splitlines()) == 1
+    assert done.returncode == 3 and len(done.stderr.splitlines()) == 1
     assert "cannot reach" in done.stderr

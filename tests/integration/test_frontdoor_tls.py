@@ -4,6 +4,7 @@ certificate, the npm client and ``lwsk`` over it, an event stream through it, X-
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import ssl
 import subprocess
@@ -75,23 +76,28 @@ async def test_the_npm_client_invokes_blocking_over_https(stack: Settings) -> No
     assert "certificate" in refused.stderr.lower(), refused.stderr
 
 
-async def test_lwsk_invokes_blocking_over_https_trusting_the_ca_file(
+async def test_lwsk_invokes_blocking_over_https_with_the_ca_file_or_insecure(
     client: Client, stack: Settings, tmp_path: Path
 ) -> None:
     code = tmp_path / "echo.py"
     code.write_text(ECHO)
     auth = ("--apihost", API_TLS, "--auth", client.key)
-    # lwsk has no --insecure: it checks the certificate against the system's
-    # CAs, or the CA file SSL_CERT_FILE names (OpenSSL's variable).
-    env = stack_env(stack, SSL_CERT_FILE=str(TLS_CA))
-    created = await lwsk(*auth, "action", "create", "echo", str(code), env=env)
+    untrusting = {k: v for k, v in stack_env(stack).items() if k != "SSL_CERT_FILE"}
+    # lwsk checks the certificate against the CA file SSL_CERT_FILE names ...
+    trusting = {**untrusting, "SSL_CERT_FILE": str(TLS_CA)}
+    created = await lwsk(*auth, "action", "create", "echo", str(code), env=trusting)
     assert created.status == 0, created.err
-    invoked = await lwsk(*auth, "action", "invoke", "echo", "-p", "name", "Ada", "-r", env=env)
+    invoked = await lwsk(*auth, "action", "invoke", "echo", "-p", "name", "Ada", "-r", env=trusting)
     assert invoked.status == 0, invoked.err
-    assert '"echo": "Ada"' in invoked.out
+    assert json.loads(invoked.out) == {"echo": "Ada"}
+    # ... or skips the check with -i, as wsk does.
+    insecure = await lwsk(
+        "-i", *auth, "action", "invoke", "echo", "-p", "name", "I", "-r", env=untrusting
+    )
+    assert insecure.status == 0, insecure.err
+    assert json.loads(insecure.out) == {"echo": "I"}
 
-    untrusted = {k: v for k, v in stack_env(stack).items() if k != "SSL_CERT_FILE"}
-    refused = await lwsk(*auth, "action", "invoke", "echo", "-r", env=untrusted)
+    refused = await lwsk(*auth, "action", "invoke", "echo", "-r", env=untrusting)
     assert refused.status != 0
     assert "certificate" in refused.err.lower(), refused.err
 

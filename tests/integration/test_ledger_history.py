@@ -75,7 +75,7 @@ async def test_lwsk_activation_events_prints_a_timeline(client: Client, stack: S
     )
     assert ran.status == 0, ran.err
     lines = ran.out.splitlines()
-    assert lines[0].split()[:3] == ["STATE", "TIME", "SINCE"]
+    assert lines[0].split()[:3] == ["state", "time", "since"]
     states = [line.split()[0] for line in lines[1:]]
     assert states in (
         ["accepted", "started", "completed"],

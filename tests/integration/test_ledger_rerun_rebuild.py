@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
+import re
 from typing import Any
 
 import pytest
@@ -95,6 +98,82 @@ async def test_a_rerun_is_refused_for_others_and_for_nonsense(
     assert status == 404
 
 
+INC = 'def main(args):\n    return {"n": args.get("n", 0) + 1}\n'
+
+
+async def test_a_rerun_of_a_sequence_runs_the_sequence_again(client: Client) -> None:
+    await client.put_action("inc", INC)
+    components = [f"/{client.namespace}/inc", f"/{client.namespace}/inc"]
+    status, _ = await client.request(
+        "PUT",
+        "actions/twice",
+        json={"exec": {"kind": "sequence", "components": components}},
+    )
+    assert status == 200
+    status, first = await client.invoke("twice", {"n": 1})
+    assert status == 200 and isinstance(first, dict)
+    assert first["response"]["result"] == {"n": 3}
+    original = first["activationId"]
+
+    status, again = await client.request(
+        "POST", f"activations/{original}/rerun", params={"blocking": "true"}
+    )
+    assert status == 200 and isinstance(again, dict), (status, again)
+    assert again["response"]["result"] == {"n": 3} and again["response"]["success"]
+    assert annotation(again, "replayOf") == original and again["cause"] == original
+    assert len(again["logs"]) == 2 and original not in again["logs"]  # its own components
+    # current: the sequence as it is now (one component fewer).
+    status, _ = await client.request(
+        "PUT",
+        "actions/twice",
+        json={"exec": {"kind": "sequence", "components": components[:1]}},
+        params={"overwrite": "true"},
+    )
+    status, now = await client.request(
+        "POST",
+        f"activations/{original}/rerun",
+        params={"blocking": "true", "result": "true", "action_version": "current"},
+    )
+    assert (status, now) == (200, {"n": 2})
+    # Not blocking: 202, and the record completes (no whisk error at a deadline).
+    status, queued = await client.request("POST", f"activations/{original}/rerun")
+    assert status == 202 and isinstance(queued, dict)
+    record = await client.activation(queued["activationId"])
+    assert record["response"]["result"] == {"n": 3}
+
+
+async def test_a_rerun_of_a_trigger_fires_it_again(client: Client) -> None:
+    await client.put_action("inc", INC)
+    assert (await client.request("PUT", "triggers/t", json={}))[0] == 200
+    rule = {"trigger": f"/{client.namespace}/t", "action": f"/{client.namespace}/inc"}
+    assert (await client.request("PUT", "rules/r", json=rule))[0] == 200
+    status, fired = await client.request("POST", "triggers/t", json={"n": 10})
+    assert status == 202 and isinstance(fired, dict)
+    original = fired["activationId"]
+    await client.activation(original)
+
+    status, again = await client.request(
+        "POST", f"activations/{original}/rerun", params={"blocking": "true"}
+    )
+    assert status == 200 and isinstance(again, dict), (status, again)
+    assert again["activationId"] != original and again["name"] == "t"
+    assert annotation(again, "replayOf") == original
+    started = json.loads(again["logs"][0])
+    assert started["success"] and started["rule"].endswith("/r")
+    rule_run = await client.activation(started["activationId"])
+    assert rule_run["response"]["result"] == {"n": 11}
+    assert rule_run["cause"] == again["activationId"]
+
+    # With no active rule nothing would run: refused at once, not left to time out.
+    await client.request("POST", "rules/r", json={"status": "inactive"})
+    status, body = await client.request("POST", f"activations/{original}/rerun")
+    assert status == 409 and isinstance(body, dict) and "no active rule" in body["error"]
+    await client.request("DELETE", "rules/r")
+    await client.request("DELETE", "triggers/t")
+    status, body = await client.request("POST", f"activations/{original}/rerun")
+    assert status == 404 and isinstance(body, dict) and "no longer exists" in body["error"]
+
+
 async def docs(stack: Settings, db: str, ids: list[str]) -> dict[str, dict[str, Any]]:
     couch = Couch(stack)
     try:
@@ -161,6 +240,62 @@ async def test_dropping_the_projection_and_replaying_the_log_rebuilds_identical_
         assert ran.status != 0 and "fresh" in ran.err
     finally:
         await couch.drop(scratch)
+        await couch.close()
+
+
+@pytest.mark.timeout(1200)
+async def test_verify_on_a_stack_in_use_compares_only_what_the_cut_covers(
+    client: Client, stack: Settings
+) -> None:
+    await client.put_action("greet", V1)
+    await client.invoke("greet", {})
+    scratch = f"{stack.prefix}_busy_{os.urandom(3).hex()}"
+    live = stack.database(constants.DB_ACTIVATIONS)
+    running = True
+    invoked = 0
+
+    async def traffic() -> None:
+        # Activations go on for as long as the rebuild runs (bounded in count).
+        nonlocal invoked
+        while running and invoked < 5_000:
+            await client.invoke("greet", {"n": invoked})
+            invoked += 1
+
+    busy = asyncio.create_task(traffic())
+    couch = Couch(stack)
+    try:
+        ran = await lwsk(
+            "admin", "rebuild", "--into", scratch, "--verify", env=stack_env(stack), timeout_s=600
+        )
+        running = False
+        await busy
+        assert ran.status == 0, ran.out + ran.err
+        assert f"{scratch} is identical to {live}" in ran.out
+        left_out = re.search(r"; ([\d,]+) not compared: ([\d,]+) touched by the log after", ran.out)
+        assert left_out is not None, ran.out
+        assert int(left_out.group(2).replace(",", "")) > 0
+        for phase in ("reading the log", "waiting for the live projection", "comparing records"):
+            assert phase in ran.err
+    finally:
+        running = False
+        await busy
+        await couch.drop(scratch)
+        await couch.close()
+
+
+async def test_a_failed_rebuild_leaves_no_database_behind(stack: Settings) -> None:
+    scratch = f"{stack.prefix}_failed_{os.urandom(3).hex()}"
+    # Kafka where nothing listens: the rebuild fails after it created its database.
+    env = stack_env(stack, LEDGERWHISK_KAFKA_BOOTSTRAP="127.0.0.1:1")
+    ran = await lwsk("admin", "rebuild", "--into", scratch, env=env)
+    assert ran.status == 1 and f"the rebuild dropped {scratch}" in ran.err
+    assert [line for line in ran.err.splitlines() if line.startswith("error:")] == [
+        ran.err.splitlines()[-1]
+    ]
+    couch = Couch(stack)
+    try:
+        assert await couch.doc_count(scratch) is None
+    finally:
         await couch.close()
 
 

@@ -134,7 +134,7 @@ async def test_lwsk_admin_invokers_shows_each_invoker(
         assert r["usedMB"] + r["freeMB"] == r["memoryMB"]
     # lwsk admin reads the cluster's health topic itself (no key, no API).
     out = (await lwsk("admin", "invokers", env=cluster.base_env)).splitlines()
-    assert out[0].split()[:4] == ["ID", "STATE", "PID", "HOST"]
+    assert out[0].split()[:4] == ["id", "state", "pid", "host"]
     assert [line.split()[1] for line in out[1:]] == ["healthy"] * 3
     as_json = await lwsk("--json", "admin", "invokers", env=cluster.base_env)
     assert [r["pid"] for r in json.loads(as_json)] == [r["pid"] for r in rows]

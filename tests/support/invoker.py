@@ -193,7 +193,7 @@ async def own_invoker(
             headers=headers_of(event),
         )
 
-    def fault() -> None:
+    def fault(_message: str) -> None:
         assert own is not None
         own.faults += 1
 

@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import ssl as ssl_
-import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,13 +16,48 @@ import aiohttp
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
-from api.cli.ledger import Message, parse_sse
 from streams import constants
 from streams.events import LedgerEvent, encode, headers_of
 from streams.history import LedgerReader
 from streams.settings import Settings
 from tests.support.client import Client
 from tests.support.stack import API, ROOT
+
+
+@dataclass(frozen=True)
+class Message:
+    """One SSE message: its event name, id and data (empty for comments)."""
+
+    event: str
+    id: str | None
+    data: str
+    retry_ms: int | None = None
+
+
+def parse_sse(lines: list[str]) -> list[Message]:
+    """Messages from SSE lines (the tests read comments too, which SSE clients drop)."""
+    out: list[Message] = []
+    event, event_id, data, retry, seen = "message", None, [], None, False
+    for line in lines:
+        if line == "":
+            if seen:
+                out.append(Message(event, event_id, "\n".join(data), retry))
+            event, data, retry, seen = "message", [], None, False
+            continue
+        if line.startswith(":"):
+            continue
+        name, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        seen = True
+        if name == "data":
+            data.append(value)
+        elif name == "event":
+            event = value
+        elif name == "id":
+            event_id = value
+        elif name == "retry" and value.isdigit():
+            retry = int(value)
+    return out
 
 
 @dataclass
@@ -139,11 +173,9 @@ class Ran:
 
 
 async def lwsk(*args: str, env: dict[str, str], timeout_s: float = 120.0) -> Ran:
-    """Run the ``lwsk`` command line in a subprocess."""
+    """Run the installed ``lwsk`` command in a subprocess, as a user does."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        "import sys; from api.cli.main import main; sys.exit(main())",
+        str(ROOT / ".venv" / "bin" / "lwsk"),
         *args,
         env=env,
         cwd=str(ROOT),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import base64
 import os
 from pathlib import Path
@@ -10,21 +9,12 @@ from pathlib import Path
 import pytest
 
 import runtimes
-from api.cli.actions import exec_of
-from api.cli.client import CLIError
+from api.cli.actioncode import ExecFlags, exec_of
+from api.cli.errors import CLIError
 
 
-def args(artifact: Path | None, **given: object) -> argparse.Namespace:
-    values: dict[str, object] = {
-        "artifact": str(artifact) if artifact else None,
-        "kind": None,
-        "main": None,
-        "docker": None,
-        "native": False,
-        "sequence": None,
-    }
-    values.update(given)
-    return argparse.Namespace(**values)
+def args(artifact: Path | None, **given: object) -> ExecFlags:
+    return ExecFlags(str(artifact) if artifact else None, **given)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -62,7 +52,7 @@ def test_a_zip_needs_a_kind_unless_native(tmp_path: Path) -> None:
     archive = tmp_path / "action.zip"
     archive.write_bytes(b"PK\x05\x06zip")
     code = base64.b64encode(b"PK\x05\x06zip").decode()
-    with pytest.raises(CLIError, match="--kind"):
+    with pytest.raises(CLIError, match="kind explicitly"):
         exec_of(args(archive))
     assert exec_of(args(archive, kind="go:1.19", main="hello")) == {
         "kind": "go:1.19",
@@ -87,7 +77,7 @@ def test_a_zip_needs_a_kind_unless_native(tmp_path: Path) -> None:
 def test_an_unknown_extension_asks_for_a_kind(tmp_path: Path) -> None:
     path = tmp_path / "a.swift"
     path.write_text("x")
-    with pytest.raises(CLIError, match="cannot infer a kind"):
+    with pytest.raises(CLIError, match="not a supported action runtime"):
         exec_of(args(path))
 
 

@@ -1,11 +1,14 @@
-"""The ledger commands' pure parts: SSE parsing, timeline, tail and poll lines, progress."""
+"""The ledger commands' pure parts: timeline, tail and poll lines, and their command tree."""
 
 from __future__ import annotations
 
-from api.cli.ledger import Message, parse_sse, poll_lines, progress_line, tail_line, timeline_rows
-from api.cli.main import parser
+from click.testing import CliRunner
+
+from api.cli.ledger import poll_lines, tail_line, timeline_rows
+from api.cli.main import cli
 from api.stream import comment, event_view, frame
 from tests.support.events import four
+from tests.support.ledger import Message, parse_sse
 
 A = "0" * 12 + "a" * 20
 
@@ -24,7 +27,7 @@ def test_sse_frames_round_trip_through_the_parser() -> None:
         + frame("two\nlines", "0:3", event="error")
         + comment("heartbeat", "0:9")
     ).decode()
-    messages = list(parse_sse(raw.split("\n")))
+    messages = parse_sse(raw.split("\n"))
     assert messages == [
         Message("message", "0:1", "", 2000),
         Message("message", "0:2", '{"a":1}'),
@@ -65,19 +68,15 @@ def test_poll_prints_header_logs_and_result() -> None:
     assert lines[2] == '{\n  "ok": true\n}'
 
 
-def test_the_progress_line_shows_share_and_rate() -> None:
-    line = progress_line(12_000, 40_000, 2.0, width=10)
-    assert line == "[###.......] 12,000/40,000 events   30%  6,000 events/s"
-    assert progress_line(0, 0, 0.0, width=4).startswith("[####] 0/0")
-
-
-def test_the_commands_are_registered() -> None:
-    p = parser()
-    args = p.parse_args(["activation", "tail", "hello", "--since", "10m", "--type", "completed"])
-    assert (args.action, args.since, args.type) == ("hello", "10m", ["completed"])
-    args = p.parse_args(["activation", "replay", A, "--action-version", "current"])
-    assert args.action_version == "current"
-    args = p.parse_args(["admin", "replay", "--into", "x", "--verify"])
-    assert (args.into, args.verify, args.until) == ("x", True, None)
-    # The activation group keeps its other commands.
-    assert p.parse_args(["activation", "list"]).handler.__name__ == "list_activations"
+def test_the_commands_and_their_first_names_are_registered() -> None:
+    runner = CliRunner()
+    for words in (
+        ["activation", "tail", "--help"],
+        ["activation", "replay", "--help"],  # the first name of rerun
+        ["admin", "replay", "--help"],  # the first name of rebuild
+        ["activation", "list", "--help"],
+    ):
+        done = runner.invoke(cli, words)
+        assert done.exit_code == 0, (words, done.output)
+    assert "--action-version" in runner.invoke(cli, ["activation", "replay", "-h"]).output
+    assert "--verify" in runner.invoke(cli, ["admin", "replay", "-h"]).output

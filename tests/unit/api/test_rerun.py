@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from api.auth import Identity
-from api.rerun import REPLAY_OF, rerun_of
+from api.names import EntityRef
+from api.rerun import REPLAY_OF, how, ref_of, rerun_of
 from projections.record import apply_all, public_view
 from streams.events import ActivationAccepted
 from tests.support.events import four
@@ -63,3 +64,19 @@ def test_the_replay_annotation_reaches_the_record() -> None:
     assert {"key": REPLAY_OF, "value": A} in shown["annotations"]
     assert shown["annotations"][0]["key"] == "path"  # the completion's come first
     assert shown["cause"] == A
+
+
+def test_each_kind_reruns_its_own_way() -> None:
+    action = _original()
+    sequence = action.model_copy(update={"kind": "sequence"})
+    trigger = action.model_copy(update={"kind": "trigger"})
+    assert how(action, "original") == "revision"
+    # The current action may have become a sequence: it goes the way an invoke goes.
+    assert how(action, "current") == "entity"
+    assert how(sequence, "original") == how(sequence, "current") == "entity"
+    assert how(trigger, "original") == how(trigger, "current") == "trigger"
+
+
+def test_entity_refs_come_from_document_ids() -> None:
+    assert ref_of("guest/hello") == EntityRef("guest", "hello")
+    assert ref_of("guest/pkg/hello") == EntityRef("guest", "hello", "pkg")

@@ -273,3 +273,25 @@ def test_writes_are_grouped_per_activation_in_their_order() -> None:
         assert {o.event.activation_id for o in writes} == {aid}
     flat = [o for writes in groups.values() for o in writes]
     assert sorted(map(id, flat)) == sorted(map(id, overdue + freed))
+
+
+def test_the_log_says_why_an_invoker_turned_unhealthy() -> None:
+    from streams.controller.agent import why
+    from streams.events import InvokerHealth
+
+    health = InvokerHealth(
+        invoker=0,
+        state="unhealthy",
+        user_memory_mb=1,
+        free_memory_mb=1,
+        in_flight=0,
+        pid=1,
+        host="h",
+        at_ms=1,
+        recent_faults=3,
+        last_fault="Docker did not answer",
+    )
+    assert why(health, "unhealthy") == (
+        ": 3 whisk errors of its own within the unhealthy window, the last: Docker did not answer"
+    )
+    assert why(health, "healthy") == "" and why(None, "unhealthy") == ""

@@ -1,0 +1,181 @@
+"""The command tree's pieces (click): ``wsk``'s global flags on every command, aliases,
+and the options many commands share (``-p KEY VALUE``, paging).
+
+``wsk``'s global flags (apache/openwhisk-cli ``commands/wsk.go``: ``-i``,
+``-v``, ``-d``, ``--cert``, ``--key``, ``-u``, ``--apihost``,
+``--apiversion``) are cobra persistent flags, valid anywhere on the line: here
+every group and command carries them (hidden below the top), and each stores
+its value in the run's ``Session``. ``-p KEY VALUE`` takes the next two words
+as they are, so ``-p msg -hello`` works as in ``wsk``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from api.cli import messages as m
+from api.cli.errors import CLIError, UsageError
+from api.cli.session import Session
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+F = Callable[..., Any]
+
+# name: (declarations, is a flag, metavar, help)
+GLOBALS: dict[str, tuple[tuple[str, ...], bool, str | None, str]] = {
+    "json": (("--json",), True, None, "print JSON instead of text"),
+    "verbose": (("-v", "--verbose"), True, None, "show each HTTP exchange (on stderr)"),
+    "debug": (("-d", "--debug"), True, None, "debug output (on stderr); tracebacks of failures"),
+    "insecure": (("-i", "--insecure"), True, None, "bypass certificate checking"),
+    "apihost": (("--apihost",), False, "HOST", "whisk API HOST"),
+    "auth": (("-u", "--auth"), False, "KEY", "authorization KEY (uuid:key)"),
+    "apiversion": (("--apiversion",), False, "VERSION", "whisk API VERSION"),
+    "cert": (("--cert",), False, "FILE", "client certificate"),
+    "key": (("--key",), False, "FILE", "client key"),
+}
+
+
+def _store(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    if value not in (None, False) and param.name is not None:
+        setattr(ctx.ensure_object(Session), param.name, value)
+
+
+def global_params(omit: Iterable[str] = (), hidden: bool = True) -> list[click.Parameter]:
+    out: list[click.Parameter] = []
+    for name, (decls, flag, metavar, help_) in GLOBALS.items():
+        if name in omit:
+            continue
+        out.append(
+            click.Option(
+                [*decls, name],
+                is_flag=flag,
+                metavar=metavar,
+                help=help_,
+                hidden=hidden,
+                expose_value=False,
+                callback=_store,
+            )
+        )
+    return out
+
+
+class LwskCommand(click.Command):
+    """A command with the global flags; ``omit`` names those it defines otherwise."""
+
+    def __init__(self, *args: Any, omit: Iterable[str] = (), **kwargs: Any) -> None:
+        kwargs.setdefault("context_settings", CONTEXT)
+        super().__init__(*args, **kwargs)
+        self.params.extend(global_params(omit))
+
+
+class LwskGroup(click.Group):
+    """A group of commands with the global flags, and aliases (``replay`` for ``rerun``)."""
+
+    command_class = LwskCommand
+    group_class = type  # subgroups are LwskGroups too
+
+    def __init__(self, *args: Any, show_globals: bool = False, **kwargs: Any) -> None:
+        kwargs.setdefault("context_settings", CONTEXT)
+        super().__init__(*args, **kwargs)
+        self.params.extend(global_params(hidden=not show_globals))
+        self.aliases: dict[str, str] = {}
+
+    def alias(self, alias: str, name: str) -> None:
+        self.aliases[alias] = name
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, self.aliases.get(cmd_name, cmd_name))
+
+
+# -- -p KEY VALUE, -P FILE, -a KEY VALUE, -A FILE -------------------------------------
+def parse_value(raw: str) -> Any:
+    """``wsk`` reads a parameter's value as JSON when it parses, else as a string."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def read_text(path: str, what: str) -> str:
+    """A file's text; one-line errors for a missing, unreadable or non-UTF-8 file."""
+    file = Path(path)
+    if not file.is_file():
+        raise CLIError(m.FILE_MISSING.format(what=what, path=path))
+    try:
+        return file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise CLIError(m.FILE_NOT_UTF8.format(what=what, path=path, at=exc.start)) from exc
+    except OSError as exc:
+        raise CLIError(m.FILE_UNREADABLE.format(what=what, path=path, error=exc)) from exc
+
+
+def json_object(text: str, what: str) -> dict[str, Any]:
+    try:
+        loaded = json.loads(text)
+    except ValueError as exc:
+        raise UsageError(m.NOT_JSON.format(what=what, error=exc)) from exc
+    if not isinstance(loaded, dict):
+        raise UsageError(m.NOT_AN_OBJECT.format(what=what))
+    return loaded
+
+
+def pairs(given: Iterable[tuple[str, str]], file: str | None, what: str) -> dict[str, Any]:
+    """``-P FILE`` (a JSON object) then ``-p KEY VALUE`` pairs, later ones winning."""
+    out: dict[str, Any] = {}
+    if file:
+        out.update(json_object(read_text(file, f"{what} file"), f"the {what} file {file}"))
+    for key, value in given:
+        out[key] = parse_value(value)
+    return out
+
+
+def key_values(values: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"key": k, "value": v} for k, v in values.items()]
+
+
+def params(annotations: bool = True) -> Callable[[F], F]:
+    """``-p/--param KEY VALUE``, ``-P/--param-file FILE`` (and the annotation pair)."""
+
+    def decorate(f: F) -> F:
+        if annotations:
+            f = click.option(
+                "-A", "--annotation-file", metavar="FILE", help="annotations in a JSON file"
+            )(f)
+            f = click.option(
+                "-a",
+                "--annotation",
+                nargs=2,
+                multiple=True,
+                metavar="KEY VALUE",
+                help="an annotation (VALUE is JSON if it parses)",
+            )(f)
+        f = click.option("-P", "--param-file", metavar="FILE", help="parameters in a JSON file")(f)
+        return click.option(
+            "-p",
+            "--param",
+            nargs=2,
+            multiple=True,
+            metavar="KEY VALUE",
+            help="a parameter (VALUE is JSON if it parses)",
+        )(f)
+
+    return decorate
+
+
+def paging(what: str, limit: int = 30) -> Callable[[F], F]:
+    """``-l/--limit``, ``-s/--skip``, ``-n/--name-sort`` of wsk's list commands."""
+
+    def decorate(f: F) -> F:
+        f = click.option("-n", "--name-sort", is_flag=True, help="sort by name (within the page)")(
+            f
+        )
+        f = click.option("-s", "--skip", type=int, default=0, help=f"skip the first SKIP {what}")(f)
+        return click.option("-l", "--limit", type=int, default=limit, help=f"at most LIMIT {what}")(
+            f
+        )
+
+    return decorate
