@@ -122,6 +122,10 @@ class Settings(BaseSettings):
     # (OpenWhisk's is one minute; tests set a few seconds), and where the feed
     # service fires triggers (the platform's own REST API; default public_api_url).
     feeds_min_interval_s: float = 60.0
+    # The metrics exporter (projections/exporter.py): GET /metrics here, apart
+    # from the API and not behind nginx (OpenWhisk's user-events port).
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 9095
     feeds_api_url: str | None = None
 
     def topic(self, name: str) -> str:
