@@ -9,6 +9,7 @@ export INVOKERS
 install:  ## install everything the stack needs (idempotent, cached)
 	@scripts/python.sh
 	@scripts/services.sh install
+	@scripts/nginx.sh install
 	@runtimes/build.sh
 
 run:  ## start the whole stack in the foreground on http://127.0.0.1:3233

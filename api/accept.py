@@ -28,7 +28,7 @@ from api.errors import APIError, bad_request
 from api.ledger import Ledger
 from api.lookup import Target
 from api.placer import Placer
-from api.throttle import Allowances, Throttles
+from api.throttle import Allowances, Throttles, ThrottleVerdict
 from projections import record
 from streams import constants, jsoncodec
 from streams.events import (
@@ -237,13 +237,19 @@ class Invocations:
         verdict = self.throttles.check_invoke(
             identity.namespace, self.allowances(identity), now_ms()
         )
-        if not verdict.ok:
-            raise APIError(429, verdict.message)
+        self._refuse_unless_ok(identity, verdict)
 
     def check_fire(self, identity: Identity) -> None:
         verdict = self.throttles.check_fire(identity.namespace, self.allowances(identity), now_ms())
-        if not verdict.ok:
-            raise APIError(429, verdict.message)
+        self._refuse_unless_ok(identity, verdict)
+
+    def _refuse_unless_ok(self, identity: Identity, verdict: ThrottleVerdict) -> None:
+        """A 429 for a throttle's refusal, noted for the metrics (OpenWhisk's limit events)."""
+        if verdict.ok:
+            return
+        if verdict.limit is not None:
+            self.ledger.note_throttled(identity.namespace, verdict.limit)
+        raise APIError(429, verdict.message)
 
     # -- accepting ------------------------------------------------------------
     def event(

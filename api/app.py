@@ -25,6 +25,7 @@ from api import web as web_actions
 from api.accept import Invocations
 from api.auth import Authenticator
 from api.context import CONTEXT, Context, ctx
+from api.dashboard import dashboard_routes
 from api.entities import EntityStore
 from api.errors import APIError, error_response
 from api.ledger import Ledger
@@ -32,7 +33,7 @@ from api.placer import Placer
 from api.requests import json_response
 from api.sequences import Sequences
 from store.couch import Couch, StoreUnavailable
-from streams import gctune
+from streams import constants, gctune
 from streams.errors import LedgerUnavailable
 from streams.heartbeats import HealthTail
 from streams.messages import INTERNAL, METHOD_NOT_ALLOWED, RESOURCE_DOES_NOT_EXIST, SERVICE_DOWN
@@ -158,11 +159,12 @@ ROUTE_GROUPS = [
     ledger_routes,
     feed_routes,
     web_action_routes,
+    dashboard_routes,
 ]
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[errors], client_max_size=64 * 1024 * 1024)
+    app = web.Application(middlewares=[errors], client_max_size=constants.REQUEST_MAX_BYTES)
     for group in ROUTE_GROUPS:
         group(app.router)
     app.on_shutdown.append(ledgerview.close_streams)

@@ -13,8 +13,18 @@ from aiokafka.errors import KafkaError
 from api.tail import Hub
 from streams import constants
 from streams.errors import LedgerUnavailable, kafka_unavailable
-from streams.events import ActivationCompleted, LedgerEvent, encode, headers_of, read
+from streams.events import (
+    ActivationCompleted,
+    LedgerEvent,
+    NamespaceThrottled,
+    ThrottleLimit,
+    encode,
+    headers_of,
+    read,
+)
+from streams.ids import now_ms
 from streams.settings import Settings
+from streams.tasks import TaskSet
 from streams.topics import partition_count
 
 log = logging.getLogger("ledgerwhisk.api.ledger")
@@ -40,6 +50,7 @@ class Ledger:
         self._waiters: dict[bytes, asyncio.Future[ActivationCompleted]] = {}
         # Event streams ride on this tail (api/tail.py).
         self.hub = Hub(settings.events_queue_max)
+        self._throttle_notes = TaskSet(log, "appending a throttle to its topic")
 
     async def start(self) -> None:
         bootstrap = self.settings.kafka_bootstrap
@@ -75,6 +86,7 @@ class Ledger:
 
     async def stop(self) -> None:
         self.hub.close()
+        await self._throttle_notes.cancel()
         if self._tail is not None:
             self._tail.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -98,6 +110,22 @@ class Ledger:
         except KafkaError as exc:
             raise LedgerUnavailable(f"Kafka refused the event ({exc!r})") from exc
         return int(metadata.offset)
+
+    def note_throttled(self, namespace: str, limit: ThrottleLimit) -> None:
+        """Append, in the background, that ``namespace`` got a 429 (for the metrics exporter).
+
+        The 429 does not wait for it: a namespace flooding the API is answered
+        at once, and a fact Kafka refuses is logged, not answered.
+        """
+        if self._producer is None:
+            return
+        fact = NamespaceThrottled(
+            namespace=namespace, limit=limit, at_ms=now_ms(), source=self.settings.api_instance
+        )
+        topic = self.settings.topic(constants.TOPIC_THROTTLES)
+        self._throttle_notes.spawn(
+            self._producer.send_and_wait(topic, encode(fact), key=namespace.encode())
+        )
 
     def expect(self, activation_id: str) -> asyncio.Future[ActivationCompleted]:
         """A future set when the activation's ``completed`` event reaches the log."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from streams.events import ThrottleLimit
 from streams.messages import TOO_MANY_CONCURRENT, TOO_MANY_REQUESTS
 
 MINUTE_MS = 60_000
@@ -25,10 +26,12 @@ MINUTE_MS = 60_000
 
 @dataclass(frozen=True)
 class ThrottleVerdict:
-    """A throttle's answer: ``ok``, or the message for the 429."""
+    """A throttle's answer: ``ok``, or the message for the 429 and which limit it was
+    (``timed``: a per-minute rate; ``concurrent``: activations in flight)."""
 
     ok: bool
     message: str = ""
+    limit: ThrottleLimit | None = None
 
 
 PASS = ThrottleVerdict(True)
@@ -49,7 +52,9 @@ class RateThrottle:
         self.windows[namespace] = (minute, count)
         if count <= allowed:
             return PASS
-        return ThrottleVerdict(False, TOO_MANY_REQUESTS.format(count=count, allowed=allowed))
+        return ThrottleVerdict(
+            False, TOO_MANY_REQUESTS.format(count=count, allowed=allowed), "timed"
+        )
 
 
 @dataclass
@@ -70,7 +75,9 @@ class ConcurrencyThrottle:
         count = self.count(namespace, now_ms)
         if count < allowed:
             return PASS
-        return ThrottleVerdict(False, TOO_MANY_CONCURRENT.format(count=count, allowed=allowed))
+        return ThrottleVerdict(
+            False, TOO_MANY_CONCURRENT.format(count=count, allowed=allowed), "concurrent"
+        )
 
     def started(self, namespace: str, activation_id: str, deadline_ms: int) -> None:
         self.in_flight.setdefault(namespace, {})[activation_id] = deadline_ms

@@ -27,35 +27,7 @@ DOCKERD_PID="${LEDGERWHISK_DOCKERD_PIDFILE:-/run/ledgerwhisk-dockerd.pid}"
 DOCKERD_LOG="$(lw_logfile dockerd)"
 DOCKER_TIMEOUT="${LEDGERWHISK_DOCKER_TIMEOUT:-60}"
 
-export DEBIAN_FRONTEND=noninteractive
-
 # ---------------------------------------------------------------- install
-
-APT_UPDATED=0
-# lw_apt_install PKG...: apt-get install, running apt-get update first only
-# when the package lists do not know a package (fresh machine) or the
-# install fails (stale lists).
-lw_apt_install() {
-  lw_have apt-get || lw_die "apt-get not found; install $* by hand"
-  local pkg need_update=0
-  for pkg in "$@"; do
-    if ! apt-cache policy "$pkg" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
-      need_update=1
-    fi
-  done
-  if ((need_update)); then
-    lw_log "apt-get update"
-    apt-get update >&2 || lw_die "apt-get update failed; are Debian's package mirrors reachable?"
-    APT_UPDATED=1
-  fi
-  lw_log "apt-get install -y $*"
-  if ! apt-get install -y --no-install-recommends "$@" >&2; then
-    ((APT_UPDATED)) && lw_die "apt-get install -y $* failed"
-    apt-get update >&2 || lw_die "apt-get update failed"
-    APT_UPDATED=1
-    apt-get install -y --no-install-recommends "$@" >&2 || lw_die "apt-get install -y $* failed"
-  fi
-}
 
 docker_install() {
   local want=()

@@ -212,6 +212,33 @@ lw_valid_port() {
   fi
 }
 
+APT_UPDATED=0
+# lw_apt_install PKG...: (docker.sh, nginx.sh, prometheus.sh) apt-get install, running apt-get update first only
+# when the package lists do not know a package (fresh machine) or the
+# install fails (stale lists).
+lw_apt_install() {
+  export DEBIAN_FRONTEND=noninteractive
+  lw_have apt-get || lw_die "apt-get not found; install $* by hand"
+  local pkg need_update=0
+  for pkg in "$@"; do
+    if ! apt-cache policy "$pkg" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+      need_update=1
+    fi
+  done
+  if ((need_update)); then
+    lw_log "apt-get update"
+    apt-get update >&2 || lw_die "apt-get update failed; are Debian's package mirrors reachable?"
+    APT_UPDATED=1
+  fi
+  lw_log "apt-get install -y $*"
+  if ! apt-get install -y --no-install-recommends "$@" >&2; then
+    ((APT_UPDATED)) && lw_die "apt-get install -y $* failed"
+    apt-get update >&2 || lw_die "apt-get update failed"
+    APT_UPDATED=1
+    apt-get install -y --no-install-recommends "$@" >&2 || lw_die "apt-get install -y $* failed"
+  fi
+}
+
 lw_usage() {
   printf 'usage: %s {install|start|stop|status|wait}\n' "$(basename "$0")" >&2
   exit 2

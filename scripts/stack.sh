@@ -12,7 +12,9 @@
 # INVOKER_MEMORY_MB (user memory of each invoker: one number for all, or one
 # per invoker, e.g. "2048 1024 1024"; default the setting, 2048),
 # CONTROLLERS (controller instances sharing the ledger's partitions, default 1),
-# LEDGERWHISK_API_PORT (3233), LEDGERWHISK_KAFKA_PORT (9092),
+# LEDGERWHISK_API_PORT (3233), LEDGERWHISK_TLS_PORT (3443: nginx's HTTPS in
+# front of the API, scripts/nginx.sh), LEDGERWHISK_KAFKA_PORT (9092),
+# LEDGERWHISK_METRICS_PORT (9095: GET /metrics, projections/exporter.py),
 # LEDGERWHISK_COUCHDB_PORT (5984), LEDGERWHISK_COUCHDB_URL (an external CouchDB),
 # LEDGERWHISK_PREFIX (lw: topic and database names).
 set -euo pipefail
@@ -24,6 +26,7 @@ INVOKERS="${INVOKERS:-1}"
 CONTROLLERS="${CONTROLLERS:-1}"
 read -r -a INVOKER_MEMORY <<<"${INVOKER_MEMORY_MB:-}"
 API_PORT="${LEDGERWHISK_API_PORT:-3233}"
+TLS_PORT="${LEDGERWHISK_TLS_PORT:-3443}"
 KAFKA_PORT="${LEDGERWHISK_KAFKA_PORT:-9092}"
 COUCH_PORT="${LEDGERWHISK_COUCHDB_PORT:-5984}"
 COUCH_URL="${LEDGERWHISK_COUCHDB_URL:-http://127.0.0.1:$COUCH_PORT}"
@@ -35,6 +38,7 @@ PY_ENV=(
   LEDGERWHISK_KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
   LEDGERWHISK_COUCHDB_URL="$COUCH_URL"
   LEDGERWHISK_API_PORT="$API_PORT"
+  LEDGERWHISK_METRICS_PORT="${LEDGERWHISK_METRICS_PORT:-9095}"
   LEDGERWHISK_PUBLIC_API_URL="${LEDGERWHISK_PUBLIC_API_URL:-http://127.0.0.1:$API_PORT}"
   PYTHONUNBUFFERED=1
 )
@@ -47,6 +51,7 @@ processes() {
   for ((i = 0; i < INVOKERS; i++)); do echo "invoker$i"; done
   echo api
   echo feeds
+  echo metrics
 }
 
 # The user memory of invoker $1: its own entry of INVOKER_MEMORY_MB, else the last one.
@@ -63,6 +68,7 @@ module_of() {
     invoker*) echo invoker.agent ;;
     api) echo api.main ;;
     feeds) echo feeds.service ;;
+    metrics) echo projections.exporter ;;
   esac
 }
 
@@ -93,6 +99,7 @@ ready_line() {
     api) echo "listening on http://" ;;
     invoker*) echo "ready (user memory" ;;
     feeds) echo "feeds: ready" ;;
+    metrics) echo "metrics: serving" ;; # projections/exporter.py SERVING
     *) echo "reading ledger partitions" ;; # streams/groupreader.py READING
   esac
 }
@@ -131,6 +138,9 @@ cmd_up() {
   for name in $(processes); do start_process "$name"; done
   for name in $(processes); do wait_process "$name"; done
   # Ready means an invocation would run: the controller has heard every invoker.
+  # nginx forwards to the API instances once they serve.
+  LEDGERWHISK_API_PORT="$API_PORT" LEDGERWHISK_TLS_PORT="$TLS_PORT" \
+    LEDGERWHISK_NGINX_UPSTREAMS="127.0.0.1:$API_PORT" "$LW_SCRIPTS/nginx.sh" start
   local i status
   for ((i = 0; i < INVOKERS; i++)); do
     status=0
@@ -140,7 +150,7 @@ cmd_up() {
       "it heard no heartbeat from invoker $i" \
       "check $(lw_logfile "invoker$i") for errors" "$(lw_logfile controller)"
   done
-  lw_log "stack ready in $(( ($(lw_now_ms) - start) / 1000 )) s: API on http://127.0.0.1:$API_PORT ($INVOKERS invoker(s), $CONTROLLERS controller(s))"
+  lw_log "stack ready in $(( ($(lw_now_ms) - start) / 1000 )) s: API on http://127.0.0.1:$API_PORT and https://127.0.0.1:$TLS_PORT ($INVOKERS invoker(s), $CONTROLLERS controller(s))"
   lw_log "logs: $LW_LOGS"
   build_in_background
 }
@@ -175,6 +185,7 @@ known_processes() {
 }
 
 cmd_down() {
+  LEDGERWHISK_TLS_PORT="$TLS_PORT" "$LW_SCRIPTS/nginx.sh" stop
   local name names=()
   for name in $(known_processes); do names=("$name" "${names[@]}"); done
   for name in "${names[@]}"; do
@@ -192,6 +203,7 @@ cmd_status() {
       printf '%-12s stopped\n' "$name"
     fi
   done
+  LEDGERWHISK_TLS_PORT="$TLS_PORT" "$LW_SCRIPTS/nginx.sh" status || true
   "$LW_SCRIPTS/services.sh" status || true
 }
 
@@ -200,13 +212,14 @@ cmd_run() {
   trap 'echo; cmd_down; exit 0' INT TERM
   cat <<MSG
 
-Ledgerwhisk is ready on http://127.0.0.1:$API_PORT  (Ctrl-C stops everything)
+Ledgerwhisk is ready on http://127.0.0.1:$API_PORT and https://127.0.0.1:$TLS_PORT
+(Ctrl-C stops everything; the HTTPS certificate's CA: ${LEDGERWHISK_TLS_CERT:-$LW_STATE/tls/ca.pem})
 Try:
   curl -s -u '$GUEST_KEY' http://127.0.0.1:$API_PORT/api/v1/namespaces
 
 MSG
   tail -n +1 -F "$LW_LOGS/runtimes-build.log" 2>/dev/null | grep --line-buffered -v '   Step \|   | ' &
-  tail -n 0 -F "$LW_LOGS"/{projection,api,feeds}.log "$LW_LOGS"/controller*.log "$LW_LOGS"/invoker*.log &
+  tail -n 0 -F "$LW_LOGS"/{projection,api,feeds,metrics}.log "$LW_LOGS"/controller*.log "$LW_LOGS"/invoker*.log &
   wait $!
 }
 

@@ -9,6 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$LW_ROOT"
 "$LW_SCRIPTS/python.sh"
 "$LW_SCRIPTS/services.sh" install
+"$LW_SCRIPTS/nginx.sh" install
 # The runtime images need a Docker engine before any test stack is up: start
 # one (or join the running one) as a user of its own, and leave it at exit;
 # scripts/docker.sh stops a daemon only if it started it and no stack uses it.

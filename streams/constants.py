@@ -16,6 +16,8 @@ DEFAULT_NAMESPACE_ALIAS: Final = "_"
 TOPIC_EVENTS: Final = "activation-events"
 TOPIC_HEALTH: Final = "invoker-health"
 TOPIC_DEAD_LETTERS: Final = "dead-letters"
+# The API's 429s, one fact each (streams/events.py NamespaceThrottled), for the metrics.
+TOPIC_THROTTLES: Final = "throttles"
 
 # Databases (prefixed by Settings.prefix).
 DB_SUBJECTS: Final = "subjects"
@@ -71,6 +73,8 @@ LIST_LIMIT_DEFAULT: Final = 30
 SEQUENCE_MAX_ACTIONS: Final = 50
 # An action's code (exec) may be this large (OpenWhisk: 48 MB).
 EXEC_MAX_BYTES: Final = 48 * 1024 * 1024
+# A request body the API reads at all (an action's code, base64 and JSON, fits).
+REQUEST_MAX_BYTES: Final = 64 * 1024 * 1024
 # Kinds whose activations no invoker runs: the API orchestrates them (a
 # sequence's components, a trigger's rules) and writes their completion; the
 # controller only watches their deadline.

@@ -29,6 +29,7 @@ SCHEDULED: Final = "activation.scheduled"
 STARTED: Final = "activation.started"
 COMPLETED: Final = "activation.completed"
 HEALTH: Final = "invoker.health"
+THROTTLED: Final = "namespace.throttled"
 
 # Precedence of states when merging: a later state never yields to an earlier one.
 STATE_RANK: dict[str, int] = {ACCEPTED: 1, SCHEDULED: 2, STARTED: 3, COMPLETED: 4}
@@ -224,6 +225,36 @@ class InvokerHealth(Fact):
     # last one's message: why it is unhealthy, for the controller's log.
     recent_faults: int = 0
     last_fault: str = ""
+
+
+ThrottleLimit = Literal["concurrent", "timed"]
+
+
+class NamespaceThrottled(Fact):
+    """The API answered 429 to a namespace (``timed``: over a per-minute rate, invocations
+    or trigger fires; ``concurrent``: over its activations in flight).
+
+    Appended to the ``throttles`` topic, not the ledger: no activation exists.
+    It is OpenWhisk's ``ConcurrentRateLimit``/``TimedRateLimit`` user event
+    (``core/monitoring/user-events`` ``PrometheusRecorder.scala``).
+    """
+
+    type: Literal["namespace.throttled"] = THROTTLED
+    v: int = SCHEMA_VERSION
+    namespace: str
+    limit: ThrottleLimit
+    at_ms: int
+    source: str
+
+
+def read_throttled(value: bytes | None) -> NamespaceThrottled | None:
+    """The fact a ``throttles`` record holds, or None when it holds none (never raises)."""
+    if value is None:
+        return None
+    try:
+        return NamespaceThrottled.model_validate_json(value)
+    except (ValueError, RecursionError, UnicodeDecodeError):
+        return None
 
 
 LedgerEvent = ActivationAccepted | ActivationScheduled | ActivationStarted | ActivationCompleted

@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     # all are full); beyond it, the controller queues (and answers 503 when full).
     api_overcommit: float = 2.0
     public_api_url: str = "http://127.0.0.1:3233"
-    # One line per request in the API's log (written by a thread, off the hot path).
+    # One line per request in the API's log (kept in memory, written once a second).
     api_access_log: bool = True
     guest_key: str = constants.GUEST_KEY
     guest_namespace: str = constants.GUEST_NAMESPACE
@@ -122,6 +122,10 @@ class Settings(BaseSettings):
     # (OpenWhisk's is one minute; tests set a few seconds), and where the feed
     # service fires triggers (the platform's own REST API; default public_api_url).
     feeds_min_interval_s: float = 60.0
+    # The metrics exporter (projections/exporter.py): GET /metrics here, apart
+    # from the API and not behind nginx (OpenWhisk's user-events port).
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 9095
     feeds_api_url: str | None = None
 
     def topic(self, name: str) -> str:

@@ -33,7 +33,7 @@ class TopicSpec:
 
 
 def ledger_topics(settings: Settings) -> list[TopicSpec]:
-    """Every topic a stack needs: the ledger, invoker health, dead letters.
+    """Every topic a stack needs: the ledger, invoker health, dead letters, throttles.
 
     There is no topic per invoker: an activation is placed on an invoker by a
     record of the ledger itself (an ``accepted`` the API placed, a ``scheduled``
@@ -50,6 +50,8 @@ def ledger_topics(settings: Settings) -> list[TopicSpec]:
         TopicSpec(
             settings.topic(constants.TOPIC_DEAD_LETTERS), 1, settings.dead_letter_retention_ms
         ),
+        # Kept as long as the ledger: the metrics exporter counts them again at every start.
+        TopicSpec(settings.topic(constants.TOPIC_THROTTLES), 1, settings.ledger_retention_ms),
     ]
 
 

@@ -102,9 +102,13 @@ def test_tail_since_replays_the_past_in_time_order(lwsk: Lwsk, tmp_path: Path) -
     lwsk.run("action", "create", "hello", code(lwsk, tmp_path, "hello.py", HELLO))
     # Activations started at once from several shells interleave across partitions.
     lwsk.shell(" & ".join(["lwsk action invoke hello -b >/dev/null"] * 8) + "; wait")
-    listed = lwsk.json("activation", "list", "hello", "--limit", "50")
+    deadline = time.monotonic() + 60  # the records are written just after the answers
+    while len(listed := lwsk.json("activation", "list", "hello", "--limit", "50")) < 8:
+        assert time.monotonic() < deadline, listed
     assert len(listed) == 8
-    tail = lwsk.run("--json", "activation", "tail", "--since", "5m", "--limit", "32")
+    # Three events each when the API placed it, four when the controller did.
+    total = sum(len(lwsk.json("activation", "events", a["activationId"])) for a in listed)
+    tail = lwsk.run("--json", "activation", "tail", "--since", "5m", "--limit", str(total))
     views = [json.loads(line) for line in tail.stdout.splitlines()]
     assert len({v["partition"] for v in views}) > 1
     latest: dict[int, int] = {}

@@ -128,6 +128,7 @@ def completed(
     end_ms: int | None = None,
     annotations: list[dict[str, Any]] | None = None,
     invoker: int | None = None,
+    with_head: bool = False,
 ) -> ActivationCompleted:
     start = a.at_ms + 1 if start_ms is None else start_ms
     end = a.at_ms + 2 if end_ms is None else end_ms
@@ -144,6 +145,7 @@ def completed(
         duration_ms=end - start,
         annotations=annotations or [],
         invoker=invoker,
+        head=a.head() if with_head else None,
     )
 
 

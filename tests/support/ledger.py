@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import ssl as ssl_
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -133,13 +134,18 @@ async def event_stream(
     query: dict[str, str] | None = None,
     last_id: str | None = None,
     namespace: str = "_",
+    api: str = API,
+    ssl: ssl_.SSLContext | None = None,
 ) -> AsyncIterator[EventStream]:
+    """``GET .../events`` at ``api`` (the API itself, or nginx's HTTPS with ``ssl``)."""
     headers = {"Authorization": client.auth, "Accept": "text/event-stream"}
     if last_id:
         headers["Last-Event-ID"] = last_id
-    url = f"{API}/api/v1/namespaces/{namespace}/events"
+    url = f"{api}/api/v1/namespaces/{namespace}/events"
     timeout = aiohttp.ClientTimeout(total=None, sock_read=60)
-    async with client.session.get(url, params=query, headers=headers, timeout=timeout) as resp:
+    async with client.session.get(
+        url, params=query, headers=headers, timeout=timeout, ssl=ssl if ssl else True
+    ) as resp:
         if resp.status != 200:
             raise AssertionError(f"GET events: {resp.status} {await resp.text()}")
         assert resp.headers["Content-Type"].startswith("text/event-stream")

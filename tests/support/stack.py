@@ -20,6 +20,10 @@ TEST_ENV = {
     "LEDGERWHISK_KAFKA_PORT": str(PORT_BASE + 92),
     "LEDGERWHISK_COUCHDB_PORT": str(PORT_BASE + 84),
     "LEDGERWHISK_API_PORT": str(PORT_BASE + 33),
+    # nginx's HTTPS in front of the API (3443 on a dev stack; +40 on are the clusters' APIs).
+    "LEDGERWHISK_TLS_PORT": str(PORT_BASE + 443),
+    # GET /metrics of the metrics exporter (9095 on a dev stack).
+    "LEDGERWHISK_METRICS_PORT": str(PORT_BASE + 95),
     "LEDGERWHISK_PREFIX": PREFIX,
     # Short idle times so pause and removal happen within a test.
     "LEDGERWHISK_CONTAINER_IDLE_PAUSE_S": "3",
@@ -28,6 +32,10 @@ TEST_ENV = {
     "INVOKERS": "1",
 }
 API = f"http://127.0.0.1:{TEST_ENV['LEDGERWHISK_API_PORT']}"
+API_TLS = f"https://127.0.0.1:{TEST_ENV['LEDGERWHISK_TLS_PORT']}"
+METRICS = f"http://127.0.0.1:{TEST_ENV['LEDGERWHISK_METRICS_PORT']}/metrics"
+# The CA of the stack's own certificate (made by api/frontdoor.py at its first start).
+TLS_CA = Path(TEST_ENV["LEDGERWHISK_STATE_DIR"]) / "tls" / "ca.pem"
 
 
 def settings() -> Settings:

@@ -67,6 +67,8 @@ def test_the_description_covers_every_route() -> None:
         path = route.resource.canonical if route.resource else ""
         if "/web/" in path or route.method == "HEAD":
             continue
+        if path.startswith("/dashboard"):  # the dashboard's page and views: not API v1
+            continue
         openapi_path = path.removeprefix("/api/v1").replace(
             "{name}", "{actionName}" if "/actions/" in path else "{x}"
         )

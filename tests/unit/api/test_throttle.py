@@ -13,6 +13,7 @@ def test_rate_allows_up_to_the_allowance_then_refuses_until_the_next_minute() ->
     refused = rate.check("ns", 2, 20)
     assert not refused.ok
     assert refused.message == "Too many requests in the last minute (count: 3, allowed: 2)."
+    assert refused.limit == "timed"  # OpenWhisk's TimedRateLimit, for the metrics
     assert rate.check("other", 2, 20).ok
     assert rate.check("ns", 2, MINUTE).ok
 
@@ -25,6 +26,7 @@ def test_concurrency_counts_in_flight_until_finished_or_expired() -> None:
     refused = conc.check("ns", 2, 0)
     assert not refused.ok
     assert refused.message == "Too many concurrent requests in flight (count: 2, allowed: 2)."
+    assert refused.limit == "concurrent"
     conc.finished("ns", "b")
     assert conc.check("ns", 2, 0).ok
     conc.started("ns", "c", deadline_ms=10)

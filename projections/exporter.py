@@ -1,0 +1,217 @@
+"""The metrics exporter: reads the ledger's ``completed`` events and the API's throttles, serves
+``GET /metrics``.
+
+It is OpenWhisk's user-events service (``core/monitoring/user-events``) for
+Ledgerwhisk: one process, reading every ledger partition from its first
+offset (no consumer group, no committed offsets), and the ``throttles``
+topic likewise, so after a restart it
+counts the whole ledger again and its counters never go backwards. Until it
+has read up to the ends the partitions had when it started, ``/metrics``
+answers 503: a scrape never sees a half-rebuilt counter (Prometheus marks
+that scrape failed and keeps the series).
+
+It listens on ``LEDGERWHISK_METRICS_HOST``:``LEDGERWHISK_METRICS_PORT``
+(127.0.0.1:9095, the user-events service's port), apart from the API and
+not behind nginx: the metrics name every namespace's actions, so only who
+can reach that address (the machine itself, by default) reads them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from collections import OrderedDict
+
+from aiohttp import web
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from projections.usermetrics import UserMetrics, observation_of
+from streams import constants, eventloop
+from streams.events import (
+    COMPLETED,
+    HEADER_TYPE,
+    ActivationCompleted,
+    header,
+    read,
+    read_throttled,
+)
+from streams.groupreader import Records
+from streams.retry import until_done
+from streams.settings import Settings, get_settings
+from streams.topics import partition_count
+
+log = logging.getLogger("ledgerwhisk.metrics")
+
+# Logged once the HTTP server listens: scripts/stack.sh waits for it.
+SERVING = "metrics: serving"
+# A second ``completed`` of one activation (the controller's at its deadline,
+# then a late invoker's) comes within this long of the first: only the first
+# counts, and ids older than this are forgotten.
+REPEAT_WINDOW_MS = 2 * constants.TIMEOUT_MAX_MS + 60_000
+FETCH_WAIT_MS = 100
+
+
+class FirstCompletions:
+    """Which completions are an activation's first, per partition (all of an activation's
+    events share its partition, so log order decides), remembering ids for a window."""
+
+    def __init__(self, window_ms: int = REPEAT_WINDOW_MS):
+        self.window_ms = window_ms
+        self._seen: dict[int, OrderedDict[str, int]] = {}
+
+    def first(self, partition: int, event: ActivationCompleted) -> bool:
+        seen = self._seen.setdefault(partition, OrderedDict())
+        if event.activation_id in seen:
+            return False
+        seen[event.activation_id] = event.at_ms
+        while seen:
+            oldest = next(iter(seen.values()))
+            if oldest >= event.at_ms - self.window_ms:
+                break
+            seen.popitem(last=False)
+        return True
+
+
+class Exporter:
+    """The reader and the HTTP server of one metrics process."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.topic = settings.topic(constants.TOPIC_EVENTS)
+        self.throttles = settings.topic(constants.TOPIC_THROTTLES)
+        self.metrics = UserMetrics()
+        self.firsts = FirstCompletions()
+        self.caught_up = asyncio.Event()
+        self.closing = asyncio.Event()
+
+    async def serve_metrics(self, _request: web.Request) -> web.Response:
+        if not self.caught_up.is_set():
+            return web.Response(status=503, text="reading the ledger back; try again\n")
+        return web.Response(
+            body=generate_latest(self.metrics.registry),
+            headers={"Content-Type": CONTENT_TYPE_LATEST},
+        )
+
+    async def run(self) -> None:
+        app = web.Application()
+        app.router.add_get("/metrics", self.serve_metrics)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, self.settings.metrics_host, self.settings.metrics_port)
+        await site.start()
+        log.info(
+            "%s on http://%s:%d/metrics",
+            SERVING,
+            self.settings.metrics_host,
+            self.settings.metrics_port,
+        )
+        reader = asyncio.create_task(self.read(), name="metrics-reader")
+        closing = asyncio.create_task(self.closing.wait())
+        try:
+            await asyncio.wait({reader, closing}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader  # a reader that failed raises here, and the process exits
+            closing.cancel()
+            await runner.cleanup()
+
+    async def read(self) -> None:
+        """Read every partition from its first offset for ever, counting first completions
+        and throttles."""
+        tps = await until_done(
+            self._partitions, what="finding the ledger", retry_on=KafkaError, log=log
+        )
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.settings.kafka_bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            fetch_max_wait_ms=FETCH_WAIT_MS,
+            max_partition_fetch_bytes=constants.LEDGER_MESSAGE_MAX_BYTES,
+        )
+        await until_done(consumer.start, what="starting the reader", retry_on=KafkaError, log=log)
+        try:
+            consumer.assign(tps)
+            await consumer.seek_to_beginning(*tps)
+            ends = {tp: int(offset) for tp, offset in (await consumer.end_offsets(tps)).items()}
+            await self._check_caught_up(consumer, ends)
+            while True:
+                try:
+                    batches = await consumer.getmany(timeout_ms=1000)
+                except KafkaError as exc:
+                    log.warning("ledger reader: %r; reading on", exc)
+                    await asyncio.sleep(0.5)
+                    continue
+                for tp, records in batches.items():
+                    if tp.topic == self.throttles:
+                        self._count_throttles(records)
+                    else:
+                        self._count_completions(tp.partition, records)
+                if not self.caught_up.is_set():
+                    await self._check_caught_up(consumer, ends)
+        finally:
+            await consumer.stop()
+
+    def _count_completions(self, partition: int, records: Records) -> None:
+        for record in records:
+            if header(record.headers, HEADER_TYPE) != COMPLETED:
+                continue
+            event = read(record.value, record.key, record.headers)
+            if isinstance(event, ActivationCompleted) and self.firsts.first(partition, event):
+                seen = observation_of(event)
+                if seen is not None:
+                    self.metrics.observe(seen)
+
+    def _count_throttles(self, records: Records) -> None:
+        for record in records:
+            fact = read_throttled(record.value)
+            if fact is not None:
+                self.metrics.observe_throttle(fact)
+
+    async def _partitions(self) -> list[TopicPartition]:
+        """Every partition of the ledger and of the throttles topic."""
+        tps = []
+        for topic in (self.topic, self.throttles):
+            count = await partition_count(self.settings, topic)
+            if not count:
+                raise KafkaError(f"topic {topic} does not exist yet")
+            tps += [TopicPartition(topic, p) for p in range(count)]
+        return tps
+
+    async def _check_caught_up(
+        self, consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]
+    ) -> None:
+        for tp, end in ends.items():
+            if await consumer.position(tp) < end:
+                return
+        self.caught_up.set()
+        log.info(
+            "metrics: caught up with the ledger (%d activations counted)", self.metrics.observed
+        )
+
+
+def main() -> None:
+    logging.basicConfig(
+        level=os.environ.get("LEDGERWHISK_LOG_LEVEL", "INFO"),
+        format="[%(asctime)s] %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("aiokafka").setLevel(logging.ERROR)
+
+    async def serve() -> None:
+        exporter = Exporter(get_settings())
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, exporter.closing.set)
+        await exporter.run()
+
+    eventloop.install()
+    asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    main()

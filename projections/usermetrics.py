@@ -1,0 +1,218 @@
+"""OpenWhisk's user-event metrics, as a projection of the ledger's ``completed`` events.
+
+OpenWhisk's invokers publish one user event per activation they ran, and its
+user-events service turns them into Prometheus metrics
+(``core/monitoring/user-events``, ``PrometheusRecorder.scala`` and
+``EventMessage.scala`` in apache/openwhisk). Here each ``completed`` event is
+that event: ``observation_of`` decides what it counts (pure), ``UserMetrics``
+holds the metrics in its own registry and renders them with
+``prometheus_client``.
+
+The names, types and labels are OpenWhisk's, so its Grafana boards work
+(each name below follows ``openwhisk_action_``):
+
+| metric | type | labels |
+|---|---|---|
+| ``activations_total`` | counter | namespace, initiator, action, kind, memory |
+| ``coldStarts_total`` | counter | namespace, initiator, action |
+| ``status`` | (see below) | namespace, initiator, action, status |
+| ``waitTime_seconds`` | histogram | namespace, initiator, action |
+| ``initTime_seconds`` | histogram (cold starts only) | namespace, initiator, action |
+| ``duration_seconds`` | histogram | namespace, initiator, action |
+| ``response_size_bytes`` | histogram (ours, not OpenWhisk's) | namespace, initiator, action |
+| ``memory`` | gauge (the memory limit, MB) | namespace, initiator, action |
+| ``limit_concurrent_total`` | counter | namespace |
+| ``limit_timed_total`` | counter | namespace |
+
+``namespace`` and ``action`` split the action's path at its first ``/``
+(``guest/pkg/hello`` gives ``guest`` and ``pkg/hello``); ``initiator`` is the
+namespace the activation ran for (the invoking subject's); ``status`` is
+``success``, ``application_error``, ``developer_error`` or ``internal_error``.
+OpenWhisk's Java client names the status counter without ``_total``;
+``prometheus_client`` adds ``_total`` to every counter, so that one family is
+exposed untyped under OpenWhisk's exact name (``rate()`` reads it alike).
+The limit counters count the API's 429s, one ``NamespaceThrottled`` fact
+each on the ``throttles`` topic (``observe_throttle``), by the throttled
+namespace: ``timed`` for a per-minute rate (invocations or trigger fires),
+``concurrent`` for activations in flight.
+
+Only activations an invoker ran are counted, as OpenWhisk's invokers alone
+send user events: a sequence's or a trigger's own activation is not (its
+components are), nor a completion whose acceptance could not be read.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+)
+from prometheus_client.core import Metric, UnknownMetricFamily
+from prometheus_client.registry import Collector
+
+from streams import constants
+from streams.events import ActivationCompleted, NamespaceThrottled
+
+ACTIVATIONS = "openwhisk_action_activations_total"
+COLD_STARTS = "openwhisk_action_coldStarts_total"
+STATUS = "openwhisk_action_status"
+WAIT_TIME = "openwhisk_action_waitTime_seconds"
+INIT_TIME = "openwhisk_action_initTime_seconds"
+DURATION = "openwhisk_action_duration_seconds"
+RESPONSE_SIZE = "openwhisk_action_response_size_bytes"
+MEMORY = "openwhisk_action_memory"
+LIMIT_CONCURRENT = "openwhisk_action_limit_concurrent_total"
+LIMIT_TIMED = "openwhisk_action_limit_timed_total"
+
+ACTION_LABELS = ("namespace", "initiator", "action")
+# OpenWhisk's names of the four activation statuses (EventMessage.scala).
+STATUS_NAMES = {
+    constants.STATUS_SUCCESS: "success",
+    constants.STATUS_APPLICATION_ERROR: "application_error",
+    constants.STATUS_DEVELOPER_ERROR: "developer_error",
+    constants.STATUS_WHISK_ERROR: "internal_error",
+}
+# Result sizes from 64 bytes to the largest result (1 MB), in steps of four.
+SIZE_BUCKETS = (*(float(64 * 4**i) for i in range(8)), float(constants.RESULT_MAX_BYTES))
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What one activation adds to the metrics (times in seconds, sizes in bytes)."""
+
+    namespace: str
+    initiator: str
+    action: str
+    kind: str
+    memory_mb: int
+    status: str
+    wait_s: float
+    init_s: float | None  # None: a warm start
+    duration_s: float
+    response_bytes: int
+
+
+def observation_of(event: ActivationCompleted) -> Observation | None:
+    """What ``event`` counts for, or None when OpenWhisk would send no user event for it."""
+    head = event.head
+    if head is None or head.kind in constants.ORCHESTRATED_KINDS:
+        return None
+    namespace, _, action = head.action.partition("/")
+    notes = {a.get("key"): a.get("value") for a in event.annotations}
+    limits = notes.get("limits")
+    memory = limits.get("memory") if isinstance(limits, dict) else None
+    init_ms = notes.get("initTime")
+    wait_ms = notes.get("waitTime")
+    code = event.response.status_code
+    return Observation(
+        namespace=namespace,
+        initiator=event.namespace,
+        action=action or namespace,
+        kind=head.kind,
+        memory_mb=memory if isinstance(memory, int) else 0,
+        status=STATUS_NAMES.get(code, str(code)),
+        wait_s=_seconds(wait_ms),
+        init_s=_seconds(init_ms) if isinstance(init_ms, int) and init_ms > 0 else None,
+        duration_s=event.duration_ms / 1000,
+        # A response the platform built (a time-out, a whisk error) has no size.
+        response_bytes=event.response.size or 0,
+    )
+
+
+def _seconds(ms: object) -> float:
+    return ms / 1000 if isinstance(ms, int | float) and ms > 0 else 0.0
+
+
+class UserMetrics:
+    """The user-event metrics of every activation observed, in a registry of their own.
+
+    Not thread-safe by design: one event loop observes and renders.
+    """
+
+    def __init__(self) -> None:
+        # No ``_created`` series: the counters start with the ledger, not with this process.
+        disable_created_metrics()
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.activations = Counter(
+            ACTIVATIONS, "Activation Count", [*ACTION_LABELS, "kind", "memory"], registry=r
+        )
+        self.cold_starts = Counter(COLD_STARTS, "Cold start counts", ACTION_LABELS, registry=r)
+        self.wait_time = Histogram(
+            WAIT_TIME, "Internal system hold time", ACTION_LABELS, registry=r
+        )
+        self.init_time = Histogram(
+            INIT_TIME, "Time it took to initialize an action", ACTION_LABELS, registry=r
+        )
+        self.duration = Histogram(
+            DURATION, "Actual time the action code was running", ACTION_LABELS, registry=r
+        )
+        self.response_size = Histogram(
+            RESPONSE_SIZE,
+            "Size of the activation's result",
+            ACTION_LABELS,
+            buckets=SIZE_BUCKETS,
+            registry=r,
+        )
+        self.memory = Gauge(
+            MEMORY, "Memory limit of the action containers (MB)", ACTION_LABELS, registry=r
+        )
+        self.limit_concurrent = Counter(
+            LIMIT_CONCURRENT,
+            "a user has exceeded its limit for concurrent invocations",
+            ["namespace"],
+            registry=r,
+        )
+        self.limit_timed = Counter(
+            LIMIT_TIMED,
+            "the user has reached its per minute limit for the number of invocations",
+            ["namespace"],
+            registry=r,
+        )
+        self.statuses = _StatusCounts()
+        r.register(self.statuses)
+        self.observed = 0
+
+    def observe(self, seen: Observation) -> None:
+        """Count one activation."""
+        who = (seen.namespace, seen.initiator, seen.action)
+        self.activations.labels(*who, seen.kind, str(seen.memory_mb)).inc()
+        if seen.init_s is not None:
+            self.cold_starts.labels(*who).inc()
+            self.init_time.labels(*who).observe(seen.init_s)
+        self.wait_time.labels(*who).observe(seen.wait_s)
+        self.duration.labels(*who).observe(seen.duration_s)
+        self.response_size.labels(*who).observe(seen.response_bytes)
+        self.memory.labels(*who).set(seen.memory_mb)
+        self.statuses.counts[(*who, seen.status)] += 1
+        self.observed += 1
+
+    def observe_throttle(self, fact: NamespaceThrottled) -> None:
+        """Count one 429."""
+        limit = self.limit_concurrent if fact.limit == "concurrent" else self.limit_timed
+        limit.labels(fact.namespace).inc()
+
+
+class _StatusCounts(Collector):
+    """``openwhisk_action_status`` under OpenWhisk's exact name (see the module's docstring)."""
+
+    def __init__(self) -> None:
+        self.counts: defaultdict[tuple[str, str, str, str], int] = defaultdict(int)
+
+    def collect(self) -> Iterator[Metric]:
+        family = UnknownMetricFamily(
+            STATUS, "Activation failure status type", labels=[*ACTION_LABELS, "status"]
+        )
+        for labels, count in sorted(self.counts.items()):
+            family.add_metric(list(labels), count)
+        yield family
+
+    def describe(self) -> Iterator[Metric]:
+        yield UnknownMetricFamily(STATUS, "Activation failure status type")
