@@ -23,7 +23,11 @@ LABELS = {
     "key": ("KEY", "Client key"),
     "apiversion": ("APIVERSION", "whisk API version"),
     "cliversion": ("", "whisk CLI version"),
+    "apibuild": ("", "whisk API build"),
+    "apibuildno": ("", "whisk API build number"),
 }
+# What wsk shows when the API's version info cannot be read.
+UNKNOWN = "Unknown"
 
 
 @click.group("property", cls=LwskGroup)
@@ -95,6 +99,8 @@ def unset_props(session: Session, **flags: bool) -> None:
 @click.option("--key", is_flag=True, help="client key")
 @click.option("--apiversion", is_flag=True, help="whisk API version")
 @click.option("--cliversion", is_flag=True, help="the CLI's version")
+@click.option("--apibuild", is_flag=True, help="whisk API build version (asks the API)")
+@click.option("--apibuildno", is_flag=True, help="whisk API build number (asks the API)")
 @click.option("--all", "all_", is_flag=True, help="all properties")
 @click.option("-o", "--output", type=click.Choice(("std", "raw")), default="std", help="std|raw")
 @pass_session
@@ -116,6 +122,8 @@ def get_props(session: Session, all_: bool, output: str, **flags: bool) -> None:
     }
     if "namespace" in wanted:
         values["namespace"] = session.client.namespace(default="_")
+    if "apibuild" in wanted or "apibuildno" in wanted:
+        values.update(api_build(session))
     shown = {name: values[name] for name in wanted}
     if session.json:
         session.out.json({**shown, "file": str(props_path())})
@@ -123,3 +131,18 @@ def get_props(session: Session, all_: bool, output: str, **flags: bool) -> None:
     for name, value in shown.items():
         label = LABELS[name][1]
         session.out.line(value if output == "raw" else f"{label}\t\t{value}")
+
+
+def api_build(session: Session) -> dict[str, str]:
+    """``apibuild`` and ``apibuildno`` from ``GET /api/v1`` (``build``, ``buildno``), as wsk
+    reads them; ``Unknown`` when the API does not say."""
+    try:
+        status, info = session.client.call("GET", "")
+    except CLIError:
+        status, info = 0, None
+    if status != 200 or not isinstance(info, dict):
+        info = {}
+    return {
+        "apibuild": str(info.get("build") or UNKNOWN),
+        "apibuildno": str(info.get("buildno") or UNKNOWN),
+    }

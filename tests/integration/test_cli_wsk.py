@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -237,6 +238,10 @@ def test_properties_version_completion_and_global_flags(lwsk: Lwsk) -> None:
     key = lwsk.run("property", "get", "--auth", "-o", "raw").stdout.strip()
     everything = lwsk.run("property", "get", "--all").stdout
     assert "whisk CLI version" in everything and key in everything
+    # As wsk: the API's build from GET /api/v1.
+    build = metadata.version("ledgerwhisk")
+    assert lwsk.run("property", "get", "--apibuild").stdout == f"whisk API build\t\t{build}\n"
+    assert lwsk.run("property", "get", "--apibuildno", "-o", "raw").stdout == f"{build}\n"
     assert lwsk.run("property", "unset", "--auth").stdout.strip() == "ok: whisk auth unset."
     assert "AUTH=" not in (Path(lwsk.env["HOME"]) / ".wskprops").read_text()
     refused = lwsk.run(
