@@ -17,8 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -31,8 +29,8 @@ from feeds.firing import retry_delay_s
 from feeds.store import FeedStore
 from feeds.timer import AlarmRunner
 from store.couch import Couch, StoreUnavailable
-from streams import eventloop, gctune
-from streams.settings import Settings, get_settings
+from streams import gctune, worker
+from streams.settings import Settings
 
 log = logging.getLogger("ledgerwhisk.feeds")
 JsonDict = dict[str, Any]
@@ -194,21 +192,7 @@ class FeedService:
 
 
 def main() -> None:
-    logging.basicConfig(
-        level=os.environ.get("LEDGERWHISK_LOG_LEVEL", "INFO"),
-        format="[%(asctime)s] %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("aiokafka").setLevel(logging.ERROR)
-
-    async def serve() -> None:
-        service = FeedService(get_settings())
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, service.closing.set)
-        await service.run()
-
-    eventloop.install()
-    asyncio.run(serve())
+    worker.serve(FeedService)
 
 
 if __name__ == "__main__":

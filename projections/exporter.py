@@ -21,8 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import signal
 from collections import OrderedDict
 
 from aiohttp import web
@@ -31,7 +29,7 @@ from aiokafka.errors import KafkaError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from projections.usermetrics import UserMetrics, observation_of
-from streams import constants, eventloop
+from streams import constants, worker
 from streams.events import (
     COMPLETED,
     HEADER_TYPE,
@@ -42,7 +40,7 @@ from streams.events import (
 )
 from streams.groupreader import Records
 from streams.retry import until_done
-from streams.settings import Settings, get_settings
+from streams.settings import Settings
 from streams.topics import partition_count
 
 log = logging.getLogger("ledgerwhisk.metrics")
@@ -196,21 +194,7 @@ class Exporter:
 
 
 def main() -> None:
-    logging.basicConfig(
-        level=os.environ.get("LEDGERWHISK_LOG_LEVEL", "INFO"),
-        format="[%(asctime)s] %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("aiokafka").setLevel(logging.ERROR)
-
-    async def serve() -> None:
-        exporter = Exporter(get_settings())
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, exporter.closing.set)
-        await exporter.run()
-
-    eventloop.install()
-    asyncio.run(serve())
+    worker.serve(Exporter)
 
 
 if __name__ == "__main__":
