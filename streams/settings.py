@@ -18,7 +18,13 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="LEDGERWHISK_", extra="ignore")
 
+    # host:port[,host:port...]: the dev broker, the brokers of `make up
+    # KAFKA_BROKERS=3`, or an existing cluster.
     kafka_bootstrap: str = "127.0.0.1:9092"
+    # Copies of each partition of the platform's topics: 1 on one broker, 3 on a
+    # cluster. Producer acks, idempotence, min.insync.replicas and the readers'
+    # isolation level follow from it (streams/replication.py).
+    kafka_replication_factor: int = 1
     couchdb_url: str = "http://127.0.0.1:5984"
     couchdb_user: str | None = None
     couchdb_password: str | None = None
