@@ -49,6 +49,14 @@ KAFKA_BROKERS="${LEDGERWHISK_KAFKA_BROKERS:-${KAFKA_BROKERS:-1}}"
 source "$LW_SCRIPTS/kafka/replication.sh"
 KAFKA_REPLICAS="$(kafka_replicas "$KAFKA_BROKERS")"
 KAFKA_MIN_ISR="$(kafka_min_insync "$KAFKA_REPLICAS")"
+# How long a silent broker stays in the cluster before the quorum fences it
+# and moves its leaderships (and drops it from the in-sync replicas, which
+# acks=all writes wait for). A single node keeps Kafka's defaults.
+if ((KAFKA_BROKERS > 1)); then
+  KAFKA_SESSION_MS=4000 KAFKA_HEARTBEAT_MS=1000
+else
+  KAFKA_SESSION_MS=9000 KAFKA_HEARTBEAT_MS=2000
+fi
 KAFKA_TIMEOUT="${LEDGERWHISK_KAFKA_TIMEOUT:-60}"
 KAFKA_HEAP="${LEDGERWHISK_KAFKA_HEAP:--Xms256m -Xmx1g}"
 
@@ -337,6 +345,8 @@ kafka_write_config() {
     -e "s|@VOTERS@|$(kafka_voters)|g" \
     -e "s|@REPLICAS@|$KAFKA_REPLICAS|g" \
     -e "s|@MIN_ISR@|$KAFKA_MIN_ISR|g" \
+    -e "s|@SESSION_MS@|$KAFKA_SESSION_MS|g" \
+    -e "s|@HEARTBEAT_MS@|$KAFKA_HEARTBEAT_MS|g" \
     -e "s|@LOG_DIR@|$KAFKA_DATA|g" \
     "$LW_SCRIPTS/kafka/server.properties.template" >"$KAFKA_CONFIG.tmp"
   mv -f "$KAFKA_CONFIG.tmp" "$KAFKA_CONFIG"

@@ -139,6 +139,7 @@ class Cluster:
         self.prefix = f"{PREFIX}{self.name}"
         self.settings = Settings(
             kafka_bootstrap=self.stack.kafka_bootstrap,
+            kafka_replication_factor=self.stack.kafka_replication_factor,
             couchdb_url=self.stack.couchdb_url,
             prefix=self.prefix,
         )
@@ -151,6 +152,7 @@ class Cluster:
             "PYTHONPATH": str(ROOT),
             "PYTHONUNBUFFERED": "1",
             "LEDGERWHISK_KAFKA_BOOTSTRAP": self.stack.kafka_bootstrap,
+            "LEDGERWHISK_KAFKA_REPLICATION_FACTOR": str(self.stack.kafka_replication_factor),
             "LEDGERWHISK_COUCHDB_URL": self.stack.couchdb_url,
             "LEDGERWHISK_PREFIX": self.prefix,
             "LEDGERWHISK_STEM_CELLS": "false",
