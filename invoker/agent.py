@@ -117,7 +117,7 @@ class InvokerAgent:
             self.fault,
             Docker(
                 owner=f"{settings.prefix}-invoker{settings.invoker_id}",
-                socket_path=settings.docker_socket,
+                socket_path=settings.docker_socket_path(),
                 mounts=mounts,
                 api_door=ApiDoor(settings.api_host, settings.api_port),
             ),
