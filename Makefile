@@ -3,6 +3,9 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 INVOKERS ?= 1
 export INVOKERS
+# Brokers of the local Kafka cluster (3: a KRaft quorum of three, three replicas).
+KAFKA_BROKERS ?= 1
+export KAFKA_BROKERS
 
 .PHONY: run up down status test unit integration check bench install images clean
 

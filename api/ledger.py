@@ -23,6 +23,7 @@ from streams.events import (
     read,
 )
 from streams.ids import now_ms
+from streams.replication import replication_of
 from streams.settings import Settings
 from streams.tasks import TaskSet
 from streams.topics import partition_count
@@ -54,14 +55,16 @@ class Ledger:
 
     async def start(self) -> None:
         bootstrap = self.settings.kafka_bootstrap
+        copies = replication_of(self.settings)
         self._producer = AIOKafkaProducer(
             bootstrap_servers=bootstrap,
             linger_ms=0,
-            acks=1,
             max_request_size=constants.LEDGER_MESSAGE_MAX_BYTES,
+            **copies.producer_options(),
         )
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap,
+            **copies.consumer_options(),
             group_id=None,
             enable_auto_commit=False,
             fetch_max_wait_ms=100,

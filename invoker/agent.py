@@ -51,6 +51,7 @@ from streams.history import read_activation
 from streams.ids import now_ms
 from streams.positions import Cursor
 from streams.registry import system_state
+from streams.replication import replication_of
 from streams.retry import until_done
 from streams.settings import Settings
 from streams.tasks import TaskSet
@@ -73,7 +74,11 @@ async def ledger_ends(settings: Settings) -> Cursor:
     """The end offset of every ledger partition now."""
     topic = settings.topic(constants.TOPIC_EVENTS)
     count = await partition_count(settings, topic)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=None,
+        **replication_of(settings).consumer_options(),
+    )
     try:
         await consumer.start()
         tps = [TopicPartition(topic, p) for p in range(count)]
@@ -112,7 +117,7 @@ class InvokerAgent:
             self.fault,
             Docker(
                 owner=f"{settings.prefix}-invoker{settings.invoker_id}",
-                socket_path=settings.docker_socket,
+                socket_path=settings.docker_socket_path(),
                 mounts=mounts,
                 api_door=ApiDoor(settings.api_host, settings.api_port),
             ),
@@ -249,6 +254,7 @@ class InvokerAgent:
         assert self.lease.boot_floor is not None
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.settings.kafka_bootstrap,
+            **replication_of(self.settings).consumer_options(),
             group_id=None,
             enable_auto_commit=False,
             fetch_max_wait_ms=FETCH_WAIT_MS,

@@ -133,7 +133,21 @@ class Docker:
         return self._sdk
 
     async def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(None, partial(fn, *args, **kwargs))
+        """``fn`` of the Docker SDK, in a thread.
+
+        An engine that is gone (its socket removed, the daemon stopped) makes the
+        SDK raise requests' ``ConnectionError`` rather than a ``DockerException``:
+        it is raised as one here, so every caller's handling of Docker's errors
+        applies to it (a whisk error of the invoker's own, never an escaped task).
+        """
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                None, partial(fn, *args, **kwargs)
+            )
+        except requests.exceptions.ConnectionError as exc:
+            raise docker.errors.DockerException(
+                f"Docker at {self._socket} is unreachable ({exc})"
+            ) from exc
 
     def new_name(self) -> str:
         """A fresh container name, known before the container exists."""

@@ -39,6 +39,7 @@ from streams.events import (
     read_throttled,
 )
 from streams.groupreader import Records
+from streams.replication import replication_of
 from streams.retry import until_done
 from streams.settings import Settings
 from streams.topics import partition_count
@@ -127,6 +128,7 @@ class Exporter:
         )
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.settings.kafka_bootstrap,
+            **replication_of(self.settings).consumer_options(),
             group_id=None,
             enable_auto_commit=False,
             fetch_max_wait_ms=FETCH_WAIT_MS,

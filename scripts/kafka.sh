@@ -1,12 +1,23 @@
 #!/usr/bin/env bash
-# Apache Kafka, single node, KRaft mode (combined broker + controller), for
-# Ledgerwhisk dev/test. Jars come from Maven Central through mvn.
+# Apache Kafka in KRaft mode (each node a combined broker + controller), for
+# Ledgerwhisk dev/test: one node by default, or a cluster of N on this machine
+# (a quorum of N, separate ports, data and logs). Jars come from Maven Central
+# through mvn.
 #
-#   scripts/kafka.sh {install|start|stop|status|wait}
+#   scripts/kafka.sh {install|start|stop|status|wait|bootstrap}
+#
+# `bootstrap` prints the brokers' addresses (host:port,...) for clients.
 #
 # Environment:
-#   LEDGERWHISK_KAFKA_PORT     broker port (default 9092); the KRaft
-#                              controller listener uses port+1
+#   LEDGERWHISK_KAFKA_BROKERS  how many brokers (default $KAFKA_BROKERS, else 1).
+#                              One: data in $LW_STATE/kafka, pid run/kafka.pid.
+#                              N > 1: broker i (0..N-1) is node i+1 with data in
+#                              $LW_STATE/kafka/broker<i>, pid run/kafka-<i>.pid,
+#                              log logs/kafka-<i>.log; topics default to
+#                              replication min(N, 3) (scripts/kafka/replication.sh)
+#   LEDGERWHISK_KAFKA_PORT     first broker's port (default 9092); the KRaft
+#                              controller listener uses port+1; broker i uses
+#                              port+10*i and port+10*i+1
 #   LEDGERWHISK_KAFKA_VERSION  Kafka version (default 3.9.1)
 #   LEDGERWHISK_KAFKA_HEAP     JVM heap options (default "-Xms256m -Xmx1g")
 #   LEDGERWHISK_KAFKA_TIMEOUT  readiness deadline in seconds (default 60)
@@ -30,21 +41,67 @@ SLF4J_VERSION=1.7.36
 RELOAD4J_VERSION=1.2.25
 DEPENDENCY_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.6.1
 
-KAFKA_PORT="${LEDGERWHISK_KAFKA_PORT:-9092}"
-lw_valid_port LEDGERWHISK_KAFKA_PORT "$KAFKA_PORT"
-CONTROLLER_PORT=$((KAFKA_PORT + 1))
+FIRST_PORT="${LEDGERWHISK_KAFKA_PORT:-9092}"
+lw_valid_port LEDGERWHISK_KAFKA_PORT "$FIRST_PORT"
+KAFKA_BROKERS="${LEDGERWHISK_KAFKA_BROKERS:-${KAFKA_BROKERS:-1}}"
+[[ "$KAFKA_BROKERS" =~ ^[1-9]$ ]] || lw_die "LEDGERWHISK_KAFKA_BROKERS must be 1..9, got '$KAFKA_BROKERS'"
+# shellcheck source=scripts/kafka/replication.sh
+source "$LW_SCRIPTS/kafka/replication.sh"
+KAFKA_REPLICAS="$(kafka_replicas "$KAFKA_BROKERS")"
+KAFKA_MIN_ISR="$(kafka_min_insync "$KAFKA_REPLICAS")"
+# How long a silent broker stays in the cluster before the quorum fences it
+# and moves its leaderships (and drops it from the in-sync replicas, which
+# acks=all writes wait for). A single node keeps Kafka's defaults.
+if ((KAFKA_BROKERS > 1)); then
+  KAFKA_SESSION_MS=4000 KAFKA_HEARTBEAT_MS=1000
+else
+  KAFKA_SESSION_MS=9000 KAFKA_HEARTBEAT_MS=2000
+fi
 KAFKA_TIMEOUT="${LEDGERWHISK_KAFKA_TIMEOUT:-60}"
 KAFKA_HEAP="${LEDGERWHISK_KAFKA_HEAP:--Xms256m -Xmx1g}"
 
 KAFKA_HOME="$LW_CACHE/kafka-$KAFKA_VERSION"
 KAFKA_LIBS="$KAFKA_HOME/libs"
-KAFKA_DIR="$LW_STATE/kafka"
-KAFKA_DATA="$KAFKA_DIR/data"
-KAFKA_CONFIG="$KAFKA_DIR/server.properties"
-KAFKA_LOG="$(lw_logfile kafka)"
-KAFKA_PID="$(lw_pidfile kafka)"
-# Marker that identifies our broker's command line (guards against pid reuse).
-KAFKA_PATTERN="-Dledgerwhisk.service=kafka"
+
+# kafka_broker I: point the KAFKA_* globals at broker I (0-based). The single
+# broker keeps the names it always had, so an existing .state goes on working.
+kafka_broker() {
+  KAFKA_INDEX="$1"
+  KAFKA_PORT=$((FIRST_PORT + 10 * $1))
+  CONTROLLER_PORT=$((KAFKA_PORT + 1))
+  if ((KAFKA_BROKERS == 1)); then
+    KAFKA_NAME=kafka
+    KAFKA_DIR="$LW_STATE/kafka"
+  else
+    KAFKA_NAME="kafka-$1"
+    KAFKA_DIR="$LW_STATE/kafka/broker$1"
+  fi
+  KAFKA_DATA="$KAFKA_DIR/data"
+  KAFKA_CONFIG="$KAFKA_DIR/server.properties"
+  KAFKA_LOG="$(lw_logfile "$KAFKA_NAME")"
+  KAFKA_PID="$(lw_pidfile "$KAFKA_NAME")"
+  # Marker that identifies our broker's command line (guards against pid reuse).
+  KAFKA_PATTERN="-Dledgerwhisk.service=$KAFKA_NAME"
+}
+
+# Every broker's index, first to last.
+kafka_indexes() { seq 0 $((KAFKA_BROKERS - 1)); }
+
+# The KRaft quorum: every node's controller listener.
+kafka_voters() {
+  local i out=()
+  for i in $(kafka_indexes); do out+=("$((i + 1))@127.0.0.1:$((FIRST_PORT + 10 * i + 1))"); done
+  (IFS=,; echo "${out[*]}")
+}
+
+# What clients bootstrap from: every broker.
+kafka_bootstrap() {
+  local i out=()
+  for i in $(kafka_indexes); do out+=("127.0.0.1:$((FIRST_PORT + 10 * i))"); done
+  (IFS=,; echo "${out[*]}")
+}
+
+kafka_broker 0
 
 # ---------------------------------------------------------------- install
 
@@ -184,7 +241,7 @@ kafka_metadata_ok() {
     # the last start.
     lw_port_open 127.0.0.1 "$KAFKA_PORT" || return 1
     local offset=0
-    [[ -f "$LW_RUN/kafka.logoffset" ]] && offset="$(cat "$LW_RUN/kafka.logoffset")"
+    [[ -f "$LW_RUN/$KAFKA_NAME.logoffset" ]] && offset="$(cat "$LW_RUN/$KAFKA_NAME.logoffset")"
     tail -c "+$((offset + 1))" "$KAFKA_LOG" 2>/dev/null | grep -q "Kafka Server started"
   fi
 }
@@ -250,7 +307,7 @@ kafka_cds_archive() {
 
 # Prints the extra JVM options for the server and records a pending dump.
 kafka_cds_opts() {
-  rm -f "$LW_RUN/kafka.cds"
+  rm -f "$LW_RUN/$KAFKA_NAME.cds"
   [[ "${LEDGERWHISK_KAFKA_CDS:-1}" == 1 ]] || return 0
   local archive
   archive="$(kafka_cds_archive)" || return 0
@@ -261,29 +318,35 @@ kafka_cds_opts() {
     # A dump takes seconds; older leftovers come from brokers that exited
     # without our stop (killed, or stopped by someone else): drop them.
     find "$(dirname "$archive")" -maxdepth 1 -name '*.tmp' -mmin +10 -delete 2>/dev/null || true
-    local pending="$archive.$$.tmp"
-    printf '%s\n' "$pending" >"$LW_RUN/kafka.cds"
+    local pending="$archive.$$-$KAFKA_INDEX.tmp"
+    printf '%s\n' "$pending" >"$LW_RUN/$KAFKA_NAME.cds"
     printf '%s\n' "-XX:ArchiveClassesAtExit=$pending" -Xlog:cds=error
   fi
 }
 
 # After the broker exited: publish its class archive if it dumped one.
 kafka_cds_finish() {
-  [[ -f "$LW_RUN/kafka.cds" ]] || return 0
+  [[ -f "$LW_RUN/$KAFKA_NAME.cds" ]] || return 0
   local pending archive
-  pending="$(cat "$LW_RUN/kafka.cds")"
+  pending="$(cat "$LW_RUN/$KAFKA_NAME.cds")"
   archive="${pending%.*.tmp}"
   if [[ "${LW_STOP_KILLED:-0}" == 0 && -s "$pending" && ! -s "$archive" ]]; then
     mv -f "$pending" "$archive"
     lw_log "saved JVM class archive $archive (faster next starts)"
   fi
-  rm -f "$pending" "$LW_RUN/kafka.cds"
+  rm -f "$pending" "$LW_RUN/$KAFKA_NAME.cds"
 }
 
 kafka_write_config() {
   mkdir -p "$KAFKA_DATA"
   sed -e "s|@PORT@|$KAFKA_PORT|g" \
     -e "s|@CONTROLLER_PORT@|$CONTROLLER_PORT|g" \
+    -e "s|@NODE_ID@|$((KAFKA_INDEX + 1))|g" \
+    -e "s|@VOTERS@|$(kafka_voters)|g" \
+    -e "s|@REPLICAS@|$KAFKA_REPLICAS|g" \
+    -e "s|@MIN_ISR@|$KAFKA_MIN_ISR|g" \
+    -e "s|@SESSION_MS@|$KAFKA_SESSION_MS|g" \
+    -e "s|@HEARTBEAT_MS@|$KAFKA_HEARTBEAT_MS|g" \
     -e "s|@LOG_DIR@|$KAFKA_DATA|g" \
     "$LW_SCRIPTS/kafka/server.properties.template" >"$KAFKA_CONFIG.tmp"
   mv -f "$KAFKA_CONFIG.tmp" "$KAFKA_CONFIG"
@@ -297,9 +360,18 @@ kafka_format() {
   # own Uuid.randomUuid, draw again when it starts with "-": the storage tool
   # would read such an id as an option (one format in 64 failed so).
   cluster_id="-"
+  # The brokers of one cluster share its id: drawn once, kept beside them.
+  local shared="$LW_STATE/kafka/cluster.id"
+  if ((KAFKA_BROKERS > 1)) && [[ -s "$shared" ]]; then
+    cluster_id="$(cat "$shared")"
+  fi
   while [[ "$cluster_id" == -* ]]; do
     cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
   done
+  if ((KAFKA_BROKERS > 1)); then
+    mkdir -p "$(dirname "$shared")"
+    echo "$cluster_id" >"$shared"
+  fi
   lw_log "formatting $KAFKA_DATA (cluster id $cluster_id)"
   local opts
   mapfile -t opts < <(kafka_java_opts)
@@ -311,68 +383,97 @@ kafka_format() {
   lw_log "formatted ($(($(lw_now_ms) - t0)) ms)"
 }
 
-kafka_start() {
-  local t0 pid
-  t0=$(lw_now_ms)
+# Spawn broker $KAFKA_INDEX unless it runs already; KAFKA_SPAWNED says which.
+kafka_spawn() {
+  local pid
   if pid="$(lw_read_pid "$KAFKA_PID" "$KAFKA_PATTERN")"; then
-    lw_same_port kafka "$KAFKA_PORT"
-    if kafka_metadata_ok >/dev/null 2>&1; then
-      lw_log "already running (pid $pid) and ready on 127.0.0.1:$KAFKA_PORT"
-      return 0
-    fi
-    lw_log "already running (pid $pid); waiting for readiness"
-    kafka_wait
-    lw_log "ready on 127.0.0.1:$KAFKA_PORT"
+    lw_same_port "$KAFKA_NAME" "$KAFKA_PORT"
+    lw_log "$KAFKA_NAME already running (pid $pid)"
     return 0
   fi
   local p
   for p in "$KAFKA_PORT" "$CONTROLLER_PORT"; do
     if lw_port_open 127.0.0.1 "$p"; then
       lw_fail_readiness "port 127.0.0.1:$p is already in use by a process not started from $LW_STATE (no live pid in $KAFKA_PID)" \
-        "stop that process, or pick other ports with LEDGERWHISK_KAFKA_PORT (uses the port and port+1)" "$KAFKA_LOG"
+        "stop that process, or pick other ports with LEDGERWHISK_KAFKA_PORT (broker i uses port+10*i and the next)" "$KAFKA_LOG"
     fi
   done
-  kafka_install
   lw_ensure_dirs
   lw_rotate_log "$KAFKA_LOG"
   kafka_write_config
   kafka_format
   # Remember where this start begins in the log (for the no-python probe).
-  stat -c %s "$KAFKA_LOG" 2>/dev/null >"$LW_RUN/kafka.logoffset" || echo 0 >"$LW_RUN/kafka.logoffset"
+  stat -c %s "$KAFKA_LOG" 2>/dev/null >"$LW_RUN/$KAFKA_NAME.logoffset" || echo 0 >"$LW_RUN/$KAFKA_NAME.logoffset"
   local opts cds
   mapfile -t opts < <(kafka_java_opts)
   mapfile -t cds < <(kafka_cds_opts)
   opts+=("${cds[@]}")
-  echo "$KAFKA_PORT" >"$LW_RUN/kafka.port"
-  lw_log "starting kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT (controller :$CONTROLLER_PORT, data $KAFKA_DATA, log $KAFKA_LOG)"
+  echo "$KAFKA_PORT" >"$LW_RUN/$KAFKA_NAME.port"
+  lw_log "starting $KAFKA_NAME $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT (node $((KAFKA_INDEX + 1)) of $KAFKA_BROKERS, controller :$CONTROLLER_PORT, data $KAFKA_DATA, log $KAFKA_LOG)"
   lw_spawn "$KAFKA_PID" "$KAFKA_LOG" java "${opts[@]}" -cp "$(kafka_classpath)" kafka.Kafka "$KAFKA_CONFIG"
-  kafka_wait "$(head -n1 "$KAFKA_PID")"
-  lw_log "ready on 127.0.0.1:$KAFKA_PORT (pid $(cat "$KAFKA_PID"), $(($(lw_now_ms) - t0)) ms)"
 }
 
+# Start every broker that does not run (a quorum needs most of them up at once
+# before any answers), then wait until each answers a metadata request.
+kafka_start() {
+  local t0 i
+  t0=$(lw_now_ms)
+  kafka_install
+  for i in $(kafka_indexes); do
+    kafka_broker "$i"
+    kafka_spawn
+  done
+  for i in $(kafka_indexes); do
+    kafka_broker "$i"
+    kafka_wait
+    lw_log "$KAFKA_NAME ready on 127.0.0.1:$KAFKA_PORT (pid $(cat "$KAFKA_PID"), $(($(lw_now_ms) - t0)) ms)"
+  done
+}
+
+# Stop every broker at once: stopped one by one, the last ones would wait for
+# a quorum that is gone before their controlled shutdown gives up.
 kafka_stop() {
-  lw_stop_pid "$KAFKA_PID" "$KAFKA_PATTERN" "${LEDGERWHISK_KAFKA_STOP_TIMEOUT:-30}"
-  kafka_cds_finish
-  rm -f "$LW_RUN/kafka.port" "$LW_RUN/kafka.logoffset"
+  local i pids=() status=0
+  for i in $(kafka_indexes); do
+    (
+      kafka_broker "$i"
+      LW_SERVICE="$KAFKA_NAME"
+      lw_stop_pid "$KAFKA_PID" "$KAFKA_PATTERN" "${LEDGERWHISK_KAFKA_STOP_TIMEOUT:-30}"
+      kafka_cds_finish
+      rm -f "$LW_RUN/$KAFKA_NAME.port" "$LW_RUN/$KAFKA_NAME.logoffset"
+    ) &
+    pids+=("$!")
+  done
+  for i in "${pids[@]}"; do wait "$i" || status=1; done
+  return "$status"
 }
 
-kafka_status() {
+kafka_status_one() {
   local pid
   if pid="$(lw_read_pid "$KAFKA_PID" "$KAFKA_PATTERN")"; then
-    lw_same_port kafka "$KAFKA_PORT"
+    lw_same_port "$KAFKA_NAME" "$KAFKA_PORT"
     if kafka_metadata_ok >/dev/null 2>&1; then
-      lw_log "ready on 127.0.0.1:$KAFKA_PORT (pid $pid, state $LW_STATE)"
+      lw_log "$KAFKA_NAME ready on 127.0.0.1:$KAFKA_PORT (pid $pid, state $LW_STATE)"
       return 0
     fi
-    lw_log "running (pid $pid) but not answering on 127.0.0.1:$KAFKA_PORT; log $KAFKA_LOG"
+    lw_log "$KAFKA_NAME running (pid $pid) but not answering on 127.0.0.1:$KAFKA_PORT; log $KAFKA_LOG"
     return 1
   fi
   if kafka_metadata_ok >/dev/null 2>&1; then
     lw_log "a broker answers on 127.0.0.1:$KAFKA_PORT but was not started from $LW_STATE"
     return 0
   fi
-  lw_log "not running (state $LW_STATE, port $KAFKA_PORT)"
+  lw_log "$KAFKA_NAME not running (state $LW_STATE, port $KAFKA_PORT)"
   return 1
+}
+
+kafka_status() {
+  local i status=0
+  for i in $(kafka_indexes); do
+    kafka_broker "$i"
+    kafka_status_one || status=1
+  done
+  return "$status"
 }
 
 case "${1:-}" in
@@ -381,8 +482,12 @@ case "${1:-}" in
   stop) kafka_stop ;;
   status) kafka_status ;;
   wait)
-    kafka_wait
-    lw_log "ready on 127.0.0.1:$KAFKA_PORT"
+    for i in $(kafka_indexes); do
+      kafka_broker "$i"
+      kafka_wait
+      lw_log "$KAFKA_NAME ready on 127.0.0.1:$KAFKA_PORT"
+    done
     ;;
+  bootstrap) kafka_bootstrap ;;
   *) lw_usage ;;
 esac

@@ -12,6 +12,10 @@
 # INVOKER_MEMORY_MB (user memory of each invoker: one number for all, or one
 # per invoker, e.g. "2048 1024 1024"; default the setting, 2048),
 # CONTROLLERS (controller instances sharing the ledger's partitions, default 1),
+# KAFKA_BROKERS (brokers of the local Kafka cluster, default 1; 3 gives every
+# topic three replicas, scripts/kafka.sh), LEDGERWHISK_KAFKA_BOOTSTRAP (an
+# existing Kafka cluster: none is started, topics get
+# LEDGERWHISK_KAFKA_REPLICATION_FACTOR replicas, default 3),
 # LEDGERWHISK_API_PORT (3233), LEDGERWHISK_TLS_PORT (3443: nginx's HTTPS in
 # front of the API, scripts/nginx.sh), LEDGERWHISK_KAFKA_PORT (9092),
 # LEDGERWHISK_METRICS_PORT (9095: GET /metrics, projections/exporter.py),
@@ -27,7 +31,19 @@ CONTROLLERS="${CONTROLLERS:-1}"
 read -r -a INVOKER_MEMORY <<<"${INVOKER_MEMORY_MB:-}"
 API_PORT="${LEDGERWHISK_API_PORT:-3233}"
 TLS_PORT="${LEDGERWHISK_TLS_PORT:-3443}"
-KAFKA_PORT="${LEDGERWHISK_KAFKA_PORT:-9092}"
+export LEDGERWHISK_KAFKA_BROKERS="${LEDGERWHISK_KAFKA_BROKERS:-${KAFKA_BROKERS:-1}}"
+if [[ -n "${LEDGERWHISK_KAFKA_BOOTSTRAP:-}" ]]; then
+  # An existing cluster: nothing of Kafka's is started or stopped here.
+  KAFKA_BOOTSTRAP="$LEDGERWHISK_KAFKA_BOOTSTRAP"
+  KAFKA_REPLICATION="${LEDGERWHISK_KAFKA_REPLICATION_FACTOR:-3}"
+  SERVICES=(docker couchdb)
+else
+  KAFKA_BOOTSTRAP="$("$LW_SCRIPTS/kafka.sh" bootstrap)"
+  # shellcheck source=scripts/kafka/replication.sh
+  source "$LW_SCRIPTS/kafka/replication.sh"
+  KAFKA_REPLICATION="$(kafka_replicas "$LEDGERWHISK_KAFKA_BROKERS")"
+  SERVICES=(docker couchdb kafka)
+fi
 COUCH_PORT="${LEDGERWHISK_COUCHDB_PORT:-5984}"
 COUCH_URL="${LEDGERWHISK_COUCHDB_URL:-http://127.0.0.1:$COUCH_PORT}"
 PY="$LW_ROOT/.venv/bin/python"
@@ -35,7 +51,8 @@ GUEST_KEY="$("$PY" -c 'from streams.settings import get_settings; print(get_sett
 
 # The platform's processes read their settings from these.
 PY_ENV=(
-  LEDGERWHISK_KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
+  LEDGERWHISK_KAFKA_BOOTSTRAP="$KAFKA_BOOTSTRAP"
+  LEDGERWHISK_KAFKA_REPLICATION_FACTOR="$KAFKA_REPLICATION"
   LEDGERWHISK_COUCHDB_URL="$COUCH_URL"
   LEDGERWHISK_API_PORT="$API_PORT"
   LEDGERWHISK_METRICS_PORT="${LEDGERWHISK_METRICS_PORT:-9095}"
@@ -123,7 +140,7 @@ cmd_up() {
   start="$(lw_now_ms)"
   lw_ensure_dirs
   "$LW_SCRIPTS/python.sh"
-  "$LW_SCRIPTS/services.sh" start
+  "$LW_SCRIPTS/services.sh" start "${SERVICES[@]}"
   # Python and Node.js first: the stack serves once they exist; the other
   # kinds' images are built in the background (build_in_background below).
   # Its output goes to the terminal and to its own log (the background build's log
@@ -150,7 +167,7 @@ cmd_up() {
       "it heard no heartbeat from invoker $i" \
       "check $(lw_logfile "invoker$i") for errors" "$(lw_logfile controller)"
   done
-  lw_log "stack ready in $(( ($(lw_now_ms) - start) / 1000 )) s: API on http://127.0.0.1:$API_PORT and https://127.0.0.1:$TLS_PORT ($INVOKERS invoker(s), $CONTROLLERS controller(s))"
+  lw_log "stack ready in $(( ($(lw_now_ms) - start) / 1000 )) s: API on http://127.0.0.1:$API_PORT and https://127.0.0.1:$TLS_PORT ($INVOKERS invoker(s), $CONTROLLERS controller(s), Kafka $KAFKA_BOOTSTRAP with $KAFKA_REPLICATION replica(s))"
   lw_log "logs: $LW_LOGS"
   build_in_background
 }
@@ -191,7 +208,7 @@ cmd_down() {
   for name in "${names[@]}"; do
     LW_SERVICE="$name" lw_stop_pid "$(lw_pidfile "$name")" "$(module_of "$name")" 20
   done
-  "$LW_SCRIPTS/services.sh" stop
+  "$LW_SCRIPTS/services.sh" stop "${SERVICES[@]}"
 }
 
 cmd_status() {
@@ -204,7 +221,7 @@ cmd_status() {
     fi
   done
   LEDGERWHISK_TLS_PORT="$TLS_PORT" "$LW_SCRIPTS/nginx.sh" status || true
-  "$LW_SCRIPTS/services.sh" status || true
+  "$LW_SCRIPTS/services.sh" status "${SERVICES[@]}" || true
 }
 
 cmd_run() {

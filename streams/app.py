@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 import faust
 from aiokafka.errors import KafkaError
 from faust.exceptions import ProducerSendError
+from faust.transport.drivers import aiokafka as faust_aiokafka
 
 from streams.constants import LEDGER_MESSAGE_MAX_BYTES
 from streams.groupreader import group_id
+from streams.replication import Replication, replication_of
 from streams.retry import until_done
 from streams.settings import Settings
 
@@ -34,13 +36,34 @@ def make_app(name: str, settings: Settings) -> faust.App:
         topic_allow_declare=False,
         topic_disable_leader=True,
         producer_linger=0.0,
-        producer_acks=1,
         producer_max_request_size=LEDGER_MESSAGE_MAX_BYTES,
         table_standby_replicas=0,
         topic_replication_factor=1,
     )
     app.producer_only = True
+    transport = _Transport(app.conf.broker_consumer, app)
+    transport.replication = replication_of(settings)
+    app.transport = transport
     return app
+
+
+class _Producer(faust_aiokafka.Producer):
+    """Faust's producer with the ledger's acks and idempotence (``streams/replication.py``).
+
+    Faust sets ``acks`` from one setting and turns idempotence on only inside
+    its transactions; this producer asks for what the replication asks.
+    """
+
+    def _settings_extra(self) -> dict[str, Any]:
+        return {
+            **super()._settings_extra(),
+            **cast(_Transport, self.transport).replication.producer_options(),
+        }
+
+
+class _Transport(faust_aiokafka.Transport):
+    Producer = _Producer
+    replication = Replication(1)
 
 
 async def write_until_taken(

@@ -24,6 +24,7 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from aiokafka.structs import ConsumerRecord
 
 from streams import constants
+from streams.replication import replication_of
 from streams.retry import until_done
 from streams.settings import Settings
 
@@ -100,6 +101,7 @@ class GroupReader:
         group = group_id(s, self.name)
         return AIOKafkaConsumer(
             bootstrap_servers=s.kafka_bootstrap,
+            **replication_of(s).consumer_options(),
             group_id=group,
             # A static member: a restarted instance gets its partitions back at
             # once instead of after the old session expires.

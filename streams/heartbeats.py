@@ -19,6 +19,7 @@ from streams import constants
 from streams.events import InvokerHealth
 from streams.ids import now_ms
 from streams.registry import InvokerRegistry
+from streams.replication import replication_of
 from streams.settings import Settings
 
 log = logging.getLogger("ledgerwhisk.heartbeats")
@@ -57,6 +58,7 @@ class HealthTail:
         while True:
             consumer = AIOKafkaConsumer(
                 bootstrap_servers=self.settings.kafka_bootstrap,
+                **replication_of(self.settings).consumer_options(),
                 group_id=None,
                 enable_auto_commit=False,
                 fetch_max_wait_ms=FETCH_MS,

@@ -26,6 +26,7 @@ from streams.errors import LedgerUnavailable, kafka_unavailable
 from streams.events import COMPLETED, Headers, LedgerEvent, Unreadable, read
 from streams.ids import accepted_at_ms
 from streams.positions import Cursor, behind
+from streams.replication import replication_of
 from streams.settings import Settings
 from streams.topics import partition_count
 
@@ -96,6 +97,7 @@ class LedgerReader:
         self.topic = topic or settings.topic(constants.TOPIC_EVENTS)
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=settings.kafka_bootstrap,
+            **replication_of(settings).consumer_options(),
             enable_auto_commit=False,
             group_id=None,
             fetch_max_wait_ms=FETCH_WAIT_MS,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from streams import constants
@@ -18,7 +19,13 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="LEDGERWHISK_", extra="ignore")
 
+    # host:port[,host:port...]: the dev broker, the brokers of `make up
+    # KAFKA_BROKERS=3`, or an existing cluster.
     kafka_bootstrap: str = "127.0.0.1:9092"
+    # Copies of each partition of the platform's topics: 1 on one broker, 3 on a
+    # cluster. Producer acks, idempotence, min.insync.replicas and the readers'
+    # isolation level follow from it (streams/replication.py).
+    kafka_replication_factor: int = 1
     couchdb_url: str = "http://127.0.0.1:5984"
     couchdb_user: str | None = None
     couchdb_password: str | None = None
@@ -65,6 +72,11 @@ class Settings(BaseSettings):
     container_idle_remove_s: float = 600.0
     stem_cells: bool = True
     docker_socket: str = "/var/run/docker.sock"
+    # The invoker's own Docker engine, named as Docker's DOCKER_HOST does:
+    # unix:///run/docker.sock. Only a local socket: the invoker reaches each
+    # container's action proxy inside its network namespace, so the engine runs
+    # on the invoker's host (each invoker host its own engine). Unset: docker_socket.
+    docker_host: str | None = None
     # Activations waiting at an invoker for room (arrival order); past it, or
     # past their deadline less their timeout, they end as whisk errors.
     invoker_queue_max: int = 100
@@ -127,6 +139,21 @@ class Settings(BaseSettings):
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 9095
     feeds_api_url: str | None = None
+
+    @field_validator("docker_host")
+    @classmethod
+    def _local_engine(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("unix:///"):
+            raise ValueError(
+                f"LEDGERWHISK_DOCKER_HOST must be unix:///path/to/docker.sock, got {value!r}"
+            )
+        return value
+
+    def docker_socket_path(self) -> str:
+        """The Unix socket of this invoker's engine: ``docker_host``, else ``docker_socket``."""
+        if self.docker_host is None:
+            return self.docker_socket
+        return self.docker_host.removeprefix("unix://")
 
     def topic(self, name: str) -> str:
         """Full Kafka topic name for one of the names in ``constants.TOPIC_*``."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
@@ -11,6 +11,7 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from streams import constants
 from streams.errors import kafka_unavailable
+from streams.replication import Replication, replication_of
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -18,17 +19,19 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class TopicSpec:
-    """A topic the platform needs, with how many partitions and how long it keeps data."""
+    """A topic the platform needs: its partitions, how long it keeps data, how many copies."""
 
     name: str
     partitions: int
     retention_ms: int
+    replication: Replication = field(default_factory=lambda: Replication(1))
 
     def config(self) -> dict[str, str]:
         return {
             "retention.ms": str(self.retention_ms),
             "retention.bytes": "-1",
             "max.message.bytes": str(constants.LEDGER_MESSAGE_MAX_BYTES),
+            **self.replication.topic_config(),
         }
 
 
@@ -40,18 +43,25 @@ def ledger_topics(settings: Settings) -> list[TopicSpec]:
     the controller wrote), which names it in its ``invoker`` header, and every
     invoker reads the ledger. One write does both jobs: the fact and the dispatch.
     """
+    copies = replication_of(settings)
     return [
         TopicSpec(
             settings.topic(constants.TOPIC_EVENTS),
             settings.ledger_partitions,
             settings.ledger_retention_ms,
+            copies,
         ),
-        TopicSpec(settings.topic(constants.TOPIC_HEALTH), 1, settings.health_retention_ms),
+        TopicSpec(settings.topic(constants.TOPIC_HEALTH), 1, settings.health_retention_ms, copies),
         TopicSpec(
-            settings.topic(constants.TOPIC_DEAD_LETTERS), 1, settings.dead_letter_retention_ms
+            settings.topic(constants.TOPIC_DEAD_LETTERS),
+            1,
+            settings.dead_letter_retention_ms,
+            copies,
         ),
         # Kept as long as the ledger: the metrics exporter counts them again at every start.
-        TopicSpec(settings.topic(constants.TOPIC_THROTTLES), 1, settings.ledger_retention_ms),
+        TopicSpec(
+            settings.topic(constants.TOPIC_THROTTLES), 1, settings.ledger_retention_ms, copies
+        ),
     ]
 
 
@@ -79,7 +89,10 @@ async def ensure_topics(settings: Settings, specs: list[TopicSpec]) -> list[str]
             return []
         try:
             await admin.create_topics(
-                [NewTopic(s.name, s.partitions, 1, topic_configs=s.config()) for s in missing]
+                [
+                    NewTopic(s.name, s.partitions, s.replication.replicas, topic_configs=s.config())
+                    for s in missing
+                ]
             )
         except TopicAlreadyExistsError:
             # Another process created them in between: that is what we wanted.

@@ -29,6 +29,7 @@ from streams.events import (
     Unreadable,
     read,
 )
+from streams.replication import replication_of
 from streams.settings import Settings
 
 # How far before the committed offset the read begins: an activation accepted
@@ -115,6 +116,7 @@ def fold_partition(
 def _consumer(settings: Settings, group_id: str | None = None) -> AIOKafkaConsumer:
     return AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap,
+        **replication_of(settings).consumer_options(),
         group_id=group_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",  # only if a seek lands before the log start

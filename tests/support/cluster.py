@@ -139,6 +139,7 @@ class Cluster:
         self.prefix = f"{PREFIX}{self.name}"
         self.settings = Settings(
             kafka_bootstrap=self.stack.kafka_bootstrap,
+            kafka_replication_factor=self.stack.kafka_replication_factor,
             couchdb_url=self.stack.couchdb_url,
             prefix=self.prefix,
         )
@@ -151,6 +152,7 @@ class Cluster:
             "PYTHONPATH": str(ROOT),
             "PYTHONUNBUFFERED": "1",
             "LEDGERWHISK_KAFKA_BOOTSTRAP": self.stack.kafka_bootstrap,
+            "LEDGERWHISK_KAFKA_REPLICATION_FACTOR": str(self.stack.kafka_replication_factor),
             "LEDGERWHISK_COUCHDB_URL": self.stack.couchdb_url,
             "LEDGERWHISK_PREFIX": self.prefix,
             "LEDGERWHISK_STEM_CELLS": "false",
@@ -513,6 +515,7 @@ async def running(
     api_env: dict[str, str] | None = None,
     invoker_env: dict[str, str] | None = None,
     memory_mb: dict[int, int] | None = None,
+    each_invoker_env: dict[int, dict[str, str]] | None = None,
 ) -> AsyncIterator[Cluster]:
     """A whole cluster, ready: invokers, controllers, a projection writer, API servers."""
     c = Cluster(stack, workdir, name, env=env or {})
@@ -522,6 +525,7 @@ async def running(
             extra = dict(invoker_env or {})
             if memory_mb:
                 extra["LEDGERWHISK_INVOKER_USER_MEMORY_MB"] = str(memory_mb[i])
+            extra.update((each_invoker_env or {}).get(i, {}))
             c.start_invoker(i, **extra)
         controller_names = ["controller"] + [f"controller{k + 1}" for k in range(1, controllers)]
         for controller in controller_names:
