@@ -23,6 +23,7 @@ from streams.events import (
     read,
 )
 from streams.ids import now_ms
+from streams.producestats import PRODUCE_CLOCK, send_stats
 from streams.replication import replication_of
 from streams.settings import Settings
 from streams.tasks import TaskSet
@@ -52,6 +53,7 @@ class Ledger:
         # Event streams ride on this tail (api/tail.py).
         self.hub = Hub(settings.events_queue_max)
         self._throttle_notes = TaskSet(log, "appending a throttle to its topic")
+        self._stats = TaskSet(log, "sending the API's stats")
 
     async def start(self) -> None:
         bootstrap = self.settings.kafka_bootstrap
@@ -86,10 +88,18 @@ class Ledger:
             await self.stop()
             raise kafka_unavailable(bootstrap, exc) from exc
         self._tail = asyncio.create_task(self._follow())
+        self._stats.spawn(
+            send_stats(self.settings, "api", self.settings.api_instance, self._send_once)
+        )
+
+    async def _send_once(self, topic: str, key: bytes, value: bytes) -> None:
+        assert self._producer is not None
+        await PRODUCE_CLOCK.timed(self._producer.send_and_wait(topic, value, key=key))
 
     async def stop(self) -> None:
         self.hub.close()
         await self._throttle_notes.cancel()
+        await self._stats.cancel()
         if self._tail is not None:
             self._tail.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -104,11 +114,13 @@ class Ledger:
         offset once Kafka has it. Raises ``LedgerUnavailable`` when Kafka refuses it."""
         assert self._producer is not None
         try:
-            metadata = await self._producer.send_and_wait(
-                self.topic,
-                encode(event) if value is None else value,
-                key=event.activation_id.encode(),
-                headers=headers_of(event),
+            metadata = await PRODUCE_CLOCK.timed(
+                self._producer.send_and_wait(
+                    self.topic,
+                    encode(event) if value is None else value,
+                    key=event.activation_id.encode(),
+                    headers=headers_of(event),
+                )
             )
         except KafkaError as exc:
             raise LedgerUnavailable(f"Kafka refused the event ({exc!r})") from exc

@@ -112,6 +112,8 @@ class Invoker:
             user_memory_mb=budget,
             free_memory_mb=budget - self.pool.busy_mb(),
             in_flight=self.in_flight,
+            containers=self.pool.containers(),
+            queued=len(self.pool.queue),
             pid=os.getpid(),
             host=socket.gethostname(),
             at_ms=now_ms(),

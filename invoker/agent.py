@@ -47,9 +47,11 @@ from streams.events import (
     headers_of,
     read,
 )
+from streams.groupreader import fetches
 from streams.history import read_activation
 from streams.ids import now_ms
 from streams.positions import Cursor
+from streams.producestats import PRODUCE_CLOCK, send_stats
 from streams.registry import system_state
 from streams.replication import replication_of
 from streams.retry import until_done
@@ -125,8 +127,11 @@ class InvokerAgent:
         )
 
     # -- writing --------------------------------------------------------------
-    async def _send_once(self, topic: str, key: bytes, value: bytes) -> None:
-        await self.app.producer.send_and_wait(topic, key, value, None, None, None)
+    async def send_once(self, topic: str, key: bytes, value: bytes) -> None:
+        """Write one record once, no retry (heartbeats, stats: the next one follows)."""
+        await PRODUCE_CLOCK.timed(
+            self.app.producer.send_and_wait(topic, key, value, None, None, None)
+        )
 
     async def append(self, event: ActivationStarted | ActivationCompleted) -> None:
         """Append one ledger event; retry until Kafka takes it (a run's outcome is never lost)."""
@@ -187,7 +192,7 @@ class InvokerAgent:
         sent = mono_ms()
         try:
             await asyncio.wait_for(
-                self._send_once(
+                self.send_once(
                     self.health_topic, str(self.settings.invoker_id).encode(), encode(health)
                 ),
                 HEARTBEAT_TIMEOUT_S,
@@ -235,7 +240,7 @@ class InvokerAgent:
         """Tell the controllers at once that this run is over (best effort)."""
         with contextlib.suppress(KafkaError, ProducerSendError, TimeoutError):
             await asyncio.wait_for(
-                self._send_once(
+                self.send_once(
                     self.health_topic,
                     str(self.settings.invoker_id).encode(),
                     encode(self.health("offline")),
@@ -268,13 +273,7 @@ class InvokerAgent:
             consumer.assign(tps)
             for tp in tps:
                 consumer.seek(tp, self.lease.boot_floor[tp.partition])
-            while True:
-                try:
-                    batches = await consumer.getmany(timeout_ms=1000)
-                except KafkaError as exc:
-                    log.warning("ledger reader: %r; reading on", exc)
-                    await asyncio.sleep(0.5)
-                    continue
+            async for batches in fetches(consumer, log):
                 for tp, records in batches.items():
                     for record in records:
                         try:
@@ -352,6 +351,9 @@ def create_app(settings: Settings) -> faust.App:
         gctune.settle()
         agent.tasks.spawn(agent.heartbeats())
         agent.tasks.spawn(agent.follow())
+        agent.tasks.spawn(
+            send_stats(settings, "invoker", str(settings.invoker_id), agent.send_once)
+        )
 
     @app.timer(interval=1.0)
     async def idle() -> None:

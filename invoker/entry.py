@@ -45,6 +45,18 @@ class Entry:
             return self.ready.result()
         return None
 
+    @property
+    def state(self) -> str:
+        """``starting`` (its proxy not answering yet), ``busy`` (serving activations),
+        ``paused``, ``warm`` (an action's, idle) or ``stem_cell`` (no action yet)."""
+        if not self.ready.done():
+            return "starting"
+        if self.in_use:
+            return "busy"
+        if self.paused:
+            return "paused"
+        return "stem_cell" if self.action is None else "warm"
+
     def slot(self) -> choices.Slot:
         return choices.Slot(
             self.key,

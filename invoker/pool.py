@@ -30,6 +30,8 @@ from streams.settings import Settings
 
 log = logging.getLogger("ledgerwhisk.invoker.pool")
 
+# The states a pool's containers are counted in (Entry.state).
+CONTAINER_STATES = ("starting", "stem_cell", "warm", "busy", "paused")
 # A stem cell that failed to start is not tried again for this long.
 STEM_CELL_RETRY_MS = 30_000
 
@@ -89,6 +91,15 @@ class ContainerPool:
     def busy_mb(self) -> int:
         """Memory of the containers serving activations now."""
         return sum(e.memory_mb for e in self.entries.values() if e.in_use)
+
+    def containers(self) -> dict[str, int]:
+        """How many containers are in each state (``Entry.state``; stem cells being
+        started count as ``starting``)."""
+        counts = {state: 0 for state in CONTAINER_STATES}
+        for entry in self.entries.values():
+            counts[entry.state] += 1
+        counts["starting"] += len(self.creating)
+        return counts
 
     def _slots(self) -> list[choices.Slot]:
         return [e.slot() for e in self.entries.values()]

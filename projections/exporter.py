@@ -1,5 +1,5 @@
-"""The metrics exporter: reads the ledger's ``completed`` events and the API's throttles, serves
-``GET /metrics``.
+"""The metrics exporter: reads the ledger's ``completed`` events, the API's throttles, the
+invokers' heartbeats and the services' stats, serves ``GET /metrics``.
 
 It is OpenWhisk's user-events service (``core/monitoring/user-events``) for
 Ledgerwhisk: one process, reading every ledger partition from its first
@@ -9,6 +9,13 @@ counts the whole ledger again and its counters never go backwards. Until it
 has read up to the ends the partitions had when it started, ``/metrics``
 answers 503: a scrape never sees a half-rebuilt counter (Prometheus marks
 that scrape failed and keeps the series).
+
+Beside OpenWhisk's user events it exposes the platform's own figures
+(projections/platformmetrics.py): each invoker's containers by state and
+queue from its heartbeats, each process's Kafka produce latency and the
+controller's queue from the ``service-stats`` topic, and, polled every
+``stats_interval_s``, the lag of the ledger's consumer groups and of the
+projection.
 
 It listens on ``LEDGERWHISK_METRICS_HOST``:``LEDGERWHISK_METRICS_PORT``
 (127.0.0.1:9095, the user-events service's port), apart from the API and
@@ -25,20 +32,26 @@ from collections import OrderedDict
 
 from aiohttp import web
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
+from aiokafka.structs import OffsetAndMetadata
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from projections.platformmetrics import PlatformMetrics, RecordClock
 from projections.usermetrics import UserMetrics, observation_of
 from streams import constants, worker
 from streams.events import (
     COMPLETED,
     HEADER_TYPE,
     ActivationCompleted,
+    InvokerHealth,
     header,
     read,
+    read_stats,
     read_throttled,
 )
-from streams.groupreader import Records
+from streams.groupreader import Records, fetches, group_id
+from streams.ids import now_ms
 from streams.replication import replication_of
 from streams.retry import until_done
 from streams.settings import Settings
@@ -86,7 +99,14 @@ class Exporter:
         self.settings = settings
         self.topic = settings.topic(constants.TOPIC_EVENTS)
         self.throttles = settings.topic(constants.TOPIC_THROTTLES)
+        self.health = settings.topic(constants.TOPIC_HEALTH)
+        self.stats = settings.topic(constants.TOPIC_STATS)
         self.metrics = UserMetrics()
+        self.platform = PlatformMetrics(
+            int(settings.invoker_offline_after_s * 1000), int(settings.stats_interval_s * 1000)
+        )
+        self.metrics.registry.register(self.platform)
+        self.clocks: dict[int, RecordClock] = {}
         self.firsts = FirstCompletions()
         self.caught_up = asyncio.Event()
         self.closing = asyncio.Event()
@@ -94,6 +114,7 @@ class Exporter:
     async def serve_metrics(self, _request: web.Request) -> web.Response:
         if not self.caught_up.is_set():
             return web.Response(status=503, text="reading the ledger back; try again\n")
+        self.platform.now_ms = now_ms()
         return web.Response(
             body=generate_latest(self.metrics.registry),
             headers={"Content-Type": CONTENT_TYPE_LATEST},
@@ -144,25 +165,32 @@ class Exporter:
             await consumer.seek_to_beginning(*tps)
             ends = {tp: int(offset) for tp, offset in (await consumer.end_offsets(tps)).items()}
             await self._check_caught_up(consumer, ends)
-            while True:
-                try:
-                    batches = await consumer.getmany(timeout_ms=1000)
-                except KafkaError as exc:
-                    log.warning("ledger reader: %r; reading on", exc)
-                    await asyncio.sleep(0.5)
-                    continue
-                for tp, records in batches.items():
-                    if tp.topic == self.throttles:
-                        self._count_throttles(records)
-                    else:
-                        self._count_completions(tp.partition, records)
-                if not self.caught_up.is_set():
-                    await self._check_caught_up(consumer, ends)
+            lags = asyncio.create_task(self._poll_lags(consumer), name="metrics-lags")
+            try:
+                async for batches in fetches(consumer, log):
+                    for tp, records in batches.items():
+                        self._take(tp, records)
+                    if not self.caught_up.is_set():
+                        await self._check_caught_up(consumer, ends)
+            finally:
+                lags.cancel()
         finally:
             await consumer.stop()
 
+    def _take(self, tp: TopicPartition, records: Records) -> None:
+        if tp.topic == self.topic:
+            self._count_completions(tp.partition, records)
+        elif tp.topic == self.throttles:
+            self._count_throttles(records)
+        elif tp.topic == self.health:
+            self._note_health(records)
+        else:
+            self._note_stats(records)
+
     def _count_completions(self, partition: int, records: Records) -> None:
+        clock = self.clocks.setdefault(partition, RecordClock())
         for record in records:
+            clock.saw(record.offset, record.timestamp)
             if header(record.headers, HEADER_TYPE) != COMPLETED:
                 continue
             event = read(record.value, record.key, record.headers)
@@ -177,10 +205,68 @@ class Exporter:
             if fact is not None:
                 self.metrics.observe_throttle(fact)
 
+    def _note_health(self, records: Records) -> None:
+        for record in records:
+            try:
+                self.platform.observe_health(InvokerHealth.model_validate_json(record.value or b""))
+            except (ValueError, RecursionError, UnicodeDecodeError):
+                continue  # not a heartbeat: the controller's reader logs those
+
+    def _note_stats(self, records: Records) -> None:
+        for record in records:
+            stats = read_stats(record.value)
+            if stats is not None:
+                self.platform.observe_stats(stats)
+
+    async def _poll_lags(self, consumer: AIOKafkaConsumer) -> None:
+        """Every ``stats_interval_s``: how far the ledger's consumer groups are behind."""
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap)
+        await until_done(admin.start, what="starting the lag reader", retry_on=KafkaError, log=log)
+        ledger = [tp for tp in consumer.assignment() if tp.topic == self.topic]
+        try:
+            while True:
+                try:
+                    await self._measure_lags(admin, consumer, ledger)
+                except KafkaError as exc:
+                    log.warning("consumer-group lag not measured: %r; trying again", exc)
+                await asyncio.sleep(self.settings.stats_interval_s)
+        finally:
+            await admin.close()
+
+    async def _measure_lags(
+        self, admin: AIOKafkaAdminClient, consumer: AIOKafkaConsumer, ledger: list[TopicPartition]
+    ) -> None:
+        ends = await consumer.end_offsets(ledger)
+        for name in ("controller", "projection"):
+            committed = await admin.list_consumer_group_offsets(
+                group_id(self.settings, name), partitions=ledger
+            )
+            behind = {
+                tp: max(0, int(ends[tp]) - max(0, committed[tp].offset if tp in committed else 0))
+                for tp in ledger
+            }
+            self.platform.group_lag[name] = sum(behind.values())
+            if name == "projection":
+                self.platform.projection_lag_s = self._projection_lag_s(committed, behind)
+
+    def _projection_lag_s(
+        self, committed: dict[TopicPartition, OffsetAndMetadata], behind: dict[TopicPartition, int]
+    ) -> float:
+        """The age of the oldest record the projection has not committed, in seconds."""
+        oldest: int | None = None
+        for tp, records in behind.items():
+            if not records:
+                continue
+            offset = max(0, committed[tp].offset) if tp in committed else 0
+            written = self.clocks.get(tp.partition, RecordClock()).written_ms(offset)
+            if written is not None and (oldest is None or written < oldest):
+                oldest = written
+        return 0.0 if oldest is None else max(0.0, (now_ms() - oldest) / 1000)
+
     async def _partitions(self) -> list[TopicPartition]:
-        """Every partition of the ledger and of the throttles topic."""
+        """Every partition of the ledger, the throttles, the health and the stats topics."""
         tps = []
-        for topic in (self.topic, self.throttles):
+        for topic in (self.topic, self.throttles, self.health, self.stats):
             count = await partition_count(self.settings, topic)
             if not count:
                 raise KafkaError(f"topic {topic} does not exist yet")

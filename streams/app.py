@@ -12,6 +12,7 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 
 from streams.constants import LEDGER_MESSAGE_MAX_BYTES
 from streams.groupreader import group_id
+from streams.producestats import PRODUCE_CLOCK
 from streams.replication import Replication, replication_of
 from streams.retry import until_done
 from streams.settings import Settings
@@ -79,7 +80,9 @@ async def write_until_taken(
     away the caller waits rather than drops. Returns the record's metadata.
     """
     return await until_done(
-        lambda: app.producer.send_and_wait(topic, key, value, None, None, headers),
+        lambda: PRODUCE_CLOCK.timed(
+            app.producer.send_and_wait(topic, key, value, None, None, headers)
+        ),
         what=f"writing to {topic}",
         retry_on=(KafkaError, ProducerSendError),
         log=log,

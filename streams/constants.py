@@ -18,6 +18,7 @@ TOPIC_HEALTH: Final = "invoker-health"
 TOPIC_DEAD_LETTERS: Final = "dead-letters"
 # The API's 429s, one fact each (streams/events.py NamespaceThrottled), for the metrics.
 TOPIC_THROTTLES: Final = "throttles"
+TOPIC_STATS: Final = "service-stats"
 
 # Databases (prefixed by Settings.prefix).
 DB_SUBJECTS: Final = "subjects"

@@ -30,6 +30,7 @@ STARTED: Final = "activation.started"
 COMPLETED: Final = "activation.completed"
 HEALTH: Final = "invoker.health"
 THROTTLED: Final = "namespace.throttled"
+STATS: Final = "service.stats"
 
 # Precedence of states when merging: a later state never yields to an earlier one.
 STATE_RANK: dict[str, int] = {ACCEPTED: 1, SCHEDULED: 2, STARTED: 3, COMPLETED: 4}
@@ -225,6 +226,10 @@ class InvokerHealth(Fact):
     # last one's message: why it is unhealthy, for the controller's log.
     recent_faults: int = 0
     last_fault: str = ""
+    # Its pool's containers by state (``ContainerState``), and the activations
+    # waiting in it for room: for the metrics exporter and the dashboard.
+    containers: dict[str, int] = Field(default_factory=dict)
+    queued: int = 0
 
 
 ThrottleLimit = Literal["concurrent", "timed"]
@@ -253,6 +258,38 @@ def read_throttled(value: bytes | None) -> NamespaceThrottled | None:
         return None
     try:
         return NamespaceThrottled.model_validate_json(value)
+    except (ValueError, RecursionError, UnicodeDecodeError):
+        return None
+
+
+class ServiceStats(Fact):
+    """A process's own figures, sent every ``stats_interval_s`` to the ``service-stats``
+    topic for the metrics exporter (streams/producestats.py).
+
+    ``produce_counts`` counts this run's acknowledged Kafka writes per bucket of
+    ``PRODUCE_BUCKETS_S`` (not cumulative; the last one is above the largest
+    bound) and ``produce_sum_s`` their total seconds; both only grow within one
+    ``incarnation``. ``queued``: activations this process holds waiting for
+    room (the controller's queue), or None when it holds none by design.
+    """
+
+    type: Literal["service.stats"] = STATS
+    v: int = SCHEMA_VERSION
+    service: str
+    instance: str
+    incarnation: str
+    at_ms: int
+    produce_counts: list[int]
+    produce_sum_s: float
+    queued: int | None = None
+
+
+def read_stats(value: bytes | None) -> ServiceStats | None:
+    """The fact a ``service-stats`` record holds, or None when it holds none (never raises)."""
+    if value is None:
+        return None
+    try:
+        return ServiceStats.model_validate_json(value)
     except (ValueError, RecursionError, UnicodeDecodeError):
         return None
 

@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
@@ -45,6 +45,19 @@ Partitions = Callable[[set[int]], Awaitable[None]]
 def group_id(settings: Settings, name: str) -> str:
     """The consumer group of the ``name`` workers (``<prefix>-<name>``)."""
     return f"{settings.prefix}-{name}"
+
+
+async def fetches(
+    consumer: AIOKafkaConsumer, reader: logging.Logger
+) -> AsyncIterator[dict[TopicPartition, Records]]:
+    """The batches of a consumer read outside any group, for ever: a fetch Kafka fails is
+    logged on ``reader`` and tried again half a second later (aiokafka reconnects)."""
+    while True:
+        try:
+            yield await consumer.getmany(timeout_ms=1000)
+        except KafkaError as exc:
+            reader.warning("ledger reader: %r; reading on", exc)
+            await asyncio.sleep(0.5)
 
 
 @dataclass(frozen=True)

@@ -138,6 +138,9 @@ class Settings(BaseSettings):
     # from the API and not behind nginx (OpenWhisk's user-events port).
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 9095
+    # Every service sends its own figures (Kafka produce latency, its queue) this
+    # often to the service-stats topic; the exporter polls consumer-group lag alike.
+    stats_interval_s: float = 5.0
     feeds_api_url: str | None = None
 
     @field_validator("docker_host")

@@ -52,6 +52,7 @@ def ledger_topics(settings: Settings) -> list[TopicSpec]:
             copies,
         ),
         TopicSpec(settings.topic(constants.TOPIC_HEALTH), 1, settings.health_retention_ms, copies),
+        TopicSpec(settings.topic(constants.TOPIC_STATS), 1, settings.health_retention_ms, copies),
         TopicSpec(
             settings.topic(constants.TOPIC_DEAD_LETTERS),
             1,

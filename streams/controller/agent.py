@@ -42,6 +42,7 @@ from streams.events import (
 from streams.groupreader import Fetching, GroupReader, Records, group_id
 from streams.heartbeats import HealthTail
 from streams.ids import now_ms
+from streams.producestats import PRODUCE_CLOCK, send_stats
 from streams.registry import ConsulRegistry, HeartbeatRegistry
 from streams.retry import until_done
 from streams.settings import Settings
@@ -104,6 +105,12 @@ class Controller:
         for out in outputs:
             event = out.event
             await self._send(self.ledger, event.activation_id, encode(event), headers_of(event))
+
+    async def send_once(self, topic: str, key: bytes, value: bytes) -> None:
+        """Write one record once, no retry (for best-effort facts: the service's stats)."""
+        await PRODUCE_CLOCK.timed(
+            self.app.producer.send_and_wait(topic, key, value, None, None, None)
+        )
 
     async def _send(
         self, topic: str, key: str, value: bytes, headers: list[tuple[str, bytes]]
@@ -288,6 +295,15 @@ def create_app(settings: Settings) -> faust.App:
         if settings.consul_url:
             controller.tasks.spawn(controller.poll_consul(Consul(settings)))
         controller.tasks.spawn(reader.run())
+        controller.tasks.spawn(
+            send_stats(
+                settings,
+                "controller",
+                settings.controller_instance or "0",
+                controller.send_once,
+                queued=lambda: len(controller.state.queue),
+            )
+        )
 
     @app.timer(interval=TICK_S)
     async def tick() -> None:

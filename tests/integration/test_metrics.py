@@ -208,3 +208,61 @@ async def test_prometheus_counts_a_namespaces_429s_by_limit(
             "openwhisk_action_limit_timed_total": statuses.count(429),
             "openwhisk_action_limit_concurrent_total": 1,
         }
+
+
+async def test_prometheus_shows_the_platforms_own_figures(client: Client, prometheus: str) -> None:
+    """Containers by state while an activation runs, each process's produce latency, the
+    controller's queue, and the lag of the consumer groups and of the projection."""
+    assert (await client.put_action("busy", SLOW))[0] == 200
+    status, body = await client.invoke("busy", {"s": 20}, blocking=False)
+    assert status == 202, body
+
+    async with aiohttp.ClientSession() as session:
+
+        async def running() -> dict[str, float] | None:
+            busy = await query(session, 'ledgerwhisk_invoker_containers{state="busy"}')
+            flying = await query(session, "ledgerwhisk_invoker_in_flight")
+            if sum(busy.values()) >= 1 and sum(flying.values()) >= 1:
+                return {dict(k)["invoker"]: v for k, v in busy.items()}
+            return None
+
+        busy = await eventually(running, deadline_s=60, what="a busy container in Prometheus")
+        assert set(busy) == {"invoker0"}  # the test stack's one invoker
+        states = await query(session, "ledgerwhisk_invoker_containers")
+        assert {dict(k)["state"] for k in states} == {
+            "starting",
+            "stem_cell",
+            "warm",
+            "busy",
+            "paused",
+        }
+
+        async def produced() -> dict[str, float] | None:
+            got = await query(session, "sum by (service) (ledgerwhisk_kafka_produce_seconds_count)")
+            counts = {dict(k)["service"]: v for k, v in got.items()}
+            return counts if len(counts) == 3 and all(counts.values()) else None
+
+        counts = await eventually(produced, deadline_s=60, what="every writer's produce latency")
+        assert set(counts) == {"api", "controller", "invoker"}
+        # The +Inf bucket holds every counted write (one scrape's series, subtracted).
+        inf = await query(
+            session,
+            'sum by (service) (ledgerwhisk_kafka_produce_seconds_bucket{le="+Inf"})'
+            " - sum by (service) (ledgerwhisk_kafka_produce_seconds_count)",
+        )
+        assert {dict(k)["service"]: v for k, v in inf.items()} == dict.fromkeys(counts, 0.0)
+        queued = await query(session, "ledgerwhisk_controller_queued")
+        assert len(queued) == 1 and next(iter(queued.values())) >= 0
+
+        async def caught_up() -> dict[str, float] | None:
+            lags = await query(session, "ledgerwhisk_consumer_group_lag_records")
+            seconds = await query(session, "ledgerwhisk_projection_lag_seconds")
+            by_group = {dict(k)["group"]: v for k, v in lags.items()}
+            if set(by_group) != {"controller", "projection"} or len(seconds) != 1:
+                return None
+            # The ledger of a test run holds thousands of records: a lag this small
+            # means the committed offsets were read, not taken as absent.
+            small = by_group["projection"] <= 20 and next(iter(seconds.values())) < 5
+            return by_group if small else None
+
+        await eventually(caught_up, deadline_s=60, what="the projection's lag near zero")

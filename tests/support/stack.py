@@ -24,6 +24,8 @@ TEST_ENV = {
     "LEDGERWHISK_TLS_PORT": str(PORT_BASE + 443),
     # GET /metrics of the metrics exporter (9095 on a dev stack).
     "LEDGERWHISK_METRICS_PORT": str(PORT_BASE + 95),
+    # Each service's own figures every second (5 s on a dev stack).
+    "LEDGERWHISK_STATS_INTERVAL_S": "1",
     "LEDGERWHISK_PREFIX": PREFIX,
     # Short idle times so pause and removal happen within a test.
     "LEDGERWHISK_CONTAINER_IDLE_PAUSE_S": "3",
