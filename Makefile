@@ -45,6 +45,8 @@ check:  ## format check, lint, types
 	@.venv/bin/ruff check streams api invoker projections store runtimes feeds tests bench
 	@.venv/bin/mypy
 	@.venv/bin/vulture streams api invoker projections store runtimes feeds bench tests/vulture_whitelist.py --min-confidence 80
+	@if command -v node >/dev/null; then node --check api/dashboard/dashboard.js; \
+	else echo "check: node is not installed yet (make up installs it): dashboard.js not checked"; fi
 
 bench:  ## benchmarks against the physical floor (starts the stack if needed)
 	@scripts/python.sh

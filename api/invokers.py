@@ -38,6 +38,8 @@ def rows(registry: InvokerRegistry, now: int) -> list[dict[str, Any]]:
                 "usedMB": h.user_memory_mb - h.free_memory_mb,
                 "freeMB": h.free_memory_mb,
                 "inFlight": h.in_flight,
+                "queued": h.queued,
+                "containers": dict(sorted(h.containers.items())),
                 "incarnation": h.incarnation,
                 "ledgerFrom": {str(p): o for p, o in sorted(h.ledger_from.items())},
                 "lastHeardMs": max(0, now - record.seen_ms),

@@ -15,7 +15,17 @@ PATH = "/dashboard"
 ASSETS = Path(__file__).parent
 # What a subject may see of the invokers (no pid, host or log positions: those
 # are the administrators', at /api/v1/admin/invokers).
-INVOKER_FIELDS = ("id", "state", "memoryMB", "usedMB", "freeMB", "inFlight", "lastHeardMs")
+INVOKER_FIELDS = (
+    "id",
+    "state",
+    "memoryMB",
+    "usedMB",
+    "freeMB",
+    "inFlight",
+    "queued",
+    "containers",
+    "lastHeardMs",
+)
 CONTENT_TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html"}
 
 

@@ -136,7 +136,13 @@
     $('invokers').tBodies[0].replaceChildren(
       ...answer.body.map((inv) => {
         const row = document.createElement('tr');
-        for (const value of [inv.id, inv.state, `${inv.usedMB} / ${inv.memoryMB}`, inv.inFlight]) {
+        // Containers by state, zeros left out: "busy 1 · warm 2 · stem cell 1".
+        const containers = Object.entries(inv.containers || {})
+          .filter(([, n]) => n > 0)
+          .map(([state, n]) => `${state.replace('_', ' ')} ${n}`)
+          .join(' · ') || 'none';
+        const cells = [inv.id, inv.state, `${inv.usedMB} / ${inv.memoryMB}`, inv.inFlight, inv.queued, containers];
+        for (const value of cells) {
           const cell = document.createElement('td');
           cell.textContent = value;
           row.appendChild(cell);

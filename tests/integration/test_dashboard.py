@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import subprocess
 import urllib.request
 from base64 import b64encode
@@ -101,6 +102,13 @@ def test_the_dashboard_shows_an_invocation_live_and_its_timeline(
 
     completed = shown(
         browser, f'#tail tr[data-activation="{activation_id}"][data-type="completed"]'
+    )
+    # hello's container, warm or (after the test stack's 3 s) paused, in the invoker's row.
+    WebDriverWait(browser, DEADLINE_S).until(
+        lambda d: re.search(
+            r"(warm|paused) [1-9]", d.find_element(By.CSS_SELECTOR, "#invokers tbody tr").text
+        ),
+        "hello's container in the invokers table",
     )
     assert "success" in completed.text and "hello" in completed.text
     row = shown(browser, '#actions tr[data-action="hello"]')
