@@ -45,10 +45,11 @@ from streams.events import (
     HEADER_TYPE,
     ActivationCompleted,
     InvokerHealth,
+    NamespaceThrottled,
+    ServiceStats,
     header,
     read,
-    read_stats,
-    read_throttled,
+    read_fact,
 )
 from streams.groupreader import Records, fetches, group_id
 from streams.ids import now_ms
@@ -180,12 +181,21 @@ class Exporter:
     def _take(self, tp: TopicPartition, records: Records) -> None:
         if tp.topic == self.topic:
             self._count_completions(tp.partition, records)
-        elif tp.topic == self.throttles:
-            self._count_throttles(records)
-        elif tp.topic == self.health:
-            self._note_health(records)
-        else:
-            self._note_stats(records)
+            return
+        # The side topics hold one fact per record; one that holds none is skipped.
+        for record in records:
+            if tp.topic == self.throttles:
+                throttled = read_fact(NamespaceThrottled, record.value)
+                if throttled is not None:
+                    self.metrics.observe_throttle(throttled)
+            elif tp.topic == self.health:
+                health = read_fact(InvokerHealth, record.value)
+                if health is not None:
+                    self.platform.observe_health(health)
+            else:
+                stats = read_fact(ServiceStats, record.value)
+                if stats is not None:
+                    self.platform.observe_stats(stats)
 
     def _count_completions(self, partition: int, records: Records) -> None:
         clock = self.clocks.setdefault(partition, RecordClock())
@@ -198,25 +208,6 @@ class Exporter:
                 seen = observation_of(event)
                 if seen is not None:
                     self.metrics.observe(seen)
-
-    def _count_throttles(self, records: Records) -> None:
-        for record in records:
-            fact = read_throttled(record.value)
-            if fact is not None:
-                self.metrics.observe_throttle(fact)
-
-    def _note_health(self, records: Records) -> None:
-        for record in records:
-            try:
-                self.platform.observe_health(InvokerHealth.model_validate_json(record.value or b""))
-            except (ValueError, RecursionError, UnicodeDecodeError):
-                continue  # not a heartbeat: the controller's reader logs those
-
-    def _note_stats(self, records: Records) -> None:
-        for record in records:
-            stats = read_stats(record.value)
-            if stats is not None:
-                self.platform.observe_stats(stats)
 
     async def _poll_lags(self, consumer: AIOKafkaConsumer) -> None:
         """Every ``stats_interval_s``: how far the ledger's consumer groups are behind."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -252,16 +252,6 @@ class NamespaceThrottled(Fact):
     source: str
 
 
-def read_throttled(value: bytes | None) -> NamespaceThrottled | None:
-    """The fact a ``throttles`` record holds, or None when it holds none (never raises)."""
-    if value is None:
-        return None
-    try:
-        return NamespaceThrottled.model_validate_json(value)
-    except (ValueError, RecursionError, UnicodeDecodeError):
-        return None
-
-
 class ServiceStats(Fact):
     """A process's own figures, sent every ``stats_interval_s`` to the ``service-stats``
     topic for the metrics exporter (streams/producestats.py).
@@ -284,12 +274,16 @@ class ServiceStats(Fact):
     queued: int | None = None
 
 
-def read_stats(value: bytes | None) -> ServiceStats | None:
-    """The fact a ``service-stats`` record holds, or None when it holds none (never raises)."""
+FactT = TypeVar("FactT", bound=Fact)
+
+
+def read_fact(model: type[FactT], value: bytes | None) -> FactT | None:
+    """The ``model`` fact a record of a side topic holds (``throttles``, ``service-stats``),
+    or None when it holds none (never raises)."""
     if value is None:
         return None
     try:
-        return ServiceStats.model_validate_json(value)
+        return model.model_validate_json(value)
     except (ValueError, RecursionError, UnicodeDecodeError):
         return None
 

@@ -9,7 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from projections.exporter import FirstCompletions
 from projections.usermetrics import Observation, UserMetrics, observation_of
 from streams import constants
-from streams.events import NamespaceThrottled, encode, read_throttled
+from streams.events import NamespaceThrottled, encode, read_fact
 from tests.support import events
 
 WAIT_INIT = [
@@ -129,6 +129,6 @@ def test_429s_are_counted_by_namespace_and_limit() -> None:
 
 def test_a_throttles_record_that_holds_no_fact_is_skipped() -> None:
     fact = NamespaceThrottled(namespace="busy", limit="timed", at_ms=1, source="api0")
-    assert read_throttled(encode(fact)) == fact
-    assert read_throttled(b"{not json") is None
-    assert read_throttled(None) is None
+    assert read_fact(NamespaceThrottled, encode(fact)) == fact
+    assert read_fact(NamespaceThrottled, b"{not json") is None
+    assert read_fact(NamespaceThrottled, None) is None
