@@ -205,6 +205,19 @@ lw_stop_pid() {
   lw_log "stopped"
 }
 
+# lw_service_status PIDFILE PATTERN ADDRESS PROBE...: `status` of a service this
+# state started: ready (0) when its pid is alive and PROBE (a command) succeeds.
+lw_service_status() {
+  local pidfile="$1" pattern="$2" address="$3" pid
+  shift 3
+  if pid="$(lw_read_pid "$pidfile" "$pattern")" && "$@"; then
+    lw_log "ready on $address (pid $pid, state $LW_STATE)"
+    return 0
+  fi
+  lw_log "not running (state $LW_STATE, $address)"
+  return 1
+}
+
 # lw_valid_port NAME VALUE
 lw_valid_port() {
   if ! [[ "$2" =~ ^[0-9]+$ ]] || (($2 < 1 || $2 > 65535)); then

@@ -106,13 +106,7 @@ nginx_stop() {
 }
 
 nginx_status() {
-  local pid
-  if pid="$(lw_read_pid "$NGINX_PID" "$NGINX_PATTERN")" && nginx_answers; then
-    lw_log "ready on https://127.0.0.1:$TLS_PORT (pid $pid, state $LW_STATE)"
-    return 0
-  fi
-  lw_log "not running (state $LW_STATE, port $TLS_PORT)"
-  return 1
+  lw_service_status "$NGINX_PID" "$NGINX_PATTERN" "https://127.0.0.1:$TLS_PORT" nginx_answers
 }
 
 case "${1:-}" in

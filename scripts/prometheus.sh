@@ -96,13 +96,7 @@ prom_stop() {
 }
 
 prom_status() {
-  local pid
-  if pid="$(lw_read_pid "$PROM_PID" "$PROM_PATTERN")" && prom_ready; then
-    lw_log "ready on http://127.0.0.1:$PROM_PORT (pid $pid, state $LW_STATE)"
-    return 0
-  fi
-  lw_log "not running (state $LW_STATE, port $PROM_PORT)"
-  return 1
+  lw_service_status "$PROM_PID" "$PROM_PATTERN" "http://127.0.0.1:$PROM_PORT" prom_ready
 }
 
 case "${1:-}" in
