@@ -1,4 +1,4 @@
-"""``lwsk admin invokers``: every invoker with its state, process, memory and work.
+"""``lwsk admin invokers``: every invoker with its state, process, memory, work and containers.
 
 Like the other admin commands it reads the stack directly (the invoker-health
 topic, through the ``LEDGERWHISK_*`` settings), so it needs no key; over the
@@ -15,7 +15,19 @@ from api.cli.errors import CLIError
 from api.cli.session import Session, pass_session
 
 READ_TIMEOUT_S = 10.0
-HEADERS = ["id", "state", "pid", "host", "memory", "used", "free", "in flight", "heard"]
+HEADERS = [
+    "id",
+    "state",
+    "pid",
+    "host",
+    "memory",
+    "used",
+    "free",
+    "in flight",
+    "queued",
+    "containers",
+    "heard",
+]
 
 
 def row(invoker: dict[str, Any]) -> list[str]:
@@ -29,6 +41,9 @@ def row(invoker: dict[str, Any]) -> list[str]:
         f"{invoker['usedMB']} MB",
         f"{invoker['freeMB']} MB",
         str(invoker["inFlight"]),
+        str(invoker["queued"]),
+        # By state, zeros left out: "stem_cell=2,warm=1" (or "-").
+        ",".join(f"{state}={n}" for state, n in invoker["containers"].items() if n) or "-",
         f"{invoker['lastHeardMs'] / 1000:.1f} s ago",
     ]
 

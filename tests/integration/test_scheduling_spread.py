@@ -132,10 +132,13 @@ async def test_lwsk_admin_invokers_shows_each_invoker(
         assert r["state"] == "healthy" and r["pid"] == proc.popen.pid and r["host"]
         assert r["memoryMB"] == MEMORY_MB[r["id"]]
         assert r["usedMB"] + r["freeMB"] == r["memoryMB"]
+        assert isinstance(r["queued"], int)
+        assert set(r["containers"]) == {"starting", "stem_cell", "warm", "busy", "paused"}
     # lwsk admin reads the cluster's health topic itself (no key, no API).
     out = (await lwsk("admin", "invokers", env=cluster.base_env)).splitlines()
     assert out[0].split()[:4] == ["id", "state", "pid", "host"]
     assert [line.split()[1] for line in out[1:]] == ["healthy"] * 3
+    assert "containers" in out[0] and "queued" in out[0]
     as_json = await lwsk("--json", "admin", "invokers", env=cluster.base_env)
     assert [r["pid"] for r in json.loads(as_json)] == [r["pid"] for r in rows]
 
