@@ -239,7 +239,8 @@ class Java(Family):
     """A jar (``binary``) with ``main`` naming the class (``com.example.Hello``, or
     ``com.example.Hello#method``; without it the jar's ``Main-Class``), whose
     ``public static JsonObject main(JsonObject)`` takes and returns Gson objects,
-    as OpenWhisk's Java runtime; or one ``.java`` source, compiled at /init.
+    as OpenWhisk's Java runtime (a ``main(JsonArray)`` takes an array, and
+    either may return a ``JsonArray``); or one ``.java`` source, compiled at /init.
     """
 
     source_file = "Main.java"
