@@ -478,7 +478,7 @@ def test_logs_end_with_the_sentinel_on_both_streams(runtime: Runtime, family: st
 
 
 def test_sentinel_after_a_failed_run_too(runtime: Runtime, family: str) -> None:
-    init_ok(runtime, ACTIONS[family]["list"])
+    init_ok(runtime, ACTIONS[family]["unserialisable"])
     assert runtime.run({})[0] == 502
     assert runtime.wait_logs("stdout", 1).splitlines() == [SENTINEL]
     assert runtime.wait_logs("stderr", 1).splitlines()[-1] == SENTINEL
