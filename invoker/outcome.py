@@ -88,7 +88,7 @@ def _answered(message: str, answer: ProxyAnswer) -> Response:
 def _quoted(answer: ProxyAnswer) -> str:
     """``": <the answer's text>"``, or ``"."`` for an empty one (OpenWhisk's wording)."""
     body = answer.body
-    if body is None or body == "":
+    if body == "" or (body is None and not answer.size):  # None of a size: JSON null
         return "."
     text = body if isinstance(body, str) else jsoncodec.dumps(body)
     return f": {text}"

@@ -328,8 +328,12 @@ async function doRun(body) {
         }
         // toJSON() gave neither an object nor an array
         if (payload !== undefined && payload[0] !== '{' && payload[0] !== '[') payload = undefined;
+    } else if (result === null) {
+        // OpenWhisk's service.js answers null with 200 (typeof null is 'object'), and
+        // its invoker calls it "not a valid JSON or JSON Array response: null".
+        payload = 'null';
     } else {
-        console.error(`The action returned ${result === null ? 'null' : typeof result}, not an object.`);
+        console.error(`The action returned ${typeof result}, not an object.`);
     }
     await writeSentinels();
     if (payload === undefined) return [502, { error: NOT_AN_OBJECT }];

@@ -201,6 +201,24 @@ NOT_OBJECTS = {
 }
 
 
+NULL_RESULTS = {
+    "python:3.11": "def main(args):\n    return None\n",
+    "nodejs:18": "function main() { return null; }\n",
+}
+
+
+@pytest.mark.parametrize("kind", list(NULL_RESULTS))
+async def test_a_null_result_is_not_a_valid_response(client: Client, kind: str) -> None:
+    # The runtimes send null on; OpenWhisk's invoker quotes it (invalidRunResponse).
+    await put(client, "nothing", {"kind": kind, "code": NULL_RESULTS[kind]})
+    status, body, _ = await invoke(client, "nothing")
+    assert status == 502, body
+    assert body["response"]["status"] == "action developer error"
+    assert body["response"]["result"] == {
+        "error": "The action did not produce a valid JSON or JSON Array response: null"
+    }
+
+
 @pytest.mark.parametrize("kind", list(NOT_OBJECTS))
 async def test_a_result_neither_object_nor_array_is_a_developer_error(
     client: Client, kind: str

@@ -192,6 +192,10 @@ def test_run_outcomes() -> None:
     # another JSON value a developer error quoting it.
     listed = outcome.of_run(ProxyAnswer(200, [1, 2], 6))
     assert (listed.status_code, listed.result, listed.size) == (0, [1, 2], 6)
+    null = outcome.of_run(ProxyAnswer(200, None, 4))
+    assert null.result == {
+        "error": "The action did not produce a valid JSON or JSON Array response: null"
+    }
     scalar = outcome.of_run(ProxyAnswer(200, 42, 2))
     assert (scalar.status_code, scalar.result) == (
         2,
