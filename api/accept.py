@@ -49,6 +49,9 @@ if TYPE_CHECKING:
     from api.sequences import Sequences
 
 JsonDict = dict[str, Any]
+# An activation's arguments: an object, or the JSON array a sequence's previous
+# component returned (OpenWhisk passes it on as it is: SequenceActions.scala).
+Arguments = JsonDict | list[Any]
 # A waiter the ledger never answered is dropped this long after its deadline.
 FORGET_AFTER_DEADLINE_S = 60.0
 
@@ -114,7 +117,7 @@ class Runnable:
 def accepted_event(
     runnable: Runnable,
     identity: Identity,
-    params: JsonDict,
+    params: Arguments,
     *,
     source: str,
     blocking: bool,
@@ -124,8 +127,13 @@ def accepted_event(
     deadline_ms: int | None = None,
     activation_id: str | None = None,
     placement: Placement | None = None,
+    init_args: Iterable[str] | None = None,
 ) -> ActivationAccepted:
     """The ``accepted`` event of one activation of ``runnable`` on behalf of ``identity``.
+
+    ``params``: an object, or the array a sequence's component returned.
+    ``init_args``: the parameters ``/init`` gets as environment (the action's,
+    its package's and binding's ``"init": true`` ones).
 
     Its deadline is its timeout plus ``grace_ms`` from now unless given (a
     sequence's covers every component). Its id is new unless given (a feed's
@@ -147,6 +155,7 @@ def accepted_event(
         image=runnable.image,
         main=runnable.main,
         params=params,
+        init_args=sorted(init_args) if init_args is not None else None,
         limits=runnable.limits,
         subject=identity.subject,
         blocking=blocking,
@@ -256,7 +265,7 @@ class Invocations:
         self,
         runnable: Runnable,
         identity: Identity,
-        params: JsonDict,
+        params: Arguments,
         *,
         blocking: bool,
         cause: Cause | None = None,
@@ -264,6 +273,7 @@ class Invocations:
         deadline_ms: int | None = None,
         activation_id: str | None = None,
         placement: Placement | None = None,
+        init_args: Iterable[str] | None = None,
     ) -> ActivationAccepted:
         """``accepted_event`` with this instance as its source and its grace."""
         return accepted_event(
@@ -278,6 +288,7 @@ class Invocations:
             deadline_ms=deadline_ms,
             activation_id=activation_id,
             placement=placement,
+            init_args=init_args,
         )
 
     async def accept(self, accepted: ActivationAccepted, *, count: bool) -> Submitted:
@@ -306,7 +317,7 @@ class Invocations:
         self,
         identity: Identity,
         target: Target,
-        payload: JsonDict,
+        payload: Arguments,
         *,
         blocking: bool,
         cause: Cause | None = None,
@@ -326,14 +337,18 @@ class Invocations:
             if self.settings.api_places
             else None
         )
+        # An array (a sequence component's array result) is the arguments as it
+        # is, without the action's defaults (PrimitiveActions.invokeSimpleAction).
+        params = payload if isinstance(payload, list) else {**target.params, **payload}
         accepted = self.event(
             runnable,
             identity,
-            {**target.params, **payload},
+            params,
             blocking=blocking,
             cause=cause,
             annotations=extra,
             placement=placement,
+            init_args=target.init_names,
         )
         if placement is not None:
             self.placer.hold(accepted.activation_id, placement.invoker, memory_mb)
@@ -343,7 +358,7 @@ class Invocations:
         self,
         identity: Identity,
         target: Target,
-        payload: JsonDict,
+        payload: Arguments,
         *,
         blocking: bool,
         cause: Cause | None = None,

@@ -15,6 +15,7 @@ from api.errors import APIError, bad_request, not_found
 from api.listing import list_entities
 from api.names import EntityRef, check_name
 from api.requests import blocking_wait_ms, flag, json_object, json_response
+from projections import record
 from streams import completion, constants
 from streams.messages import ENTITY_EXISTS, EXEC_MISSING
 
@@ -107,10 +108,10 @@ async def get_action(request: web.Request) -> web.Response:
     _identity, target = await _target(c, request)
     with_code = flag(request, "code", default=True)
     shown = public(target.doc, with_code)
-    # Parameters created with "init": true keep the flag (OpenWhisk's Parameter.scala).
-    init = {p["key"] for p in target.doc.get("parameters") or [] if p.get("init") is True}
+    # Parameters created with "init": true keep the flag (OpenWhisk's Parameter.scala),
+    # the package's and binding's too (WhiskActionMetaData.inherit).
     shown["parameters"] = [
-        {"key": k, "value": v, **({"init": True} if k in init else {})}
+        {"key": k, "value": v, **({"init": True} if k in target.init_names else {})}
         for k, v in target.params.items()
     ]
     return json_response(shown)
@@ -165,6 +166,4 @@ async def invoke_action(request: web.Request) -> web.Response:
         return json_response(accepted, status=202, headers=headers)
     shown = record_of(submitted.accepted, completed)
     status = completion.http_status(completed)
-    if result_only:
-        return json_response(shown["response"]["result"], status, headers)
-    return json_response(shown, status, headers)
+    return json_response(record.blocking_body(shown, result_only), status, headers)

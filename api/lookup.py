@@ -35,6 +35,8 @@ class Target:
     ref: EntityRef
     params: dict[str, Any]
     binding: str | None = None
+    # The merged parameters created with ``"init": true``: /init's environment.
+    init_names: frozenset[str] = frozenset()
 
     @property
     def immutable(self) -> frozenset[str]:
@@ -55,6 +57,22 @@ def merge_params(*layers: list[JsonDict] | None) -> dict[str, Any]:
     for layer in layers:
         merged.update(as_dict(layer))
     return merged
+
+
+def init_params(*layers: list[JsonDict] | None) -> frozenset[str]:
+    """The merged parameters whose winning layer flags them ``"init": true``.
+
+    As OpenWhisk's ``WhiskActionMetaData.inherit`` (``package ++ action``
+    parameters, each keeping its flag) and ``Parameters.initParameters``,
+    which the controller sends as the activation's ``initArgs``: a package's
+    or binding's init parameter reaches ``/init`` as environment too, unless
+    a later layer redefines it without the flag.
+    """
+    flagged: dict[str, bool] = {}
+    for layer in layers:
+        for p in layer or []:
+            flagged[p["key"]] = p.get("init") is True
+    return frozenset(k for k, init in flagged.items() if init)
 
 
 def immutable_params(doc: JsonDict, merged: dict[str, Any]) -> frozenset[str]:
@@ -130,15 +148,22 @@ async def action_target(store: EntityStore, identity: Identity, ref: EntityRef) 
         doc = await store.get_typed(ref.doc_id, ACTION)
         if doc is None:
             raise not_found()
-        return Target(doc, ref, merge_params(doc.get("parameters")))
+        own = doc.get("parameters")
+        return Target(doc, ref, merge_params(own), init_names=init_params(own))
     package, binding = await resolve_package(store, identity, EntityRef(ref.namespace, ref.package))
     real = EntityRef(package["namespace"], ref.name, package["name"])
     doc = await store.get_typed(real.doc_id, ACTION)
     if doc is None:
         raise not_found()
-    params = merge_params(
+    layers = (
         package.get("parameters"),
         binding.get("parameters") if binding else None,
         doc.get("parameters"),
     )
-    return Target(doc, real, params, binding=binding["_id"] if binding else None)
+    return Target(
+        doc,
+        real,
+        merge_params(*layers),
+        binding=binding["_id"] if binding else None,
+        init_names=init_params(*layers),
+    )

@@ -41,9 +41,10 @@ from api.context import Context
 from api.entities import ACTION, TRIGGER
 from api.errors import APIError, bad_request, not_found
 from api.ledgerview import logged_activation
-from api.lookup import Target
+from api.lookup import Target, init_params
 from api.names import EntityRef
 from api.requests import blocking_wait_ms, flag, json_response
+from projections import record
 from streams import completion, constants
 from streams.events import ActivationAccepted, Cause
 from streams.messages import (
@@ -157,14 +158,26 @@ async def start_rerun(
         if trigger is None:
             raise APIError(404, RERUN_ENTITY_GONE.format(kind="trigger", name=name))
         fired = await triggers.fire(
-            c, identity, trigger, original.params, cause=cause, annotations=annotations
+            c,
+            identity,
+            trigger,
+            original.params if isinstance(original.params, dict) else {},
+            cause=cause,
+            annotations=annotations,
         )
         if fired is None:
             raise APIError(409, RERUN_TRIGGER_NO_RULE.format(name=name))
         return fired
     if plan == "entity":
         doc = await _entity(c, original, version)
-        target = Target(doc, ref_of(original.action), {}, binding=_binding(original))
+        init = (
+            frozenset(original.init_args)
+            if original.init_args is not None
+            else init_params(doc.get("parameters"))
+        )
+        target = Target(
+            doc, ref_of(original.action), {}, binding=_binding(original), init_names=init
+        )
         return await c.invocations.start(
             identity,
             target,
@@ -203,4 +216,4 @@ async def rerun_activation(request: web.Request) -> web.Response:
         return json_response({"activationId": submitted.activation_id}, status=202)
     shown = record_of(submitted.accepted, completed)
     status = completion.http_status(completed)
-    return json_response(shown["response"]["result"] if result_only else shown, status)
+    return json_response(record.blocking_body(shown, result_only), status)

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from api.accept import Invocations, Runnable, Submitted, limits_of
+from api.accept import Arguments, Invocations, Runnable, Submitted, limits_of
 from api.auth import Identity
 from api.entities import EntityStore
 from api.errors import APIError, bad_request
@@ -88,11 +88,15 @@ class Accounting:
     stopped: bool = False
 
     @classmethod
-    def start(cls, payload: JsonDict, atomic: int = 0) -> Accounting:
+    def start(cls, payload: Arguments, atomic: int = 0) -> Accounting:
         return cls(Response(status_code=constants.STATUS_SUCCESS, result=payload), atomic=atomic)
 
-    def next_input(self) -> JsonDict:
+    def next_input(self) -> Arguments:
+        """The next component's arguments: the previous result, an object or an array
+        (OpenWhisk's ``invokeNextAction``: anything else gives just the action's defaults)."""
         result = self.response.result
+        if isinstance(result, list):
+            return list(result)
         return dict(result) if isinstance(result, dict) else {}
 
     def after(self, completed: ActivationCompleted, atomic: int) -> Accounting:
@@ -217,7 +221,7 @@ class Sequences:
         self,
         identity: Identity,
         target: Target,
-        payload: JsonDict,
+        payload: Arguments,
         *,
         blocking: bool,
         cause: Cause | None = None,
@@ -239,7 +243,7 @@ class Sequences:
         self,
         identity: Identity,
         target: Target,
-        payload: JsonDict,
+        payload: Arguments,
         plan: Plan,
         blocking: bool,
         cause: Cause | None,
@@ -265,7 +269,7 @@ class Sequences:
         identity: Identity,
         accepted: ActivationAccepted,
         plan: Plan,
-        payload: JsonDict,
+        payload: Arguments,
         topmost: bool,
     ) -> None:
         try:

@@ -40,6 +40,7 @@ from streams.messages import (
     PARAMETERS_NOT_ALLOWED,
     PROPERTY_NOT_FOUND,
     RESPONSE_NOT_READY,
+    SERVER_ERROR,
     TOO_BIG,
 )
 
@@ -290,7 +291,15 @@ TRANSCODERS = {
 
 
 def answer_for(extension: str, status_code: int, result: Any) -> WebAnswer:
-    """The response for a completed activation: success, or the ``error`` of an app error."""
+    """The response for a completed activation: success, or the ``error`` of an app error.
+
+    A successful array result is a 500 in plain text, whatever the extension:
+    OpenWhisk's ``WebActions.completeRequest`` reads the result as an object
+    (``WhiskActivation.resultAsJson``), and its HTTP server answers the
+    failure so.
+    """
+    if status_code == constants.STATUS_SUCCESS and isinstance(result, list):
+        return WebAnswer(500, SERVER_ERROR.encode(), "text/plain; charset=UTF-8")
     if status_code == constants.STATUS_SUCCESS:
         projected = result
     elif status_code == constants.STATUS_APPLICATION_ERROR:

@@ -12,7 +12,6 @@ from streams.messages import (
     IMAGE_MISSING,
     IMAGE_UNUSABLE,
     INIT_INVALID,
-    NOT_A_DICT,
     NOT_JSON,
     RESULT_TRUNCATED,
     RUN_INVALID,
@@ -24,8 +23,10 @@ from streams.messages import (
 def of_run(answer: ProxyAnswer, limit_bytes: int = constants.RESULT_MAX_BYTES) -> Response:
     """Interpret the proxy's answer to ``/run``.
 
-    200 with an object: success, or an application error when it has ``error``.
-    Any other answer is a developer error; its ``error`` message is kept. An
+    200 with an object: success, or an application error when it has ``error``;
+    200 with an array: success (OpenWhisk's array results); 200 with any other
+    JSON value: a developer error quoting it (``invalidRunResponse``). Any
+    other answer is a developer error; its ``error`` message is kept. An
     answer over ``limit_bytes`` is an application error quoting its first
     ``limit_bytes`` (ActivationResult.scala ``processRunResponseContent``):
     the action ran as written, and its container is kept.
@@ -42,8 +43,10 @@ def of_run(answer: ProxyAnswer, limit_bytes: int = constants.RESULT_MAX_BYTES) -
     if answer.invalid is not None and answer.status == 200:
         return _answered(NOT_JSON.format(reason=answer.invalid), answer)
     if answer.status == 200:
+        if isinstance(body, list):
+            return Response(status_code=constants.STATUS_SUCCESS, result=body, size=answer.size)
         if not isinstance(body, dict):
-            return _answered(NOT_A_DICT, answer)
+            return _answered(RUN_INVALID.format(text=_quoted(answer)), answer)
         code = constants.STATUS_APPLICATION_ERROR if "error" in body else constants.STATUS_SUCCESS
         return Response(status_code=code, result=body, size=answer.size)
     if isinstance(body, dict) and "error" in body:
@@ -85,7 +88,7 @@ def _answered(message: str, answer: ProxyAnswer) -> Response:
 def _quoted(answer: ProxyAnswer) -> str:
     """``": <the answer's text>"``, or ``"."`` for an empty one (OpenWhisk's wording)."""
     body = answer.body
-    if body is None or body == "":
+    if body == "" or (body is None and not answer.size):  # None of a size: JSON null
         return "."
     text = body if isinstance(body, str) else jsoncodec.dumps(body)
     return f": {text}"

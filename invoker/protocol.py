@@ -23,6 +23,16 @@ def init_names(action: dict[str, Any]) -> frozenset[str]:
     )
 
 
+def init_args(accepted: ActivationAccepted, action: dict[str, Any]) -> frozenset[str]:
+    """The parameters ``/init`` gets as environment: those the API named on the
+    acceptance (the action's, its package's and binding's, OpenWhisk's
+    ``ActivationMessage.initArgs``), or, for an acceptance written before it
+    named them, the action document's own."""
+    if accepted.init_args is not None:
+        return frozenset(accepted.init_args)
+    return init_names(action)
+
+
 def init_payload(
     accepted: ActivationAccepted,
     action: dict[str, Any],
@@ -38,8 +48,9 @@ def init_payload(
     OpenWhisk's ContainerProxy.scala ``initializeAndRun`` sends them.
     """
     exec_ = action.get("exec", {})
-    names = init_names(action)
-    env: dict[str, Any] = {k: v for k, v in accepted.params.items() if k in names}
+    names = init_args(accepted, action)
+    params = accepted.params if isinstance(accepted.params, dict) else {}
+    env: dict[str, Any] = {k: v for k, v in params.items() if k in names}
     context = _context(accepted, api_host, api_key, deadline_ms)
     env.update({"__OW_" + k.upper(): v for k, v in context.items()})
     return {
@@ -108,7 +119,7 @@ def run_payload(
     not ``main``'s (OpenWhisk's ``ContainerProxy.partitionArguments``).
     """
     params = accepted.params
-    if init:
+    if init and isinstance(params, dict):  # an array is passed on whole (partitionArguments)
         params = {k: v for k, v in params.items() if k not in init}
     return {"value": params, **_context(accepted, api_host, api_key, deadline_ms)}
 

@@ -89,7 +89,7 @@ async def execute(
             # /init and /run share the action's time limit.
             left_s = timeout_ms / 1000 - (time.monotonic() - began)
             run_body = protocol.run_payload(
-                accepted, api_host, api_key, deadline_ms, protocol.init_names(action)
+                accepted, api_host, api_key, deadline_ms, protocol.init_args(accepted, action)
             )
             result = await _run(container, accepted, run_body, left_s, docker)
     except _Failed as failed:

@@ -239,6 +239,14 @@ def public_view(record: JsonDict) -> JsonDict:
     return shown
 
 
+def blocking_body(shown: JsonDict, result_only: bool) -> Any:
+    """What a blocking invocation answers with the public record ``shown``: the record, or
+    its result with ``?result=true``. An array result is answered bare either way, as
+    OpenWhisk's ``Actions.doInvoke`` does (apache/openwhisk#5500 reports it)."""
+    result = shown["response"]["result"]
+    return result if result_only or isinstance(result, list) else shown
+
+
 def summary(record: JsonDict) -> JsonDict:
     """A listed record without ``docs=true``: OpenWhisk's ``WhiskActivation.summaryAsJson``.
 

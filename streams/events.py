@@ -112,7 +112,14 @@ class ActivationAccepted(ActivationEvent):
     kind: str
     image: str | None = None
     main: str | None = None
-    params: dict[str, Any]
+    # The action's arguments: an object, or the JSON array a sequence's
+    # previous component returned (OpenWhisk passes it on as it is).
+    params: dict[str, Any] | list[Any]
+    # The parameters to give ``/init`` as environment, not ``main``: those
+    # created with ``"init": true`` on the action, its package or binding
+    # (OpenWhisk's ``ActivationMessage.initArgs``). None: the invoker reads
+    # them from the action document (events written before this field).
+    init_args: list[str] | None = None
     limits: Limits
     subject: str
     blocking: bool
@@ -165,7 +172,9 @@ class Response(Fact):
     """What the activation produced (OpenWhisk's ActivationResponse)."""
 
     status_code: int
-    result: dict[str, Any] | None = None
+    # An object, or a JSON array: OpenWhisk accepts an array result since
+    # 2022 (ActivationResult.scala ``processRunResponseContent``).
+    result: dict[str, Any] | list[Any] | None = None
     # The bytes the action answered with; None when the platform built the
     # response (a time-out, a crash, a whisk error, a trigger's payload),
     # which OpenWhisk's records show without a size.

@@ -12,6 +12,11 @@ ORCHESTRATION_LOST = (
 NOT_RUN_AGAIN = "The invoker restarted after this activation had started; it was not run again."
 TIMEOUT = "The action exceeded its time limits of {ms} milliseconds."
 NOT_A_DICT = "The action did not return a dictionary."
+# OpenWhisk's actionloop proxy (openwhisk-runtime-go openwhisk/runHandler.go),
+# which serves its python, go, java, php and ruby runtimes, and its docker skeleton.
+NOT_A_DICT_OR_ARRAY = "The action did not return a dictionary or array."
+# What OpenWhisk's Go runtime answers when its action process dies (a panic).
+COMMAND_EXITED = "command exited"
 NOT_JSON = "The action did not produce a valid JSON response: {reason}"
 # OpenWhisk's Messages.invalidInitResponse / invalidRunResponse: the answer's
 # text after a colon, or a full stop when it was empty.
@@ -129,6 +134,10 @@ PARAMETERS_NOT_ALLOWED = (
 INVALID_TIMEOUT = "Timeout must be number of milliseconds up to {max}."
 RESPONSE_NOT_READY = "Response not yet ready."
 INTERNAL = "There was an error processing your request."
+# Pekko HTTP's default answer to an exception in a route: what OpenWhisk's
+# controller answers a web action whose result is an array (WebActions.scala
+# reads every result with ``asJsObject``).
+SERVER_ERROR = "There was an internal server error."
 # Requests the HTTP server could not read (api/server.py).
 URI_TOO_LONG = "The request URI is longer than allowed: more than {limit} bytes."
 HEADER_TOO_LARGE = "A request header is longer than allowed: more than {limit} bytes."

@@ -190,7 +190,8 @@ def invoke(
         out.note(m.NOT_FINISHED.format(name=shown_name(name), id=activation_id))
         return EXIT_TIMED_OUT
     if status == 200:
-        if not result and not session.json:
+        # An array result comes bare, even without --result (OpenWhisk's Actions.doInvoke).
+        if not result and not session.json and isinstance(answer, dict):
             out.line(f"ok: invoked {shown_name(name)} with id {answer.get('activationId')}")
         out.json(answer)
         return 0

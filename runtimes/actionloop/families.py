@@ -55,16 +55,27 @@ class Launch:
 
 
 def build_key(value: dict[str, Any]) -> str:
-    """The build cache's key: a hash of the kind, ``main``, ``binary`` and the code."""
+    """The build cache's key: a hash of the kind, our Go launcher, ``main``, ``binary`` and
+    the code (a Go build links the launcher in: a new one must not reuse an old build)."""
     digest = hashlib.sha256()
     for part in (
         os.environ.get("LEDGERWHISK_KIND", ""),
+        _launchers_digest(),
         str(value.get("main") or "main"),
         "binary" if value.get("binary") else "source",
         str(value.get("code") or ""),
     ):
         digest.update(part.encode("utf-8") + b"\0")
     return digest.hexdigest()[:32]
+
+
+def _launchers_digest() -> str:
+    """A hash of the launcher a build links in (Go's), '' where there is none."""
+    path = f"{OPT}/launcher.go.txt"
+    if not os.path.exists(path):
+        return ""
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
 
 
 def run_tool(argv: list[str], cwd: str, env: dict[str, str], what: str) -> None:
@@ -228,7 +239,8 @@ class Java(Family):
     """A jar (``binary``) with ``main`` naming the class (``com.example.Hello``, or
     ``com.example.Hello#method``; without it the jar's ``Main-Class``), whose
     ``public static JsonObject main(JsonObject)`` takes and returns Gson objects,
-    as OpenWhisk's Java runtime; or one ``.java`` source, compiled at /init.
+    as OpenWhisk's Java runtime (a ``main(JsonArray)`` takes an array, and
+    either may return a ``JsonArray``); or one ``.java`` source, compiled at /init.
     """
 
     source_file = "Main.java"

@@ -21,8 +21,10 @@ and what ``/run`` calls. It follows OpenWhisk's actionloop proxy
   runtimes fail the run; ruby's, like OpenWhisk's, makes an exception the
   result's ``error``, an application error); an executable of the user's
   (a Go ``exec``, a Go ``func main()``) answers the result itself, as in
-  OpenWhisk. A result that is not a JSON
-  object is a 502 "The action did not return a dictionary.".
+  OpenWhisk. A result that is neither a JSON object nor an array is a 502
+  "The action did not return a dictionary or array." (OpenWhisk's actionloop
+  proxy, openwhisk-runtime-go ``openwhisk/runHandler.go``); a JSON array
+  ``value`` (a sequence passing an array result on) reaches ``main`` as it is.
 - ``native`` (OpenWhisk's docker skeleton, ``actionProxy/actionproxy.py``)
   starts ``exec`` once per /run instead: ``argv[1]`` is the JSON of the
   parameters, the ``__OW_*`` keys are in its environment, its stdout is
@@ -54,7 +56,7 @@ import pyproxy
 from families import InitError, Launch
 
 ProxyError = pyproxy.ProxyError
-NOT_A_DICT = pyproxy.NOT_A_DICT
+NOT_A_DICT_OR_ARRAY = pyproxy.NOT_A_DICT_OR_ARRAY
 # The protocol's acknowledgement, and what a launcher of ours says when loaded.
 ACK = {"ok": True}
 
@@ -127,10 +129,12 @@ class ActionProcess:
             if isinstance(answer, dict) and "thrown" in answer:
                 return 502, {"error": str(answer["thrown"])}
             answer = answer.get("result") if isinstance(answer, dict) else None
-        if not isinstance(answer, dict):
+        if not isinstance(answer, dict | list):
             if not self.enveloped:  # our launchers said what it was
-                print(f"The action returned {answer!r}, not a dictionary.", file=sys.stderr)
-            return 502, {"error": NOT_A_DICT}
+                print(
+                    f"The action returned {answer!r}, not a dictionary or array.", file=sys.stderr
+                )
+            return 502, {"error": NOT_A_DICT_OR_ARRAY}
         return 200, answer
 
 
@@ -145,7 +149,8 @@ class Executable:
         for key, value in body.items():
             if key != "value":
                 env["__OW_" + key.upper()] = pyproxy.env_value(value)
-        argument = json.dumps(body.get("value") or {}, ensure_ascii=False)
+        value = body.get("value")
+        argument = json.dumps({} if value is None else value, ensure_ascii=False)
         try:
             done = subprocess.run(
                 [*self.launch.argv, argument],
@@ -176,9 +181,9 @@ class Executable:
             result = json.loads(last)
         except ValueError:
             result = None
-        if not isinstance(result, dict):
+        if not isinstance(result, dict | list):
             sys.stdout.write(last + "\n")
-            return 502, {"error": NOT_A_DICT}
+            return 502, {"error": NOT_A_DICT_OR_ARRAY}
         return 200, result
 
 
@@ -239,7 +244,7 @@ def do_run(body: Any) -> tuple[int, Any] | tuple[int, Any, bytes]:
             payload = json.dumps(answer, ensure_ascii=False, allow_nan=False).encode("utf-8")
         except (TypeError, ValueError) as exc:
             print(f"The action's result is not JSON serialisable: {exc}", file=sys.stderr)
-            status, answer = 502, {"error": NOT_A_DICT}
+            status, answer = 502, {"error": NOT_A_DICT_OR_ARRAY}
     pyproxy.write_sentinels()
     if payload is None:
         return status, answer

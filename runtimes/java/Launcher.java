@@ -2,13 +2,16 @@
 // of classes or an unpacked jar) and calls `public static JsonObject
 // main(JsonObject)` of the class args[1] ("com.example.Hello", or
 // "com.example.Hello#method") once per activation, as OpenWhisk's Java runtime
-// does. It speaks OpenWhisk's actionloop protocol with the proxy: one JSON
+// does; as its array results (core/java8actionloop Launcher.java), an array
+// value (a sequence passing an array result on) calls `main(JsonArray)`
+// instead, and main may return a JsonObject or a JsonArray. It speaks OpenWhisk's actionloop protocol with the proxy: one JSON
 // line per activation on stdin, one answer line on file descriptor 3,
 // {"result": ...} or {"thrown": "java.lang.RuntimeException: ..."}.
 // The __OW_* keys of each activation are put into System.getenv() (the JVM
 // reads its environment once; the map is opened with --add-opens).
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -59,7 +62,7 @@ public final class Launcher {
         return object;
     }
 
-    private static Method load(String classes, String main) throws Exception {
+    private static Method[] load(String classes, String main) throws Exception {
         String className = main;
         String methodName = "main";
         int hash = main.indexOf('#');
@@ -76,26 +79,35 @@ public final class Launcher {
         } catch (ClassNotFoundException e) {
             throw new IllegalArgumentException("The action has no class named '" + className + "'.");
         }
-        Method method;
-        try {
-            method = cls.getMethod(methodName, JsonObject.class);
-        } catch (NoSuchMethodException e) {
+        Method forObject = lookup(cls, methodName, JsonObject.class);
+        Method forArray = lookup(cls, methodName, JsonArray.class);
+        if (forObject == null && forArray == null) {
             throw new IllegalArgumentException("The action's class " + className
                 + " has no method 'public static JsonObject " + methodName + "(JsonObject)'.");
         }
-        if (!Modifier.isStatic(method.getModifiers())) {
-            throw new IllegalArgumentException("The action's method " + methodName + " is not static.");
+        for (Method method : new Method[] {forObject, forArray}) {
+            if (method != null && !Modifier.isStatic(method.getModifiers())) {
+                throw new IllegalArgumentException("The action's method " + methodName + " is not static.");
+            }
         }
-        return method;
+        return new Method[] {forObject, forArray};
+    }
+
+    private static Method lookup(Class<?> cls, String name, Class<?> parameter) {
+        try {
+            return cls.getMethod(name, parameter);
+        } catch (NoSuchMethodException e) {
+            return null;
+        }
     }
 
     public static void main(String[] args) throws Exception {
         OutputStream out = new FileOutputStream("/proc/self/fd/3");
         System.setOut(new PrintStream(new FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8));
         System.setErr(new PrintStream(new FileOutputStream(java.io.FileDescriptor.err), true, StandardCharsets.UTF_8));
-        Method method;
+        Method[] mains;
         try {
-            method = load(args[0], args[1]);
+            mains = load(args[0], args[1]);
         } catch (Throwable e) {
             Throwable cause = e instanceof ExceptionInInitializerError && e.getCause() != null ? e.getCause() : e;
             cause.printStackTrace();
@@ -114,12 +126,12 @@ public final class Launcher {
         String line;
         while ((line = in.readLine()) != null) {
             JsonObject body = JsonParser.parseString(line).getAsJsonObject();
-            JsonObject params = new JsonObject();
+            JsonElement params = new JsonObject();
             for (Map.Entry<String, JsonElement> entry : body.entrySet()) {
                 JsonElement value = entry.getValue();
                 if (entry.getKey().equals("value")) {
-                    if (value.isJsonObject()) {
-                        params = value.getAsJsonObject();
+                    if (value.isJsonObject() || value.isJsonArray()) {
+                        params = value;
                     }
                     continue;
                 }
@@ -129,11 +141,15 @@ public final class Launcher {
             }
             JsonObject reply = new JsonObject();
             try {
+                Method method = params.isJsonArray() ? mains[1] : mains[0];
+                if (method == null) {
+                    throw new NoSuchMethodException(args[1] + "(" + params.getClass().getName() + ")");
+                }
                 Object result = method.invoke(null, params);
-                if (result instanceof JsonObject) {
-                    reply.add("result", (JsonObject) result);
+                if (result instanceof JsonObject || result instanceof JsonArray) {
+                    reply.add("result", (JsonElement) result);
                 } else {
-                    System.err.println("The action returned " + result + ", not a JsonObject.");
+                    System.err.println("The action returned " + result + ", not a JsonObject or JsonArray.");
                     reply.add("result", null);
                 }
             } catch (InvocationTargetException e) {

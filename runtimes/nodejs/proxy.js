@@ -318,15 +318,22 @@ async function doRun(body) {
     let result = ended.value;
     if (result === undefined) result = {};
     let payload;
-    if (result !== null && typeof result === 'object' && !Array.isArray(result)) {
+    // An object or an array, as OpenWhisk's runtime (service.js) accepts since
+    // its array results (apache/openwhisk-runtime-nodejs "support array result").
+    if (result !== null && typeof result === 'object') {
         try {
             payload = JSON.stringify(result);
         } catch (err) {
             console.error(`The action's result is not JSON serialisable: ${err.message}`);
         }
-        if (payload !== undefined && payload[0] !== '{') payload = undefined; // toJSON() gave a non-object
+        // toJSON() gave neither an object nor an array
+        if (payload !== undefined && payload[0] !== '{' && payload[0] !== '[') payload = undefined;
+    } else if (result === null) {
+        // OpenWhisk's service.js answers null with 200 (typeof null is 'object'), and
+        // its invoker calls it "not a valid JSON or JSON Array response: null".
+        payload = 'null';
     } else {
-        console.error(`The action returned ${Array.isArray(result) ? 'an array' : result === null ? 'null' : typeof result}, not an object.`);
+        console.error(`The action returned ${typeof result}, not an object.`);
     }
     await writeSentinels();
     if (payload === undefined) return [502, { error: NOT_AN_OBJECT }];

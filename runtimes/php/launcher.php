@@ -3,7 +3,7 @@
 // vendor/autoload.php) and calls its main function ($argv[2]) once per
 // activation, speaking OpenWhisk's actionloop protocol with the proxy: one
 // JSON line per activation on stdin, one answer line on file descriptor 3,
-// {"result": ...} or {"thrown": "Class: message"}.
+// {"result": ...}.
 $answers = fopen('php://fd/3', 'w');
 [, $source, $mainName] = $argv;
 
@@ -49,17 +49,28 @@ while (($line = fgets(STDIN)) !== false) {
     $args = is_array($body['value'] ?? null) ? $body['value'] : [];
     try {
         $result = $mainName($args);
-        if (is_array($result) && $result === []) {
-            $answer = ['result' => new stdClass()];
-        } elseif ((is_array($result) && !array_is_list($result)) || $result instanceof stdClass) {
-            $answer = ['result' => $result];
+        // As OpenWhisk's PHP runtime (runner.php): an ArrayObject or a stdClass
+        // counts as an array, null as an empty one, and every array is sent as
+        // a JSON object (a list's keys are its indexes).
+        if (is_object($result) && method_exists($result, 'getArrayCopy')) {
+            $result = $result->getArrayCopy();
+        } elseif ($result instanceof stdClass) {
+            $result = (array) $result;
+        } elseif ($result === null) {
+            $result = [];
+        }
+        if (is_array($result)) {
+            $answer = ['result' => (object) $result];
         } else {
-            fwrite(STDERR, 'The action returned ' . get_debug_type($result) . ", not an associative array.\n");
+            fwrite(STDERR, 'The action returned ' . get_debug_type($result) . ", not an array.\n");
             $answer = ['result' => null];
         }
     } catch (Throwable $e) {
+        // OpenWhisk's PHP runtime logs the exception and answers a text that is
+        // no JSON: its proxy reports "The action did not return a dictionary or
+        // array." (openwhisk-runtime-php core/php8.*Action/runner.php).
         fwrite(STDERR, (string) $e . "\n");
-        $answer = ['thrown' => get_class($e) . ': ' . $e->getMessage()];
+        $answer = ['result' => null];
     }
     ledgerwhisk_answer($answers, $answer);
 }

@@ -38,7 +38,9 @@ PORT = int(os.environ.get("LEDGERWHISK_PROXY_PORT", "8080"))
 MAX_BODY = 64 * 1024 * 1024  # far above the platform's 48 MB code limit
 MODULE_NAME = "main__"  # the name OpenWhisk's python runtime gives the action module
 
-NOT_A_DICT = "The action did not return a dictionary."
+# OpenWhisk's actionloop proxy (openwhisk-runtime-go ``openwhisk/runHandler.go``),
+# which serves its python runtime, for a result neither an object nor an array.
+NOT_A_DICT_OR_ARRAY = "The action did not return a dictionary or array."
 
 _lock = threading.Lock()  # init and run: one at a time
 _state: dict[str, Any] = {"main": None, "init_attempted": False}
@@ -207,16 +209,23 @@ def do_run(body: Any) -> tuple[int, Any] | tuple[int, Any, bytes]:
         write_sentinels()
         return 502, {"error": describe(exc)}
     payload = None
-    if isinstance(result, dict):
+    if result is None:
+        # OpenWhisk's launcher sends None as JSON null, which its proxy passes on
+        # and its invoker calls "not a valid JSON or JSON Array response: null".
+        payload = b"null"
+    elif isinstance(result, dict | list):
         try:
             payload = json.dumps(result, ensure_ascii=False, allow_nan=False).encode("utf-8")
         except (TypeError, ValueError) as exc:
             print(f"The action's result is not JSON serialisable: {exc}", file=sys.stderr)
     else:
-        print(f"The action returned {type(result).__name__}, not a dictionary.", file=sys.stderr)
+        print(
+            f"The action returned {type(result).__name__}, not a dictionary or a list.",
+            file=sys.stderr,
+        )
     write_sentinels()
     if payload is None:
-        return 502, {"error": NOT_A_DICT}
+        return 502, {"error": NOT_A_DICT_OR_ARRAY}
     return 200, None, payload
 
 

@@ -29,12 +29,14 @@ while (line = $stdin.gets)
     next if key == 'value'
     ENV["__OW_#{key.upcase}"] = value.is_a?(String) ? value : JSON.generate(value)
   end
-  args = body['value'].is_a?(Hash) ? body['value'] : {}
+  # An Array value (a sequence passing an array result on) reaches main as it is,
+  # and main may return a Hash or an Array, as OpenWhisk's Ruby runtime allows.
+  args = body['value'].is_a?(Hash) || body['value'].is_a?(Array) ? body['value'] : {}
   answer =
     begin
       result = send(main_name, args)
-      text = result.is_a?(Hash) ? JSON.generate({ 'result' => result }) : nil
-      $stderr.puts("The action returned #{result.class}, not a Hash.") if text.nil?
+      text = result.is_a?(Hash) || result.is_a?(Array) ? JSON.generate({ 'result' => result }) : nil
+      $stderr.puts("The action returned #{result.class}, not a Hash or an Array.") if text.nil?
       text || JSON.generate({ 'result' => nil })
     rescue Exception => e # rubocop:disable Lint/RescueException
       # As OpenWhisk's Ruby runtime (launcher.rb): the exception's message is

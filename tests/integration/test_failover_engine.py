@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
+import runtimes
 from invoker.containers import LABEL_OWNER
 from streams.ids import now_ms
 from streams.settings import Settings
@@ -31,7 +32,11 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(1200)]
 
 INVOKERS = 2
 TIMEOUT_MS = 30_000
-IMAGE = "ledgerwhisk/action-python-v3.11:latest"
+# The python image of the manifest the stack runs with (LEDGERWHISK_RUNTIMES_MANIFEST
+# may name images of other tags).
+_PYTHON = runtimes.resolve("python:3.11")
+assert _PYTHON is not None and _PYTHON.image is not None
+IMAGE = _PYTHON.image
 ENGINE = ROOT / ".state" / "test" / "engine"
 
 

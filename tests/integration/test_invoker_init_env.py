@@ -161,3 +161,78 @@ async def test_without_the_key_init_has_no_key(client: Client) -> None:
     assert status == 200 and isinstance(result, dict)
     assert "__OW_API_KEY" not in result["load"]
     assert set(result["load"]) == set(OW_KEYS) - {"__OW_API_KEY"}
+
+
+@pytest.mark.parametrize("kind", list(LOADERS))
+async def test_init_parameters_of_a_package_and_its_binding_reach_init(
+    client: Client, kind: str
+) -> None:
+    """OpenWhisk merges the package's (and binding's) parameters into the action's,
+    each keeping its ``init`` flag (``WhiskActionMetaData.inherit``), and sends the
+    merged ``initParameters`` as the activation's ``initArgs`` (PrimitiveActions.scala)."""
+    code, extra = LOADERS[kind]
+    ns = client.namespace
+    package = [{"key": "SECRET", "value": "from-package", "init": True}, *kv(plain=1)]
+    status, body = await client.request(
+        "PUT", "packages/tools", json={"parameters": package}, params={"overwrite": "true"}
+    )
+    assert status == 200, body
+
+    async def put_probe() -> None:
+        # A new revision each time: /init runs once per container, and a warm
+        # container of the last revision keeps the environment it started with.
+        status, body = await client.request(
+            "PUT",
+            "actions/tools/probe",
+            json={
+                "exec": {"kind": kind, "code": code, **extra},
+                "limits": {"timeout": TIMEOUT_MS},
+            },
+            params={"overwrite": "true"},
+        )
+        assert status == 200, body
+
+    await put_probe()
+    status, got = await client.request("GET", "actions/tools/probe")
+    assert status == 200 and isinstance(got, dict)
+    assert {"key": "SECRET", "value": "from-package", "init": True} in got["parameters"]
+
+    status, record = await client.invoke("tools/probe", {"given": "x"})
+    assert status == 200, record
+    assert isinstance(record, dict)
+    result = record["response"]["result"]
+    assert result["load"].get("SECRET") == "from-package", result["load"]
+    assert result["args"] == {"plain": 1, "given": "x"}
+
+    # A binding's own value wins, and keeps the flag it is given.
+    binding = [{"key": "SECRET", "value": "from-binding", "init": True}]
+    status, body = await client.request(
+        "PUT",
+        "packages/mytools",
+        json={"binding": {"namespace": ns, "name": "tools"}, "parameters": binding},
+        params={"overwrite": "true"},
+    )
+    assert status == 200, body
+    await put_probe()
+    status, record = await client.invoke("mytools/probe", {"given": "y"})
+    assert status == 200, record
+    assert isinstance(record, dict)
+    result = record["response"]["result"]
+    assert result["load"].get("SECRET") == "from-binding", result["load"]
+    assert result["args"] == {"plain": 1, "given": "y"}
+
+    # Redefined by the binding without the flag, it is an ordinary argument again.
+    status, body = await client.request(
+        "PUT",
+        "packages/plaintools",
+        json={"binding": {"namespace": ns, "name": "tools"}, "parameters": kv(SECRET="plain")},
+        params={"overwrite": "true"},
+    )
+    assert status == 200, body
+    await put_probe()
+    status, record = await client.invoke("plaintools/probe")
+    assert status == 200, record
+    assert isinstance(record, dict)
+    result = record["response"]["result"]
+    assert "SECRET" not in result["load"], result["load"]
+    assert result["args"] == {"plain": 1, "SECRET": "plain"}

@@ -7,7 +7,7 @@ from streams import constants
 from tests.support import events
 
 
-def completed(aid: str, result: dict, code: int = 0, duration: int = 5, memory: int = 256):
+def completed(aid: str, result: dict | list, code: int = 0, duration: int = 5, memory: int = 256):
     return events.completed(
         events.accepted(activation_id=aid, at_ms=0),
         result=result,
@@ -26,6 +26,13 @@ def test_output_of_one_is_input_of_the_next() -> None:
     acct = acct.after(completed("b" * 32, {"n": 3}, duration=7, memory=512), 2)
     assert acct.logs == ("a" * 32, "b" * 32)
     assert acct.duration_ms == 12 and acct.max_memory_mb == 512 and acct.atomic == 2
+
+
+def test_an_array_result_is_the_next_input_as_it_is() -> None:
+    # OpenWhisk's SequenceActions.invokeNextAction passes a JsArray on unchanged.
+    acct = Accounting.start({"payload": "b\na"}).after(completed("a" * 32, ["b", "a"]), 1)
+    assert acct.next_input() == ["b", "a"] and not acct.stopped
+    assert acct.response.result == ["b", "a"]
 
 
 def test_an_error_field_stops_the_chain() -> None:

@@ -94,3 +94,11 @@ def test_extensions_project_the_result() -> None:
     with pytest.raises(APIError) as missing:
         answer_for(".text", 0, {"other": 1})
     assert missing.value.status == 404
+
+
+@pytest.mark.parametrize("extension", [".json", ".http", ".text", ".html"])
+def test_an_array_result_is_a_server_error(extension: str) -> None:
+    # OpenWhisk's WebActions reads a result with asJsObject: an array fails the route.
+    answer = answer_for(extension, 0, [1, 2])
+    assert (answer.status, answer.body) == (500, b"There was an internal server error.")
+    assert answer.content_type == "text/plain; charset=UTF-8"

@@ -7,7 +7,6 @@ from invoker.proxy import ProxyAnswer
 from streams import completion, constants
 from streams.completion import error_response
 from streams.events import ActivationAccepted, ActivationCompleted, Limits, Response, encode
-from streams.messages import NOT_A_DICT
 
 ACCEPTED = ActivationAccepted(
     activation_id="0" * 32,
@@ -67,6 +66,24 @@ def test_init_parameters_go_to_init_only() -> None:
     names = protocol.init_names(action)
     assert names == {"a"}
     assert protocol.run_payload(accepted, "http://api", None, 6_000, names)["value"] == {"b": 2}
+
+
+def test_init_args_named_by_the_api_win_over_the_action_document() -> None:
+    action = {"exec": {"kind": "python:3.11", "code": "x"}, "parameters": []}
+    accepted = ACCEPTED.model_copy(update={"params": {"a": 1, "b": 2}, "init_args": ["b"]})
+    env = protocol.init_payload(accepted, action, "http://api", None, 6_000)["value"]["env"]
+    assert env == {"b": 2, **OW_ENV}
+    names = protocol.init_args(accepted, action)
+    assert protocol.run_payload(accepted, "http://api", None, 6_000, names)["value"] == {"a": 1}
+
+
+def test_an_array_of_arguments_is_passed_on_whole() -> None:
+    accepted = ACCEPTED.model_copy(update={"params": [3, 1], "init_args": ["a"]})
+    action = {"exec": {"kind": "python:3.11", "code": "x"}}
+    env = protocol.init_payload(accepted, action, "http://api", None, 6_000)["value"]["env"]
+    assert env == OW_ENV
+    body = protocol.run_payload(accepted, "http://api", None, 6_000, frozenset({"a"}))
+    assert body["value"] == [3, 1]
 
 
 def test_run_payload_is_the_openwhisk_environment() -> None:
@@ -171,8 +188,19 @@ def test_run_outcomes() -> None:
     assert app.status_code == constants.STATUS_APPLICATION_ERROR
     dev = outcome.of_run(ProxyAnswer(502, {"error": "ValueError: bad"}, 30))
     assert (dev.status_code, dev.result) == (2, {"error": "ValueError: bad"})
+    # An array is a success (ActivationResult.scala processRunResponseContent);
+    # another JSON value a developer error quoting it.
     listed = outcome.of_run(ProxyAnswer(200, [1, 2], 6))
-    assert listed.result == {"error": NOT_A_DICT}
+    assert (listed.status_code, listed.result, listed.size) == (0, [1, 2], 6)
+    null = outcome.of_run(ProxyAnswer(200, None, 4))
+    assert null.result == {
+        "error": "The action did not produce a valid JSON or JSON Array response: null"
+    }
+    scalar = outcome.of_run(ProxyAnswer(200, 42, 2))
+    assert (scalar.status_code, scalar.result) == (
+        2,
+        {"error": "The action did not produce a valid JSON or JSON Array response: 42"},
+    )
     odd = outcome.of_run(ProxyAnswer(500, "oops", 4, invalid="not JSON"))
     assert odd.result == {
         "error": "The action did not produce a valid JSON or JSON Array response: oops"

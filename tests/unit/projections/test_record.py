@@ -92,3 +92,14 @@ def test_a_completion_with_a_head_alone_renders_the_whole_record() -> None:
     assert together is not None
     assert public_view(alone) == public_view(together)
     assert public_view(alone)["namespace"] == "guest" and public_view(alone)["name"] == "hello"
+
+
+def test_an_array_result_survives_the_ledger_and_the_projection() -> None:
+    from streams.events import decode_event, encode
+
+    accepted, scheduled, started, done = events()
+    done = done.model_copy(update={"response": Response(status_code=0, result=[1, "b"], size=7)})
+    again = decode_event(encode(done))
+    assert again == done and again.response.result == [1, "b"]
+    rec = apply_all(None, [accepted, scheduled, started, again])
+    assert rec is not None and public_view(rec)["response"]["result"] == [1, "b"]
