@@ -209,11 +209,9 @@ def do_run(body: Any) -> tuple[int, Any] | tuple[int, Any, bytes]:
         write_sentinels()
         return 502, {"error": describe(exc)}
     payload = None
-    if result is None:
-        # OpenWhisk's launcher sends None as JSON null, which its proxy passes on
-        # and its invoker calls "not a valid JSON or JSON Array response: null".
-        payload = b"null"
-    elif isinstance(result, dict | list):
+    # None too is neither: OpenWhisk's launcher writes it as null, which its
+    # actionloop proxy refuses (openwhisk-runtime-go runHandler.go isJsonObjOrArray).
+    if isinstance(result, dict | list):
         try:
             payload = json.dumps(result, ensure_ascii=False, allow_nan=False).encode("utf-8")
         except (TypeError, ValueError) as exc:
