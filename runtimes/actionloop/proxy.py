@@ -138,8 +138,21 @@ class ActionProcess:
         return 200, answer
 
 
+# Linux's longest single argument (MAX_ARG_STRLEN): a longer JSON argument goes by stdin only.
+ARGUMENT_MAX = 131071
+
+
 class Executable:
-    """OpenWhisk's docker skeleton: the executable runs once per activation."""
+    """OpenWhisk's docker skeleton: the executable runs once per activation.
+
+    As openwhisk-runtime-docker ``core/actionProxy/actionproxy.py`` ``run``: the
+    JSON argument goes on stdin and, when it fits, as ``argv[1]``; the last line
+    of stdout is the result, the rest are logs; the exit code is not read (an
+    executable that failed but printed an object succeeded; one that printed
+    none, even empty output, answers 502 "The action did not return a
+    dictionary or array."). A SIGKILL (the memory limit) takes the container
+    down, so the invoker reports it as for every runtime.
+    """
 
     def __init__(self, launch: Launch):
         self.launch = launch
@@ -151,12 +164,13 @@ class Executable:
                 env["__OW_" + key.upper()] = pyproxy.env_value(value)
         value = body.get("value")
         argument = json.dumps({} if value is None else value, ensure_ascii=False)
+        encoded = argument.encode("utf-8")
         try:
             done = subprocess.run(
-                [*self.launch.argv, argument],
+                [*self.launch.argv, argument] if len(encoded) <= ARGUMENT_MAX else self.launch.argv,
                 cwd=self.launch.cwd,
                 env=env,
-                stdin=subprocess.DEVNULL,
+                input=encoded,
                 capture_output=True,
                 check=False,
             )
@@ -170,13 +184,7 @@ class Executable:
         sys.stderr.write(err if not err or err.endswith("\n") else err + "\n")
         if done.returncode == -signal.SIGKILL:
             os._exit(137)  # as ActionProcess: the invoker reads why from Docker
-        if done.returncode != 0:
-            tail = err.strip().splitlines()[-1:] or ["no output on stderr"]
-            why = f"signal {-done.returncode}" if done.returncode < 0 else done.returncode
-            return 502, {"error": f"The action exited with code {why}: {tail[0]}"}
-        if not lines:
-            return 200, {}
-        last = lines[-1]
+        last = lines[-1] if lines else ""
         try:
             result = json.loads(last)
         except ValueError:

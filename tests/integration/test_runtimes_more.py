@@ -365,7 +365,8 @@ def variants(kind: str, request: pytest.FixtureRequest) -> Variants:
         sleep=skeleton(NATIVE_SLEEP),
         hog=skeleton(NATIVE_HOG),
         zipped=skeleton(zipped(NATIVE_ZIP, executable=("exec", "bin/greet")), binary=True),
-        failure="The action exited with code 3: boom",
+        # OpenWhisk's skeleton reads no exit code: its last stdout line is no object.
+        failure=NOT_A_DICT_OR_ARRAY,
     )
 
 
@@ -535,3 +536,43 @@ async def test_a_go_compile_error_fails_at_init_with_the_compilers_message(
     error = record["response"]["result"]["error"]
     assert error.startswith("The action could not be compiled:"), error
     assert "main.go:3" in error, error
+
+
+# OpenWhisk's docker skeleton (openwhisk-runtime-docker actionproxy.py ``run``): the
+# argument on stdin, and as argv[1] when it fits in one (131071 bytes); the exit code
+# unread; the last stdout line the result, empty output no result.
+NATIVE_ARGUMENTS = (
+    "#!/usr/bin/python3\n"
+    "import json, sys\n"
+    "given = json.loads(sys.stdin.read())\n"
+    "print(json.dumps({'stdin': len(given['blob']), 'argv': len(sys.argv)}))\n"
+)
+NATIVE_FAILED_WITH_A_RESULT = "#!/bin/sh\necho '{\"partial\": true}'\nexit 4\n"
+NATIVE_SILENT = "#!/bin/sh\nexit 0\n"
+
+
+def native(code: str) -> dict[str, Any]:
+    return {"kind": "blackbox", "image": "openwhisk/dockerskeleton", "code": code}
+
+
+async def test_a_native_action_reads_its_argument_on_stdin_and_a_long_one_only_there(
+    client: Client,
+) -> None:
+    await put(client, "args", native(NATIVE_ARGUMENTS), timeout=TIMEOUT_MS)
+    status, small = await client.invoke("args", {"blob": "x" * 10})
+    assert status == 200, small
+    assert small["response"]["result"] == {"stdin": 10, "argv": 2}
+    # Longer than Linux's longest argument: stdin only (argv would fail to start it).
+    status, large = await client.invoke("args", {"blob": "y" * 200_000})
+    assert status == 200, large
+    assert large["response"]["result"] == {"stdin": 200_000, "argv": 1}
+
+
+async def test_a_native_actions_exit_code_is_not_read_its_output_is(client: Client) -> None:
+    await put(client, "partial", native(NATIVE_FAILED_WITH_A_RESULT), timeout=TIMEOUT_MS)
+    status, record = await client.invoke("partial")
+    assert status == 200, record
+    assert record["response"]["result"] == {"partial": True}
+    await put(client, "silent", native(NATIVE_SILENT), timeout=TIMEOUT_MS)
+    record = await developer_error(client, "silent")
+    assert record["response"]["result"] == {"error": NOT_A_DICT_OR_ARRAY}
