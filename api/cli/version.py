@@ -36,5 +36,8 @@ def show_version(session: Session) -> None:
     if api is None:
         session.out.line(m.API_UNKNOWN.format(host=client.endpoint.apihost, why=info or status))
     else:
-        paths = ", ".join(api.get("api_paths", []))
-        session.out.line(f"API {client.endpoint.apihost}: {api.get('description', '?')} ({paths})")
+        # GET /api/v1 as OpenWhisk's controller answers it (api/info.py).
+        session.out.line(
+            f"API {client.endpoint.apihost}: {api.get('description', '?')} "
+            f"{api.get('api_version', '?')} (build {api.get('build', '?')})"
+        )

@@ -7,6 +7,7 @@ codes, output); exit codes are wsk's (HTTP status - 256, 202, 2 for usage).
 from __future__ import annotations
 
 import json
+import re
 import time
 from importlib import metadata
 from pathlib import Path
@@ -252,7 +253,8 @@ def test_properties_version_completion_and_global_flags(lwsk: Lwsk) -> None:
     lwsk.run("property", "set", "--auth", key)
 
     version = lwsk.run("version").stdout.splitlines()
-    assert version[0].startswith("lwsk ") and version[1].startswith(f"API {API}: Ledgerwhisk")
+    assert version[0].startswith("lwsk ")
+    assert re.fullmatch(rf"API {API}: Ledgerwhisk API 1\.0\.0 \(build [0-9.]+\)", version[1])
     assert "_LWSK_COMPLETE" in lwsk.run("completion", "bash").stdout
     verbose = lwsk.run("namespace", "list", "-v")
     assert "REQUEST:" in verbose.stderr and "RESPONSE:Got response with code 200" in verbose.stderr
