@@ -34,10 +34,14 @@ from aiohttp import web
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
-from aiokafka.structs import OffsetAndMetadata
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from projections.platformmetrics import PlatformMetrics, RecordClock
+from projections.platformmetrics import (
+    PlatformMetrics,
+    RecordClock,
+    behind,
+    oldest_uncommitted_ms,
+)
 from projections.usermetrics import UserMetrics, observation_of
 from streams import constants, worker
 from streams.events import (
@@ -227,32 +231,19 @@ class Exporter:
     async def _measure_lags(
         self, admin: AIOKafkaAdminClient, consumer: AIOKafkaConsumer, ledger: list[TopicPartition]
     ) -> None:
-        ends = await consumer.end_offsets(ledger)
+        ends = {tp.partition: int(end) for tp, end in (await consumer.end_offsets(ledger)).items()}
         for name in ("controller", "projection"):
-            committed = await admin.list_consumer_group_offsets(
+            found = await admin.list_consumer_group_offsets(
                 group_id(self.settings, name), partitions=ledger
             )
-            behind = {
-                tp: max(0, int(ends[tp]) - max(0, committed[tp].offset if tp in committed else 0))
-                for tp in ledger
-            }
-            self.platform.group_lag[name] = sum(behind.values())
+            committed = {tp.partition: meta.offset for tp, meta in found.items()}
+            lag = behind(ends, committed)
+            self.platform.group_lag[name] = sum(lag.values())
             if name == "projection":
-                self.platform.projection_lag_s = self._projection_lag_s(committed, behind)
-
-    def _projection_lag_s(
-        self, committed: dict[TopicPartition, OffsetAndMetadata], behind: dict[TopicPartition, int]
-    ) -> float:
-        """The age of the oldest record the projection has not committed, in seconds."""
-        oldest: int | None = None
-        for tp, records in behind.items():
-            if not records:
-                continue
-            offset = max(0, committed[tp].offset) if tp in committed else 0
-            written = self.clocks.get(tp.partition, RecordClock()).written_ms(offset)
-            if written is not None and (oldest is None or written < oldest):
-                oldest = written
-        return 0.0 if oldest is None else max(0.0, (now_ms() - oldest) / 1000)
+                oldest = oldest_uncommitted_ms(lag, committed, self.clocks)
+                self.platform.projection_lag_s = (
+                    0.0 if oldest is None else max(0.0, (now_ms() - oldest) / 1000)
+                )
 
     async def _partitions(self) -> list[TopicPartition]:
         """Every partition of the ledger, the throttles, the health and the stats topics."""

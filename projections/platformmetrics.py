@@ -29,7 +29,7 @@ activations' wait, which the user metrics' ``waitTime`` shows).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
@@ -69,6 +69,28 @@ class RecordClock:
             if mark_offset >= offset:
                 return timestamp_ms
         return self.marks[-1][1] if self.marks else None
+
+
+def behind(ends: Mapping[int, int], committed: Mapping[int, int]) -> dict[int, int]:
+    """Per partition, the records a group has not committed: ``ends`` (the next offset of
+    each partition) less its committed offsets (none, or -1, counts from offset 0)."""
+    return {p: max(0, end - max(0, committed.get(p, 0))) for p, end in ends.items()}
+
+
+def oldest_uncommitted_ms(
+    lag: Mapping[int, int], committed: Mapping[int, int], clocks: Mapping[int, RecordClock]
+) -> int | None:
+    """When the oldest record a group has not committed was written (ms), over the
+    partitions with a ``lag``; None when it is behind on none (or nothing is known)."""
+    oldest: int | None = None
+    for partition, records in lag.items():
+        clock = clocks.get(partition)
+        if not records or clock is None:
+            continue
+        written = clock.written_ms(max(0, committed.get(partition, 0)))
+        if written is not None and (oldest is None or written < oldest):
+            oldest = written
+    return oldest
 
 
 class PlatformMetrics(Collector):

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, generate_latest
 
-from projections.platformmetrics import MARK_EVERY_MS, PlatformMetrics, RecordClock
+from projections.platformmetrics import (
+    MARK_EVERY_MS,
+    PlatformMetrics,
+    RecordClock,
+    behind,
+    oldest_uncommitted_ms,
+)
 from streams.events import InvokerHealth, ServiceStats
 from streams.producestats import PRODUCE_BUCKETS_S, ProduceClock
 
@@ -96,3 +102,21 @@ def test_the_record_clock_tells_the_age_of_an_offset() -> None:
     assert clock.marks[0] == (10, 1_100)
     assert clock.written_ms(500) == 1_000 + 95 * 10  # beyond the marks: the last one
     assert list(clock.marks) == [(95, 1_950)]
+
+
+def test_a_groups_lag_counts_from_its_committed_offsets_or_from_the_start() -> None:
+    # Partition 2 has no committed offset (-1 or absent): every record is behind.
+    lag = behind({0: 100, 1: 50, 2: 7, 3: 0}, {0: 90, 1: 50, 2: -1})
+    assert lag == {0: 10, 1: 0, 2: 7, 3: 0}
+
+
+def test_the_oldest_uncommitted_record_is_the_earliest_over_lagging_partitions() -> None:
+    clocks = {0: RecordClock(), 1: RecordClock()}
+    for offset in range(10):
+        clocks[0].saw(offset, 10_000 + offset * 100)
+        clocks[1].saw(offset, 5_000 + offset * 100)
+    # Partition 1 is caught up: its older records do not count.
+    assert oldest_uncommitted_ms({0: 4, 1: 0}, {0: 6, 1: 10}, clocks) == 10_600
+    assert oldest_uncommitted_ms({0: 4, 1: 2}, {0: 6, 1: 8}, clocks) == 5_800
+    assert oldest_uncommitted_ms({0: 0, 1: 0}, {0: 10, 1: 10}, clocks) is None
+    assert oldest_uncommitted_ms({5: 3}, {}, clocks) is None  # nothing read there yet
