@@ -38,7 +38,9 @@ POLL_MS = 1000
 READING = "reading ledger partitions"
 
 Records = list[ConsumerRecord[bytes, bytes]]
-Handler = Callable[[TopicPartition, Records], Awaitable[None]]
+Fetch = dict[TopicPartition, Records]
+Handler = Callable[[Fetch], Awaitable[None]]
+PartitionHandler = Callable[[TopicPartition, Records], Awaitable[None]]
 Partitions = Callable[[set[int]], Awaitable[None]]
 
 
@@ -58,6 +60,16 @@ async def fetches(
         except KafkaError as exc:
             reader.warning("ledger reader: %r; reading on", exc)
             await asyncio.sleep(0.5)
+
+
+def each_partition(handle: PartitionHandler) -> Handler:
+    """A fetch handler giving ``handle`` each partition's records in turn, in log order."""
+
+    async def handle_fetch(batches: Fetch) -> None:
+        for tp, records in batches.items():
+            await handle(tp, records)
+
+    return handle_fetch
 
 
 @dataclass(frozen=True)
@@ -86,7 +98,9 @@ class _Listener(ConsumerRebalanceListener):
 
 @dataclass
 class GroupReader:
-    """One topic read by a group member; ``handle`` gets each partition's batch in log order.
+    """One topic read by a group member; ``handle`` gets each fetch: the records of
+    every partition that had some, each partition's in log order (``each_partition``
+    adapts a handler of one partition at a time).
 
     ``on_assigned`` / ``on_revoked`` get the partition numbers given to or taken
     from this member (at start and at every rebalance), before any record of an
@@ -147,12 +161,13 @@ class GroupReader:
                     log.warning("%s: reading the ledger: %r; reading on", self.name, exc)
                     await asyncio.sleep(0.5)
                     continue
-                for tp, records in batches.items():
-                    if not records:
-                        continue
-                    await self.handle(tp, records)
-                    if tp in consumer.assignment():  # not revoked while it was handled
-                        self._done[tp.partition] = records[-1].offset + 1
+                batches = {tp: records for tp, records in batches.items() if records}
+                if batches:
+                    await self.handle(batches)
+                    assignment = consumer.assignment()
+                    for tp, records in batches.items():
+                        if tp in assignment:  # not revoked while it was handled
+                            self._done[tp.partition] = records[-1].offset + 1
                 if time.monotonic() - self._committed_at >= COMMIT_EVERY_S:
                     await self.commit()
         finally:

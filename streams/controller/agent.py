@@ -39,7 +39,7 @@ from streams.events import (
     headers_of,
     read,
 )
-from streams.groupreader import Fetching, GroupReader, Records, group_id
+from streams.groupreader import Fetching, GroupReader, Records, each_partition, group_id
 from streams.heartbeats import HealthTail
 from streams.ids import now_ms
 from streams.producestats import PRODUCE_CLOCK, send_stats
@@ -279,7 +279,7 @@ def create_app(settings: Settings) -> faust.App:
         settings,
         "controller",
         controller.ledger,
-        controller.handle_batch,
+        each_partition(controller.handle_batch),
         fetching=FETCHING,
         instance=settings.controller_instance,
         on_assigned=controller.assigned,
