@@ -1,4 +1,4 @@
-"""The one place that talks to Docker: create, pause, remove containers and follow their logs."""
+"""The one place that talks to Docker: create, pause, remove containers and follow their output."""
 
 from __future__ import annotations
 
@@ -26,8 +26,6 @@ log = logging.getLogger("ledgerwhisk.invoker.docker")
 
 LABEL_OWNER = "org.ledgerwhisk.invoker"
 LABEL_KIND = "org.ledgerwhisk.kind"
-# Docker's json-file log of a long-lived warm container stays bounded.
-LOG_FILE_MAX = "50m"
 
 
 @dataclass(frozen=True)
@@ -154,10 +152,10 @@ class Docker:
         self._counter += 1
         return f"{self.owner}_{self._counter}_{os.urandom(3).hex()}"
 
-    def _run(
+    def _create(
         self, name: str, image: str, kind: str, limits: ContainerLimits, binds: dict[str, str]
-    ) -> dict[str, Any]:
-        """Create, start and inspect one container (blocking: runs in a worker thread)."""
+    ) -> str:
+        """Create one container, not started yet (blocking: runs in a worker thread)."""
         api = self.sdk.api
         tmp_options = "rw,exec" if limits.tmp_exec else "rw"
         mounts = {**self.mounts, **binds}
@@ -169,7 +167,9 @@ class Docker:
             # No network at all: the invoker reaches port 8080 from inside the
             # container's namespace (see invoker/netns.py).
             network_mode="none",
-            log_config=LogConfig(type="json-file", config={"max-size": LOG_FILE_MAX}),
+            # Docker keeps no log: the invoker reads stdout and stderr from the
+            # attach stream as they are written (see ``create``).
+            log_config=LogConfig(type="none"),
             read_only=limits.read_only_root,
             tmpfs={"/tmp": f"{tmp_options},nosuid,nodev,size={limits.tmp_mb}m,mode=1777"},
             binds={h: {"bind": c, "mode": "rw"} for h, c in mounts.items()} or None,
@@ -180,13 +180,36 @@ class Docker:
             labels={LABEL_OWNER: self.owner, LABEL_KIND: kind},
             host_config=host_config,
         )
-        try:
-            api.start(created["Id"])
-            info: dict[str, Any] = api.inspect_container(created["Id"])
-        except BaseException:
-            api.remove_container(created["Id"], force=True)
-            raise
+        return str(created["Id"])
+
+    def _start(self, container_id: str) -> dict[str, Any]:
+        """Start a created container and inspect it (blocking: runs in a worker thread)."""
+        api = self.sdk.api
+        api.start(container_id)
+        info: dict[str, Any] = api.inspect_container(container_id)
         return info
+
+    async def _attach(self, container_id: str) -> aiohttp.ClientResponse:
+        """Docker's attach stream of a created container: its stdout and stderr from start.
+
+        The stream is open before the container starts, so no line is missed; it
+        ends when the container exits.
+        """
+        assert self._http is not None
+        url = f"http://docker/containers/{container_id}/attach?stream=1&stdout=1&stderr=1"
+        try:
+            resp = await self._http.post(url)
+        except (aiohttp.ClientError, OSError) as exc:
+            raise docker.errors.DockerException(
+                f"Docker at {self._socket} did not attach to {container_id[:12]} ({exc!r})"
+            ) from exc
+        if resp.status != 200:
+            text = await resp.text()
+            resp.release()
+            raise docker.errors.DockerException(
+                f"Docker refused to attach to {container_id[:12]}: {resp.status} {text.strip()}"
+            )
+        return resp
 
     async def create(
         self,
@@ -196,25 +219,39 @@ class Docker:
         limits: ContainerLimits,
         binds: dict[str, str] | None = None,
     ) -> Container:
-        """Start a container of ``image`` under ``limits``; follow its logs.
+        """Start a container of ``image`` under ``limits``; follow its output.
 
         ``binds``: host directory -> container path, mounted read-write in this
         container only (a kind's build cache).
+
+        Output is read from Docker's attach stream, opened before the container
+        starts, and stamped as it arrives; Docker keeps no log file of it. Against
+        following a json-file log this halves dockerd's CPU per activation and
+        takes 0.1-0.2 ms off each warm run (``make bench``; ARCHITECTURE.md).
         """
+        created: str | None = None
+        attached: aiohttp.ClientResponse | None = None
         try:
-            info = await self._call(self._run, name, image, kind, limits, binds or {})
-        except docker.errors.ImageNotFound as exc:
-            raise ImageMissing(image) from exc
-        except docker.errors.APIError as exc:
-            if exc.is_client_error():
+            created = await self._call(self._create, name, image, kind, limits, binds or {})
+            attached = await self._attach(created)
+            info = await self._call(self._start, created)
+        except BaseException as exc:
+            if attached is not None:
+                attached.close()
+            if created is not None:
+                await self.remove_id(created)
+            if isinstance(exc, docker.errors.ImageNotFound):
+                raise ImageMissing(image) from exc
+            if isinstance(exc, docker.errors.APIError) and exc.is_client_error():
                 # 4xx: Docker refuses the image or what it asks for (an
                 # invalid reference, an entrypoint that does not exist).
                 raise ImageUnusable(image, str(exc.explanation or exc)) from exc
-            raise ContainerError(f"docker could not start {image}: {exc}") from exc
-        except docker.errors.DockerException as exc:
-            raise ContainerError(f"docker could not start {image}: {exc}") from exc
+            if isinstance(exc, docker.errors.DockerException):
+                raise ContainerError(f"docker could not start {image}: {exc}") from exc
+            raise
         pid = int(info["State"].get("Pid") or 0)
         if not pid:
+            attached.close()
             await self.remove_id(info["Id"])
             state = info["State"]
             raise ImageUnusable(
@@ -236,20 +273,17 @@ class Docker:
             pid=pid,
             client=RuntimeClient(self._proxy_http, f"http://{name}:{PROTOCOL_PORT}"),
         )
-        container.follower = asyncio.create_task(self._follow(container))
+        container.follower = asyncio.create_task(self._follow(container, attached))
         return container
 
-    async def _follow(self, container: Container) -> None:
-        assert self._http is not None
-        url = (
-            f"http://docker/containers/{container.id}/logs?follow=1&stdout=1&stderr=1&timestamps=1"
-        )
+    async def _follow(self, container: Container, attached: aiohttp.ClientResponse) -> None:
         try:
-            async with self._http.get(url) as resp:
-                async for stream, line in docker_frames(resp.content.iter_any()):
-                    container.logs.feed(stream, line)
+            async for stream, line in docker_frames(attached.content.iter_any()):
+                container.logs.feed(stream, line)
         except (aiohttp.ClientError, OSError) as exc:
-            log.debug("log stream of %s ended: %r", container.name, exc)
+            log.debug("output stream of %s ended: %r", container.name, exc)
+        finally:
+            attached.close()
 
     def alive(self, container: Container) -> bool:
         """Whether the container's init process still runs (a Docker restart or an

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
 from streams.constants import SENTINEL
@@ -13,16 +13,13 @@ from streams.messages import LOGS_TRUNCATED
 STREAMS = {1: "stdout", 2: "stderr"}
 
 
-async def docker_frames(
-    chunks: AsyncIterator[bytes], timestamps: bool = True
-) -> AsyncIterator[tuple[str, str]]:
-    """Decode Docker's multiplexed log stream into ``(stream, line)`` pairs.
+async def docker_frames(chunks: AsyncIterator[bytes]) -> AsyncIterator[tuple[str, str]]:
+    """Decode Docker's multiplexed output stream into ``(stream, line)`` pairs.
 
     Each frame is an 8-byte header (stream type, 3 zero bytes, big-endian
-    length) followed by one log message. Docker stores a line longer than
-    16 kB as several messages, each without the newline but the last, and
-    with ``timestamps`` each piece gets a stamp of its own: a continuation's
-    stamp is dropped so the line comes out whole, with its first stamp.
+    length) followed by a piece of what the container wrote, cut anywhere: a
+    line may span frames (a 40 kB line comes out whole). Output after the last
+    newline of a stream waits for the rest of its line.
     """
     buffer = b""
     pending = {1: b"", 2: b""}
@@ -34,39 +31,30 @@ async def docker_frames(
                 break
             payload, buffer = buffer[8 : 8 + size], buffer[8 + size :]
             key = kind if kind in pending else 1
-            if pending[key] and timestamps:
-                payload = payload.partition(b" ")[2]
-            data = pending[key] + payload
-            *lines, pending[key] = data.split(b"\n")
+            *lines, pending[key] = (pending[key] + payload).split(b"\n")
             for line in lines:
                 yield STREAMS.get(kind, "stdout"), line.decode("utf-8", "replace")
 
 
-def fixed_width(stamp: str) -> str:
-    """Docker trims trailing zeros of the nanoseconds; pad them back so stamps sort."""
-    if stamp.endswith("Z") and "." in stamp:
-        head, _, frac = stamp[:-1].partition(".")
-        return f"{head}.{frac.ljust(9, '0')[:9]}Z"
-    return stamp
-
-
 def now_stamp() -> str:
-    """The current time in the fixed-width form of Docker's stamps."""
-    return fixed_width(datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+    """The current time as OpenWhisk's log lines show it, to the nanosecond's width:
+    ``2026-11-27T20:00:00.123456000Z`` (fixed width, so stamps sort as text)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f000Z")
 
 
 class LogCollector:
     """Lines of the activation running now, up to the sentinel on both streams.
 
-    Lines arrive as Docker gives them with ``timestamps=1``:
-    ``2026-11-27T20:00:00.123456789Z text``; they are kept in OpenWhisk's
-    format ``<time> <stream>: <text>``. Only lines between ``begin`` and
+    Lines are stamped by ``clock`` as they arrive from Docker's attach stream
+    and kept in OpenWhisk's format ``<time> <stream>: <text>``, in the order
+    they arrived. Only lines between ``begin`` and
     ``finish`` are kept: output while no activation runs (a stem cell booting,
     a callback firing after its activation ended) belongs to none, so memory
     stays bounded by the log limit.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], str] = now_stamp) -> None:
+        self._clock = clock
         self._lines: list[str] = []
         self._bytes = 0
         self._limit = 0
@@ -83,8 +71,8 @@ class LogCollector:
         self._limit = limit_bytes
         self._collecting = True
 
-    def feed(self, stream: str, raw: str) -> None:
-        stamp, _, text = raw.partition(" ")
+    def feed(self, stream: str, text: str) -> None:
+        """One line the container wrote on ``stream`` (``stdout`` or ``stderr``)."""
         if text == SENTINEL:
             self._seen.add(stream)
             if len(self._seen) == 2:
@@ -97,7 +85,7 @@ class LogCollector:
             self._truncated = True
             return
         self._bytes += size
-        self._lines.append(f"{fixed_width(stamp)} {stream}: {text}")
+        self._lines.append(f"{self._clock()} {stream}: {text}")
 
     async def finish(self, timeout_s: float) -> list[str]:
         """The activation's lines, once both sentinels arrived (or the wait ran out)."""
@@ -106,9 +94,7 @@ class LogCollector:
         except TimeoutError:
             pass
         self._collecting = False
-        # Both streams interleaved by time; fixed-width stamps sort as text.
-        lines = sorted(self._lines, key=lambda line: line[:30])
-        self._lines = []
+        lines, self._lines = self._lines, []
         if self._truncated:
-            lines.append(f"{now_stamp()} stderr: {LOGS_TRUNCATED.format(limit=self._limit)}")
+            lines.append(f"{self._clock()} stderr: {LOGS_TRUNCATED.format(limit=self._limit)}")
         return lines

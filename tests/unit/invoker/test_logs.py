@@ -1,11 +1,12 @@
-"""Log collection: Docker frames, sentinels, truncation, ordering."""
+"""Log collection: Docker's attach frames, sentinels, truncation, arrival order."""
 
 from __future__ import annotations
 
+import re
 import struct
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
-from invoker.logs import LogCollector, docker_frames, fixed_width
+from invoker.logs import LogCollector, docker_frames, now_stamp
 from streams.constants import SENTINEL
 
 
@@ -19,36 +20,45 @@ async def chunks(data: bytes, size: int) -> AsyncIterator[bytes]:
         yield data[i : i + size]
 
 
+def ticking() -> LogCollector:
+    """A collector whose clock says 00:00:00.1, .2, ... at each line it stamps."""
+    ticks: Iterator[int] = iter(range(1, 100))
+    return LogCollector(clock=lambda: f"2026-01-01T00:00:00.{next(ticks)}00000000Z")
+
+
 async def test_frames_split_across_chunks_decode_to_lines() -> None:
-    data = frame(1, "2026-01-01T00:00:00.1Z a\n2026-01-01T00:00:00.2Z b\n") + frame(2, "t c\n")
+    data = frame(1, "a\nb\n") + frame(2, "c\n")
     got = [pair async for pair in docker_frames(chunks(data, 5))]
-    assert got == [
-        ("stdout", "2026-01-01T00:00:00.1Z a"),
-        ("stdout", "2026-01-01T00:00:00.2Z b"),
-        ("stderr", "t c"),
-    ]
+    assert got == [("stdout", "a"), ("stdout", "b"), ("stderr", "c")]
 
 
-async def test_collector_cuts_at_both_sentinels_and_sorts_by_time() -> None:
-    logs = LogCollector()
+async def test_a_line_written_in_pieces_comes_out_whole() -> None:
+    data = frame(1, "a" * 5) + frame(2, "other\n") + frame(1, "b" * 5) + frame(1, "c\nd")
+    got = [pair async for pair in docker_frames(chunks(data, 7))]
+    # "d" has no newline yet: it waits for the rest of its line.
+    assert got == [("stderr", "other"), ("stdout", "aaaaabbbbbc")]
+
+
+async def test_collector_cuts_at_both_sentinels_in_arrival_order() -> None:
+    logs = ticking()
     logs.begin(1024)
-    logs.feed("stderr", "2026-01-01T00:00:00.2Z second")
-    logs.feed("stdout", "2026-01-01T00:00:00.1Z first")
-    logs.feed("stdout", f"2026-01-01T00:00:00.3Z {SENTINEL}")
-    logs.feed("stdout", "2026-01-01T00:00:00.4Z after the sentinel")
-    logs.feed("stderr", f"2026-01-01T00:00:00.3Z {SENTINEL}")
+    logs.feed("stderr", "first")
+    logs.feed("stdout", "second")
+    logs.feed("stdout", SENTINEL)
+    logs.feed("stdout", "after the sentinel")
+    logs.feed("stderr", SENTINEL)
     lines = await logs.finish(1.0)
     assert lines == [
-        "2026-01-01T00:00:00.100000000Z stdout: first",
-        "2026-01-01T00:00:00.200000000Z stderr: second",
+        "2026-01-01T00:00:00.100000000Z stderr: first",
+        "2026-01-01T00:00:00.200000000Z stdout: second",
     ]
 
 
 async def test_collector_truncates_at_the_limit_with_a_visible_line() -> None:
-    logs = LogCollector()
+    logs = ticking()
     logs.begin(10)
-    for i in range(5):
-        logs.feed("stdout", f"2026-01-01T00:00:0{i}.0Z 12345")
+    for _ in range(5):
+        logs.feed("stdout", "12345")
     lines = await logs.finish(0.01)
     assert len(lines) == 3
     assert " stderr: Logs were truncated" in lines[-1] and "10 bytes" in lines[-1]
@@ -56,33 +66,21 @@ async def test_collector_truncates_at_the_limit_with_a_visible_line() -> None:
 
 
 async def test_collector_keeps_nothing_outside_an_activation() -> None:
-    logs = LogCollector()
-    logs.feed("stdout", "2026-01-01T00:00:00.1Z stem cell booting")
+    logs = ticking()
+    logs.feed("stdout", "stem cell booting")
     logs.begin(1024)
-    logs.feed("stdout", "2026-01-01T00:00:00.2Z mine")
-    logs.feed("stdout", f"2026-01-01T00:00:00.3Z {SENTINEL}")
-    logs.feed("stderr", f"2026-01-01T00:00:00.3Z {SENTINEL}")
-    assert await logs.finish(1.0) == ["2026-01-01T00:00:00.200000000Z stdout: mine"]
-    logs.feed("stdout", "2026-01-01T00:00:00.4Z a late callback")
+    logs.feed("stdout", "mine")
+    logs.feed("stdout", SENTINEL)
+    logs.feed("stderr", SENTINEL)
+    assert await logs.finish(1.0) == ["2026-01-01T00:00:00.100000000Z stdout: mine"]
+    logs.feed("stdout", "a late callback")
     logs.begin(1024)
-    logs.feed("stdout", f"2026-01-01T00:00:00.5Z {SENTINEL}")
-    logs.feed("stderr", f"2026-01-01T00:00:00.5Z {SENTINEL}")
+    logs.feed("stdout", SENTINEL)
+    logs.feed("stderr", SENTINEL)
     assert await logs.finish(1.0) == []
 
 
-def test_fixed_width() -> None:
-    assert fixed_width("2026-01-01T00:00:00.18593085Z") == "2026-01-01T00:00:00.185930850Z"
-
-
-async def test_a_line_docker_split_into_pieces_comes_out_whole() -> None:
-    data = (
-        frame(1, "2026-01-01T00:00:00.1Z " + "a" * 5)
-        + frame(2, "2026-01-01T00:00:00.15Z other\n")
-        + frame(1, "2026-01-01T00:00:00.2Z " + "b" * 5)
-        + frame(1, "2026-01-01T00:00:00.3Z c\n")
-    )
-    got = [pair async for pair in docker_frames(chunks(data, 7))]
-    assert got == [
-        ("stderr", "2026-01-01T00:00:00.15Z other"),
-        ("stdout", "2026-01-01T00:00:00.1Z aaaaabbbbbc"),
-    ]
+def test_stamps_have_a_fixed_width_and_sort_as_text() -> None:
+    first, second = now_stamp(), now_stamp()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z", first)
+    assert first <= second
