@@ -211,6 +211,26 @@ class Docker:
             )
         return resp
 
+    async def _started(
+        self, name: str, image: str, kind: str, limits: ContainerLimits, binds: dict[str, str]
+    ) -> tuple[dict[str, Any], aiohttp.ClientResponse]:
+        """Create, attach to and start one container: its inspection and its output stream.
+
+        Whatever fails (or is cancelled) on the way, nothing is left behind.
+        """
+        created: str | None = None
+        attached: aiohttp.ClientResponse | None = None
+        try:
+            created = await self._call(self._create, name, image, kind, limits, binds)
+            attached = await self._attach(created)
+            return await self._call(self._start, created), attached
+        except BaseException:
+            if attached is not None:
+                attached.close()
+            if created is not None:
+                await self.remove_id(created)
+            raise
+
     async def create(
         self,
         name: str,
@@ -227,28 +247,20 @@ class Docker:
         Output is read from Docker's attach stream, opened before the container
         starts, and stamped as it arrives; Docker keeps no log file of it. Against
         following a json-file log this halves dockerd's CPU per activation and
-        takes 0.1-0.2 ms off each warm run (``make bench``; ARCHITECTURE.md).
+        takes 0.1-0.2 ms off each warm run (bench/README.md).
         """
-        created: str | None = None
-        attached: aiohttp.ClientResponse | None = None
         try:
-            created = await self._call(self._create, name, image, kind, limits, binds or {})
-            attached = await self._attach(created)
-            info = await self._call(self._start, created)
-        except BaseException as exc:
-            if attached is not None:
-                attached.close()
-            if created is not None:
-                await self.remove_id(created)
-            if isinstance(exc, docker.errors.ImageNotFound):
-                raise ImageMissing(image) from exc
-            if isinstance(exc, docker.errors.APIError) and exc.is_client_error():
+            info, attached = await self._started(name, image, kind, limits, binds or {})
+        except docker.errors.ImageNotFound as exc:
+            raise ImageMissing(image) from exc
+        except docker.errors.APIError as exc:
+            if exc.is_client_error():
                 # 4xx: Docker refuses the image or what it asks for (an
                 # invalid reference, an entrypoint that does not exist).
                 raise ImageUnusable(image, str(exc.explanation or exc)) from exc
-            if isinstance(exc, docker.errors.DockerException):
-                raise ContainerError(f"docker could not start {image}: {exc}") from exc
-            raise
+            raise ContainerError(f"docker could not start {image}: {exc}") from exc
+        except docker.errors.DockerException as exc:
+            raise ContainerError(f"docker could not start {image}: {exc}") from exc
         pid = int(info["State"].get("Pid") or 0)
         if not pid:
             attached.close()
