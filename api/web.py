@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -219,22 +220,74 @@ def answer_text(result: Any) -> WebAnswer:
     return WebAnswer(200, (_text(text) or "").encode(), "text/plain; charset=utf-8")
 
 
+# Headers the HTTP server itself writes: an action's own would frame the answer
+# wrongly (a Content-Length or Transfer-Encoding not matching the body splits the
+# connection's stream) or speak for the connection. OpenWhisk's HTTP layer (akka-http's
+# response renderer) drops them as "illegal RawHeader"s; so do we.
+SERVER_HEADERS = frozenset(
+    {
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "upgrade",
+        "te",
+        "trailer",
+        "date",
+        "server",
+    }
+)
+# RFC 9110 5.6.2: a header name is a token.
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+# RFC 9110 5.5: no CR, LF, NUL or other control but HTAB in a value.
+HEADER_VALUE_BAD = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
 def _headers(raw: Any) -> list[tuple[str, str]]:
+    """An action's ``headers`` as pairs to send; raises ``ValueError`` for a name or
+    value HTTP cannot carry (the answer becomes OpenWhisk's 400)."""
     if raw is None:
         return []
     if not isinstance(raw, dict):
         raise ValueError("headers must be an object")
     out: list[tuple[str, str]] = []
     for key, value in raw.items():
+        if not HEADER_NAME.fullmatch(key):
+            raise ValueError("invalid header name")
+        if key.lower() in SERVER_HEADERS:
+            continue
         values = value if isinstance(value, list) else [value]
         for v in values:
             if isinstance(v, bool):
-                out.append((key, "true" if v else "false"))
+                text = "true" if v else "false"
             elif isinstance(v, str | int | float):
-                out.append((key, str(v)))
+                text = str(v)
             else:
                 raise ValueError("invalid header")
+            if HEADER_VALUE_BAD.search(text):
+                raise ValueError("invalid header value")
+            out.append((key, text))
     return out
+
+
+def _status_code(raw: Any) -> int | None:
+    """``statusCode`` as OpenWhisk reads it (WebActions.scala ``resultAsHttp``): a
+    number that is an exact integer, or a string Java's ``toInt`` parses; raises
+    ``ValueError`` otherwise."""
+    if raw is None:
+        return None
+    if isinstance(raw, bool):
+        raise ValueError("statusCode is a boolean")
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float):
+        if not raw.is_integer():
+            raise ValueError("statusCode is not an integer")
+        return int(raw)
+    if isinstance(raw, str) and re.fullmatch(r"[+-]?[0-9]+", raw):
+        return int(raw)
+    raise ValueError("statusCode is not an integer")
 
 
 def answer_http(result: Any) -> WebAnswer:
@@ -244,8 +297,7 @@ def answer_http(result: Any) -> WebAnswer:
         raise invalid
     try:
         headers = _headers(result.get("headers"))
-        raw_code = result.get("statusCode")
-        code = None if raw_code is None else int(raw_code)
+        code = _status_code(result.get("statusCode"))
     except (ValueError, TypeError) as exc:
         raise invalid from exc
     if code is not None and not 100 <= code <= 599:

@@ -82,6 +82,53 @@ def test_http_results() -> None:
         answer_http({"statusCode": "nope"})
 
 
+def test_headers_that_frame_the_answer_are_dropped() -> None:
+    # akka-http's renderer drops these from an action's answer ("illegal RawHeader"):
+    # a Content-Length or Transfer-Encoding of the action's would split the stream.
+    framing = {
+        "Content-Length": "5000",
+        "Transfer-Encoding": "chunked",
+        "Connection": "close",
+        "Date": "yesterday",
+        "Server": "mine",
+        "X-Kept": "yes",
+    }
+    answer = answer_http({"statusCode": 200, "headers": framing, "body": "hi"})
+    assert answer.headers == [("X-Kept", "yes")] and answer.body == b"hi"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-A": "a\r\nSet-Cookie: evil=1"},
+        {"X-A": "a\nb"},
+        {"X-N": "a\u0000b"},
+        {"X-L": ["ok", "bad\r"]},
+        {"": "v"},
+        {"X A:": "v"},
+        {"X\u00e9": "v"},
+    ],
+)
+def test_a_header_http_cannot_carry_is_a_bad_answer(headers: dict[str, object]) -> None:
+    with pytest.raises(APIError) as failed:
+        answer_http({"statusCode": 200, "headers": headers, "body": "hi"})
+    assert failed.value.status == 400
+
+
+@pytest.mark.parametrize("code", [200.7, " 200 ", "2e2", True, [200], "0x10"])
+def test_a_status_code_java_would_not_read_is_a_bad_answer(code: object) -> None:
+    # WebActions.scala resultAsHttp: JsNumber.toIntExact, JsString.toInt.
+    with pytest.raises(APIError) as failed:
+        answer_http({"statusCode": code, "body": "hi"})
+    assert failed.value.status == 400
+
+
+def test_status_codes_as_openwhisk_reads_them() -> None:
+    assert answer_http({"statusCode": 200.0, "body": "x"}).status == 200
+    assert answer_http({"statusCode": "201", "body": "x"}).status == 201
+    assert answer_http({"statusCode": "+202", "body": "x"}).status == 202
+
+
 def test_extensions_project_the_result() -> None:
     assert answer_for(".json", 0, {"a": 1}).body == b'{"a": 1}'
     assert answer_for(".html", 0, {"html": "<b>"}).body == b"<b>"
