@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from cachetools import TTLCache
 
 from api.errors import APIError
 from api.names import NAME_RE as NAMESPACE_RE
@@ -19,6 +19,10 @@ from streams.messages import AUTH_INVALID, AUTH_REQUIRED, NAMESPACE_ILLEGAL, NOT
 from streams.settings import Settings
 
 CACHE_TTL_S = 10.0
+# Entries per cache at most: a caller sending ever new keys (or asking for ever new
+# namespaces' web actions) evicts the oldest entries instead of growing the API.
+CACHE_MAX_ENTRIES = 10_000
+UNKNOWN: Any = object()  # not in a cache (None there is a cached miss)
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,9 @@ def parse_basic(header: str | None) -> tuple[str, str] | None:
         return None
     try:
         decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
+    except (binascii.Error, ValueError):
+        # Not base64, not ASCII (b64decode's ValueError), or not UTF-8 once decoded
+        # (UnicodeDecodeError, a ValueError): no credentials, as OpenWhisk reads it.
         return None
     uuid, sep, key = decoded.partition(":")
     return (uuid, key) if sep else None
@@ -57,8 +63,11 @@ class Authenticator:
     def __init__(self, couch: Couch, settings: Settings):
         self._couch = couch
         self._db = settings.database(constants.DB_SUBJECTS)
-        self._cache: dict[tuple[str, str], tuple[Identity | None, float]] = {}
-        self._owners: dict[str, tuple[Identity | None, float]] = {}
+        # None for credentials or a namespace that has no subject: misses are cached too.
+        self._cache: TTLCache[tuple[str, str], Identity | None] = TTLCache(
+            CACHE_MAX_ENTRIES, CACHE_TTL_S
+        )
+        self._owners: TTLCache[str, Identity | None] = TTLCache(CACHE_MAX_ENTRIES, CACHE_TTL_S)
 
     async def identify(self, request: web.Request) -> Identity:
         credentials = parse_basic(request.headers.get("Authorization"))
@@ -86,13 +95,10 @@ class Authenticator:
             return None
 
     async def identify_key(self, credentials: tuple[str, str]) -> Identity:
-        now = time.monotonic()
-        cached = self._cache.get(credentials)
-        if cached is not None and cached[1] > now:
-            identity = cached[0]
-        else:
+        identity = self._cache.get(credentials, UNKNOWN)
+        if identity is UNKNOWN:
             identity = await self._lookup(*credentials)
-            self._cache[credentials] = (identity, now + CACHE_TTL_S)
+            self._cache[credentials] = identity
         if identity is None:
             raise APIError(401, AUTH_INVALID)
         return identity
@@ -115,10 +121,9 @@ class Authenticator:
 
     async def owner_of(self, namespace: str) -> Identity | None:
         """The identity owning ``namespace`` (web actions run on its behalf), or None."""
-        now = time.monotonic()
-        cached = self._owners.get(namespace)
-        if cached is not None and cached[1] > now:
-            return cached[0]
+        cached = self._owners.get(namespace, UNKNOWN)
+        if cached is not UNKNOWN:
+            return cached
         rows = await self._couch.view(
             self._db, SUBJECTS_DDOC, "byNamespace", key=namespace, limit=1
         )
@@ -128,7 +133,7 @@ class Authenticator:
             found = Identity(
                 v["subject"], v["namespace"], v["uuid"], v["key"], dict(v.get("limits") or {})
             )
-        self._owners[namespace] = (found, now + CACHE_TTL_S)
+        self._owners[namespace] = found
         return found
 
     def forget(self) -> None:
