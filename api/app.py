@@ -72,6 +72,42 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return error_response(500, INTERNAL)
 
 
+# OpenWhisk's REST API sends these with every answer under /api/v1 and answers any
+# OPTIONS there with 200 (RestAPIs.scala ``routes``: ``sendCorsHeaders``, ``options {
+# complete(OK) }``; CorsSettings.scala ``RestAPIs``), so browser clients can call it.
+# Web actions send their own (api/web.py ``CORS``, or the action's answer).
+REST_CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Headers": (
+        "Authorization, Origin, X-Requested-With, Content-Type, Accept, User-Agent"
+    ),
+    "Access-Control-Allow-Methods": "GET, DELETE, POST, PUT, HEAD",
+}
+API_PREFIX = "/api/v1"
+WEB_PREFIX = "/api/v1/web/"
+
+
+def is_rest_api(path: str) -> bool:
+    return (path == API_PREFIX or path.startswith(API_PREFIX + "/")) and not path.startswith(
+        WEB_PREFIX
+    )
+
+
+@web.middleware
+async def preflight(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A browser's preflight (``OPTIONS``, no credentials) anywhere in the REST API: 200."""
+    if request.method == "OPTIONS" and is_rest_api(request.path):
+        return web.Response(text="OK")
+    return await handler(request)
+
+
+async def cors_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Every REST API answer carries OpenWhisk's CORS headers (event streams too)."""
+    if is_rest_api(request.path):
+        for name, value in REST_CORS.items():
+            response.headers.setdefault(name, value)
+
+
 async def root_info(request: web.Request) -> web.Response:
     return json_response(info.root_info(ctx(request).settings))
 
@@ -164,7 +200,10 @@ ROUTE_GROUPS = [
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[errors], client_max_size=constants.REQUEST_MAX_BYTES)
+    app = web.Application(
+        middlewares=[preflight, errors], client_max_size=constants.REQUEST_MAX_BYTES
+    )
+    app.on_response_prepare.append(cors_headers)
     for group in ROUTE_GROUPS:
         group(app.router)
     app.on_shutdown.append(ledgerview.close_streams)
