@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import json
+from urllib.parse import quote, urlsplit
 
 import pytest
 
@@ -126,6 +129,94 @@ async def test_raw_http(client: Client) -> None:
         args = await resp.json()
     assert args["__ow_query"] == "a=1&b=2" and args["__ow_body"] == "plain text"
     assert "a" not in args
+
+
+HEADERS = """
+import json
+def main(args):
+    return {'statusCode': 200, 'headers': json.loads(args['h']), 'body': 'hi'}
+"""
+
+
+async def raw_get(url: str, extra: bytes = b"") -> tuple[int, dict[str, str], bytes]:
+    """One GET over a connection of its own, read to its close: what a client gets."""
+    parts = urlsplit(url)
+    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+    try:
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        writer.write(
+            f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n".encode() + extra + b"\r\n"
+        )
+        data = await asyncio.wait_for(reader.read(), 60)
+    finally:
+        writer.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(": ")
+        headers.setdefault(name.lower(), value)
+    return int(lines[0].split()[1]), headers, body
+
+
+async def test_an_action_cannot_frame_the_answer_or_break_its_headers(client: Client) -> None:
+    """A web action's Content-Length, Transfer-Encoding, Connection, Date and Server are
+    dropped, as akka-http's renderer drops them in OpenWhisk: the answer's framing is
+    the server's. A header HTTP cannot carry (CR, LF, NUL, a name that is no token)
+    makes the answer OpenWhisk's 400, not a broken or empty reply."""
+    await put_web(client, "hdr", HEADERS)
+    url = web_url(client, "hdr") + ".http?h="
+    for framing in (
+        {"Content-Length": "5000"},
+        {"Transfer-Encoding": "chunked", "X-Kept": "1"},
+        {"Connection": "keep-alive", "Date": "never", "Server": "mine"},
+    ):
+        status, headers, body = await raw_get(url + quote(json.dumps(framing)))
+        assert (status, body) == (200, b"hi"), (framing, headers)
+        assert headers["content-length"] == "2" and "transfer-encoding" not in headers
+        assert headers.get("server") != "mine" and headers.get("date") != "never"
+        assert headers.get("x-kept") == framing.get("X-Kept")  # the others are kept
+    for broken in ({"X-A": "a\r\nSet-Cookie: evil=1"}, {"X-N": "a\u0000b"}, {"X A:": "v"}):
+        status, headers, body = await raw_get(url + quote(json.dumps(broken)))
+        assert status == 400, (broken, body)
+        assert json.loads(body)["error"] == "Response is not valid 'message/http'."
+        assert "set-cookie" not in headers
+
+
+async def test_credentials_that_are_not_ascii_are_no_credentials(client: Client) -> None:
+    """``Authorization: Basic \xc3\xa9`` is no credentials (as garbage base64): the REST API
+    answers 401, not a 500, and a public web action runs."""
+    await put_web(client, "open", ECHO)
+    bad = "Authorization: Basic \u00e9\r\n".encode()
+    status, _, body = await raw_get(f"{API}/api/v1/namespaces/_/actions", bad)
+    assert status == 401, body
+    assert json.loads(body)["error"] == "The supplied authentication is invalid."
+    status, _, body = await raw_get(web_url(client, "open") + ".json", bad)
+    assert status == 200, body
+
+
+async def test_the_rest_api_answers_browsers_as_openwhisk(client: Client) -> None:
+    """RestAPIs.scala: CORS headers on every REST answer, 200 to any OPTIONS (a preflight
+    carries no credentials); web actions keep their own (with PATCH and OPTIONS)."""
+    rest_methods = "GET, DELETE, POST, PUT, HEAD"
+    async with client.session.options(
+        f"{API}/api/v1/namespaces/_/actions/anything",
+        headers={"Origin": "http://x", "Access-Control-Request-Method": "PUT"},
+    ) as resp:
+        assert resp.status == 200 and await resp.text() == "OK"
+        assert resp.headers["Access-Control-Allow-Origin"] == "*"
+        assert resp.headers["Access-Control-Allow-Methods"] == rest_methods
+        assert "Authorization" in resp.headers["Access-Control-Allow-Headers"]
+    async with client.session.get(
+        f"{API}/api/v1/namespaces/_/actions", headers={"Authorization": client.auth}
+    ) as resp:
+        assert resp.status == 200 and resp.headers["Access-Control-Allow-Origin"] == "*"
+    async with client.session.get(f"{API}/api/v1/namespaces/_/actions") as resp:
+        assert resp.status == 401 and resp.headers["Access-Control-Allow-Origin"] == "*"
+    await put_web(client, "corsy", ECHO)
+    async with client.session.options(web_url(client, "corsy") + ".json") as resp:
+        assert resp.status == 200
+        assert "PATCH" in resp.headers["Access-Control-Allow-Methods"]
 
 
 async def test_require_whisk_auth(client: Client) -> None:
