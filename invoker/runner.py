@@ -24,6 +24,7 @@ from streams.messages import (
     ABNORMAL_INIT,
     ABNORMAL_RUN,
     INIT_TIMEOUT,
+    LOG_WARNING_DEVELOPER_ERROR,
     LOGS_NOT_COLLECTED,
     MEMORY_EXCEEDED,
     TIMEOUT,
@@ -99,6 +100,9 @@ async def execute(
     keep = outcome.keeps_container(result) and not timed_out
     if collect:
         logs = await container.logs.finish(SENTINEL_WAIT_S if keep else DEAD_LOG_WAIT_S)
+        if result.status_code == constants.STATUS_DEVELOPER_ERROR:
+            # As OpenWhisk, after a truncation notice: the output may have stopped short.
+            logs.append(f"{now_stamp()} stderr: {LOG_WARNING_DEVELOPER_ERROR}")
     else:
         logs = [f"{now_stamp()} stderr: {LOGS_NOT_COLLECTED}"]
     return Execution(result, start, end, init_ms, timed_out, logs, keep)

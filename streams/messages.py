@@ -33,6 +33,11 @@ ACTION_MISSING = "The action could not be loaded: {error}"
 LOGS_TRUNCATED = (
     "Logs were truncated because the total bytes size exceeds the limit of {limit} bytes."
 )
+# OpenWhisk's Messages.logWarningDeveloperError: the last log line of every activation
+# that ended in an "action developer error" (DockerToActivationLogStore.logStream).
+LOG_WARNING_DEVELOPER_ERROR = (
+    "The action did not initialize or run as expected. Log data might be missing."
+)
 INIT_TIMEOUT = "The action exceeded its time limits of {ms} milliseconds during initialization."
 ABNORMAL_INIT = "The action did not initialize and exited unexpectedly."
 ABNORMAL_RUN = "The action did not produce a valid response and exited unexpectedly."

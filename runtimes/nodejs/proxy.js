@@ -89,6 +89,14 @@ function describe(err) {
     return `Error: ${text === undefined ? String(err) : text}`;
 }
 
+// A thrown value as OpenWhisk's runtime shows it (service.js runCode:
+// `An error has occurred: ${error}`): an Error as "Name: message", a string as
+// it is, an object as "[object Object]"; a value String() cannot convert
+// (a null-prototype object) as describe() shows it.
+function asText(err) {
+    try { return String(err); } catch (e) { return describe(err); }
+}
+
 function logError(err) {
     console.error(err && err.stack ? err.stack : err);
 }
@@ -313,7 +321,7 @@ async function doRun(body) {
         // As OpenWhisk's runtime (service.js): a thrown error is a failed run.
         logError(ended.thrown);
         await writeSentinels();
-        return [502, { error: `An error has occurred: ${describe(ended.thrown)}` }];
+        return [502, { error: `An error has occurred: ${asText(ended.thrown)}` }];
     }
     let result = ended.value;
     if (result === undefined) result = {};

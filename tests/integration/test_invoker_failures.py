@@ -9,6 +9,7 @@ import pytest
 
 from streams.messages import (
     ABNORMAL_RUN,
+    LOG_WARNING_DEVELOPER_ERROR,
     MEMORY_EXCEEDED,
     NOT_A_DICT,
     NOT_A_DICT_OR_ARRAY,
@@ -84,6 +85,7 @@ async def test_timeout_is_a_developer_error_and_the_container_is_discarded(
         "The action exceeded its time limits of 500 milliseconds."
     )
     assert annotations_of(record)["timeout"] is True
+    assert record["logs"][-1].endswith(f" stderr: {LOG_WARNING_DEVELOPER_ERROR}"), record["logs"]
     # A spinning action is stopped, not left burning CPU in a container.
     await discarded(client, stack, record, "slow")
 
@@ -96,6 +98,7 @@ async def test_out_of_memory_is_a_developer_error_and_the_container_is_discarded
     record = await expect_developer_error(client, "hog")
     assert record["response"]["result"] == {"error": MEMORY_EXCEEDED}
     assert annotations_of(record)["timeout"] is False
+    assert record["logs"][-1].endswith(f" stderr: {LOG_WARNING_DEVELOPER_ERROR}"), record["logs"]
     await discarded(client, stack, record, "hog")
 
 
@@ -222,6 +225,8 @@ async def test_an_error_result_is_an_application_error(
     assert isinstance(record, dict)
     assert record["response"]["status"] == "application error"
     assert record["response"]["result"] == {"error": error}
+    # Only a developer error gets OpenWhisk's warning that logs may be missing.
+    assert not any(LOG_WARNING_DEVELOPER_ERROR in line for line in record["logs"])
     status, result = await client.invoke("apperr", result=True)
     assert (status, result) == (502, {"error": error})
     # An application error is the action working as written: its container stays warm.
@@ -231,21 +236,39 @@ async def test_an_error_result_is_an_application_error(
 
 
 @pytest.mark.parametrize(
-    ("kind", "code", "message"),
+    ("kind", "code", "message", "error"),
     [
-        ("nodejs:18", "function main() { throw new Error('bad input 8'); }\n", "bad input 8"),
+        # OpenWhisk's Node.js runtime (service.js runCode): `An error has occurred: ${error}`,
+        # the thrown value as String() shows it.
+        (
+            "nodejs:18",
+            "function main() { throw new Error('bad input 8'); }\n",
+            "bad input 8",
+            "An error has occurred: Error: bad input 8",
+        ),
+        (
+            "nodejs:18",
+            "function main() { throw 'just a string'; }\n",
+            "just a string",
+            "An error has occurred: just a string",
+        ),
+        (
+            "nodejs:18",
+            "function main() { console.error('an object'); throw {code: 7}; }\n",
+            "an object",
+            "An error has occurred: [object Object]",
+        ),
     ],
 )
 async def test_an_uncaught_exception_is_a_developer_error_with_its_message(
-    client: Client, stack: Settings, kind: str, code: str, message: str
+    client: Client, stack: Settings, kind: str, code: str, message: str, error: str
 ) -> None:
     await client.put_action("raises", code, kind=kind)
     record = await expect_developer_error(client, "raises")
-    error = record["response"]["result"]["error"]
-    assert message in error
-    if kind == "nodejs:18":  # OpenWhisk's Node.js runtime (service.js)
-        assert error == f"An error has occurred: Error: {message}"
+    assert record["response"]["result"]["error"] == error
     assert any(message in line for line in record["logs"]), record["logs"]
+    # OpenWhisk's last log line of a developer error (Messages.logWarningDeveloperError).
+    assert record["logs"][-1].endswith(f" stderr: {LOG_WARNING_DEVELOPER_ERROR}"), record["logs"]
     # After a developer error the container is not trusted again.
     await discarded(client, stack, record, "raises")
 
