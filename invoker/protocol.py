@@ -43,14 +43,15 @@ def init_payload(
     """The body of ``POST /init`` for the action document ``action``.
 
     Its ``env`` is what the proxy exports before it loads the code: the
-    parameters created with ``"init": true`` under their own names, then the
-    activation's ``__OW_*`` context (``__OW_API_KEY`` only when given), as
-    OpenWhisk's ContainerProxy.scala ``initializeAndRun`` sends them.
+    parameters created with ``"init": true`` under their own names (each value
+    a string: ``env_text``), then the activation's ``__OW_*`` context
+    (``__OW_API_KEY`` only when given), as OpenWhisk's ContainerProxy.scala
+    ``initializeAndRun`` sends them.
     """
     exec_ = action.get("exec", {})
     names = init_args(accepted, action)
     params = accepted.params if isinstance(accepted.params, dict) else {}
-    env: dict[str, Any] = {k: v for k, v in params.items() if k in names}
+    env: dict[str, Any] = {k: env_text(v) for k, v in params.items() if k in names}
     context = _context(accepted, api_host, api_key, deadline_ms)
     env.update({"__OW_" + k.upper(): v for k, v in context.items()})
     return {
@@ -62,6 +63,17 @@ def init_payload(
             "env": env,
         }
     }
+
+
+def env_text(value: Any) -> str:
+    """An ``init`` parameter's value as the environment variable's text, as OpenWhisk's
+    ``WhiskAction.containerInitializer`` gives it: a string as it is, ``null`` as ``""``,
+    anything else as compact JSON (``[1,"a",{"b":null}]``, ``true``, ``4.5``)."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def provides_api_key(action: dict[str, Any]) -> bool:

@@ -114,7 +114,10 @@ LOADERS: dict[str, tuple[str, dict[str, Any]]] = {
 @pytest.mark.parametrize("kind", list(LOADERS))
 async def test_the_code_sees_its_environment_while_it_loads(client: Client, kind: str) -> None:
     code, extra = LOADERS[kind]
-    params = [{"key": "SECRET", "value": "s3", "init": True}, *kv(plain=1)]
+    # Not a string: the environment gets it as OpenWhisk prints it, compact JSON
+    # (WhiskAction.containerInitializer).
+    secret = ["s3", 1, {"b": None}]
+    params = [{"key": "SECRET", "value": secret, "init": True}, *kv(plain=1)]
     status, created = await client.request(
         "PUT",
         "actions/probe",
@@ -144,7 +147,7 @@ async def test_the_code_sees_its_environment_while_it_loads(client: Client, kind
         "__OW_ACTION_VERSION": record["version"],
         "__OW_ACTIVATION_ID": record["activationId"],
         "__OW_TRANSACTION_ID": record["activationId"],
-        "SECRET": "s3",
+        "SECRET": '["s3",1,{"b":null}]',
     }
     assert {k: load.get(k) for k in expected} == expected, load
     # The deadline is the activation's start plus its time limit.

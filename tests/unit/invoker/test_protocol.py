@@ -62,7 +62,7 @@ def test_init_parameters_go_to_init_only() -> None:
     }
     accepted = ACCEPTED.model_copy(update={"params": {"a": 1, "b": 2}})
     env = protocol.init_payload(accepted, action, "http://api", None, 6_000)["value"]["env"]
-    assert env == {"a": 1, **OW_ENV}
+    assert env == {"a": "1", **OW_ENV}
     names = protocol.init_names(action)
     assert names == {"a"}
     assert protocol.run_payload(accepted, "http://api", None, 6_000, names)["value"] == {"b": 2}
@@ -72,9 +72,35 @@ def test_init_args_named_by_the_api_win_over_the_action_document() -> None:
     action = {"exec": {"kind": "python:3.11", "code": "x"}, "parameters": []}
     accepted = ACCEPTED.model_copy(update={"params": {"a": 1, "b": 2}, "init_args": ["b"]})
     env = protocol.init_payload(accepted, action, "http://api", None, 6_000)["value"]["env"]
-    assert env == {"b": 2, **OW_ENV}
+    assert env == {"b": "2", **OW_ENV}
     names = protocol.init_args(accepted, action)
     assert protocol.run_payload(accepted, "http://api", None, 6_000, names)["value"] == {"a": 1}
+
+
+def test_init_parameters_reach_the_environment_as_openwhisk_prints_them() -> None:
+    # WhiskAction.containerInitializer: strings as they are, null as "", the rest compact JSON.
+    values = {
+        "s": "text",
+        "n": None,
+        "i": 3,
+        "f": 4.5,
+        "t": True,
+        "l": [1, "a", {"b": None}],
+        "o": {"ü": "é"},
+    }
+    accepted = ACCEPTED.model_copy(update={"params": values, "init_args": list(values)})
+    action = {"exec": {"kind": "python:3.11", "code": "x"}}
+    env = protocol.init_payload(accepted, action, "http://api", None, 6_000)["value"]["env"]
+    assert env == {
+        "s": "text",
+        "n": "",
+        "i": "3",
+        "f": "4.5",
+        "t": "true",
+        "l": '[1,"a",{"b":null}]',
+        "o": '{"ü":"é"}',
+        **OW_ENV,
+    }
 
 
 def test_an_array_of_arguments_is_passed_on_whole() -> None:
