@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import runtimes
 from api.cli import messages as m
-from api.cli.errors import CLIError, UsageError
+from api.cli.errors import EXIT_NOT_ALLOWED, EXIT_USAGE, CLIError, UsageError
 
 JsonDict = dict[str, Any]
 # wsk's --native: the docker skeleton image (runtimes/manifest.json runs it as ``native``).
@@ -55,7 +55,7 @@ class ExecFlags:
 def check_flags(flags: ExecFlags, web: str | None, update: bool) -> None:
     """The combinations ``wsk`` refuses, and an update that would change nothing it asks."""
     if flags.kind and flags.docker:
-        raise UsageError(m.KIND_AND_DOCKER)
+        raise CLIError(m.KIND_AND_DOCKER, EXIT_NOT_ALLOWED)  # wsk: whisk.NOT_ALLOWED
     if web is not None and web.lower() not in WEB_VALUES:
         raise UsageError(m.WEB_INVALID.format(value=web))
     code_given = flags.artifact or flags.docker or flags.native or flags.sequence is not None
@@ -90,8 +90,8 @@ def components(raw: str) -> list[str]:
 
 def code_of(path: Path) -> JsonDict:
     """``code`` and ``binary`` of a file: a zip or jar goes base64-encoded, as wsk sends it."""
-    if not path.is_file():
-        raise CLIError(m.FILE_MISSING.format(what="code file", path=path))
+    if not path.exists():
+        raise CLIError(m.FILE_MISSING.format(path=path), EXIT_USAGE)
     try:
         if path.suffix in BINARY_SUFFIXES:
             return {"code": base64.b64encode(path.read_bytes()).decode(), "binary": True}
@@ -99,7 +99,7 @@ def code_of(path: Path) -> JsonDict:
     except UnicodeDecodeError as exc:
         raise CLIError(m.CODE_NOT_UTF8.format(path=path, at=exc.start)) from exc
     except OSError as exc:
-        raise CLIError(m.FILE_UNREADABLE.format(what="code file", path=path, error=exc)) from exc
+        raise CLIError(m.FILE_UNREADABLE.format(path=path, error=exc)) from exc
 
 
 def exec_of(flags: ExecFlags) -> JsonDict | None:
@@ -120,7 +120,8 @@ def exec_of(flags: ExecFlags) -> JsonDict | None:
     if not flags.artifact:
         return None
     path = Path(flags.artifact)
-    out = {"kind": kind_for(path, flags.kind), **code_of(path)}
+    code = code_of(path)  # as wsk, the file is read before its extension is looked at
+    out = {"kind": kind_for(path, flags.kind), **code}
     if flags.main:
         out["main"] = flags.main
     elif path.suffix == ".jar":

@@ -21,7 +21,7 @@ from api.cli.entities import (
     split_name,
     summary_lines,
 )
-from api.cli.errors import EXIT_TIMED_OUT, CLIError, http_exit
+from api.cli.errors import EXIT_TIMED_OUT, EXIT_USAGE, CLIError, http_exit
 from api.cli.options import LwskGroup, key_values, paging, pairs, params
 from api.cli.output import json_text
 from api.cli.session import Session, pass_session
@@ -256,12 +256,13 @@ def get(
                 out.line(line)
     elif save or save_as is not None:
         file, data = saved_code(action, save_as)
+        # Usage errors in wsk (action.go fileExistsError, util.go writeFile).
         if os.path.exists(file):
-            raise CLIError(m.FILE_EXISTS.format(file=file))
+            raise CLIError(m.FILE_EXISTS.format(file=file), EXIT_USAGE)
         try:
             Path(file).write_bytes(data)
         except OSError as exc:
-            raise CLIError(m.FILE_UNWRITABLE.format(file=file, error=exc)) from exc
+            raise CLIError(m.FILE_UNWRITABLE.format(file=file, error=exc), EXIT_USAGE) from exc
         out.ok(f"saved action code to {Path(file).resolve()}", {"saved": str(Path(file).resolve())})
     elif key is not None:
         out.shown(f"got action {name}, displaying field {key}", action.get(key))

@@ -11,7 +11,7 @@ from typing import Any
 
 from api.cli import messages as m
 from api.cli.client import segment
-from api.cli.errors import UsageError
+from api.cli.errors import CLIError, UsageError
 from api.cli.output import Output
 
 JsonDict = dict[str, Any]
@@ -148,11 +148,16 @@ def show_list(
 
 
 def field_name(kind: str, field: str) -> str:
-    """The entity's field a FIELD argument names (any case), or a usage error as wsk's."""
+    """The entity's field a FIELD argument names (any case), or wsk's error: a usage
+    error (exit 2) for an action's, a general one (exit 1) for the other kinds'
+    (apache/openwhisk-cli commands/action.go ``invalidFieldFilterError``, and the
+    ``Invalid field filter`` errors of activation.go, trigger.go, package.go, rule.go)."""
     for known in FIELDS[kind]:
         if known.lower() == field.lower():
             return known
-    raise UsageError(m.FIELD_INVALID.format(field=field))
+    if kind == "action":
+        raise UsageError(m.FIELD_INVALID.format(field=field))
+    raise CLIError(m.FIELD_INVALID.format(field=field))
 
 
 def param_union(entity: JsonDict) -> list[str]:

@@ -2,10 +2,13 @@
 
 The codes are those of apache/openwhisk-client-go ``whisk/wskerror.go`` as
 the ``wsk`` command exits with them (apache/openwhisk-cli ``commands/util.go``
-``ExitOnError``): 1 a general error, 2 a usage error, 3 the API could not be
-reached, 202 a blocking invoke that had not finished when the API stopped
-waiting, and for an error the API answered, its HTTP status less 256 (404 ->
-148, 409 -> 153, 502 -> 246).
+``ExitOnError``): 1 a general error (also every command line its parser refuses:
+a missing or extra argument, an unknown flag, a flag's bad value), 2 a usage
+error (a file that cannot be read, a ``--web`` value, a ``.zip`` without
+``--kind``, an action's field filter), 3 the API could not be reached, 149
+what OpenWhisk does not allow (``--kind`` with ``--docker``), 202 a blocking
+invoke that had not finished when the API stopped waiting, and for an error
+the API answered, its HTTP status less 256 (404 -> 148, 409 -> 153, 502 -> 246).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 EXIT_GENERAL = 1
 EXIT_USAGE = 2
 EXIT_NETWORK = 3
+EXIT_NOT_ALLOWED = 149
 EXIT_TIMED_OUT = 202
 # A process killed by SIGPIPE (a closed pipe, as in `lwsk activation list | head`).
 EXIT_BROKEN_PIPE = 141

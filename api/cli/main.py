@@ -1,7 +1,8 @@
 """The ``lwsk`` entry point: the command tree (click), and how a run ends.
 
 Every failure ends as one line on stderr and ``wsk``'s exit code
-(``api.cli.errors``): usage errors print the failing command's own usage;
+(``api.cli.errors``): a command line the parser refuses prints the failing
+command's own usage and exits 1, as ``wsk``'s;
 nothing ends in a traceback (``-d`` shows one); a closed pipe (``| head``)
 ends quietly, as a process killed by SIGPIPE.
 """
@@ -83,8 +84,11 @@ def main(argv: list[str] | None = None) -> int:
         code = cli.main(args, prog_name="lwsk", obj=session, standalone_mode=False)
         return code if isinstance(code, int) else 0
     except click.UsageError as exc:
+        # A command line wsk's parser refuses (a missing or extra argument, an unknown
+        # flag, a flag's bad value) exits 1 there: cobra's errors and CheckArgs are
+        # general errors (apache/openwhisk-cli commands/util.go ExitOnError, CheckArgs).
         exc.show()
-        return exc.exit_code
+        return EXIT_GENERAL
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.Abort:

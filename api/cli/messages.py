@@ -39,8 +39,8 @@ NAME_EMPTY = "a name is required"
 NAME_WITHOUT_ENTITY = "'{name}' names a namespace but no entity: use /NAMESPACE/NAME"
 NAMESPACE_ONLY = "'{name}' is not a namespace: give /NAMESPACE or nothing"
 NAMESPACE_GET_OWN = "No arguments are required: `namespace get` shows the key's own namespace"
-FILE_MISSING = "the {what} '{path}' does not exist"
-FILE_UNREADABLE = "cannot read the {what} '{path}': {error}"
+FILE_MISSING = "File '{path}' is not a valid file or it does not exist"  # wsk ReadFile
+FILE_UNREADABLE = "Unable to read the file '{path}': {error}"  # wsk ReadFile
 FILE_NOT_UTF8 = "the {what} '{path}' is not UTF-8 text (byte {at})"
 FILE_EXISTS = "The file '{file}' already exists"  # wsk
 FILE_UNWRITABLE = "cannot write '{file}': {error}"
@@ -97,6 +97,7 @@ SHARED_INVALID = "Cannot use value '{value}' for shared: give yes or no"
 STALE_BINDINGS = "bindings whose package is gone (delete them with `lwsk package delete`):"
 
 # -- properties and version -----------------------------------------------------------
+API_BUILD_UNKNOWN = "Unable to obtain API build information: {error}"  # wsk property.go
 PROPERTY_NONE = "give at least one property: {flags}"
 RAW_NEEDS_ONE = "--output raw needs one property, e.g. `lwsk property get --auth -o raw`"
 API_UNKNOWN = "API {host}: not known ({why})"

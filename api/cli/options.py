@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from api.cli import messages as m
-from api.cli.errors import CLIError, UsageError
+from api.cli.errors import EXIT_USAGE, CLIError
 from api.cli.session import Session
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -103,23 +103,24 @@ def parse_value(raw: str) -> Any:
 def read_text(path: str, what: str) -> str:
     """A file's text; one-line errors for a missing, unreadable or non-UTF-8 file."""
     file = Path(path)
-    if not file.is_file():
-        raise CLIError(m.FILE_MISSING.format(what=what, path=path))
+    if not file.exists():
+        raise CLIError(m.FILE_MISSING.format(path=path), EXIT_USAGE)
     try:
         return file.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise CLIError(m.FILE_NOT_UTF8.format(what=what, path=path, at=exc.start)) from exc
     except OSError as exc:
-        raise CLIError(m.FILE_UNREADABLE.format(what=what, path=path, error=exc)) from exc
+        raise CLIError(m.FILE_UNREADABLE.format(path=path, error=exc)) from exc
 
 
 def json_object(text: str, what: str) -> dict[str, Any]:
+    # A general error in wsk (getJSONFromStrings: "Invalid parameter argument ...", exit 1).
     try:
         loaded = json.loads(text)
     except ValueError as exc:
-        raise UsageError(m.NOT_JSON.format(what=what, error=exc)) from exc
+        raise CLIError(m.NOT_JSON.format(what=what, error=exc)) from exc
     if not isinstance(loaded, dict):
-        raise UsageError(m.NOT_AN_OBJECT.format(what=what))
+        raise CLIError(m.NOT_AN_OBJECT.format(what=what))
     return loaded
 
 

@@ -122,27 +122,35 @@ def get_props(session: Session, all_: bool, output: str, **flags: bool) -> None:
     }
     if "namespace" in wanted:
         values["namespace"] = session.client.namespace(default="_")
+    unreachable: CLIError | None = None
     if "apibuild" in wanted or "apibuildno" in wanted:
-        values.update(api_build(session))
+        build, unreachable = api_build(session)
+        values.update(build)
     shown = {name: values[name] for name in wanted}
     if session.json:
         session.out.json({**shown, "file": str(props_path())})
-        return
-    for name, value in shown.items():
-        label = LABELS[name][1]
-        session.out.line(value if output == "raw" else f"{label}\t\t{value}")
+    else:
+        for name, value in shown.items():
+            label = LABELS[name][1]
+            session.out.line(value if output == "raw" else f"{label}\t\t{value}")
+    if unreachable is not None:
+        # As wsk (property.go): the properties are shown, then the failure, with its code.
+        raise CLIError(m.API_BUILD_UNKNOWN.format(error=unreachable), unreachable.exit_code)
 
 
-def api_build(session: Session) -> dict[str, str]:
+def api_build(session: Session) -> tuple[dict[str, str], CLIError | None]:
     """``apibuild`` and ``apibuildno`` from ``GET /api/v1`` (``build``, ``buildno``), as wsk
-    reads them; ``Unknown`` when the API does not say."""
+    reads them; ``Unknown`` when the API does not say, with the error when it could not
+    be asked."""
+    failure = None
     try:
         status, info = session.client.call("GET", "")
-    except CLIError:
-        status, info = 0, None
+    except CLIError as exc:
+        status, info, failure = 0, None, exc
     if status != 200 or not isinstance(info, dict):
         info = {}
-    return {
+    build = {
         "apibuild": str(info.get("build") or UNKNOWN),
         "apibuildno": str(info.get("buildno") or UNKNOWN),
     }
+    return build, failure

@@ -83,15 +83,16 @@ def test_updates_that_would_change_nothing_and_wrong_flag_pairs_are_refused(
 ) -> None:
     hello = code(lwsk, tmp_path, "hello.py", HELLO)
     lwsk.run("action", "create", "hello", hello)
-    for flags, text in (
-        (["--kind", "nodejs:18"], "--kind changes the action's code"),
-        (["--main", "nothere"], "--main changes the action's code"),
-        (["--docker", "img", "--kind", "python:3.11"], "Cannot specify both --kind and --docker"),
-        (["--web-secure", "s3cret"], "only valid when the --web option is enabled"),
-        (["--web", "maybe"], "Invalid argument 'maybe' for --web flag"),
+    # wsk's exit codes: 2 its usage errors, 149 whisk.NOT_ALLOWED (action.go parseAction).
+    for flags, text, exit_code in (
+        (["--kind", "nodejs:18"], "--kind changes the action's code", 2),
+        (["--main", "nothere"], "--main changes the action's code", 2),
+        (["--docker", "i", "--kind", "python:3.11"], "Cannot specify both --kind", 149),
+        (["--web-secure", "s3cret"], "only valid when the --web option is enabled", 2),
+        (["--web", "maybe"], "Invalid argument 'maybe' for --web flag", 2),
     ):
         done = lwsk.run("action", "update", "hello", *flags, ok=False)
-        assert done.returncode == 2 and text in one_error_line(done), flags
+        assert done.returncode == exit_code and text in one_error_line(done), flags
     assert lwsk.json("action", "get", "hello")["version"] == "0.0.1"  # nothing changed
     # With --web, --web-secure is fine; later alone too, the action being a web action.
     lwsk.run("action", "update", "hello", "--web", "true", "--web-secure", "s3cret")
@@ -142,7 +143,8 @@ def test_action_get_list_and_web_urls(lwsk: Lwsk, tmp_path: Path) -> None:
     assert saved.stdout.strip() == f"ok: saved action code to {tmp_path / 'b-one.py'}"
     assert (tmp_path / "b-one.py").read_text() == HELLO
     again = lwsk.run("action", "get", "b-one", "--save", cwd=tmp_path, ok=False)
-    assert again.returncode == 1 and "already exists" in one_error_line(again)
+    # A usage error in wsk (action.go fileExistsError): exit 2.
+    assert again.returncode == 2 and "already exists" in one_error_line(again)
     lwsk.run("action", "get", "b-one", "--save-as", str(tmp_path / "copy.py"))
     assert (tmp_path / "copy.py").read_text() == HELLO
     names = [line.split()[0] for line in lwsk.run("action", "list", "-n").stdout.splitlines()[1:]]
@@ -207,7 +209,7 @@ def test_trigger_rule_package_and_namespace_commands(lwsk: Lwsk, tmp_path: Path)
             break
     assert json.loads(result.stdout) == {"msg": "payload"}
     bad = lwsk.run("trigger", "fire", "t", "[1]", ok=False)
-    assert bad.returncode == 2 and "must be a JSON object" in one_error_line(bad)
+    assert bad.returncode == 1 and "must be a JSON object" in one_error_line(bad)
     assert lwsk.run("rule", "delete", "r", "--disable").stdout.strip() == "ok: deleted rule r"
     feed = lwsk.run("trigger", "create", "fed", "--feed", "/whisk.system/alarms/alarm", ok=False)
     assert feed.returncode == 1
@@ -243,6 +245,10 @@ def test_properties_version_completion_and_global_flags(lwsk: Lwsk) -> None:
     build = metadata.version("ledgerwhisk")
     assert lwsk.run("property", "get", "--apibuild").stdout == f"whisk API build\t\t{build}\n"
     assert lwsk.run("property", "get", "--apibuildno", "-o", "raw").stdout == f"{build}\n"
+    # An API that cannot be asked: Unknown shown, then the error, exit 3 (wsk property.go).
+    away = lwsk.run("--apihost", "http://127.0.0.1:1", "property", "get", "--apibuild", ok=False)
+    assert away.returncode == 3 and away.stdout == "whisk API build\t\tUnknown\n"
+    assert one_error_line(away).startswith("error: Unable to obtain API build information: ")
     assert lwsk.run("property", "unset", "--auth").stdout.strip() == "ok: whisk auth unset."
     assert "AUTH=" not in (Path(lwsk.env["HOME"]) / ".wskprops").read_text()
     refused = lwsk.run(
@@ -287,9 +293,25 @@ def test_json_usage_and_one_line_errors(lwsk: Lwsk, tmp_path: Path) -> None:
         ["list"],
     ):
         assert isinstance(lwsk.json(*words), dict | list), words
+    # A command line wsk's parser refuses exits 1 (cobra's errors, CheckArgs); a file
+    # that cannot be read is a usage error, 2 (util.go ReadFile).
     usage = lwsk.run("action", "create", "x", hello, "--nope", ok=False)
-    assert usage.returncode == 2 and "Usage: lwsk action create" in usage.stderr
+    assert usage.returncode == 1 and "Usage: lwsk action create" in usage.stderr
     assert "No such option: --nope" in usage.stderr
+    for words in (["action", "create"], ["action", "get"], ["action", "invoke", "a", "b"]):
+        assert lwsk.run(*words, ok=False).returncode == 1, words
+    assert lwsk.run("action", "create", "x", hello, "-m", "abc", ok=False).returncode == 1
+    for words in (
+        ["action", "create", "x", str(tmp_path / "nofile.zip")],
+        ["action", "create", "x", hello, "-P", str(tmp_path / "nofile.json")],
+    ):
+        nofile = lwsk.run(*words, ok=False)
+        assert nofile.returncode == 2, words
+        assert "is not a valid file or it does not exist" in one_error_line(nofile), words
+    notjson = tmp_path / "params.json"
+    notjson.write_text("{nope")
+    bad_params = lwsk.run("action", "create", "x", hello, "-P", str(notjson), ok=False)
+    assert bad_params.returncode == 1 and "is not JSON" in one_error_line(bad_params)
 
     missing = lwsk.run("action", "invoke", "hello", ok=False)
     assert missing.returncode == 148
