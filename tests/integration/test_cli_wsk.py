@@ -1,7 +1,8 @@
 """Issue 18 on the real stack: ``lwsk`` says ok only when it is, and has wsk's everyday commands.
 
 Every test drives the installed ``lwsk`` as a user does (subprocess, exit
-codes, output); exit codes are wsk's (HTTP status - 256, 202, 2 for usage).
+codes, output); exit codes are wsk's (HTTP status - 256, 202, 1 for a command line
+its parser refuses, 2 for its usage errors).
 """
 
 from __future__ import annotations
