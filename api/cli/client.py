@@ -76,6 +76,8 @@ class Client:
             raise CLIError(
                 m.CERT_UNUSABLE.format(cert=endpoint.cert, key=endpoint.key, error=exc)
             ) from exc
+        except (httpx.InvalidURL, UnicodeError) as exc:
+            raise self.invalid_host(exc) from exc
 
     def close(self) -> None:
         self.http.close()
@@ -94,6 +96,8 @@ class Client:
             response = self.http.request(method, path.lstrip("/"), json=body, params=params or None)
         except httpx.HTTPError as exc:
             raise self.unreachable(exc) from exc
+        except (httpx.InvalidURL, UnicodeError) as exc:
+            raise self.invalid_host(exc) from exc
         return response.status_code, _decoded(response.content)
 
     def ok(
@@ -160,6 +164,11 @@ class Client:
                 self.fail(status, answer, What("list", "namespaces"))
         return self._namespace
 
+    def invalid_host(self, exc: Exception) -> CLIError:
+        """An API host no request can go to (a bad port, an empty name label): wsk's
+        ``The API host is not valid`` (commands.go SetupClientConfig), exit 1."""
+        return CLIError(m.APIHOST_INVALID.format(host=self.endpoint.apihost, error=exc))
+
     def unreachable(self, exc: httpx.HTTPError) -> CLIError:
         host = self.endpoint.apihost
         reason = str(exc) or exc.__class__.__name__
@@ -189,6 +198,8 @@ class Client:
             raise CLIError(m.NOT_A_STREAM.format(host=self.endpoint.apihost, error=exc)) from exc
         except httpx.HTTPError as exc:
             raise self.unreachable(exc) from exc
+        except (httpx.InvalidURL, UnicodeError) as exc:
+            raise self.invalid_host(exc) from exc
 
 
 def _query_value(value: Any) -> Any:

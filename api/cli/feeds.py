@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from api.cli.errors import CLIError
+from api.cli.errors import EXIT_GENERAL, CLIError, http_exit
 
 
 class Caller(Protocol):
@@ -59,7 +59,12 @@ def invoke_feed(
     error = result.get("error") if isinstance(result, dict) else None
     if error is None and isinstance(answer, dict):
         error = answer.get("error")
-    raise CLIError(f"the feed {feed} refused {event}: {error or answer} (HTTP {status})")
+    # Exit as wsk does (trigger.go createFeed keeps the invoke's error): the HTTP status
+    # less 256, 148 for a feed that does not exist, 246 for one that failed.
+    raise CLIError(
+        f"the feed {feed} refused {event}: {error or answer} (HTTP {status})",
+        http_exit(status) if status >= 400 else EXIT_GENERAL,
+    )
 
 
 def delete_feed_of(client: Caller, auth_key: str, trigger: str) -> str | None:

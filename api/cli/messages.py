@@ -97,6 +97,7 @@ SHARED_INVALID = "Cannot use value '{value}' for shared: give yes or no"
 STALE_BINDINGS = "bindings whose package is gone (delete them with `lwsk package delete`):"
 
 # -- properties and version -----------------------------------------------------------
+APIHOST_INVALID = "The API host is not valid: {host} ({error})"  # wsk commands.go
 API_BUILD_UNKNOWN = "Unable to obtain API build information: {error}"  # wsk property.go
 PROPERTY_NONE = "give at least one property: {flags}"
 RAW_NEEDS_ONE = "--output raw needs one property, e.g. `lwsk property get --auth -o raw`"

@@ -213,9 +213,11 @@ def test_trigger_rule_package_and_namespace_commands(lwsk: Lwsk, tmp_path: Path)
     assert bad.returncode == 1 and "must be a JSON object" in one_error_line(bad)
     assert lwsk.run("rule", "delete", "r", "--disable").stdout.strip() == "ok: deleted rule r"
     feed = lwsk.run("trigger", "create", "fed", "--feed", "/whisk.system/alarms/alarm", ok=False)
-    assert feed.returncode == 1
+    assert feed.returncode == 246  # the feed's failed invoke (502), as wsk's createFeed
     assert "alarms trigger feed is missing the cron parameter" in one_error_line(feed)
     assert "fed" not in lwsk.run("trigger", "list").stdout  # not left behind
+    nosuch = lwsk.run("trigger", "create", "fed", "--feed", "/whisk.system/alarms/x", ok=False)
+    assert nosuch.returncode == 148 and "fed" not in lwsk.run("trigger", "list").stdout
 
     lwsk.run("package", "bind", "/whisk.system/utils", "u", "-p", "x", "1")
     dup = lwsk.run("package", "bind", "/whisk.system/utils", "u", ok=False)
@@ -271,6 +273,10 @@ def test_properties_version_completion_and_global_flags(lwsk: Lwsk) -> None:
     assert lwsk.run("namespace", "list", "-i").stdout.split() == ["namespaces", ns]
     cert = lwsk.run("action", "list", "--cert", "/nonexistent.pem", ok=False)
     assert "client certificate /nonexistent.pem" in one_error_line(cert)
+    for host in ("http://:abc", "notahost.."):
+        bad_host = lwsk.run("action", "list", "--apihost", host, ok=False)
+        assert bad_host.returncode == 1, host
+        assert one_error_line(bad_host).startswith("error: The API host is not valid: "), host
 
 
 # -- 9, 10: usage, JSON everywhere, errors ----------------------------------------------
