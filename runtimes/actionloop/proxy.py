@@ -34,7 +34,7 @@ and what ``/run`` calls. It follows OpenWhisk's actionloop proxy
 An action process that dies during /run: killed by a signal (the kernel's OOM
 killer sends SIGKILL) ends this proxy too, so the invoker sees the container
 exit and reports "exhausted its memory" when Docker says so; an exit of its own
-is a 502 "The action exited unexpectedly (exit code N).".
+is a 502 worded as its OpenWhisk runtime does (``exited_text``).
 """
 
 from __future__ import annotations
@@ -59,6 +59,16 @@ ProxyError = pyproxy.ProxyError
 NOT_A_DICT_OR_ARRAY = pyproxy.NOT_A_DICT_OR_ARRAY
 # The protocol's acknowledgement, and what a launcher of ours says when loaded.
 ACK = {"ok": True}
+
+
+def exited_text(family: str) -> str:
+    """The error of an action process that ended itself during /run, as the family's
+    OpenWhisk runtime words it: its actionloop proxy's "command exited" (go, php, ruby:
+    openwhisk-runtime-go runHandler.go); Java's action runs in its proxy's JVM, whose
+    exit ends the container, so the invoker's Messages.abnormalRun."""
+    if family == "java":
+        return "The action did not produce a valid response and exited unexpectedly."
+    return "command exited"
 
 
 class ActionProcess:
@@ -124,7 +134,7 @@ class ActionProcess:
                 # The OOM killer (or a kill from outside): go down with it, so the
                 # invoker reads the container's fate as it does for any runtime.
                 os._exit(137)
-            return 502, {"error": self._exit_message("exited unexpectedly")}
+            return 502, {"error": exited_text(os.environ.get("LEDGERWHISK_FAMILY", ""))}
         if self.enveloped:
             if isinstance(answer, dict) and "thrown" in answer:
                 return 502, {"error": str(answer["thrown"])}

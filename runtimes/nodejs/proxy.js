@@ -221,8 +221,10 @@ function loadAction(value) {
         fn = typeof declared === 'function' ? declared() : undefined;
         if (typeof fn !== 'function') fn = lookup(exported, mainName);
     }
-    if (fn === undefined) throw new ProxyError(502, `The action has no function named '${mainName}'.`);
-    if (typeof fn !== 'function') throw new ProxyError(502, `The action's '${mainName}' is not a function.`);
+    // OpenWhisk's runner.js assertMainIsFunction, through service.js initCode.
+    if (typeof fn !== 'function') {
+        throw new ProxyError(502, `Initialization has failed due to: Action entrypoint '${mainName}' is not a function.`);
+    }
     return fn;
 }
 

@@ -204,10 +204,13 @@ def do_run(body: Any) -> tuple[int, Any] | tuple[int, Any, bytes]:
         traceback.print_exc()
         write_sentinels()
         return 200, {"error": str(exc)}
-    except BaseException as exc:  # SystemExit too: the proxy must answer
+    except BaseException:  # SystemExit too: the proxy must answer
+        # OpenWhisk's launcher.py catches Exception only: sys.exit() ends its action
+        # process, and its actionloop proxy answers just "command exited"
+        # (openwhisk-runtime-go runHandler.go), a developer error.
         traceback.print_exc()
         write_sentinels()
-        return 502, {"error": describe(exc)}
+        return 502, {"error": "command exited"}
     payload = None
     # None too is neither: OpenWhisk's launcher writes it as null, which its
     # actionloop proxy refuses (openwhisk-runtime-go runHandler.go isJsonObjOrArray).

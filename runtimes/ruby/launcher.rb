@@ -10,16 +10,21 @@ answers = IO.new(3, 'w')
 answers.sync = true
 source, main_name = ARGV
 
-begin
-  load source
-  unless Object.private_method_defined?(main_name) || Object.method_defined?(main_name)
-    raise NameError, "The action has no function named '#{main_name}'."
-  end
-rescue Exception => e # rubocop:disable Lint/RescueException
-  $stderr.puts(e.full_message(highlight: false))
-  message = e.is_a?(NameError) && e.message.start_with?('The action') ? e.message : "#{e.class}: #{e.message}"
+def init_failed(answers, message)
   answers.puts(JSON.generate({ 'error' => "Initialization has failed due to: #{message}" }))
   exit 1
+end
+
+begin
+  load source
+rescue Exception => e # rubocop:disable Lint/RescueException
+  $stderr.puts(e.full_message(highlight: false))
+  # The message's first line only: Ruby's error_highlight appends the failing
+  # source line and a caret to a NameError's message, which belong in the logs.
+  init_failed(answers, "#{e.class}: #{e.message.lines.first.to_s.chomp}")
+end
+unless Object.private_method_defined?(main_name) || Object.method_defined?(main_name)
+  init_failed(answers, "The action has no function named '#{main_name}'.")
 end
 answers.puts(JSON.generate({ 'ok' => true })) unless ENV['__OW_WAIT_FOR_ACK'].to_s.empty?
 

@@ -20,7 +20,14 @@ from typing import Any
 import pytest
 
 import runtimes
-from streams.messages import COMMAND_EXITED, MEMORY_EXCEEDED, NOT_A_DICT_OR_ARRAY, TIMEOUT
+from streams.messages import (
+    ABNORMAL_RUN,
+    COMMAND_EXITED,
+    LOG_WARNING_DEVELOPER_ERROR,
+    MEMORY_EXCEEDED,
+    NOT_A_DICT_OR_ARRAY,
+    TIMEOUT,
+)
 from streams.settings import Settings
 from tests.support.client import Client
 from tests.support.invoker import annotations_of, docker_client, started_event
@@ -430,6 +437,64 @@ async def test_a_thrown_error_or_a_failed_exit_ends_as_its_openwhisk_runtime_say
     assert record["response"]["status"] == found.failure_status, record["response"]
     assert record["response"]["result"] == {"error": found.failure}
     assert any("boom" in line for line in text_logs(record)), record["logs"]
+
+
+EXITS = {
+    "go:1.19": (
+        'package main\n\nimport "os"\n\n'
+        "func Main(args map[string]interface{}) map[string]interface{} {\n\tos.Exit(1)\n"
+        "\treturn args\n}\n",
+        COMMAND_EXITED,
+    ),
+    "php:8.2": ("<?php\nfunction main(array $args): array\n{\n    exit(1);\n}\n", COMMAND_EXITED),
+    "java:17": (
+        "public class Bye {\n  public static com.google.gson.JsonObject main("
+        "com.google.gson.JsonObject args) {\n    System.exit(1);\n    return args;\n  }\n}\n",
+        ABNORMAL_RUN,
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", list(EXITS))
+async def test_an_action_that_ends_its_own_process_fails_as_its_openwhisk_runtime_says(
+    client: Client, kind: str
+) -> None:
+    """OpenWhisk's actionloop proxy (go, php) answers "command exited" once its action
+    process is gone (openwhisk-runtime-go runHandler.go); Java's action runs in the
+    proxy's JVM, whose exit ends the container (Messages.abnormalRun)."""
+    code, error = EXITS[kind]
+    await put(client, "bye", source(kind, code), timeout=TIMEOUT_MS)
+    status, record = await client.invoke("bye")
+    assert status == 502, record
+    assert isinstance(record, dict)
+    assert record["response"]["status"] == "action developer error", record["response"]
+    assert record["response"]["result"] == {"error": error}
+    assert record["logs"][-1].endswith(LOG_WARNING_DEVELOPER_ERROR), record["logs"]
+
+
+MISSING_MAIN = {
+    # OpenWhisk's runner.js assertMainIsFunction, through service.js initCode.
+    "nodejs:18": (
+        "function main() { return {}; }\n",
+        "Initialization has failed due to: Action entrypoint 'nosuch' is not a function.",
+    ),
+    # One line: Ruby's error_highlight snippet of the launcher stays out of the result.
+    "ruby:3.1": (
+        "def main(args)\n  args\nend\n",
+        "Initialization has failed due to: The action has no function named 'nosuch'.",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", list(MISSING_MAIN))
+async def test_a_main_that_is_not_there_fails_init_with_one_line(client: Client, kind: str) -> None:
+    code, error = MISSING_MAIN[kind]
+    await put(client, "nomain", source(kind, code, main="nosuch"), timeout=TIMEOUT_MS)
+    status, record = await client.invoke("nomain")
+    assert status == 502, record
+    assert isinstance(record, dict)
+    assert record["response"]["status"] == "action developer error", record["response"]
+    assert record["response"]["result"] == {"error": error}
 
 
 @pytest.mark.parametrize("kind", KINDS)
