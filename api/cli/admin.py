@@ -98,7 +98,7 @@ def subject_rows(docs: list[JsonDict], namespace: str | None) -> list[JsonDict]:
     return rows
 
 
-@user.command("list")
+@user.command("list", omit=("key",))  # its -k/--key is wskadmin's "only the keys"
 @click.argument("namespace", required=False)
 @click.option("-k", "--key", "keys_only", is_flag=True, help="only the keys")
 @pass_session

@@ -62,11 +62,12 @@ def get(session: Session, namespace: str | None, name_sort: bool) -> None:
 
 
 @click.command("list", cls=LwskGroup.command_class)
+@click.argument("namespace", required=False)
 @click.option("-n", "--name-sort", is_flag=True, help="sort each list by name")
 @pass_session
-def list_all(session: Session, name_sort: bool) -> None:
-    """list entities in the current namespace"""
-    entities(session, None, name_sort)
+def list_all(session: Session, namespace: str | None, name_sort: bool) -> None:
+    """list entities in the current namespace (wsk's runs ``namespace get``: ``/_`` too)"""
+    entities(session, namespace, name_sort)
 
 
 @group.command("limits")

@@ -235,6 +235,7 @@ def test_trigger_rule_package_and_namespace_commands(lwsk: Lwsk, tmp_path: Path)
     for header in ("packages", "actions", "triggers", "rules"):
         assert header in listing
     assert lwsk.run("namespace", "get").stdout == lwsk.run("list").stdout
+    assert lwsk.run("list", "/_").stdout == lwsk.run("list").stdout  # wsk's list is namespace get
 
 
 def test_properties_version_completion_and_global_flags(lwsk: Lwsk) -> None:
@@ -341,6 +342,8 @@ def test_admin_user_list_block_and_delete(lwsk: Lwsk) -> None:
     key = lwsk.run("admin", "user", "create", name).stdout.strip()
     listed = lwsk.run("admin", "user", "list", name).stdout.splitlines()
     assert listed[1].split() == [key, name, name]
+    keys_only = lwsk.run("admin", "user", "list", name, "-k")
+    assert keys_only.stdout.split() == [key] and keys_only.stderr == ""  # no warning
     assert (
         lwsk.run("admin", "user", "block", name).stdout.strip() == f'"{name}" blocked successfully'
     )
