@@ -47,9 +47,16 @@ async def json_body(request: web.Request, limit: int, required: bool = True) -> 
 
 
 async def json_object(request: web.Request, limit: int, required: bool = True) -> dict[str, Any]:
-    """The JSON body, which must be an object (``{}`` when empty and not required)."""
+    """The JSON body, which must be an object (``{}`` when empty and not required).
+
+    A JSON ``null`` is no object where one is required (an entity's PUT: spray-json
+    refuses it in OpenWhisk); where the body is optional (an invoke's or a fire's
+    payload, OpenWhisk's ``entity(as[Option[JsObject]])``) it is no arguments.
+    """
     body = await json_body(request, limit, required)
     if body is None:
+        if required:  # json_body refused an empty body: this was a JSON null
+            raise bad_request(NOT_AN_OBJECT)
         return {}
     if not isinstance(body, dict):
         raise bad_request(NOT_AN_OBJECT)

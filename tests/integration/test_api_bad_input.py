@@ -33,6 +33,8 @@ async def test_malformed_and_wrong_bodies(client: Client, collection: str) -> No
     assert status == 400 and body["error"].startswith("The request content was malformed")
     status, body = await client.request("PUT", f"{collection}/x", json=["a"])
     assert (status, body["error"]) == (400, "The request content must be a JSON object.")
+    status, body = await client.request("PUT", f"{collection}/x", data=b"null")
+    assert (status, body["error"]) == (400, "The request content must be a JSON object.")
     status, body = await client.request("PUT", f"{collection}/x", json={"annotations": "nope"})
     assert status == 400
     status, _ = await client.request("GET", f"{collection}/x")
