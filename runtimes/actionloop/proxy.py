@@ -61,6 +61,9 @@ NOT_A_DICT_OR_ARRAY = pyproxy.NOT_A_DICT_OR_ARRAY
 ACK = {"ok": True}
 
 
+NATIVE_NO_BINARY = "The action failed to generate or locate a binary. See logs for details."
+
+
 def exited_text(family: str) -> str:
     """The error of an action process that ended itself during /run, as the family's
     OpenWhisk runtime words it: its actionloop proxy's "command exited" (go, php, ruby:
@@ -235,7 +238,13 @@ def load_action(value: dict[str, Any]) -> Runner:
     action_dir = tempfile.mkdtemp(prefix="action-")
     try:
         if value.get("binary"):
-            pyproxy.extract_zip(code, action_dir)
+            try:
+                pyproxy.extract_zip(code, action_dir)
+            except ProxyError as exc:
+                if os.environ.get("LEDGERWHISK_FAMILY", "native") == "native":
+                    # OpenWhisk's docker skeleton (actionProxy/actionproxy.py) says so.
+                    raise ProxyError(exc.status, NATIVE_NO_BINARY) from exc
+                raise
             restore_modes(code, action_dir)
         else:
             family.write_source(action_dir, code)

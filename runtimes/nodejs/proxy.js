@@ -196,7 +196,17 @@ function loadAction(value) {
     if (value.binary) {
         let buf;
         try { buf = Buffer.from(value.code, 'base64'); } catch (e) { buf = Buffer.alloc(0); }
-        unzip(buf, dir);
+        // OpenWhisk's runner.js: the archive is told by its first bytes; a zip that
+        // cannot be read is one text (the detail goes to the logs).
+        if (buf.subarray(0, 4).toString('hex') !== '504b0304') {
+            throw new ProxyError(502, 'There was an error uncompressing the action archive. The file type is unsupported');
+        }
+        try {
+            unzip(buf, dir);
+        } catch (err) {
+            console.error(err instanceof ProxyError ? err.message : String(err));
+            throw new ProxyError(502, 'There was an error uncompressing the action Zip archive.');
+        }
         // As OpenWhisk's Node.js runtime: "file.func" is func exported by
         // file.js; a plain "func" comes from package.json's main or index.js.
         const dot = mainName.indexOf('.');
@@ -223,7 +233,7 @@ function loadAction(value) {
     }
     // OpenWhisk's runner.js assertMainIsFunction, through service.js initCode.
     if (typeof fn !== 'function') {
-        throw new ProxyError(502, `Initialization has failed due to: Action entrypoint '${mainName}' is not a function.`);
+        throw new ProxyError(502, `Action entrypoint '${mainName}' is not a function.`);
     }
     return fn;
 }
@@ -241,7 +251,9 @@ async function doInit(body) {
     try {
         actionMain = loadAction(value);
     } catch (err) {
-        const message = err instanceof ProxyError ? err.message : `Initialization has failed due to: ${describe(err)}`;
+        // As OpenWhisk's service.js initCode: every failure of the action's loading,
+        // ours or its code's, is "Initialization has failed due to: ...".
+        const message = `Initialization has failed due to: ${err instanceof ProxyError ? err.message : describe(err)}`;
         if (err instanceof ProxyError) console.error(message);
         else logError(err);
         await writeSentinels();

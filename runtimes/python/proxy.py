@@ -80,6 +80,9 @@ def env_value(value: Any) -> str:
 # --- /init -----------------------------------------------------------------
 
 
+ZIP_INVALID = "zip: not a valid zip file"
+
+
 def extract_zip(code: str, target: str) -> None:
     import base64
     import binascii
@@ -99,7 +102,12 @@ def extract_zip(code: str, target: str) -> None:
                         "the action directory.",
                     )
             archive.extractall(target)
-    except (binascii.Error, zipfile.BadZipFile, EOFError, ValueError) as exc:
+    except (zipfile.BadZipFile, EOFError) as exc:
+        # OpenWhisk's actionloop proxy (Go's archive/zip, ErrFormat) words it so; the
+        # detail goes to the logs.
+        print(f"Invalid zip file: {exc}", file=sys.stderr)
+        raise ProxyError(502, ZIP_INVALID) from exc
+    except (binascii.Error, ValueError) as exc:
         raise ProxyError(502, f"Invalid zip file: {exc}") from exc
 
 

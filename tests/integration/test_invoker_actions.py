@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import os
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -148,9 +149,54 @@ async def test_a_nodejs_zip_main_names_a_file_and_its_export(client: Client) -> 
     await put_zip(client, "unnamed", "nodejs:18", files, main="niam")
     status, record = await client.invoke("unnamed")
     assert status == 502 and isinstance(record, dict)
+    # OpenWhisk's runner.js rejects so; its service.js initCode adds the prefix.
     assert record["response"]["result"] == {
-        "error": "Zipped actions must contain either package.json or index.js at the root."
+        "error": "Initialization has failed due to: "
+        "Zipped actions must contain either package.json or index.js at the root."
     }
+
+
+CORRUPT_ZIPS = {
+    # OpenWhisk's runner.js (detectFileType, extractInTmpDir) through service.js initCode.
+    "nodejs:18": (
+        "Initialization has failed due to: There was an error uncompressing the action "
+        "archive. The file type is unsupported",
+        "Initialization has failed due to: There was an error uncompressing the action "
+        "Zip archive.",
+    ),
+    # OpenWhisk's actionloop proxy: Go's archive/zip.
+    "python:3.11": ("zip: not a valid zip file", "zip: not a valid zip file"),
+    "php:8.2": ("zip: not a valid zip file", "zip: not a valid zip file"),
+}
+
+
+@pytest.mark.parametrize("kind", list(CORRUPT_ZIPS))
+async def test_an_archive_that_cannot_be_read_fails_init_as_openwhisk_says(
+    client: Client, kind: str
+) -> None:
+    not_a_zip, broken_zip = CORRUPT_ZIPS[kind]
+    whole = io.BytesIO()
+    with zipfile.ZipFile(whole, "w", zipfile.ZIP_STORED) as archive:
+        # Stored, incompressible: the archive is far longer than the 300 bytes kept below.
+        archive.writestr("index.js", "exports.main = () => ({});\n")
+        archive.writestr("__main__.py", "def main(args):\n    return args\n")
+        archive.writestr("data.bin", os.urandom(4096))
+    for name, data, error in (
+        ("garbage", b"garbage, not an archive\n" * 10, not_a_zip),
+        ("truncated", whole.getvalue()[:300], broken_zip),
+    ):
+        code = base64.b64encode(data).decode()
+        status, answer = await client.request(
+            "PUT",
+            f"actions/{name}",
+            json={"exec": {"kind": kind, "code": code, "binary": True}},
+            params={"overwrite": "true"},
+        )
+        assert status == 200, answer
+        status, record = await client.invoke(name)
+        assert status == 502 and isinstance(record, dict), record
+        assert record["response"]["status"] == "action developer error", record["response"]
+        assert record["response"]["result"] == {"error": error}, name
 
 
 async def test_source_code_is_not_taken_for_binary(client: Client) -> None:
