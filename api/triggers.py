@@ -49,6 +49,8 @@ from streams.messages import (
 log = logging.getLogger("ledgerwhisk.api.triggers")
 JsonDict = dict[str, Any]
 BODY_MAX = 3 * constants.PARAMS_MAX_BYTES
+# The fire request's headers, as each rule's action gets them (as a web action's).
+OW_HEADERS = "__ow_headers"
 ACTIVE, INACTIVE = "active", "inactive"
 
 
@@ -146,7 +148,7 @@ async def fire_trigger(request: web.Request) -> web.Response:
     identity, trigger = await _existing(c, request)
     payload = await json_object(request, constants.PAYLOAD_MAX_BYTES, required=False)
     feed = await feed_fire(c, request, trigger["_id"])
-    submitted = await fire(c, identity, trigger, payload, feed=feed)
+    submitted = await fire(c, identity, trigger, payload, feed=feed, headers=ow_headers(request))
     if submitted is None:
         return web.Response(status=204)
     return fired(submitted.activation_id)
@@ -161,9 +163,15 @@ async def fire(
     cause: Cause | None = None,
     annotations: Iterable[JsonDict] = (),
     feed: firing.FeedFire | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Submitted | None:
     """Fire ``trigger`` with ``payload``: its activation, completed once its rules' actions
     are started; None (and nothing appended) when it has no active rule.
+
+    Each rule's action gets the trigger's parameters, then ``__ow_headers`` (the fire
+    request's ``headers``, when it came over HTTP), then the payload, later ones
+    winning (OpenWhisk's Triggers.scala ``fire``); the trigger's record keeps the
+    payload alone.
 
     Throttled as a fire (429). Used by ``POST .../triggers/{name}`` and by a
     re-run of a trigger's activation (``api/rerun.py``), which gives ``cause``
@@ -189,7 +197,11 @@ async def fire(
     activation_id = accepted.activation_id
     if feed is not None and not await holds(c, submitted.offset, activation_id):
         return submitted
-    args = {**lookup.as_dict(trigger.get("parameters")), **payload}
+    args = {
+        **lookup.as_dict(trigger.get("parameters")),
+        **({OW_HEADERS: headers} if headers is not None else {}),
+        **payload,
+    }
     logs = [
         await fire_rule(c, identity, activation_id, rule, link, args)
         for rule, link in (trigger.get("rules") or {}).items()
@@ -197,6 +209,17 @@ async def fire(
     source = c.invocations.source
     await c.invocations.complete(completion.of_trigger(accepted, payload, logs, now_ms(), source))
     return submitted
+
+
+def ow_headers(request: web.Request) -> dict[str, str]:
+    """A fire request's headers as OpenWhisk passes them to its rules' actions: names in
+    lower case, the last of a repeated one. The feed service's signed proof of a fire is
+    left out: it is ours, not the caller's."""
+    return {
+        name.lower(): value
+        for name, value in request.headers.items()
+        if name.lower() != firing.HEADER.lower()
+    }
 
 
 def fired(activation_id: str) -> web.Response:
