@@ -17,7 +17,7 @@ from api.names import EntityRef, check_name
 from api.requests import blocking_wait_ms, flag, json_object, json_response
 from projections import record
 from streams import completion, constants
-from streams.messages import ENTITY_EXISTS, EXEC_MISSING
+from streams.messages import ENTITY_EXISTS, EXEC_MISSING, MALFORMED_JSON
 
 JsonDict = dict[str, Any]
 # An action's code may be far larger than an invocation's payload (zip files).
@@ -28,6 +28,10 @@ def action_ref(request: web.Request, namespace: str) -> EntityRef:
     name = check_name(request.match_info["name"])
     package = request.match_info.get("package")
     return EntityRef(namespace, name, check_name(package) if package else None)
+
+
+# A sequence's one parameter: its components (OpenWhisk's Actions.scala).
+SEQUENCE_COMPONENTS = "_actions"
 
 
 def document(
@@ -43,15 +47,27 @@ def document(
     """
     old = previous or {}
     sequence = constants.KIND_SEQUENCE in (exec_["kind"], old.get("exec", {}).get("kind"))
-    if "parameters" in body:
-        raw_parameters = body["parameters"]
+    if exec_["kind"] == constants.KIND_SEQUENCE:
+        # A sequence's only parameter names its components; a request's are discarded
+        # (OpenWhisk's Actions.scala create and update, "_actions").
+        parameters = (
+            old.get("parameters") or []
+            if "exec" not in body and previous is not None
+            else [{"key": SEQUENCE_COMPONENTS, "value": list(exec_.get("components") or [])}]
+        )
     else:
-        # Parameters never carry over to or from a sequence (OpenWhisk's rule).
-        raw_parameters = None if sequence else old.get("parameters")
-    parameters = validation.key_values(raw_parameters, "parameters")
+        if "parameters" in body:
+            raw_parameters = body["parameters"]
+        else:
+            # Parameters never carry over from a sequence (OpenWhisk's rule).
+            raw_parameters = None if sequence else old.get("parameters")
+        parameters = validation.key_values(raw_parameters, "parameters")
     given = validation.key_values(body.get("annotations"), "annotations")
     if previous is not None:
         kept = {a["key"]: a for a in old.get("annotations", [])}
+        # An update's delAnnotations go first, then its annotations (Actions.scala update).
+        for key in deleted_annotations(body.get("delAnnotations")):
+            kept.pop(key, None)
         kept.update({a["key"]: a for a in given})
         annotations = list(kept.values())
     elif any(a["key"] == constants.ANNOTATION_PROVIDE_API_KEY for a in given):
@@ -69,6 +85,18 @@ def document(
         version=version,
         publish=publish,
     )
+
+
+def deleted_annotations(value: Any) -> list[str]:
+    """The keys of an update's ``delAnnotations`` (an array of strings, OpenWhisk's
+    ``WhiskActionPut``); 400 for anything else."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(k, str) for k in value):
+        raise bad_request(
+            MALFORMED_JSON.format(detail="delAnnotations must be an array of strings")
+        )
+    return value
 
 
 async def put_action(request: web.Request) -> web.Response:

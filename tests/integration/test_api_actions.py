@@ -51,6 +51,23 @@ async def test_create_get_update_list_delete(client: Client) -> None:
         "provide-api-key",
         "exec",
     }
+    # delAnnotations go before the update's own annotations (Actions.scala update).
+    status, updated = await client.request(
+        "PUT",
+        "actions/hello",
+        json={"delAnnotations": ["description", "extra", "absent"], "annotations": kv(extra=2)},
+        params={"overwrite": "true"},
+    )
+    assert status == 200, updated
+    assert {a["key"]: a["value"] for a in updated["annotations"]} == {
+        "extra": 2,
+        "provide-api-key": False,
+        "exec": "python:3.11",
+    }
+    status, refused = await client.request(
+        "PUT", "actions/hello", json={"delAnnotations": "extra"}, params={"overwrite": "true"}
+    )
+    assert status == 400 and "delAnnotations" in refused["error"]
 
     status, fetched = await client.request("GET", "actions/hello", params={"code": "false"})
     assert status == 200 and "code" not in fetched["exec"]

@@ -7,6 +7,7 @@ import pytest
 from streams.events import ACCEPTED, COMPLETED
 from streams.history import read_activation
 from streams.settings import Settings
+from tests.support.api import kv
 from tests.support.client import Client
 from tests.support.waits import eventually
 
@@ -31,6 +32,12 @@ async def test_a_sequence_chains_its_components(client: Client, stack: Settings)
         f"/{client.namespace}/inc",
         "/whisk.system/utils/echo",
     ]
+    # Its one parameter names its components; a request's are discarded (Actions.scala).
+    assert created["parameters"] == [{"key": "_actions", "value": created["exec"]["components"]}]
+    status, kept = await client.request(
+        "PUT", "actions/s", json={"parameters": kv(p=1)}, params={"overwrite": "true"}
+    )
+    assert status == 200 and kept["parameters"] == created["parameters"], kept
     status, record = await client.invoke("s", {"n": 1})
     assert status == 200, record
     assert record["response"]["result"] == {"n": 3}
