@@ -119,11 +119,15 @@ async def get_package(request: web.Request) -> web.Response:
         shown["parameters"] = [{"key": k, "value": v} for k, v in merged.items()]
     path = f"{package['namespace']}/{package['name']}"
     actions = await c.entities.list_docs(path, ACTION, constants.LIST_LIMIT_MAX, 0)
-    shown["actions"] = [
+    # An action annotated "feed" is listed as a feed (WhiskPackage.scala withActions:
+    # actions.partition(_.annotations.get(Parameters.Feed).isDefined)).
+    summaries = [
         {"name": a["name"], "version": a["version"], "annotations": a.get("annotations", [])}
         for a in actions
     ]
-    shown["feeds"] = []
+    is_feed = [any(n.get("key") == "feed" for n in a["annotations"]) for a in summaries]
+    shown["actions"] = [a for a, feed in zip(summaries, is_feed, strict=True) if not feed]
+    shown["feeds"] = [a for a, feed in zip(summaries, is_feed, strict=True) if feed]
     return json_response(shown)
 
 

@@ -187,4 +187,7 @@ def summary_lines(kind: str, entity: JsonDict, name: str | None = None) -> list[
     lines = [head, f"   (parameters: {params})"]
     for action in entity.get("actions") or []:
         lines.extend(summary_lines(" action", action, f"{name}/{action.get('name')}"))
+    # As wsk's printPackageSummary: the package's feeds after its actions.
+    for feed in entity.get("feeds") or []:
+        lines.extend(summary_lines(" feed  ", feed, f"{name}/{feed.get('name')}"))
     return lines

@@ -33,6 +33,16 @@ async def test_package_crud(client: Client) -> None:
     status, fetched = await client.request("GET", "packages/tools")
     assert status == 200 and [a["name"] for a in fetched["actions"]] == ["echo"]
     assert fetched["feeds"] == []
+    # An action annotated "feed" is listed as a feed (WhiskPackage.scala withActions).
+    await client.request(
+        "PUT",
+        "actions/tools/ticks",
+        json={"exec": {"kind": "python:3.11", "code": ECHO}, "annotations": kv(feed=True)},
+    )
+    status, fetched = await client.request("GET", "packages/tools")
+    assert [a["name"] for a in fetched["actions"]] == ["echo"]
+    assert [f["name"] for f in fetched["feeds"]] == ["ticks"]
+    await client.request("DELETE", "actions/tools/ticks")
     status, listed = await client.request("GET", "packages")
     assert [p["name"] for p in listed] == ["tools"] and listed[0]["binding"] is False
     status, count = await client.request("GET", "packages", params={"count": "true"})
