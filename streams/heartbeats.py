@@ -18,7 +18,7 @@ from aiokafka.errors import KafkaError
 from streams import constants
 from streams.events import InvokerHealth
 from streams.ids import now_ms
-from streams.registry import InvokerRegistry
+from streams.registry import InvokerRegistry, believable
 from streams.replication import replication_of
 from streams.settings import Settings
 
@@ -93,6 +93,15 @@ class HealthTail:
                     health = InvokerHealth.model_validate_json(record.value)
                 except (ValueError, RecursionError, TypeError) as exc:  # ValidationError too
                     log.warning("ignoring a malformed heartbeat at %d: %s", record.offset, exc)
+                    continue
+                if not believable(health, now_ms()):
+                    log.warning(
+                        "ignoring a heartbeat of invoker %d at %d stamped %d ms ahead of "
+                        "this host's clock (a forged record, or clocks not in sync: run NTP)",
+                        health.invoker,
+                        record.offset,
+                        health.at_ms - now_ms(),
+                    )
                     continue
                 # While catching up, a heartbeat was heard when it was written.
                 seen = min(now_ms(), record.timestamp) if catching_up else now_ms()

@@ -36,6 +36,16 @@ USABLE: frozenset[str] = frozenset({"healthy"})
 # A reader that reaches the end of the health topic less often than this was
 # not really listening in between (Kafka away, the process stalled).
 DEAF_GAP_MS = 2_000
+# A heartbeat stamped further ahead of the reader's clock than this is not believed
+# (a forged record, or a host whose clock is far off): its stamp must not outrank the
+# invoker's real heartbeats, which would then be dropped as older ones.
+HEARTBEAT_AHEAD_MAX_MS = 5_000
+
+
+def believable(health: InvokerHealth, now_ms: int) -> bool:
+    """Whether ``health`` is stamped no further ahead of ``now_ms`` (the reader's clock)
+    than ``HEARTBEAT_AHEAD_MAX_MS``."""
+    return health.at_ms <= now_ms + HEARTBEAT_AHEAD_MAX_MS
 
 
 def system_state(
@@ -108,8 +118,14 @@ class HeartbeatRegistry:
     def observe(self, health: InvokerHealth, now_ms: int) -> bool:
         current = self.records.get(health.invoker)
         if current is not None and current.health is not None:
-            if health.at_ms < current.health.at_ms:
-                return False  # an older heartbeat delivered late
+            if (
+                health.incarnation != current.health.incarnation
+                and health.at_ms < current.health.at_ms
+            ):
+                # A run older than the one last heard (a replaced process still
+                # sending). One run's heartbeats are taken in log order: a stamp
+                # out of order within a run never hides the ones after it.
+                return False
         self.records[health.invoker] = InvokerRecord(health.invoker, health, now_ms)
         return (
             current is not None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from streams.discovery import passing_invokers
-from streams.registry import ConsulRegistry, HeartbeatRegistry, system_state
+from streams.registry import ConsulRegistry, HeartbeatRegistry, believable, system_state
 from tests.support.events import health
 
 
@@ -59,6 +59,24 @@ def test_a_new_run_is_reported_and_late_heartbeats_are_ignored() -> None:
     assert registry.observe(health(0, at_ms=2_500, pid=1), 3_100) is False
     record = registry.get(0)
     assert record is not None and record.health is not None and record.health.pid == 2
+
+
+def test_a_stamp_out_of_order_within_a_run_hides_nothing_after_it() -> None:
+    # A forged (or skewed) heartbeat of the invoker's own run, stamped ahead: the
+    # run's later heartbeats, stamped earlier, are still taken (log order).
+    registry = HeartbeatRegistry(offline_after_ms=10_000)
+    registry.observe(health(0, at_ms=1_000, pid=1), 1_000)
+    registry.observe(health(0, at_ms=36_000, pid=1), 1_500)
+    registry.observe(health(0, at_ms=2_000, pid=1, state="unhealthy"), 2_000)
+    record = registry.get(0)
+    assert record is not None and record.health is not None
+    assert (record.health.at_ms, record.seen_ms) == (2_000, 2_000)
+
+
+def test_a_heartbeat_stamped_far_ahead_of_the_clock_is_not_believed() -> None:
+    assert believable(health(0, at_ms=15_000), 10_000)
+    assert not believable(health(0, at_ms=15_001), 10_000)
+    assert not believable(health(0, at_ms=253_402_300_799_000), 10_000)  # year 9999
 
 
 def test_an_expected_invoker_never_heard_goes_offline_after_the_same_silence() -> None:
