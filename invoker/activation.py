@@ -202,6 +202,10 @@ class Invoker:
                 accepted, attempt, error_response(constants.STATUS_DEVELOPER_ERROR, message)
             )
             return
+        refused = outcome.of_limits(accepted.limits)
+        if refused is not None:
+            await self._fail(accepted, attempt, refused)
+            return
         # The action document is read while a container is found (or started):
         # a cold start does not wait for CouchDB first.
         loading = asyncio.ensure_future(self._load_for(accepted))

@@ -46,6 +46,10 @@ IMAGE_MISSING = (
     "build or load it there first."
 )
 IMAGE_UNUSABLE = "The image {image} of this blackbox action cannot run the action: {why}."
+LIMITS_REFUSED = (
+    "The activation's {limit} of {value} is outside what an action may have "
+    "({low} to {high}); it was not written by the API."
+)
 KIND_UNSUPPORTED = "The invoker has no runtime for the kind {kind}."
 TOO_MUCH_MEMORY = "The action asks for {memory} MB of memory; this invoker has {budget} MB in all."
 LOGS_NOT_COLLECTED = (
