@@ -272,6 +272,11 @@ def of_trigger(
     )
 
 
+def unreadable_message(record: Unreadable) -> str:
+    """The whisk error's text for an activation one of whose records does not decode."""
+    return UNREADABLE_RECORD.format(type=record.type or "unknown", error=record.error[:500])
+
+
 def of_unreadable(record: Unreadable, now_ms: int, source: str) -> ActivationCompleted:
     """The end of an activation one of whose ledger records does not decode.
 
@@ -280,7 +285,7 @@ def of_unreadable(record: Unreadable, now_ms: int, source: str) -> ActivationCom
     ``accepted`` event itself, so nothing else about the activation is known.
     """
     assert record.activation_id is not None and record.namespace is not None
-    message = UNREADABLE_RECORD.format(type=record.type or "unknown", error=record.error[:500])
+    message = unreadable_message(record)
     return _completed(
         record.activation_id,
         record.namespace,

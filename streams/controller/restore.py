@@ -77,7 +77,7 @@ def fold_partition(
     seen: dict[str, _Seen] = {}
     for offset, event in events:
         if isinstance(event, Unreadable):
-            if event.activation_id is not None and event.namespace is not None:
+            if event.activation_id is not None:
                 seen.setdefault(event.activation_id, _Seen()).unreadable = event
             continue
         s = seen.setdefault(event.activation_id, _Seen())
@@ -97,8 +97,9 @@ def fold_partition(
                 done.add(aid)
             continue
         if s.unreadable is not None:
+            # Ended by ControllerState.restore: as its accepted says when that was
+            # read (tracked below first), else as the record's key and headers tell.
             unreadable.append(s.unreadable)
-            continue
         if s.accepted is None:
             continue  # began before the read; long past its deadline
         t = Tracked(s.accepted, partition, claim=s.claim)

@@ -151,8 +151,6 @@ class ControllerState:
         """
         out: list[Append] = []
         self.done |= done
-        for record in unreadable:
-            out.extend(self.on_unreadable(record, now_ms))
         for t in restored:
             aid = t.accepted.activation_id
             if aid in self.tracked or aid in self.done:
@@ -165,6 +163,9 @@ class ControllerState:
             assert t.invoker is not None
             self.registry.expect(t.invoker, now_ms)
             self._reserve(t, t.invoker)
+        # After the tracking: an activation whose accepted was read ends as that says.
+        for record in unreadable:
+            out.extend(self.on_unreadable(record, now_ms))
         out.extend(self._drain(now_ms))
         return out
 
@@ -241,13 +242,29 @@ class ControllerState:
         longer be followed, so it ends too; user code never runs again.
         """
         aid = record.activation_id
-        if aid is None or record.namespace is None or aid in self.done:
+        if aid is None or aid in self.done:
             return []
-        if aid in self.tracked:
+        # When its ``accepted`` was read, the activation ends as that says (its own
+        # namespace, its head): a header names whatever its writer put there, and
+        # the completion would go to that namespace's records (another tenant's,
+        # for a corrupt or forged record).
+        tracked = self.tracked.get(aid)
+        known = tracked.accepted if tracked is not None else self.orchestrated.get(aid)
+        if known is None and record.namespace is None:
+            return []
+        if tracked is not None:
             self._untrack(aid)
         self.orchestrated.pop(aid, None)
         self.done.add(aid)
-        return [Append(completion.of_unreadable(record, now_ms, self.source)), *self._drain(now_ms)]
+        if known is None:
+            ended = completion.of_unreadable(record, now_ms, self.source)
+        else:
+            attempt = tracked.attempt if tracked is not None else 0
+            message = completion.unreadable_message(record)
+            ended = completion.whisk_error(
+                known, message, completion.UNREADABLE, now_ms, attempt, self.source
+            )
+        return [Append(ended), *self._drain(now_ms)]
 
     # -- invokers and time ----------------------------------------------------
     def on_health(self, health: InvokerHealth, now_ms: int) -> list[Append]:

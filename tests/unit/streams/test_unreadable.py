@@ -63,6 +63,24 @@ def test_the_controller_ends_a_tracked_activation_whose_later_record_is_unreadab
     assert [o.event.activation_id for o in out if isinstance(o, Append)] == [a.activation_id]
 
 
+def test_a_known_activation_ends_in_its_own_namespace_whatever_the_header_says() -> None:
+    # A corrupt (or forged) record keyed by a running activation, its namespace header
+    # naming another tenant: the completion goes to the activation's own namespace,
+    # or even no header at all.
+    state = controller()
+    a = accepted(11)
+    state.on_accepted(a, 0, 1, 1_000)
+    out = state.on_unreadable(
+        Unreadable(a.activation_id, "other", "activation.started", "x"), 1_500
+    )
+    [done] = [o.event for o in out if isinstance(o, Append)]
+    assert done.namespace == a.namespace != "other"
+    b = accepted(12)
+    state.on_accepted(b, 0, 2, 1_000)
+    out = state.on_unreadable(Unreadable(b.activation_id, None, None, "x"), 1_500)
+    assert [o.event.namespace for o in out if isinstance(o, Append)] == [b.namespace]
+
+
 def test_a_partition_rebuild_returns_unreadable_activations_not_completed() -> None:
     a = accepted(8)
     records = [
