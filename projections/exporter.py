@@ -192,6 +192,8 @@ class Exporter:
                 throttled = read_fact(NamespaceThrottled, record.value)
                 if throttled is not None:
                     self.metrics.observe_throttle(throttled)
+                else:
+                    log.warning("skipping a throttle fact that does not read at %d", record.offset)
             elif tp.topic == self.health:
                 health = read_fact(InvokerHealth, record.value)
                 if health is not None:

@@ -255,9 +255,11 @@ class NamespaceThrottled(Fact):
 
     type: Literal["namespace.throttled"] = THROTTLED
     v: int = SCHEMA_VERSION
-    namespace: str
+    # Bounded as a namespace's name is (OpenWhisk's EntityName: 256 characters): the
+    # exporter turns each into a metrics series kept for good.
+    namespace: str = Field(min_length=1, max_length=256)
     limit: ThrottleLimit
-    at_ms: int
+    at_ms: int = Field(ge=0)
     source: str
 
 

@@ -22,7 +22,7 @@ from store.couch import Couch
 from streams import constants
 from streams.ids import new_activation_id
 from streams.settings import Settings
-from tests.support.client import Client
+from tests.support.client import Client, new_client
 from tests.support.ledger import event_stream, lwsk, stack_env, writer_caught_up
 from tests.support.waits import eventually
 
@@ -33,8 +33,9 @@ UNREADABLE = "whisk internal error"
 COMPLETED = "activation.completed"
 
 
-def deep_accepted(activation_id: str, namespace: str, depth: int) -> bytes:
-    """An ``accepted`` event that is JSON but nested past what the readers decode."""
+def deep_accepted(activation_id: str, namespace: str, depth: int, memory_mb: int = 128) -> bytes:
+    """An ``accepted`` event that is JSON but nested past what the readers decode
+    (``depth`` 1: one that decodes; ``memory_mb`` its limit)."""
     value = json.loads("[" * depth + "]" * depth)
     event = {
         "v": 1,
@@ -50,7 +51,7 @@ def deep_accepted(activation_id: str, namespace: str, depth: int) -> bytes:
         "action_rev": "1-x",
         "kind": "python:3.11",
         "params": {"a": value},
-        "limits": {"timeout_ms": 1000, "memory_mb": 128, "logs_mb": 1, "concurrency": 1},
+        "limits": {"timeout_ms": 1000, "memory_mb": memory_mb, "logs_mb": 1, "concurrency": 1},
         "subject": namespace,
         "blocking": False,
         "deadline_ms": int(time.time() * 1000) + 60_000,
@@ -195,6 +196,82 @@ async def test_a_placement_that_does_not_decode_ends_its_activation_and_the_invo
         ],
     )
     await whisk_error_record(client, poisoned)
+    status, answer = await client.invoke("echo", {"still": "here"}, result=True)
+    assert (status, answer) == (200, {"still": "here"})
+
+
+SLOW = "import time\ndef main(args):\n    time.sleep(3)\n    return {'slept': True}\n"
+
+
+async def test_a_corrupt_record_of_a_running_activation_ends_it_in_its_own_namespace(
+    client: Client, stack: Settings
+) -> None:
+    """A record keyed by a running activation that does not decode, its namespace header
+    naming another tenant: the activation ends in its own namespace's records (the
+    controller knows it from its accepted), never in the other's."""
+    other = await new_client(stack, client.session)
+    await client.put_action("slow", SLOW)
+    status, answer = await client.invoke("slow", blocking=False)
+    assert status == 202 and isinstance(answer, dict), answer
+    running = answer["activationId"]
+    await produce(
+        stack,
+        stack.topic(constants.TOPIC_EVENTS),
+        [(running.encode(), b"garbage", headers("activation.started", other.namespace))],
+    )
+    record = await client.activation(running, deadline_s=60)
+    assert record["namespace"] == client.namespace
+    status, _ = await other.request("GET", f"activations/{running}")
+    assert status == 404
+    status, listed = await other.request("GET", "activations", params={"limit": "200"})
+    assert status == 200 and running not in [a["activationId"] for a in listed]
+
+
+async def next_heartbeat(settings: Settings, invoker: int, after_ms: int) -> dict[str, Any]:
+    """The first heartbeat of ``invoker`` stamped after ``after_ms``."""
+    tp = TopicPartition(settings.topic(constants.TOPIC_HEALTH), 0)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None)
+    await consumer.start()
+    try:
+        consumer.assign([tp])
+        found = (await consumer.offsets_for_times({tp: after_ms})).get(tp)
+        if found is None:
+            await consumer.seek_to_end(tp)
+        else:
+            consumer.seek(tp, found.offset)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            batch = await consumer.getmany(tp, timeout_ms=1000)
+            for record in batch.get(tp, []):
+                beat = json.loads(record.value)
+                if beat.get("invoker") == invoker and beat.get("at_ms", 0) > after_ms:
+                    return dict(beat)
+        raise AssertionError(f"no heartbeat of invoker {invoker} after {after_ms} within 60 s")
+    finally:
+        await consumer.stop()
+
+
+async def test_placements_with_limits_no_api_wrote_end_as_whisk_errors_and_cost_no_health(
+    client: Client, stack: Settings
+) -> None:
+    """An ``accepted`` that decodes but asks for -4096 MB: a whisk error naming the limit,
+    before any container is asked for; Docker's refusal is not the invoker's fault, so
+    five of them leave it healthy for every tenant."""
+    await client.put_action("echo", ECHO)
+    ids = [new_activation_id() for _ in range(5)]
+    placed = [*headers("activation.accepted", client.namespace), ("invoker", b"0")]
+    await produce(
+        stack,
+        stack.topic(constants.TOPIC_EVENTS),
+        [(i.encode(), deep_accepted(i, client.namespace, 1, memory_mb=-4096), placed) for i in ids],
+    )
+    for activation_id in ids:
+        record = await client.activation(activation_id, deadline_s=60)
+        assert record["response"]["status"] == UNREADABLE, record
+        assert "memory_mb of -4096" in record["response"]["result"]["error"], record
+    done_ms = max(int(r["end"]) for r in [await client.activation(i) for i in ids])
+    beat = await next_heartbeat(stack, 0, done_ms)
+    assert beat["state"] == "healthy", beat
     status, answer = await client.invoke("echo", {"still": "here"}, result=True)
     assert (status, answer) == (200, {"still": "here"})
 
