@@ -18,10 +18,12 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from api.setup import new_key, put_subject
 from store.couch import Couch
 from streams import constants
 from streams.ids import new_activation_id
 from streams.settings import Settings
+from tests.support.api import call
 from tests.support.client import Client, new_client
 from tests.support.ledger import event_stream, lwsk, stack_env, writer_caught_up
 from tests.support.waits import eventually
@@ -227,8 +229,11 @@ async def test_a_corrupt_record_of_a_running_activation_ends_it_in_its_own_names
     assert status == 200 and running not in [a["activationId"] for a in listed]
 
 
-async def next_heartbeat(settings: Settings, invoker: int, after_ms: int) -> dict[str, Any]:
-    """The first heartbeat of ``invoker`` stamped after ``after_ms``."""
+async def next_heartbeat(
+    settings: Settings, invoker: int, after_ms: int, before_ms: int | None = None
+) -> dict[str, Any]:
+    """The first heartbeat of ``invoker`` stamped after ``after_ms`` (and before
+    ``before_ms``, when given)."""
     tp = TopicPartition(settings.topic(constants.TOPIC_HEALTH), 0)
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None)
     await consumer.start()
@@ -244,8 +249,10 @@ async def next_heartbeat(settings: Settings, invoker: int, after_ms: int) -> dic
             batch = await consumer.getmany(tp, timeout_ms=1000)
             for record in batch.get(tp, []):
                 beat = json.loads(record.value)
-                if beat.get("invoker") == invoker and beat.get("at_ms", 0) > after_ms:
-                    return dict(beat)
+                at = beat.get("at_ms", 0)
+                if beat.get("invoker") == invoker and at > after_ms:
+                    if before_ms is None or at < before_ms:
+                        return dict(beat)
         raise AssertionError(f"no heartbeat of invoker {invoker} after {after_ms} within 60 s")
     finally:
         await consumer.stop()
@@ -272,6 +279,36 @@ async def test_placements_with_limits_no_api_wrote_end_as_whisk_errors_and_cost_
     done_ms = max(int(r["end"]) for r in [await client.activation(i) for i in ids])
     beat = await next_heartbeat(stack, 0, done_ms)
     assert beat["state"] == "healthy", beat
+    status, answer = await client.invoke("echo", {"still": "here"}, result=True)
+    assert (status, answer) == (200, {"still": "here"})
+
+
+async def test_a_heartbeat_stamped_far_ahead_hides_no_real_one(
+    client: Client, stack: Settings
+) -> None:
+    """A copy of invoker 0's heartbeat (its own run) stamped 35 s ahead and saying 777
+    queued: not believed, so the real heartbeats after it stay current and the invoker
+    serves everyone (it had been dropped as offline until the forged stamp passed)."""
+    await client.put_action("echo", ECHO)
+    real = await next_heartbeat(stack, 0, int(time.time() * 1000))
+    forged_at = int(time.time() * 1000)
+    forged = {**real, "at_ms": forged_at + 35_000, "queued": 777}
+    await produce(
+        stack, stack.topic(constants.TOPIC_HEALTH), [(None, json.dumps(forged).encode(), [])]
+    )
+    # A real one after the forged one (not the forged one itself).
+    await next_heartbeat(stack, 0, forged_at + 1, before_ms=forged_at + 35_000)
+    await next_heartbeat(stack, 0, int(time.time() * 1000))  # and one the API has heard
+    key = new_key()
+    couch = Couch(stack)
+    try:
+        await put_subject(couch, stack, "a" + os.urandom(4).hex(), key, admin=True)
+    finally:
+        await couch.close()
+    status, rows, _ = await call(client.session, "GET", "admin/invokers", auth=key)
+    assert status == 200, rows
+    [row] = [r for r in rows if r["id"] == 0]
+    assert row["queued"] != 777 and row["state"] == "healthy", row
     status, answer = await client.invoke("echo", {"still": "here"}, result=True)
     assert (status, answer) == (200, {"still": "here"})
 
