@@ -213,11 +213,13 @@ class Invoker:
         # A container is warm for one invoking subject and namespace, as
         # OpenWhisk's are for one invocation namespace: /init gave it that
         # caller's environment (its key too), which module-level code may keep.
-        caller = f"{accepted.subject}@{accepted.namespace.split('/')[0]}"
+        namespace = accepted.namespace.split("/")[0]
+        caller = f"{accepted.subject}@{namespace}"
         want = choices.Want(
             action=f"{accepted.action}@{accepted.action_rev} for {caller}",
             kind=kind.name,
             memory_mb=accepted.limits.memory_mb,
+            namespace=namespace,
         )
         concurrency = choices.effective_concurrency(
             accepted.limits.concurrency, kind.supports_concurrency

@@ -35,6 +35,7 @@ class Want:
     action: str
     kind: str
     memory_mb: int
+    namespace: str = ""  # the invoking namespace (the pool queue's fairness)
 
 
 @dataclass(frozen=True)

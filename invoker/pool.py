@@ -1,4 +1,4 @@
-"""The container pool of one invoker: its entries, the arrival-order queue, the stem cells.
+"""The container pool of one invoker: its entries, its queue (fair by namespace), stem cells.
 
 The decisions are pure functions in ``invoker/choices.py``; this object holds
 the state and performs them. Every decision is applied without an ``await``
@@ -24,6 +24,7 @@ from invoker.entry import Entry
 from invoker.errors import ContainerError, ImageUnusable, NoRoom
 from invoker.proxy import ProxyUnreachable
 from streams import completion
+from streams.fairness import next_in_line
 from streams.ids import now_ms
 from streams.messages import NO_CAPACITY, TOO_MUCH_MEMORY
 from streams.settings import Settings
@@ -69,6 +70,9 @@ class ContainerPool:
         self.budget_mb = settings.invoker_user_memory_mb
         self.entries: dict[str, Entry] = {}
         self.queue: deque[Queued] = deque()
+        # The turn at which each namespace was last given a container (fairness).
+        self._served: dict[str, int] = {}
+        self._turn = 0
         self.creating: list[tuple[str, int]] = []  # stem cells being started
         self._stem_failed: dict[tuple[str, int], int] = {}
 
@@ -254,13 +258,16 @@ class ContainerPool:
         item.future.cancel()
 
     def _drain(self) -> None:
-        """Hand out room to the queue, head first; then refill the stem cells."""
+        """Hand out room to the queue, then refill the stem cells. Next in line is the
+        first activation of the namespace given room least recently (``streams/fairness.py``):
+        one namespace's backlog does not hold another's activations behind it."""
         while self.queue:
-            head = self.queue[0]
+            index = next_in_line([q.want.namespace for q in self.queue], self._served)
+            head = self.queue[index]
             decision = self._choose(head.want)
             if isinstance(decision, choices.Wait | choices.Never):
-                break  # the head waits; those behind it wait their turn
-            self.queue.popleft()
+                break  # it waits; those behind it wait their turn
+            del self.queue[index]
             head.future.set_result(self._take(decision, head.want, head.concurrency, head.image))
         self._refill()
 
@@ -285,6 +292,8 @@ class ContainerPool:
         self, decision: choices.Decision, want: choices.Want, concurrency: int, image: str
     ) -> Grant:
         """Perform a decision at once (no await), so no other activation sees a stale pool."""
+        self._turn += 1
+        self._served[want.namespace] = self._turn
         if isinstance(decision, choices.Warm):
             entry = self.entries[decision.slot]
             entry.in_use += 1

@@ -97,6 +97,22 @@ def test_a_full_invoker_sends_the_next_one_elsewhere_then_everything_queues() ->
     assert not state.queue
 
 
+def test_a_namespaces_backlog_does_not_hold_anothers_activation_behind_it() -> None:
+    # Namespace "flood" fills the one invoker and queues three more; then "quiet" asks
+    # once. The next room goes to "quiet", the namespace placed least recently.
+    state = controller(invokers=1, memory_mb=256)
+    flood = [accepted(i, namespace="flood", action="flood/a") for i in range(1, 5)]
+    outs = [state.on_accepted(a, 0, i, 1_000) for i, a in enumerate(flood, 1)]
+    assert scheduled_by(outs[0]).activation_id == flood[0].activation_id
+    quiet = accepted(9, namespace="quiet", action="quiet/a")
+    assert state.on_accepted(quiet, 0, 9, 1_000) == [] and len(state.queue) == 4
+    out = state.on_completed(flood[0].activation_id, 1_001)
+    assert scheduled_by(out).activation_id == quiet.activation_id
+    # Then the backlog, in its own order.
+    out = state.on_completed(quiet.activation_id, 1_002)
+    assert scheduled_by(out).activation_id == flood[1].activation_id
+
+
 def test_the_apis_placements_take_room_the_controller_sees() -> None:
     state = controller(invokers=1, memory_mb=256)
     state.on_accepted(placed(accepted(1), 0), 0, 1, 1_000)
