@@ -6,17 +6,15 @@ import asyncio
 import base64
 import contextlib
 import json
-import os
 from urllib.parse import quote
 
 import pytest
 
-from api.setup import new_key, put_subject
 from store.couch import Couch
 from streams import constants
 from streams.constants import JSON_DEPTH_MAX
 from streams.settings import Settings
-from tests.support.api import activations_of, call
+from tests.support.api import activations_of, admin_key, call
 from tests.support.client import Client
 from tests.support.stack import API
 
@@ -278,11 +276,6 @@ async def test_the_invoker_table_is_for_administrators_only(
     assert status == 403 and set(answer) == {"error", "code"}
     status, _, _ = await call(client.session, "GET", "admin/invokers")
     assert status == 401
-    admin = new_key()
-    couch = Couch(stack)
-    try:
-        await put_subject(couch, stack, "a" + os.urandom(4).hex(), admin, admin=True)
-    finally:
-        await couch.close()
+    admin = await admin_key(stack)
     status, rows, _ = await call(client.session, "GET", "admin/invokers", auth=admin)
     assert status == 200 and isinstance(rows, list) and rows and "pid" in rows[0]

@@ -15,26 +15,14 @@ from typing import Any
 
 import pytest
 
-from api.setup import new_key, put_subject
-from store.couch import Couch
 from streams.settings import Settings
-from tests.support.api import call
+from tests.support.api import admin_key, call
 from tests.support.client import Client, new_client
 
 pytestmark = pytest.mark.integration
 
 WORK = "def main(args):\n    return {'n': args.get('n')}\n"
 DEVELOPER_ERROR = "action developer error"
-
-
-async def admin_key(stack: Settings) -> str:
-    key = new_key()
-    couch = Couch(stack)
-    try:
-        await put_subject(couch, stack, "a" + os.urandom(4).hex(), key, admin=True)
-    finally:
-        await couch.close()
-    return key
 
 
 async def test_a_tenants_bad_images_are_its_own_developer_errors_and_cost_others_nothing(

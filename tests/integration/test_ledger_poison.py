@@ -18,12 +18,11 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from api.setup import new_key, put_subject
 from store.couch import Couch
 from streams import constants
 from streams.ids import new_activation_id
 from streams.settings import Settings
-from tests.support.api import call
+from tests.support.api import admin_key, call
 from tests.support.client import Client, new_client
 from tests.support.ledger import event_stream, lwsk, stack_env, writer_caught_up
 from tests.support.waits import eventually
@@ -299,12 +298,7 @@ async def test_a_heartbeat_stamped_far_ahead_hides_no_real_one(
     # A real one after the forged one (not the forged one itself).
     await next_heartbeat(stack, 0, forged_at + 1, before_ms=forged_at + 35_000)
     await next_heartbeat(stack, 0, int(time.time() * 1000))  # and one the API has heard
-    key = new_key()
-    couch = Couch(stack)
-    try:
-        await put_subject(couch, stack, "a" + os.urandom(4).hex(), key, admin=True)
-    finally:
-        await couch.close()
+    key = await admin_key(stack)
     status, rows, _ = await call(client.session, "GET", "admin/invokers", auth=key)
     assert status == 200, rows
     [row] = [r for r in rows if r["id"] == 0]

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import aiohttp
 
+from api.setup import new_key, put_subject
+from store.couch import Couch
+from streams.settings import Settings
 from tests.support.client import Client, basic
 from tests.support.stack import API
 
@@ -63,3 +67,14 @@ async def activations_of(client: Client, **query: str) -> list[dict[str, Any]]:
 
 def kv(**values: Any) -> list[dict[str, Any]]:
     return [{"key": k, "value": v} for k, v in values.items()]
+
+
+async def admin_key(stack: Settings) -> str:
+    """The key of a new administrator subject (``/api/v1/admin/...`` answers it)."""
+    key = new_key()
+    couch = Couch(stack)
+    try:
+        await put_subject(couch, stack, "a" + os.urandom(4).hex(), key, admin=True)
+    finally:
+        await couch.close()
+    return key
