@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from invoker.errors import ContainerError, ImageMissing, ImageUnusable
 from invoker.proxy import ProxyAnswer
-from streams import constants, jsoncodec
+from streams import completion, constants, jsoncodec
 from streams.completion import error_response
 from streams.events import Limits, Response
 from streams.messages import (
@@ -12,7 +12,6 @@ from streams.messages import (
     IMAGE_MISSING,
     IMAGE_UNUSABLE,
     INIT_INVALID,
-    LIMITS_REFUSED,
     NOT_JSON,
     RESULT_TRUNCATED,
     RUN_INVALID,
@@ -125,23 +124,9 @@ def of_container_failure(
     return error_response(constants.STATUS_WHISK_ERROR, CONTAINER_FAILED.format(error=exc)), True
 
 
-# What the API accepts for an action's limits (api/validation.py check_limits), as
-# ``(field, low, high)``: no activation the API wrote is outside them.
-LIMIT_RANGES = (
-    ("memory_mb", constants.MEMORY_MIN_MB, constants.MEMORY_MAX_MB),
-    ("timeout_ms", constants.TIMEOUT_MIN_MS, constants.TIMEOUT_MAX_MS),
-    ("logs_mb", constants.LOGS_MIN_MB, constants.LOGS_MAX_MB),
-    ("concurrency", constants.CONCURRENCY_MIN, constants.CONCURRENCY_MAX),
-)
-
-
 def of_limits(limits: Limits) -> Response | None:
     """A whisk error for an activation whose limits the API would never have accepted
-    (a record not written by it), before any container is asked for; None when they are
-    in range. No fault of the invoker's: Docker refusing such a container is not one."""
-    for name, low, high in LIMIT_RANGES:
-        value = getattr(limits, name)
-        if not low <= value <= high:
-            message = LIMITS_REFUSED.format(limit=name, value=value, low=low, high=high)
-            return error_response(constants.STATUS_WHISK_ERROR, message)
-    return None
+    (``completion.limits_refused``), before any container is asked for; None when they
+    are in range. No fault of the invoker's: Docker refusing such a container is not one."""
+    refused = completion.limits_refused(limits)
+    return None if refused is None else error_response(constants.STATUS_WHISK_ERROR, refused)

@@ -25,20 +25,44 @@ from streams.events import (
     ActivationAccepted,
     ActivationCompleted,
     Head,
+    Limits,
     Response,
     Unreadable,
     seq_for,
 )
-from streams.messages import UNREADABLE_RECORD
+from streams.messages import LIMITS_REFUSED, UNREADABLE_RECORD
 
 JsonDict = dict[str, Any]
 
 # Why the platform ended an activation itself (the ``reason`` annotation).
-Reason = Literal["no_invoker", "no_capacity", "lost", "unreadable"]
+Reason = Literal["no_invoker", "no_capacity", "lost", "unreadable", "invalid"]
 NO_INVOKER: Final[Reason] = "no_invoker"
 NO_CAPACITY: Final[Reason] = "no_capacity"
 LOST: Final[Reason] = "lost"
 UNREADABLE: Final[Reason] = "unreadable"
+# A record that reads but holds what the API never writes (limits out of range).
+INVALID: Final[Reason] = "invalid"
+
+# What the API accepts for an action's limits (api/validation.py check_limits), as
+# ``(field, low, high)``: no activation the API wrote is outside them.
+LIMIT_RANGES: Final = (
+    ("memory_mb", constants.MEMORY_MIN_MB, constants.MEMORY_MAX_MB),
+    ("timeout_ms", constants.TIMEOUT_MIN_MS, constants.TIMEOUT_MAX_MS),
+    ("logs_mb", constants.LOGS_MIN_MB, constants.LOGS_MAX_MB),
+    ("concurrency", constants.CONCURRENCY_MIN, constants.CONCURRENCY_MAX),
+)
+
+
+def limits_refused(limits: Limits) -> str | None:
+    """Why an atomic action's activation with ``limits`` cannot be run (a limit outside
+    what the API accepts: a record it did not write), or None. Neither the controller
+    nor an invoker may count such a limit (a negative memory freed room it never held)."""
+    for name, low, high in LIMIT_RANGES:
+        value = getattr(limits, name)
+        if not low <= value <= high:
+            return LIMITS_REFUSED.format(limit=name, value=value, low=low, high=high)
+    return None
+
 
 # A blocking invoke's HTTP status by the activation's status code...
 HTTP_STATUS: Final = {

@@ -159,6 +159,11 @@ class ControllerState:
             aid = t.accepted.activation_id
             if aid in self.tracked or aid in self.done:
                 continue
+            refused = completion.limits_refused(t.accepted.limits)
+            if refused is not None:  # as on_accepted: never tracked, never counted
+                self.done.add(aid)
+                out.append(self._fail(t.accepted, t.attempt, refused, completion.INVALID, now_ms))
+                continue
             self._track(t)
             if t.phase == "queued":
                 t.queued_ms = now_ms
@@ -183,6 +188,12 @@ class ControllerState:
         if accepted.kind in constants.ORCHESTRATED_KINDS:
             self.orchestrated[aid] = accepted
             return []
+        refused = completion.limits_refused(accepted.limits)
+        if refused is not None:
+            # Never tracked: its memory would be counted on an invoker (a negative one
+            # freeing room that is not there, and its release then holding room forever).
+            self.done.add(aid)
+            return [self._fail(accepted, 0, refused, completion.INVALID, now_ms)]
         t = Tracked(accepted, partition, queued_ms=now_ms, claim=step(Claim(), accepted))
         if accepted.invoker is not None:
             # Placed by the API: this record is attempt 0's dispatch.

@@ -113,6 +113,18 @@ def test_a_namespaces_backlog_does_not_hold_anothers_activation_behind_it() -> N
     assert scheduled_by(out).activation_id == flood[1].activation_id
 
 
+def test_limits_no_api_wrote_end_at_once_and_hold_no_room() -> None:
+    # -4096 MB placed by a forged record on invoker 0: ended as invalid, never counted
+    # (counted, its release had left a phantom 4 GB held on invoker 0 for good).
+    state = controller(invokers=1, memory_mb=256)
+    forged = placed(accepted(1, memory_mb=-4096), 0)
+    [refused] = completions(state.on_accepted(forged, 0, 1, 1_000))
+    assert reason(refused) == "invalid" and "memory_mb of -4096" in refused.response.result["error"]
+    assert state.reserved_mb.get(0, 0) == 0 and forged.activation_id not in state.tracked
+    assert state.on_accepted(forged, 0, 1, 1_001) == []  # read again: ended already
+    assert scheduled_by(state.on_accepted(accepted(2), 0, 2, 1_002)).invoker == 0
+
+
 def test_the_apis_placements_take_room_the_controller_sees() -> None:
     state = controller(invokers=1, memory_mb=256)
     state.on_accepted(placed(accepted(1), 0), 0, 1, 1_000)
