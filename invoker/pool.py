@@ -24,7 +24,7 @@ from invoker.entry import Entry
 from invoker.errors import ContainerError, ImageUnusable, NoRoom
 from invoker.proxy import ProxyUnreachable
 from streams import completion
-from streams.fairness import next_in_line
+from streams.fairness import Turns
 from streams.ids import now_ms
 from streams.messages import NO_CAPACITY, TOO_MUCH_MEMORY
 from streams.settings import Settings
@@ -70,9 +70,8 @@ class ContainerPool:
         self.budget_mb = settings.invoker_user_memory_mb
         self.entries: dict[str, Entry] = {}
         self.queue: deque[Queued] = deque()
-        # The turn at which each namespace was last given a container (fairness).
-        self._served: dict[str, int] = {}
-        self._turn = 0
+        # When each namespace was last given a container (the queue's fairness).
+        self._turns = Turns()
         self.creating: list[tuple[str, int]] = []  # stem cells being started
         self._stem_failed: dict[tuple[str, int], int] = {}
 
@@ -262,7 +261,7 @@ class ContainerPool:
         first activation of the namespace given room least recently (``streams/fairness.py``):
         one namespace's backlog does not hold another's activations behind it."""
         while self.queue:
-            index = next_in_line([q.want.namespace for q in self.queue], self._served)
+            index = self._turns.next_in_line([q.want.namespace for q in self.queue])
             head = self.queue[index]
             decision = self._choose(head.want)
             if isinstance(decision, choices.Wait | choices.Never):
@@ -292,8 +291,7 @@ class ContainerPool:
         self, decision: choices.Decision, want: choices.Want, concurrency: int, image: str
     ) -> Grant:
         """Perform a decision at once (no await), so no other activation sees a stale pool."""
-        self._turn += 1
-        self._served[want.namespace] = self._turn
+        self._turns.given(want.namespace)
         if isinstance(decision, choices.Warm):
             entry = self.entries[decision.slot]
             entry.in_use += 1

@@ -11,6 +11,7 @@ activation takes the next room that frees.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 NEVER = -1
 
@@ -26,3 +27,19 @@ def next_in_line(namespaces: Sequence[str], served: Mapping[str, int]) -> int:
         if turn < best_turn:
             best, best_turn = i, turn
     return best
+
+
+@dataclass
+class Turns:
+    """When each namespace was last given room, for ``next_in_line`` (a queue's state)."""
+
+    served: dict[str, int] = field(default_factory=dict)
+    turn: int = 0
+
+    def given(self, namespace: str) -> None:
+        """``namespace`` was just given room."""
+        self.turn += 1
+        self.served[namespace] = self.turn
+
+    def next_in_line(self, namespaces: Sequence[str]) -> int:
+        return next_in_line(namespaces, self.served)

@@ -47,7 +47,7 @@ from streams.events import (
     Unreadable,
     seq_for,
 )
-from streams.fairness import next_in_line
+from streams.fairness import Turns
 from streams.ids import accepted_at_ms
 from streams.messages import (
     LOST_ON_INVOKER,
@@ -117,9 +117,8 @@ class ControllerState:
     # Sequences and trigger fires: the API runs them and writes their completion;
     # the controller only completes them with an error if their deadline passes.
     orchestrated: dict[str, ActivationAccepted] = field(default_factory=dict)
-    # The turn at which each namespace was last placed, here or by the API (fairness).
-    served: dict[str, int] = field(default_factory=dict)
-    turn: int = 0
+    # When each namespace was last placed, here or by the API (the queue's fairness).
+    turns: Turns = field(default_factory=Turns)
 
     # -- ownership ------------------------------------------------------------
     @property
@@ -200,7 +199,7 @@ class ControllerState:
             t.phase, t.invoker, t.offset = "dispatched", accepted.invoker, offset
             self._track(t)
             self._reserve(t, accepted.invoker)
-            self._served_now(accepted.namespace)
+            self.turns.given(accepted.namespace)
             return []
         placed = self._place(t, now_ms)
         if placed:
@@ -381,7 +380,7 @@ class ControllerState:
             return []
         t.phase, t.invoker, t.offset = "dispatched", placement.invoker, None
         self._reserve(t, placement.invoker)
-        self._served_now(accepted.namespace)
+        self.turns.given(accepted.namespace)
         scheduled = ActivationScheduled(
             activation_id=accepted.activation_id,
             seq=seq_for(SCHEDULED, t.attempt),
@@ -396,11 +395,6 @@ class ControllerState:
         )
         return [Append(scheduled)]
 
-    def _served_now(self, namespace: str) -> None:
-        """``namespace`` was just given room (by this controller, or by the API)."""
-        self.turn += 1
-        self.served[namespace] = self.turn
-
     def _drain(self, now_ms: int) -> list[Append]:
         """Place what waits while there is room: next, the first activation of the
         namespace placed least recently (``streams/fairness.py``), so a namespace's
@@ -408,7 +402,7 @@ class ControllerState:
         out: list[Append] = []
         while self.queue:
             namespaces = [self.tracked[aid].accepted.namespace for aid in self.queue]
-            index = next_in_line(namespaces, self.served)
+            index = self.turns.next_in_line(namespaces)
             t = self.tracked[self.queue[index]]
             placed = self._place(t, now_ms)
             if not placed:
