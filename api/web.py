@@ -19,16 +19,17 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote, quote_plus, unquote, unquote_plus
 
 from aiohttp import web
 from multidict import CIMultiDict
 
-from api import lookup
+from api import lookup, mediatypes
 from api.auth import Identity
 from api.context import ctx
 from api.entities import annotation
 from api.errors import APIError, bad_request, error_response, not_found
+from api.mediatypes import Media
 from api.names import DEFAULT_PACKAGE, EntityRef, is_name
 from streams import constants, jsoncodec
 from streams.messages import (
@@ -43,6 +44,7 @@ from streams.messages import (
     RESPONSE_NOT_READY,
     SERVER_ERROR,
     TOO_BIG,
+    WEB_METHOD_NOT_ALLOWED,
 )
 
 JsonDict = dict[str, Any]
@@ -59,14 +61,22 @@ CORS = {
         "Authorization, Origin, X-Requested-With, Content-Type, Accept, User-Agent"
     ),
 }
-TEXT_TYPES = frozenset(
-    {
-        "application/json",
-        "application/xml",
-        "application/javascript",
-        "application/x-www-form-urlencoded",
-    }
-)
+# WebActions.scala ``allowedOperations``: any other method is pekko's 405.
+METHODS = ("GET", "DELETE", "POST", "PUT", "HEAD", "OPTIONS", "PATCH")
+# Request headers the HTTP layer keeps to itself (pekko-http's parser never lists
+# them in ``request.headers``; OpenWhisk adds back only the entity's content type).
+FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "content-type"})
+# What pekko-http leaves unencoded when it writes a path segment (``pchar-base``)
+# and a query's key or value (``strict-query-char-np``; a space is written ``+``).
+PATH_SAFE = "!$&'()*+,;=@:"
+QUERY_SAFE = "!$'()*,@:/?"
+
+
+class _NoBody:
+    """The request had no entity (pekko's ``HttpEntity.Empty``)."""
+
+
+NO_BODY: Any = _NoBody()
 
 
 # -- the request side ----------------------------------------------------------
@@ -78,36 +88,68 @@ def split_extension(segment: str) -> tuple[str, str]:
     return segment, DEFAULT_EXTENSION
 
 
-def media_type(content_type: str | None) -> str:
-    return (content_type or "").split(";")[0].strip().lower()
+def entity_media(content_type: str | None, raw: bytes) -> Media | None:
+    """The request entity's media type as pekko-http gives it: None for no entity
+    (no ``Content-Type`` and no body); ``application/octet-stream`` for a body
+    without a ``Content-Type`` or with one that does not parse."""
+    if content_type is None:
+        return mediatypes.OCTET_STREAM if raw else None
+    return mediatypes.parse(content_type) or mediatypes.OCTET_STREAM
 
 
-def is_json_family(media: str) -> bool:
-    return media == "application/json" or media.endswith("+json")
-
-
-def is_binary(media: str) -> bool:
-    """Whether bodies of this type travel base64-encoded (akka's binary media types)."""
-    if not media or media.startswith("text/") or is_json_family(media) or media in TEXT_TYPES:
-        return False
-    return not media.endswith("+xml")
-
-
-def request_body(content_type: str | None, raw: bytes, raw_http: bool) -> Any:
-    """The body as the action sees it: JSON, form fields, text, or base64 (None if empty)."""
-    if not raw:
-        return None
-    media = media_type(content_type)
-    if is_json_family(media) and not raw_http:
+def request_body(media: Media | None, raw: bytes, raw_http: bool) -> Any:
+    """The body as the action sees it (WebActions.scala ``extractEntityAndProcessRequest``):
+    JSON (``null`` too), form fields, text, base64 for a binary type and for
+    ``application/json`` sent to a ``raw-http`` action; ``NO_BODY`` for none, and
+    for an empty JSON body."""
+    if media is None:
+        return NO_BODY
+    if media.json_family and not raw_http:
+        if not raw:
+            return NO_BODY
         try:
             return jsoncodec.loads(raw)
         except jsoncodec.InvalidJson as exc:
             raise bad_request(MALFORMED_JSON.format(detail=str(exc))) from exc
-    if media == "application/x-www-form-urlencoded" and not raw_http:
+    if media.type == "application/x-www-form-urlencoded" and not raw_http:
         return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
-    if is_binary(media) or media == "application/json":
+    if media.binary or media.type == "application/json":
         return base64.b64encode(raw).decode()
     return raw.decode("utf-8", "replace")
+
+
+def request_headers(headers: Any, media: Media | None) -> dict[str, str]:
+    """``__ow_headers``: the request's headers by lower-case name, without the
+    framing ones, and the entity's content type as pekko-http writes it."""
+    out = {k.lower(): v for k, v in headers.items() if k.lower() not in FRAMING_HEADERS}
+    if media is not None:
+        out["content-type"] = media.header()
+    return out
+
+
+def unmatched_path(raw_path: str, consumed: int) -> str:
+    """``__ow_path``: the path after the action's segment (``consumed`` segments
+    after the leading ``/``), each segment re-encoded as pekko-http writes it
+    (an encoded ``/`` stays ``%2F``); a trailing ``/`` stays."""
+    segments = raw_path.split("/")[1 + consumed :]
+    if not segments:
+        return ""
+    return "/" + "/".join(quote(unquote(segment), safe=PATH_SAFE) for segment in segments)
+
+
+def query_text(raw_query: str) -> str:
+    """``__ow_query``: the query re-encoded as pekko-http writes it (``Uri.Query``'s
+    ``toString``), so it parses back to exactly what the client sent."""
+    if not raw_query:
+        return ""
+    parts = []
+    for pair in raw_query.split("&"):
+        key, eq, value = pair.partition("=")
+        text = quote_plus(unquote_plus(key), safe=QUERY_SAFE)
+        if eq:
+            text += "=" + quote_plus(unquote_plus(value), safe=QUERY_SAFE)
+        parts.append(text)
+    return "&".join(parts)
 
 
 @dataclass(frozen=True)
@@ -119,7 +161,7 @@ class WebRequest:
     path: str
     query_string: str
     query: dict[str, str] = field(default_factory=dict)
-    body: Any = None
+    body: Any = NO_BODY
 
 
 def action_args(req: WebRequest, user: Identity | None, raw_http: bool) -> JsonDict:
@@ -133,12 +175,12 @@ def action_args(req: WebRequest, user: Identity | None, raw_http: bool) -> JsonD
         args["__ow_user"] = user.namespace
     if raw_http:
         args["__ow_query"] = req.query_string
-        args["__ow_body"] = req.body if req.body is not None else ""
+        args["__ow_body"] = "" if req.body is NO_BODY else req.body
         return args
     args.update(req.query)
     if isinstance(req.body, dict):
         args.update(req.body)
-    elif req.body is not None:
+    elif req.body is not NO_BODY:
         args["__ow_body"] = req.body
     return args
 
@@ -158,7 +200,8 @@ def authorized(doc: JsonDict, headers: dict[str, str], user: Identity | None) ->
         return True
     if required is True:
         return user is not None
-    if isinstance(required, str | int) and not isinstance(required, bool):
+    if isinstance(required, str | int | float) and not isinstance(required, bool):
+        # A number is compared as its text (``case JsNumber(auth) => auth.toString``).
         return headers.get(REQUIRE_AUTH_HEADER) == str(required)
     return False
 
@@ -201,7 +244,7 @@ def answer_json(result: Any) -> WebAnswer:
 def answer_html(result: Any) -> WebAnswer:
     html = _field(result, "html")
     if isinstance(html, str):
-        return WebAnswer(200, html.encode(), "text/html; charset=utf-8")
+        return WebAnswer(200, html.encode(), "text/html; charset=UTF-8")
     raise bad_request(INVALID_MEDIA.format(media="text/html"))
 
 
@@ -217,7 +260,7 @@ def answer_text(result: Any) -> WebAnswer:
     text = _field(result, "text", missing)
     if text is missing:
         raise APIError(404, PROPERTY_NOT_FOUND)
-    return WebAnswer(200, (_text(text) or "").encode(), "text/plain; charset=utf-8")
+    return WebAnswer(200, (_text(text) or "").encode(), "text/plain; charset=UTF-8")
 
 
 # Headers the HTTP server itself writes: an action's own would frame the answer
@@ -307,30 +350,40 @@ def answer_http(result: Any) -> WebAnswer:
     body = result.get("body")
     if body is None or body == "":
         return WebAnswer(code or 204, b"", None, others)
+    declared = content_types[0] if content_types else None
     if not isinstance(body, str):
-        media = media_type(content_types[0]) if content_types else "application/json"
-        if not is_json_family(media):
+        media = _media_of(declared, "application/json")
+        if not media.json_family:
             raise bad_request(HTTP_CONTENT_TYPE_ERROR)
-        return WebAnswer(code or 200, json.dumps(body).encode(), media, others)
-    content_type = content_types[0] if content_types else "text/html"
-    media = media_type(content_type)
-    if not media or "/" not in media:
-        raise bad_request(HTTP_UNKNOWN_CONTENT_TYPE)
-    if is_binary(media) or (is_json_family(media) and _looks_base64(body)):
+        return WebAnswer(code or 200, json.dumps(body).encode(), media.header(), others)
+    # ``interpretHttpResponse``: text goes out in UTF-8 and says so; a binary
+    # type's body (and base64 under a JSON type, for old actions) is decoded.
+    media = _media_of(declared, "text/html")
+    if media.binary or (media.json_family and _is_binary_code(body)):
         try:
-            data = base64.b64decode(body, validate=True)
+            data = base64.b64decode(body.strip(), validate=True)
         except (binascii.Error, ValueError) as exc:
             raise bad_request(HTTP_CONTENT_TYPE_ERROR) from exc
-        return WebAnswer(code or 200, data, content_type, others)
-    return WebAnswer(code or 200, body.encode(), content_type, others)
+        return WebAnswer(code or 200, data, media.header("UTF-8"), others)
+    return WebAnswer(code or 200, body.encode(), media.header("UTF-8"), others)
 
 
-def _looks_base64(text: str) -> bool:
-    try:
-        base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        return False
-    return len(text) % 4 == 0 and not text.strip().startswith(("{", "["))
+def _media_of(declared: str | None, default: str) -> Media:
+    """The action's ``Content-Type`` (or ``default``); 400 when it does not parse
+    (``findContentTypeInHeader``)."""
+    media = mediatypes.parse(declared if declared is not None else default)
+    if media is None:
+        raise bad_request(HTTP_UNKNOWN_CONTENT_TYPE)
+    return media
+
+
+BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+
+
+def _is_binary_code(text: str) -> bool:
+    """OpenWhisk's ``Exec.isBinaryCode``: non-empty base64 whose length is a multiple of 4."""
+    t = text.strip()
+    return len(t) > 0 and len(t) % 4 == 0 and BASE64.fullmatch(t) is not None
 
 
 TRANSCODERS = {
@@ -365,11 +418,12 @@ def answer_for(extension: str, status_code: int, result: Any) -> WebAnswer:
 
 # -- the handler -----------------------------------------------------------------
 async def handle(request: web.Request) -> web.StreamResponse:
+    if request.method not in METHODS:
+        raise APIError(405, WEB_METHOD_NOT_ALLOWED)
     c = ctx(request)
     namespace = request.match_info["namespace"]
     package = request.match_info["package"]
-    rest = request.match_info["rest"]
-    segment, _, tail = rest.partition("/")
+    segment = request.match_info["rest"].partition("/")[0]
     name, extension = split_extension(segment)
     if not (is_name(namespace) and is_name(name) and is_name(package)):
         raise not_found()
@@ -391,18 +445,34 @@ async def handle(request: web.Request) -> web.StreamResponse:
         raise APIError(
             413, TOO_BIG.format(field="Request", size=len(raw), limit=constants.PAYLOAD_MAX_BYTES)
         )
-    headers = {k.lower(): v for k, v in request.headers.items()}
+    # From here every answer, errors too, carries the CORS headers the action
+    # delegates (WebActions.scala ``respondWithHeaders(defaultCorsResponse(...))``).
+    try:
+        response = await _serve(request, owner, target, extension, raw)
+    except APIError as exc:
+        response = error_response(exc.status, exc.message)
+    return _with_cors(response, request, cors)
+
+
+async def _serve(
+    request: web.Request, owner: Identity, target: lookup.Target, extension: str, raw: bytes
+) -> web.Response:
+    """Run the web action for ``request`` and answer with its result."""
+    c = ctx(request)
     user = await c.auth.identify_optional(request)
+    media = entity_media(request.headers.get("Content-Type"), raw)
+    headers = request_headers(request.headers, media)
     if request.method != "OPTIONS" and not authorized(target.doc, headers, user):
-        return _with_cors(error_response(401, AUTH_INVALID), request, cors)
+        return error_response(401, AUTH_INVALID)
     raw_http = annotation(target.doc, "raw-http") is True
     web_request = WebRequest(
         method=request.method,
         headers=headers,
-        path=f"/{tail}" if tail else "",
-        query_string=request.query_string,
+        # namespace, package and the action's segment follow /api/v1/web
+        path=unmatched_path(request.rel_url.raw_path, 6),
+        query_string=query_text(request.rel_url.raw_query_string),
         query={k: v for k, v in request.query.items()},
-        body=request_body(request.content_type if raw else None, raw, raw_http),
+        body=request_body(media, raw, raw_http),
     )
     if not raw_http and not overrides_allowed(web_request, target.immutable):
         raise bad_request(PARAMETERS_NOT_ALLOWED)
@@ -410,17 +480,23 @@ async def handle(request: web.Request) -> web.StreamResponse:
         owner, target, action_args(web_request, user, raw_http), blocking=True
     )
     completed = await c.invocations.wait(submitted, constants.BLOCKING_WAIT_MAX_MS)
+    # Every answer about the activation names it (``respondWithActivationIdHeader``).
     id_header = {"x-openwhisk-activation-id": submitted.activation_id}
     if completed is None:
         response = error_response(202, RESPONSE_NOT_READY)
         response.headers.update(id_header)
-        return _with_cors(response, request, cors)
-    answer = answer_for(extension, completed.response.status_code, completed.response.result)
+        return response
+    try:
+        answer = answer_for(extension, completed.response.status_code, completed.response.result)
+    except APIError as exc:
+        response = error_response(exc.status, exc.message)
+        response.headers.update(id_header)
+        return response
     out = web.Response(status=answer.status, body=answer.body, headers=CIMultiDict(answer.headers))
     if answer.content_type:
         out.headers["Content-Type"] = answer.content_type
     out.headers.update(id_header)
-    return _with_cors(out, request, cors)
+    return out
 
 
 def cors_headers(request: web.Request) -> dict[str, str]:

@@ -73,6 +73,12 @@ UNREADABLE_RECORD = (
 # OpenWhisk's texts, so clients that match on them keep working.
 RESOURCE_DOES_NOT_EXIST = "The requested resource does not exist."
 NOT_AUTHORIZED = "The supplied authentication is not authorized to access this resource."
+NOT_AUTHORIZED_RESOURCE = "The supplied authentication is not authorized to access '{resource}'."
+# An action kind outside the namespace's allowedKinds (ErrorResponse.scala
+# notAuthorizedtoActionKind; KindRestrictor.scala, Entitlement.scala).
+NOT_AUTHORIZED_KIND = (
+    "The supplied authentication is not authorized to access actions of kind '{kind}'."
+)
 AUTH_INVALID = "The supplied authentication is invalid."
 AUTH_REQUIRED = "The resource requires authentication, which was not supplied with the request."
 ENTITY_EXISTS = "resource already exists"
@@ -86,9 +92,17 @@ EXEC_MISSING = "exec undefined"
 KIND_UNKNOWN = "kind '{kind}' not in Set({kinds})"
 TOO_BIG = "{field} larger than allowed: {size} > {limit} bytes."
 ACTIVATION_ID_ILLEGAL = "The activation id is not valid."
+# An id of the wrong length (ErrorResponse.scala activationIdLengthError, as ActivationId.parse
+# says it: "Activation id length is 31 but must be 32.").
+ACTIVATION_ID_LENGTH = "Activation id length is {length} but must be {expected}."
 NO_INVOKERS = "No invokers available."
 SERVICE_DOWN = "{component} is unavailable: {cause}"
 METHOD_NOT_ALLOWED = "The request method is not supported for this resource."
+# pekko-http's answer to a method a web action's route does not take (its default
+# RejectionHandler, in OpenWhisk's error body).
+WEB_METHOD_NOT_ALLOWED = (
+    "HTTP method not allowed, supported methods: GET, DELETE, POST, PUT, HEAD, OPTIONS, PATCH"
+)
 TOO_MANY_REQUESTS = "Too many requests in the last minute (count: {count}, allowed: {allowed})."
 TOO_MANY_CONCURRENT = "Too many concurrent requests in flight (count: {count}, allowed: {allowed})."
 LIMIT_OUT_OF_RANGE = "The value '{value}' is not in the range of 0 to {max} for {collection}."
@@ -191,8 +205,7 @@ FEED_NO_TRIGGER = "no trigger name parameter was provided"
 FEED_UNSUPPORTED_EVENT = "unsupported lifecycleEvent"
 FEED_AUTH_FAILED = "Trigger authentication request failed."
 FEED_UNKNOWN = "'{feed}' is not a feed of this platform; its feeds are {known}."
-FEED_EXISTS = "A feed is already registered for the trigger {trigger}; delete it first."
-FEED_NOT_FOUND = "could not find the trigger {trigger} in the database"
+FEED_NOT_FOUND = "could not find trigger {trigger} in the database"
 FEED_PAUSED = "Paused by the trigger's owner (lifecycleEvent PAUSE)"
 ALARM_ONCE_NO_DATE = "alarms once trigger feed is missing the date parameter"
 ALARM_DELETE_AFTER_FIRE = "deleteAfterFire parameter must be one of [false, true, rules]."
@@ -208,6 +221,9 @@ ALARM_BAD_CRON = "cron pattern '{cron}' is not valid"
 ALARM_BAD_TIMEZONE = "Invalid timezone."
 ALARM_MAX_TRIGGERS_INTERVAL = "maxTriggers is not supported for the interval trigger feed"
 ALARM_MAX_TRIGGERS_STOP_DATE = "maxTriggers is not allowed when the stopDate parameter is specified"
+# Ledgerwhisk's own: OpenWhisk accepts these (feeds/alarms.py says what it does with them).
+ALARM_MAX_TRIGGERS_NOT_NUMBER = "maxTriggers parameter '{value}' is not a number"
+ALARM_CRON_NEVER_DUE = "cron pattern '{cron}' is not valid: no date matches it"
 ALARM_FIRST_FIRE_AFTER_STOP = "the first scheduled trigger fire is not until after the stop date"
 ALARM_DATE_INVALID = "{name} parameter '{date}' is not a valid Date"
 ALARM_DATE_PAST = "{name} parameter '{date}' must be in the future"
@@ -223,6 +239,13 @@ ALARM_ENDED_LAST_CRON = "Automatically disabled after firing last scheduled cron
 ALARM_ENDED_LAST_INTERVAL = "Automatically disabled after firing last scheduled interval trigger"
 ALARM_ENDED_MAX_TRIGGERS = "Automatically disabled after reaching max triggers"
 ALARM_ENDED_EXPIRED = "the stop date has expired"
+# provider/lib/utils.js, when its provider cannot start a trigger; and Ledgerwhisk's own
+# when a later fire cannot be computed (OpenWhisk's cron would throw in its timer).
+FEED_ENDED_ON_CREATION = "Automatically disabled after receiving error on trigger creation: {error}"
+FEED_ENDED_ON_SCHEDULING = (
+    "Automatically disabled after receiving error scheduling the next fire: {error}"
+)
+ALARM_PAST_LAST_DATE = "its next fire ({ms} ms after the epoch) is past 9999-12-31"
 FEED_ENDED_BY_STATUS = (
     "Trigger automatically disabled: Received a {status} status code when firing the trigger"
 )
@@ -230,7 +253,11 @@ KAFKA_NO_TOPIC = "You must supply a 'topic' parameter."
 KAFKA_NO_TRIGGER = "You must supply a 'triggerName' parameter."
 KAFKA_JSON_AND_BINARY = "isJSONData and isBinaryValue cannot both be enabled."
 KAFKA_NO_BROKERS = "You must supply a 'brokers' parameter."
-KAFKA_BAD_BROKERS = "You must supply a 'brokers' parameter as an array of Kafka brokers."
+KAFKA_BAD_BROKERS = "You must supply a 'brokers' parameter as an array of Message Hub brokers."
+KAFKA_BROKER_INVALID = (
+    "The 'brokers' parameter has '{broker}', which is not a Kafka broker address "
+    "(host:port, port 1-65535)."
+)
 KAFKA_UNREACHABLE = (
     "None of the brokers {brokers} answered within {seconds:g} s ({cause}); "
     "check the 'brokers' parameter."

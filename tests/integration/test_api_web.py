@@ -264,3 +264,55 @@ async def test_only_exported_actions_answer(client: Client) -> None:
         web_url(client, "page", "site") + ".json", data=b"a" * (1024 * 1024 + 1)
     ) as resp:
         assert resp.status == 413
+
+
+RESULT = "import json\ndef main(args):\n    return json.loads(args['r'])\n"
+
+
+async def test_the_request_reaches_the_action_as_pekko_reads_it(client: Client) -> None:
+    """WebActions.scala over pekko-http: the unmatched path and the raw query keep their
+    encoding, a JSON null body is ``__ow_body: null``, the framing headers are not the
+    action's, and the body of an unregistered type without a charset is base64."""
+    await put_web(client, "echo2", ECHO)
+    await put_web(client, "raw2", ECHO, **{"raw-http": True})
+    status, _, body = await raw_get(web_url(client, "echo2") + ".json/")
+    assert status == 200 and json.loads(body)["__ow_path"] == "/"
+    status, _, body = await raw_get(web_url(client, "echo2") + ".json/a%2Fb/c%20d")
+    assert json.loads(body)["__ow_path"] == "/a%2Fb/c%20d"
+    status, _, body = await raw_get(web_url(client, "raw2") + ".json?q=%2541&s=a%20b&u=%C3%A9")
+    assert json.loads(body)["__ow_query"] == "q=%2541&s=a+b&u=%C3%A9"
+    async with client.session.post(
+        web_url(client, "echo2") + ".json",
+        data=b"null",
+        headers={"Content-Type": "application/json; charset=utf-8"},
+    ) as resp:
+        args = await resp.json()
+    assert "__ow_body" in args and args["__ow_body"] is None
+    assert args["__ow_headers"]["content-type"] == "application/json"
+    assert "content-length" not in args["__ow_headers"]
+    async with client.session.post(
+        web_url(client, "echo2") + ".json", data=b"<x/>", headers={"Content-Type": "text/x-foo"}
+    ) as resp:
+        assert (await resp.json())["__ow_body"] == base64.b64encode(b"<x/>").decode()
+
+
+async def test_methods_and_errors_answer_as_openwhisk(client: Client) -> None:
+    """Only OpenWhisk's seven methods run a web action (pekko's 405 otherwise), and an
+    error about a run activation carries the CORS headers and its activation id."""
+    await put_web(client, "ret", RESULT)
+    url = web_url(client, "ret")
+    async with client.session.request("PROPFIND", url + ".json?r=%7B%7D") as resp:
+        assert resp.status == 405
+        assert (await resp.json())["error"].startswith("HTTP method not allowed")
+    for ext, result, status in ((".json", '"text"', 400), (".text", "{}", 404)):
+        async with client.session.get(url + ext, params={"r": result}) as resp:
+            assert resp.status == status, await resp.text()
+            assert resp.headers["Access-Control-Allow-Origin"] == "*"
+            assert len(resp.headers["x-openwhisk-activation-id"]) == 32
+    svg = {"headers": {"Content-Type": "image/svg+xml"}, "body": "PHN2Zy8+"}
+    async with client.session.get(url + ".http", params={"r": json.dumps(svg)}) as resp:
+        assert resp.status == 200 and await resp.read() == b"<svg/>"
+    text = {"headers": {"Content-Type": "text/html; charset=iso-8859-1"}, "body": "caf\u00e9"}
+    async with client.session.get(url + ".http", params={"r": json.dumps(text)}) as resp:
+        assert resp.headers["Content-Type"] == "text/html; charset=UTF-8"
+        assert await resp.text() == "caf\u00e9"

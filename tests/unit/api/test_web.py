@@ -8,15 +8,21 @@ import pytest
 
 from api.auth import Identity
 from api.errors import APIError
+from api.mediatypes import parse
 from api.web import (
+    NO_BODY,
     WebRequest,
     action_args,
     answer_for,
     answer_http,
     authorized,
+    entity_media,
     overrides_allowed,
+    query_text,
     request_body,
+    request_headers,
     split_extension,
+    unmatched_path,
 )
 
 
@@ -37,20 +43,106 @@ def test_arguments_plain_and_raw() -> None:
     assert "q" not in raw and "__ow_user" not in raw
 
 
+def body(content_type: str | None, raw: bytes, raw_http: bool = False) -> object:
+    return request_body(entity_media(content_type, raw), raw, raw_http)
+
+
 def test_bodies() -> None:
-    assert request_body("application/json", b'{"a": 1}', False) == {"a": 1}
-    assert request_body("application/x-www-form-urlencoded", b"a=1&b=", False) == {
-        "a": "1",
-        "b": "",
-    }
-    assert request_body("text/plain", b"hi", False) == "hi"
-    assert request_body("image/png", b"\x89P", False) == base64.b64encode(b"\x89P").decode()
-    assert (
-        request_body("application/json", b'{"a": 1}', True)
-        == base64.b64encode(b'{"a": 1}').decode()
-    )
+    assert body("application/json", b'{"a": 1}') == {"a": 1}
+    assert body("application/x-www-form-urlencoded", b"a=1&b=") == {"a": "1", "b": ""}
+    assert body("text/plain", b"hi") == "hi"
+    assert body("image/png", b"\x89P") == base64.b64encode(b"\x89P").decode()
+    assert body("application/json", b'{"a": 1}', True) == base64.b64encode(b'{"a": 1}').decode()
     with pytest.raises(APIError):
-        request_body("application/json", b"{nope", False)
+        body("application/json", b"{nope")
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+@pytest.mark.parametrize(
+    ("content_type", "expected"),
+    [
+        # pekko-http's registry: registered binary types, and unregistered ones
+        # without a charset, are base64; registered text types and unregistered
+        # ones naming a charset are text.
+        ("image/svg+xml", b64(b"<x/>")),
+        ("text/x-foo", b64(b"<x/>")),
+        ("application/foo+xml", b64(b"<x/>")),
+        ("application/x-foo; charset=utf-8", "<x/>"),
+        ("application/base64", "<x/>"),
+        ("application/xml-dtd", "<x/>"),
+        ("application/x-latex", "<x/>"),
+        ("text/csv", "<x/>"),
+        ("application/xml", "<x/>"),
+        ("image/png; charset=utf-8", b64(b"<x/>")),
+        ("multipart/form-data; boundary=x", b64(b"<x/>")),
+        (None, b64(b"<x/>")),
+        ("not a type", b64(b"<x/>")),
+    ],
+)
+def test_binary_or_text_bodies_follow_pekko(content_type: str | None, expected: str) -> None:
+    assert body(content_type, b"<x/>") == expected
+
+
+def test_a_raw_action_gets_an_unregistered_json_type_as_base64() -> None:
+    assert body("application/cloudevents+json", b'{"a":1}', True) == b64(b'{"a":1}')
+    assert body("application/cloudevents+json", b'{"a":1}') == {"a": 1}  # not raw: parsed
+
+
+def test_empty_and_null_bodies() -> None:
+    # WebActionsApiTests: JSON null is passed as null; "" and {} add nothing.
+    assert body("application/json", b"null") is None
+    assert action_args(WebRequest("POST", {}, "", "", body=None), None, False)["__ow_body"] is None
+    assert body("application/json", b"") is NO_BODY
+    assert body(None, b"") is NO_BODY
+    # An empty entity that has a type is an empty string (pekko's Strict entity).
+    assert body("text/plain", b"") == ""
+    args = action_args(WebRequest("GET", {}, "", "", body=NO_BODY), None, False)
+    assert "__ow_body" not in args
+    raw = action_args(WebRequest("GET", {}, "", "", body=NO_BODY), None, True)
+    assert raw["__ow_body"] == ""
+
+
+def test_headers_lose_framing_and_carry_the_entity_type() -> None:
+    sent = {
+        "Content-Length": "7",
+        "Transfer-Encoding": "chunked",
+        "Content-Type": "application/json; charset=utf-8",
+        "X-Thing": "a",
+    }
+    media = entity_media(sent["Content-Type"], b"{}")
+    assert request_headers(sent, media) == {"x-thing": "a", "content-type": "application/json"}
+    plain = entity_media("text/plain; charset=utf-8", b"x")
+    assert request_headers({}, plain) == {"content-type": "text/plain; charset=UTF-8"}
+    assert request_headers({}, entity_media(None, b"x")) == {
+        "content-type": "application/octet-stream"
+    }
+    assert request_headers({"Host": "h"}, entity_media(None, b"")) == {"host": "h"}
+
+
+def test_the_unmatched_path_keeps_its_encoding_and_trailing_slash() -> None:
+    base = "/api/v1/web/guest/default/echo.json"
+    assert unmatched_path(base, 6) == ""
+    assert unmatched_path(base + "/", 6) == "/"
+    assert unmatched_path(base + "/a%2Fb/c%20d", 6) == "/a%2Fb/c%20d"
+    assert unmatched_path(base + "//x", 6) == "//x"
+    assert unmatched_path(base + "/%41%C3%A9", 6) == "/A%C3%A9"
+
+
+def test_the_raw_query_parses_back_to_what_was_sent() -> None:
+    sent = "p=1%2B1&q=%2541&s=a%20b&t=a+b&u=%C3%A9&flag&e="
+    assert query_text(sent) == "p=1%2B1&q=%2541&s=a+b&t=a+b&u=%C3%A9&flag&e="
+    assert query_text("") == ""
+    assert query_text("a=b/c?d:e@f") == "a=b/c?d:e@f"
+
+
+def test_media_types_are_written_as_pekko_writes_them() -> None:
+    assert parse("text/html; charset=iso-8859-1").header("UTF-8") == "text/html; charset=UTF-8"
+    assert parse("application/json; charset=utf-8").header("UTF-8") == "application/json"
+    assert parse("image/png; charset=x").header("UTF-8") == "image/png"
+    assert parse("xyzbar") is None
 
 
 def test_reserved_and_final_parameters_may_not_be_set() -> None:
@@ -71,7 +163,11 @@ def test_require_whisk_auth() -> None:
 
 def test_http_results() -> None:
     answer = answer_http({"statusCode": 201, "headers": {"x-a": ["1", 2]}, "body": "<p>"})
-    assert (answer.status, answer.body, answer.content_type) == (201, b"<p>", "text/html")
+    assert (answer.status, answer.body, answer.content_type) == (
+        201,
+        b"<p>",
+        "text/html; charset=UTF-8",
+    )
     assert answer.headers == [("x-a", "1"), ("x-a", "2")]
     png = answer_http({"headers": {"Content-Type": "image/png"}, "body": "iVBO"})
     assert png.body == base64.b64decode("iVBO") and png.content_type == "image/png"
@@ -149,3 +245,28 @@ def test_an_array_result_is_a_server_error(extension: str) -> None:
     answer = answer_for(extension, 0, [1, 2])
     assert (answer.status, answer.body) == (500, b"There was an internal server error.")
     assert answer.content_type == "text/plain; charset=UTF-8"
+
+
+def test_http_bodies_decode_by_pekkos_registry() -> None:
+    svg = answer_http({"headers": {"Content-Type": "image/svg+xml"}, "body": b64(b"<svg/>")})
+    assert (svg.body, svg.content_type) == (b"<svg/>", "image/svg+xml")
+    for text_type in ("application/x-foo; charset=utf-8", "application/xml-dtd"):
+        answer = answer_http({"headers": {"Content-Type": text_type}, "body": "hello"})
+        assert answer.status == 200 and answer.body == b"hello"
+        assert answer.content_type and answer.content_type.endswith("; charset=UTF-8")
+    with pytest.raises(APIError) as refused:  # binary, and "hello" is no base64
+        answer_http({"headers": {"Content-Type": "text/x-foo"}, "body": "hello"})
+    assert refused.value.status == 400
+
+
+def test_http_text_goes_out_in_utf8_and_says_so() -> None:
+    declared = {"Content-Type": "text/html; charset=iso-8859-1"}
+    answer = answer_http({"headers": declared, "body": "café"})
+    assert answer.body == "café".encode() and answer.content_type == "text/html; charset=UTF-8"
+    assert answer_http({"body": "café"}).content_type == "text/html; charset=UTF-8"
+
+
+def test_a_numeric_secret_is_compared_as_its_text() -> None:
+    doc = {"annotations": [{"key": "require-whisk-auth", "value": 12.5}]}
+    assert authorized(doc, {"x-require-whisk-auth": "12.5"}, None)
+    assert not authorized(doc, {"x-require-whisk-auth": "12"}, None)
