@@ -72,12 +72,25 @@ class LogCollector:
         self._collecting = True
 
     def feed(self, stream: str, text: str) -> None:
-        """One line the container wrote on ``stream`` (``stdout`` or ``stderr``)."""
-        if text == SENTINEL:
+        """One line the container wrote on ``stream`` (``stdout`` or ``stderr``).
+
+        The sentinel ends the stream's output wherever it is in its line (as
+        OpenWhisk's ``DockerContainer.logs`` finds it by ``containsSlice``): an
+        action whose last output has no newline has the sentinel glued to it.
+        Unlike OpenWhisk, which drops that whole line, the action's text before
+        the sentinel is kept as its last line.
+        """
+        at = text.find(SENTINEL)
+        if at >= 0:
+            if at > 0:
+                self._keep(stream, text[:at])
             self._seen.add(stream)
             if len(self._seen) == 2:
                 self._done.set()
             return
+        self._keep(stream, text)
+
+    def _keep(self, stream: str, text: str) -> None:
         if not self._collecting or stream in self._seen:
             return  # output after this stream's sentinel belongs to no activation
         size = len(text.encode())

@@ -104,3 +104,34 @@ async def test_a_long_line_stays_one_line(client: Client) -> None:
     status, record = await client.invoke("long")
     assert status == 200 and isinstance(record, dict)
     assert parsed(record["logs"]) == [("stdout", "z" * 40000), ("stdout", "after")]
+
+
+UNENDED_PY = (
+    "import sys\n"
+    "def main(args):\n"
+    "    sys.stdout.write('partial out ' + args['tag'])\n"
+    "    sys.stderr.write('partial err ' + args['tag'])\n"
+    "    return {}\n"
+)
+UNENDED_JS = (
+    "function main(args) {\n"
+    "  process.stdout.write('partial out ' + args.tag);\n"
+    "  process.stderr.write('partial err ' + args.tag);\n"
+    "  return {};\n"
+    "}\n"
+)
+
+
+@pytest.mark.parametrize(("kind", "code"), [("python:3.11", UNENDED_PY), ("nodejs:18", UNENDED_JS)])
+async def test_output_without_a_final_newline_is_kept_and_the_sentinel_is_not(
+    client: Client, kind: str, code: str
+) -> None:
+    # The runtime's sentinel lands on the same line as such output.
+    await client.put_action("unended", code, kind=kind)
+    for tag in ("first", "second"):
+        status, record = await client.invoke("unended", {"tag": tag})
+        assert status == 200 and isinstance(record, dict), record
+        assert sorted(parsed(record["logs"])) == [
+            ("stderr", f"partial err {tag}"),
+            ("stdout", f"partial out {tag}"),
+        ]

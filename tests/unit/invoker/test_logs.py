@@ -54,6 +54,21 @@ async def test_collector_cuts_at_both_sentinels_in_arrival_order() -> None:
     ]
 
 
+async def test_a_sentinel_glued_to_output_without_a_newline_still_ends_the_stream() -> None:
+    # process.stdout.write("partial"), print(..., end=""), fmt.Print: the
+    # runtime's sentinel follows on the same line. Waiting for a line that is
+    # only the sentinel took the 2 s wait on every such activation.
+    logs = ticking()
+    logs.begin(1024)
+    logs.feed("stdout", "partial" + SENTINEL)
+    logs.feed("stderr", "no newline either" + SENTINEL)
+    lines = await logs.finish(10.0)
+    assert lines == [
+        "2026-01-01T00:00:00.100000000Z stdout: partial",
+        "2026-01-01T00:00:00.200000000Z stderr: no newline either",
+    ]
+
+
 async def test_collector_truncates_at_the_limit_with_a_visible_line() -> None:
     logs = ticking()
     logs.begin(10)
