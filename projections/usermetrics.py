@@ -19,7 +19,8 @@ The names, types and labels are OpenWhisk's, so its Grafana boards work
 | ``waitTime_seconds`` | histogram | namespace, initiator, action |
 | ``initTime_seconds`` | histogram (cold starts only) | namespace, initiator, action |
 | ``duration_seconds`` | histogram | namespace, initiator, action |
-| ``response_size_bytes`` | histogram (ours, not OpenWhisk's) | namespace, initiator, action |
+| ``status_code`` | (see below) | namespace, initiator, action, status_code |
+| ``response_size_bytes`` | histogram (OpenWhisk's; our buckets) | namespace, initiator, action |
 | ``memory`` | gauge (the memory limit, MB) | namespace, initiator, action |
 | ``limit_concurrent_total`` | counter | namespace |
 | ``limit_timed_total`` | counter | namespace |
@@ -27,10 +28,15 @@ The names, types and labels are OpenWhisk's, so its Grafana boards work
 ``namespace`` and ``action`` split the action's path at its first ``/``
 (``guest/pkg/hello`` gives ``guest`` and ``pkg/hello``); ``initiator`` is the
 namespace the activation ran for (the invoking subject's); ``status`` is
-``success``, ``application_error``, ``developer_error`` or ``internal_error``.
-OpenWhisk's Java client names the status counter without ``_total``;
-``prometheus_client`` adds ``_total`` to every counter, so that one family is
-exposed untyped under OpenWhisk's exact name (``rate()`` reads it alike).
+``success``, ``application_error``, ``developer_error`` or ``internal_error``;
+``status_code`` is the ``statusCode`` the action's result (or its ``error``)
+sets, as OpenWhisk's ``Activation.userDefinedStatusCode`` (Message.scala) reads
+it: an integer, a fraction cut to one, anything else 400; none when the result
+sets none. OpenWhisk's Java client names these two counters without ``_total``;
+``prometheus_client`` adds ``_total`` to every counter, so those families are
+exposed untyped under OpenWhisk's exact names (``rate()`` reads them alike).
+The response size is observed only when the result has one (a time-out or a
+whisk error the platform built has none), as OpenWhisk's ``a.size.foreach``.
 The limit counters count the API's 429s, one ``NamespaceThrottled`` fact
 each on the ``throttles`` topic (``observe_throttle``), by the throttled
 namespace: ``timed`` for a per-minute rate (invocations or trigger fires),
@@ -63,6 +69,7 @@ from streams.events import ActivationCompleted, NamespaceThrottled
 ACTIVATIONS = "openwhisk_action_activations_total"
 COLD_STARTS = "openwhisk_action_coldStarts_total"
 STATUS = "openwhisk_action_status"
+STATUS_CODE = "openwhisk_action_status_code"
 WAIT_TIME = "openwhisk_action_waitTime_seconds"
 INIT_TIME = "openwhisk_action_initTime_seconds"
 DURATION = "openwhisk_action_duration_seconds"
@@ -79,8 +86,8 @@ STATUS_NAMES = {
     constants.STATUS_DEVELOPER_ERROR: "developer_error",
     constants.STATUS_WHISK_ERROR: "internal_error",
 }
-# Result sizes from 64 bytes to the largest result (1 MB), in steps of four.
-SIZE_BUCKETS = (*(float(64 * 4**i) for i in range(8)), float(constants.RESULT_MAX_BYTES))
+# Result sizes from 64 bytes to the largest result (1 MB = 64 * 4**7), in steps of four.
+SIZE_BUCKETS = tuple(float(64 * 4**i) for i in range(8))
 
 
 @dataclass(frozen=True)
@@ -96,7 +103,29 @@ class Observation:
     wait_s: float
     init_s: float | None  # None: a warm start
     duration_s: float
-    response_bytes: int
+    response_bytes: int | None  # None: the result has no size (the platform built it)
+    status_code: int | None = None  # the result's own statusCode, if it sets one
+
+
+def status_code_of(result: object) -> int | None:
+    """The ``statusCode`` an action's result sets: ``error.statusCode``, else ``statusCode``
+    (Message.scala ``userDefinedStatusCode``: a number cut to an integer, anything else
+    400); None when the result sets none."""
+    if not isinstance(result, dict):
+        return None
+    error = result.get("error")
+    if isinstance(error, dict) and "statusCode" in error:
+        value = error["statusCode"]
+    elif "statusCode" in result:
+        value = result["statusCode"]
+    else:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 400
+    try:
+        return int(value)
+    except (OverflowError, ValueError):  # inf, nan
+        return 400
 
 
 def observation_of(event: ActivationCompleted) -> Observation | None:
@@ -122,7 +151,8 @@ def observation_of(event: ActivationCompleted) -> Observation | None:
         init_s=_seconds(init_ms) if isinstance(init_ms, int) and init_ms > 0 else None,
         duration_s=event.duration_ms / 1000,
         # A response the platform built (a time-out, a whisk error) has no size.
-        response_bytes=event.response.size or 0,
+        response_bytes=event.response.size,
+        status_code=status_code_of(event.response.result),
     )
 
 
@@ -176,8 +206,14 @@ class UserMetrics:
             ["namespace"],
             registry=r,
         )
-        self.statuses = _StatusCounts()
+        self.statuses = _ExactCounter(STATUS, "Activation failure status type", "status")
         r.register(self.statuses)
+        self.status_codes = _ExactCounter(
+            STATUS_CODE,
+            "status code returned in action result response set by developer",
+            "status_code",
+        )
+        r.register(self.status_codes)
         self.observed = 0
 
     def observe(self, seen: Observation) -> None:
@@ -189,9 +225,12 @@ class UserMetrics:
             self.init_time.labels(*who).observe(seen.init_s)
         self.wait_time.labels(*who).observe(seen.wait_s)
         self.duration.labels(*who).observe(seen.duration_s)
-        self.response_size.labels(*who).observe(seen.response_bytes)
+        if seen.response_bytes is not None:
+            self.response_size.labels(*who).observe(seen.response_bytes)
         self.memory.labels(*who).set(seen.memory_mb)
         self.statuses.counts[(*who, seen.status)] += 1
+        if seen.status_code is not None:
+            self.status_codes.counts[(*who, str(seen.status_code))] += 1
         self.observed += 1
 
     def observe_throttle(self, fact: NamespaceThrottled) -> None:
@@ -200,19 +239,21 @@ class UserMetrics:
         limit.labels(fact.namespace).inc()
 
 
-class _StatusCounts(Collector):
-    """``openwhisk_action_status`` under OpenWhisk's exact name (see the module's docstring)."""
+class _ExactCounter(Collector):
+    """A counter by action and one more label, under OpenWhisk's exact name (no
+    ``_total``; see the module's docstring)."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str, documentation: str, label: str) -> None:
+        self.name, self.documentation, self.label = name, documentation, label
         self.counts: defaultdict[tuple[str, str, str, str], int] = defaultdict(int)
 
     def collect(self) -> Iterator[Metric]:
         family = UnknownMetricFamily(
-            STATUS, "Activation failure status type", labels=[*ACTION_LABELS, "status"]
+            self.name, self.documentation, labels=[*ACTION_LABELS, self.label]
         )
         for labels, count in sorted(self.counts.items()):
             family.add_metric(list(labels), count)
         yield family
 
     def describe(self) -> Iterator[Metric]:
-        yield UnknownMetricFamily(STATUS, "Activation failure status type")
+        yield UnknownMetricFamily(self.name, self.documentation)

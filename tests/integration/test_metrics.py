@@ -30,7 +30,7 @@ PROMETHEUS_ENV = {
     "LEDGERWHISK_PROMETHEUS_SCRAPE_S": "1",
 }
 COUNTED = "def main(args):\n    return {'n': args.get('n')}\n"
-FAILING = "def main(args):\n    return {'error': 'no'}\n"
+FAILING = "def main(args):\n    return {'error': {'statusCode': 418, 'body': 'no'}}\n"
 INVOKES = 5
 
 
@@ -110,6 +110,11 @@ async def test_prometheus_counts_the_activations_of_a_namespace(
         assert {dict(k)["action"] + ":" + dict(k)["status"]: v for k, v in statuses.items()} == {
             "counted:success": INVOKES,
             "failing:application_error": 1,
+        }
+        # The statusCode the result sets (OpenWhisk's userDefinedStatusCode).
+        codes = await query(session, f'openwhisk_action_status_code{{initiator="{ns}"}}')
+        assert {dict(k)["action"] + ":" + dict(k)["status_code"]: v for k, v in codes.items()} == {
+            "failing:418": 1
         }
         durations = await query(
             session, f'openwhisk_action_duration_seconds_count{{initiator="{ns}"}}'

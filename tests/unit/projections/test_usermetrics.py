@@ -7,7 +7,7 @@ from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from projections.exporter import FirstCompletions
-from projections.usermetrics import Observation, UserMetrics, observation_of
+from projections.usermetrics import Observation, UserMetrics, observation_of, status_code_of
 from streams import constants
 from streams.events import NamespaceThrottled, encode, read_fact
 from tests.support import events
@@ -132,3 +132,40 @@ def test_a_throttles_record_that_holds_no_fact_is_skipped() -> None:
     assert read_fact(NamespaceThrottled, encode(fact)) == fact
     assert read_fact(NamespaceThrottled, b"{not json") is None
     assert read_fact(NamespaceThrottled, None) is None
+
+
+def test_the_status_code_an_action_sets_is_counted_as_openwhisk_reads_it() -> None:
+    assert status_code_of({"statusCode": 418}) == 418
+    assert status_code_of({"error": {"statusCode": 503}, "statusCode": 200}) == 503
+    assert status_code_of({"statusCode": 201.7}) == 201
+    assert status_code_of({"statusCode": "200"}) == 400
+    assert status_code_of({"statusCode": True}) == 400
+    assert status_code_of({"body": "no code"}) is None
+    assert status_code_of(["statusCode"]) is None
+    metrics = UserMetrics()
+    a = events.accepted(namespace="caller", action="owner/hello")
+    for result in ({"statusCode": 418}, {"statusCode": 418}, {"body": "x"}):
+        seen = observation_of(
+            events.completed(a, result=result, annotations=WAIT_INIT, with_head=True)
+        )
+        assert seen is not None
+        metrics.observe(seen)
+    got = samples(metrics)
+    labels = {"namespace": "owner", "initiator": "caller", "action": "hello", "status_code": "418"}
+    assert got[("openwhisk_action_status_code", tuple(sorted(labels.items())))] == 2
+    text = generate_latest(metrics.registry).decode()
+    assert "# TYPE openwhisk_action_status_code untyped" in text
+
+
+def test_size_buckets_are_distinct_and_a_result_without_a_size_is_not_observed() -> None:
+    metrics = UserMetrics()
+    a = events.accepted(namespace="caller", action="owner/hello")
+    sized = observation_of(events.completed(a, size=100, annotations=WAIT_INIT, with_head=True))
+    assert sized is not None
+    metrics.observe(sized)
+    metrics.observe(Observation(**{**sized.__dict__, "response_bytes": None}))
+    text = generate_latest(metrics.registry).decode()
+    buckets = [line for line in text.splitlines() if "response_size_bytes_bucket" in line]
+    assert len(buckets) == len(set(buckets)) == 9  # eight bounds and +Inf
+    count = [line for line in text.splitlines() if "response_size_bytes_count" in line]
+    assert count and count[0].endswith(" 1.0")
