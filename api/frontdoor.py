@@ -8,12 +8,14 @@ configuration (no I/O), ``ensure_certificate`` makes the stack's own local CA
 and server certificate on first start, and ``main`` (run by
 ``scripts/nginx.sh``) writes both under the state folder.
 
-The limits follow the API's own: the same largest body
-(``constants.REQUEST_MAX_BYTES``), request line and header sizes
-(``api/server.py``), and a read time-out longer than the longest answer
-(an action's longest run, plus a grace) and than the event streams'
-heartbeat interval. The event streams (``.../events``) pass unbuffered, so a
-server-sent event reaches the client when the API writes it.
+The limits sit a margin above the API's own (the largest body,
+``constants.REQUEST_MAX_BYTES``; the request line and header sizes,
+``api/server.py``), so a request just over one reaches the API and gets its
+OpenWhisk error body (413, 414, 431) rather than nginx's HTML page, as
+OpenWhisk's nginx allows more than its controller. The read time-out is longer
+than the longest answer (an action's longest run, plus a grace) and than the
+event streams' heartbeat interval. The event streams (``.../events``) pass
+unbuffered, so a server-sent event reaches the client when the API writes it.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ from streams import constants
 # than any answer the API holds back (an action's longest run plus a grace)
 # and than the heartbeat of an event stream.
 PROXY_READ_TIMEOUT_S = constants.TIMEOUT_MAX_MS // 1000 + 30
+# How far above the API's limits nginx's own sit (see the module's docstring).
+BODY_MARGIN_BYTES = 1024 * 1024
+HEADER_MARGIN = 2
 # Idle keep-alive connections nginx keeps to each upstream, per worker.
 UPSTREAM_KEEPALIVE = 32
 # The stack's own certificate: its validity, and how close to its end a new
@@ -82,7 +87,7 @@ def render(door: FrontDoor) -> str:
         raise ValueError("the front door needs at least one API instance to forward to")
     servers = "\n".join(f"    server {upstream};" for upstream in door.upstreams)
     prefix = door.prefix
-    header_kb = HEADER_MAX_BYTES // 1024
+    header_kb = HEADER_MARGIN * max(HEADER_MAX_BYTES, URI_MAX_BYTES) // 1024
     user = f"user {door.user};\n" if door.user else ""
     return f"""# Written by api/frontdoor.py at every start; edits are lost.
 {user}daemon off;
@@ -103,11 +108,19 @@ http {{
   scgi_temp_path {prefix}/tmp/scgi;
   server_tokens off;
 
-  # The API's limits (streams/constants.py, api/server.py): the request line
-  # is {URI_MAX_BYTES} bytes at most, a header {HEADER_MAX_BYTES}.
-  client_max_body_size {constants.REQUEST_MAX_BYTES};
+  # Above the API's limits (streams/constants.py, api/server.py: a body of
+  # {constants.REQUEST_MAX_BYTES} bytes, a request line of {URI_MAX_BYTES}, a header of
+  # {HEADER_MAX_BYTES}), so the API answers what exceeds them with its own error.
+  client_max_body_size {constants.REQUEST_MAX_BYTES + BODY_MARGIN_BYTES};
   client_header_buffer_size 1k;
   large_client_header_buffers 8 {header_kb}k;
+
+  # The Host the client sent, port and all; an HTTP/1.0 request without one
+  # gets the server's name (an empty Host is a 400 at the API).
+  map $http_host $ledgerwhisk_host {{
+    "" $host;
+    default $http_host;
+  }}
 
   upstream ledgerwhisk_api {{
 {servers}
@@ -124,7 +137,7 @@ http {{
 
     proxy_http_version 1.1;
     proxy_set_header Connection "";
-    proxy_set_header Host $http_host;
+    proxy_set_header Host $ledgerwhisk_host;
     proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
     proxy_set_header X-Forwarded-Proto https;
     proxy_connect_timeout 5s;

@@ -136,3 +136,33 @@ def test_the_stack_made_its_certificate_under_its_state_folder(stack: Settings) 
     tls = ROOT / ".state" / "test" / "tls"
     assert (tls / "ca.pem").read_text().startswith("-----BEGIN CERTIFICATE-----")
     assert (tls / "server-key.pem").stat().st_mode & 0o077 == 0
+
+
+async def test_requests_over_the_apis_limits_get_the_apis_error_through_nginx(
+    client: Client,
+) -> None:
+    """nginx's limits sit above the API's, so what exceeds the API's gets OpenWhisk's
+    JSON error from the API, not nginx's HTML page; an HTTP/1.0 request without a Host
+    is forwarded too."""
+    long_uri = f"{API_TLS}/api/v1/namespaces/_/actions?x={'a' * 9000}"
+    async with client.session.get(
+        long_uri, headers={"Authorization": client.auth}, ssl=trusting_the_stack()
+    ) as resp:
+        assert resp.status == 414
+        assert "error" in await resp.json()
+    big_header = {"Authorization": client.auth, "X-Big": "b" * 17_000}
+    async with client.session.get(
+        f"{API_TLS}/api/v1", headers=big_header, ssl=trusting_the_stack()
+    ) as resp:
+        assert resp.status == 431
+        assert "error" in await resp.json()
+    host, port = API_TLS.removeprefix("https://").rsplit(":", 1)
+    reader, writer = await asyncio.open_connection(
+        host, int(port), ssl=trusting_the_stack(), server_hostname="localhost"
+    )
+    try:
+        writer.write(b"GET /api/v1 HTTP/1.0\r\n\r\n")
+        answer = await asyncio.wait_for(reader.read(), 60)
+    finally:
+        writer.close()
+    assert answer.split(b"\r\n", 1)[0].split()[1] == b"200", answer[:200]

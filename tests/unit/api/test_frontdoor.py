@@ -32,8 +32,9 @@ def test_every_api_instance_is_a_keep_alive_upstream() -> None:
 
 def test_the_limits_are_the_apis() -> None:
     conf = render(door("127.0.0.1:3233"))
-    assert f"client_max_body_size {constants.REQUEST_MAX_BYTES};" in conf
-    assert "large_client_header_buffers 8 16k;" in conf
+    # Above the API's own limits, so the API's error body answers what exceeds them.
+    assert f"client_max_body_size {constants.REQUEST_MAX_BYTES + 1024 * 1024};" in conf
+    assert "large_client_header_buffers 8 32k;" in conf
     assert f"proxy_read_timeout {constants.TIMEOUT_MAX_MS // 1000 + 30}s;" in conf
     assert "listen 127.0.0.1:3443 ssl;" in conf
     assert "X-Forwarded-For $proxy_add_x_forwarded_for;" in conf
