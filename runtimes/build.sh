@@ -27,6 +27,10 @@
 #      shared proxy, with runtimes/python/proxy.py as its HTTP layer), the
 #      layer and the jars of "maven_artifacts" (fetched with mvn into
 #      $LEDGERWHISK_CACHE/m2).
+#   4. A kind with "libraries" (python, nodejs: OpenWhisk's preinstalled ones)
+#      gets them installed here with pip (wheels for the image's CPython) or
+#      npm, packed into a tarball cached under $LEDGERWHISK_CACHE/libraries/
+#      (pip's and npm's caches beside it) that its Dockerfile ADDs.
 # While it runs, $LEDGERWHISK_CACHE/building/<pid> lists the kinds it has yet
 # to build: the invoker reads it to tell "being built" from "missing".
 # Every image carries the label org.ledgerwhisk.inputs=<hash of its inputs>
@@ -104,8 +108,9 @@ if ! flock -n 9; then
 fi
 
 # --- which kinds -------------------------------------------------------------
-# Lines of "kind<TAB>image<TAB>family<TAB>packages<TAB>maven artifacts<TAB>proxy";
-# image "-" for kinds without an image, lists comma-separated ("-" if none).
+# Lines of "kind<TAB>image<TAB>family<TAB>packages<TAB>maven artifacts<TAB>proxy<TAB>libraries";
+# image "-" for kinds without an image, lists comma-separated ("-" if none);
+# libraries "pip:req,req" or "npm:spec,spec" (the kind's "libraries" in the manifest).
 selection="$(python3 - "$MANIFEST" "$first" "${kinds[@]}" <<'PY'
 import json, sys
 path, first, wanted = sys.argv[1], sys.argv[2] == "1", sys.argv[3:]
@@ -125,6 +130,9 @@ for name in wanted or list(kinds):
     chosen += [k for k in names[name] if k not in chosen]
 def joined(items):
     return ",".join(items) or "-"
+def libraries(spec):
+    found = [f"{tool}:{joined(items)}" for tool, items in spec.get("libraries", {}).items()]
+    return found[0] if found else "-"
 for kind in chosen:
     spec = kinds[kind]
     if first and spec.get("background_build"):
@@ -132,7 +140,7 @@ for kind in chosen:
     print("\t".join([
         kind, spec.get("image") or "-", kind.split(":")[0],
         joined(spec.get("debian_packages", [])), joined(spec.get("maven_artifacts", [])),
-        spec.get("proxy") or "-",
+        spec.get("proxy") or "-", libraries(spec),
     ]))
 PY
 )"
@@ -428,8 +436,67 @@ fetch_jars() {  # fetch_jars DIR ARTIFACTS: group:artifact:version jars from Mav
     done
 }
 
-context_for() {  # context_for FAMILY PACKAGES ARTIFACTS PROXY -> a temporary build context
-    local family=$1 packages=$2 artifacts=$3 proxy=$4 ctx
+# --- libraries preinstalled as OpenWhisk's runtimes have them (python, nodejs) ---
+# pip wheels for the image's CPython (no compiler in the image) or npm packages,
+# installed once on this machine into a tarball cached under
+# $LEDGERWHISK_CACHE/libraries/, keyed by the list; the image ADDs it.
+PIP_PYTHON="${LEDGERWHISK_PIP_PYTHON:-$HERE/../.venv/bin/python}"
+ensure_libraries() {  # ensure_libraries KIND LIBRARIES -> prints the tarball's path
+    local kind=$1 libraries=$2 key tarball work tool list version logf
+    key="$(printf '%s\n' "$kind" "$libraries" | sha256sum | cut -c1-16)"
+    tarball="$CACHE/libraries/${kind//[:.]/-}-$key.tar"
+    if [ "$rebuild" = 0 ] && [ -s "$tarball" ]; then
+        echo "$tarball"
+        return 0
+    fi
+    mkdir -p "$CACHE/libraries"
+    work="$(mktemp -d "$CACHE/libraries/work.XXXXXX")"
+    tool=${libraries%%:*}
+    list=${libraries#*:}
+    logf="$CACHE/libraries/${kind//[:.]/-}.log"
+    log "$kind: installing its preinstalled libraries (${list//,/ }) with $tool... log: $logf"
+    case $tool in
+        pip)
+            [ -x "$PIP_PYTHON" ] || die "$PIP_PYTHON not found: it installs $kind's libraries (run scripts/python.sh, or set LEDGERWHISK_PIP_PYTHON to a python3 with pip)"
+            version=${kind#*:}
+            # shellcheck disable=SC2086  # the list is split on purpose
+            "$PIP_PYTHON" -m pip install --disable-pip-version-check --no-compile \
+                --target "$work/root" --only-binary=:all: --implementation cp \
+                --python-version "$version" --abi "cp${version//./}" \
+                --platform manylinux2014_x86_64 --cache-dir "$CACHE/pip" ${list//,/ } \
+                >"$logf" 2>&1 || {
+                    tail -n 15 "$logf" | sed 's/^/[runtimes]   | /' >&2
+                    rm -rf "$work"
+                    die "pip could not install $kind's libraries from PyPI (full log $logf)"
+                }
+            rm -rf "$work/root/bin"  # console scripts, with this machine's python in their #!
+            ;;
+        npm)
+            command -v npm >/dev/null || die "npm not found: it installs $kind's libraries (apt-get install npm)"
+            mkdir -p "$work/root"
+            # shellcheck disable=SC2086
+            npm install --no-audit --no-fund --omit=dev --no-package-lock --no-save \
+                --cache "$CACHE/npm" --prefix "$work/root" ${list//,/ } >"$logf" 2>&1 || {
+                    tail -n 15 "$logf" | sed 's/^/[runtimes]   | /' >&2
+                    rm -rf "$work"
+                    die "npm could not install $kind's libraries from the registry (full log $logf)"
+                }
+            rm -f "$work/root/package.json"
+            ;;
+        *) rm -rf "$work"; die "$kind: unknown library tool '$tool' in $MANIFEST (pip or npm)" ;;
+    esac
+    find "$work/root" -name __pycache__ -prune -exec rm -rf {} +
+    tar --numeric-owner --owner=0 --group=0 --sort=name -C "$work/root" -cf "$tarball.part" . \
+        || die "tar of $kind's libraries failed: is $CACHE full?"
+    mv "$tarball.part" "$tarball"
+    rm -rf "$work"
+    find "$CACHE/libraries" -maxdepth 1 -name "${kind//[:.]/-}-*.tar" ! -path "$tarball" -delete
+    log "$kind: libraries of $(du -h "$tarball" | cut -f1)"
+    echo "$tarball"
+}
+
+context_for() {  # context_for KIND PACKAGES ARTIFACTS PROXY LIBRARIES -> a temporary build context
+    local kind=$1 family=${1%%:*} packages=$2 artifacts=$3 proxy=$4 libraries=$5 ctx
     ctx="$(mktemp -d)"
     cp -r "$HERE/$family/." "$ctx/"
     if [ "$proxy" != "-" ]; then
@@ -446,14 +513,20 @@ context_for() {  # context_for FAMILY PACKAGES ARTIFACTS PROXY -> a temporary bu
     else
         : >"$ctx/.layer"
     fi
+    if [ "$libraries" != "-" ]; then
+        local libs
+        libs="$(ensure_libraries "$kind" "$libraries")"
+        echo "libraries=$(basename "$libs")" >"$ctx/.libraries"
+        ln "$libs" "$ctx/libraries.tar" 2>/dev/null || cp "$libs" "$ctx/libraries.tar"
+    fi
     find "$ctx" -name __pycache__ -prune -exec rm -rf {} +
     echo "$ctx"
 }
 
-context_hash() {  # base key + every file of an assembled context but the layer (named in .layer)
+context_hash() {  # base key + every file of an assembled context but the tarballs (named in .layer, .libraries)
     {
         echo "base=$BASE_KEY"
-        (cd "$1" && find . -type f ! -name layer.tar -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
+        (cd "$1" && find . -type f ! -name layer.tar ! -name libraries.tar -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
     } | sha256sum | cut -c1-16
 }
 
@@ -480,7 +553,7 @@ base_checked=0
 built=0
 total=${#pending[@]}
 n=0
-while IFS=$'\t' read -r kind image family packages artifacts proxy; do
+while IFS=$'\t' read -r kind image family packages artifacts proxy libraries; do
     [ -n "$kind" ] || continue
     if [ "$image" = "-" ]; then
         log "$kind: no image (the user supplies it); skipped"
@@ -490,11 +563,11 @@ while IFS=$'\t' read -r kind image family packages artifacts proxy; do
     dir="$HERE/$family"
     [ -f "$dir/Dockerfile" ] || die "$kind: no build recipe: $dir/Dockerfile is missing (add it, or set \"image\": null in $MANIFEST)"
     ctx=""
-    if [ "$packages" = "-" ] && [ "$artifacts" = "-" ] && [ "$proxy" = "-" ]; then
-        hash="$(inputs_hash "$dir")"  # python, nodejs: their own directory is the context
+    if [ "$packages" = "-" ] && [ "$artifacts" = "-" ] && [ "$proxy" = "-" ] && [ "$libraries" = "-" ]; then
+        hash="$(inputs_hash "$dir")"  # a family's own directory is the context
     else
-        # Cheap to assemble but for a missing layer or jars: those are built here once.
-        ctx="$(context_for "$family" "$packages" "$artifacts" "$proxy" </dev/null)"
+        # Cheap to assemble but for a missing layer, jars or libraries: built here once.
+        ctx="$(context_for "$kind" "$packages" "$artifacts" "$proxy" "$libraries" </dev/null)"
         hash="$(context_hash "$ctx")"
     fi
     if [ "$rebuild" = 0 ] && [ "$(image_label "$image" org.ledgerwhisk.inputs)" = "$hash" ]; then

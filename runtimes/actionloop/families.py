@@ -157,7 +157,11 @@ class Php(Family):
 
     def prepare(self, action_dir: str, main: str, key: str) -> Launch:
         source = need(action_dir, "index.php", "PHP")
-        settings = ["-d", "display_errors=stderr", "-d", "memory_limit=-1", "-d", "log_errors=0"]
+        # variables_order EGPCS: $_ENV holds the environment, as OpenWhisk's php.ini says.
+        settings = [
+            *("-d", "display_errors=stderr", "-d", "memory_limit=-1", "-d", "log_errors=0"),
+            *("-d", "variables_order=EGPCS"),
+        ]
         return Launch(
             ["/usr/bin/php8.2", *settings, f"{OPT}/launcher.php", source, main], action_dir
         )

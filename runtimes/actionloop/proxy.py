@@ -61,6 +61,8 @@ NOT_A_DICT_OR_ARRAY = pyproxy.NOT_A_DICT_OR_ARRAY
 ACK = {"ok": True}
 
 
+# Where an image built FROM the docker skeleton puts its own executable.
+BAKED_EXEC = "/action/exec"
 NATIVE_NO_BINARY = "The action failed to generate or locate a binary. See logs for details."
 
 
@@ -221,11 +223,19 @@ def restore_modes(code: str, action_dir: str) -> None:
                 os.chmod(os.path.join(action_dir, info.filename), mode | 0o400)
 
 
+def _baked_exec(family: families.Family) -> bool:
+    """Whether this is the docker skeleton with an executable of the image's own at
+    ``/action/exec``: OpenWhisk's skeleton (actionproxy.py ``init``) runs it when
+    /init brings no code (``wsk sdk install docker``'s pattern)."""
+    return isinstance(family, families.Native) and os.access(BAKED_EXEC, os.X_OK)
+
+
 def load_action(value: dict[str, Any]) -> Runner:
     """``/init``: export ``env``, write and build the code, start the action process."""
     code = value.get("code")
     main_name = value.get("main") or "main"
-    if not isinstance(code, str) or not code:
+    family = families.current()
+    if (not isinstance(code, str) or not code) and not _baked_exec(family):
         raise ProxyError(403, "Missing main/no code to execute.")
     if not isinstance(main_name, str):
         raise ProxyError(403, "The name of the main function must be a string.")
@@ -234,7 +244,9 @@ def load_action(value: dict[str, Any]) -> Runner:
         for key, val in env.items():
             if val is not None:
                 os.environ[str(key)] = pyproxy.env_value(val)
-    family = families.current()
+    if not isinstance(code, str) or not code:
+        # An image built FROM the docker skeleton with its own /action/exec.
+        return Executable(Launch([BAKED_EXEC], os.path.dirname(BAKED_EXEC), False, True))
     action_dir = tempfile.mkdtemp(prefix="action-")
     try:
         if value.get("binary"):

@@ -43,7 +43,11 @@ while (($line = fgets(STDIN)) !== false) {
     $body = json_decode($line, true);
     foreach ($body as $key => $value) {
         if ($key !== 'value') {
-            putenv('__OW_' . strtoupper($key) . '=' . (is_string($value) ? $value : json_encode($value)));
+            // As OpenWhisk's runner.php: in $_ENV and in the process environment.
+            $name = '__OW_' . strtoupper($key);
+            $text = is_string($value) ? $value : json_encode($value);
+            $_ENV[$name] = $text;
+            putenv($name . '=' . $text);
         }
     }
     $args = is_array($body['value'] ?? null) ? $body['value'] : [];

@@ -4,8 +4,8 @@ Runs inside the python runtime image (Debian's python3.11, stdlib only):
 
 - ``POST /init`` ``{"value": {"name", "main", "code", "binary", "env"}}``, once.
   ``code`` is python source, or with ``binary`` a base64 zip whose
-  ``__main__.py`` defines the entry point (its directory and a bundled
-  ``virtualenv/lib/python3.11/site-packages`` join ``sys.path``). 200
+  ``__main__.py`` defines the entry point (its directory joins ``sys.path``;
+  a bundled ``virtualenv/`` is activated: ``activate_virtualenv``). 200
   ``{"ok": true}``; 502 ``{"error": ...}`` when the code cannot be loaded; 403
   on a second /init.
 - ``POST /run`` ``{"value": params, "activation_id", ...}``: every top-level key
@@ -24,6 +24,7 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import site
 import socket
 import sys
 import tempfile
@@ -111,6 +112,30 @@ def extract_zip(code: str, target: str) -> None:
         raise ProxyError(502, f"Invalid zip file: {exc}") from exc
 
 
+def activate_virtualenv(venv: str) -> None:
+    """A zip's ``virtualenv/``, as OpenWhisk's launcher.py activates it: its
+    ``bin/activate_this.py`` runs (``sys.prefix``, ``VIRTUAL_ENV``, ``PATH``, the
+    site-packages with their ``.pth`` files first on ``sys.path``). Unlike
+    OpenWhisk, which refuses a virtualenv without that file ("Invalid virtualenv"),
+    one made by ``python -m venv`` (which writes none) has its site-packages added
+    the same way (``site.addsitedir``, ``.pth`` files too)."""
+    if not os.path.isdir(venv):
+        return
+    for script in ("bin/activate_this.py", "Scripts/activate_this.py"):
+        path = os.path.join(venv, script)
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8") as f:
+                exec(compile(f.read(), path, "exec"), {"__file__": path})
+            return
+    version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    site_dir = os.path.join(venv, "lib", version, "site-packages")
+    if os.path.isdir(site_dir):
+        before = list(sys.path)
+        site.addsitedir(site_dir)
+        added = [p for p in sys.path if p not in before]
+        sys.path[:] = added + before  # first, as activate_this.py puts them
+
+
 def load_action(value: dict[str, Any]) -> Callable[[dict[str, Any]], Any]:
     code = value.get("code")
     main_name = value.get("main") or "main"
@@ -131,15 +156,7 @@ def load_action(value: dict[str, Any]) -> Callable[[dict[str, Any]], Any]:
         extract_zip(code, action_dir)
         if not os.path.isfile(main_file):
             raise ProxyError(502, "Zip file does not include __main__.py.")
-        site = os.path.join(
-            action_dir,
-            "virtualenv",
-            "lib",
-            f"python{sys.version_info[0]}.{sys.version_info[1]}",
-            "site-packages",
-        )
-        if os.path.isdir(site):
-            sys.path.insert(0, site)
+        activate_virtualenv(os.path.join(action_dir, "virtualenv"))
     else:
         with open(main_file, "w", encoding="utf-8") as f:
             f.write(code)

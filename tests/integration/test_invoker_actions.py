@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import io
 import os
 import tempfile
@@ -68,6 +69,45 @@ async def test_python_zip_action_with_helpers_and_a_bundled_package(client: Clie
     )
     status, result = await client.invoke("pyzip", {"name": "ada"}, result=True)
     assert (status, result) == (200, {"msg": "HELLO ADA!"})
+
+
+# What virtualenv's own bin/activate_this.py does, in short: the environment's
+# prefix and site-packages (with its .pth files) first.
+ACTIVATE_THIS = """
+import os, site, sys
+base = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+os.environ["VIRTUAL_ENV"] = base
+before = list(sys.path)
+site.addsitedir(os.path.join(base, "lib", "python3.11", "site-packages"))
+sys.path[:] = [p for p in sys.path if p not in before] + before
+sys.prefix = base
+"""
+
+
+@pytest.mark.parametrize("activate", [True, False])
+async def test_a_zipped_virtualenv_is_activated_with_its_pth_files(
+    client: Client, activate: bool
+) -> None:
+    """OpenWhisk's launcher.py runs the virtualenv's ``activate_this.py``; a ``python -m
+    venv`` one (no such file) gets its site-packages the same way, ``.pth`` files too."""
+    site = "virtualenv/lib/python3.11/site-packages"
+    files = {
+        "__main__.py": (
+            "import os, sys\n"
+            "import extra\n"
+            "def main(args):\n"
+            "    return {'extra': extra.WHO, 'venv': os.environ.get('VIRTUAL_ENV', '')}\n"
+        ),
+        f"{site}/extras.pth": "extras_dir\n",
+        f"{site}/extras_dir/extra.py": "WHO = 'found through a .pth file'\n",
+    }
+    if activate:
+        files["virtualenv/bin/activate_this.py"] = ACTIVATE_THIS
+    await put_zip(client, "venv", "python:3.11", files)
+    status, result = await client.invoke("venv", result=True)
+    assert status == 200, result
+    assert isinstance(result, dict) and result["extra"] == "found through a .pth file"
+    assert result["venv"].endswith("/virtualenv") == activate
 
 
 async def test_python_zip_action_with_a_custom_entry_point(client: Client) -> None:
@@ -313,22 +353,15 @@ HTTPServer(("0.0.0.0", 8080), Handler).serve_forever()
 """
 
 
-@pytest.fixture(scope="module")
-def blackbox_image() -> Iterator[str]:
-    """A tiny protocol-speaking image, built here FROM the runtimes' debootstrap base image."""
+@contextlib.contextmanager
+def built_image(name: str, dockerfile: str, files: dict[str, str]) -> Iterator[str]:
+    """An image built here (no registry) from ``dockerfile`` and ``files``, removed after."""
     client = docker_client()
-    bases = client.images.list(name="ledgerwhisk/runtime-base")
-    assert bases, "runtimes/build.sh makes ledgerwhisk/runtime-base; run it first"
-    base = bases[0].tags[0]
-    tag = f"{PREFIX}-test/blackbox:latest"
+    tag = f"{PREFIX}-test/{name}:latest"
     with tempfile.TemporaryDirectory() as context:
-        Path(context, "server.py").write_text(BLACKBOX_SERVER)
-        Path(context, "Dockerfile").write_text(
-            f"FROM {base}\n"
-            "COPY server.py /srv/server.py\n"
-            "USER 1000\n"
-            'ENTRYPOINT ["/usr/bin/python3", "-u", "/srv/server.py"]\n'
-        )
+        for path, text in files.items():
+            Path(context, path).write_text(text)
+        Path(context, "Dockerfile").write_text(dockerfile)
         client.images.build(
             path=context, tag=tag, network_mode="none", rm=True, labels={TEST_LABEL: PREFIX}
         )
@@ -339,6 +372,21 @@ def blackbox_image() -> Iterator[str]:
             client.images.remove(tag, force=True)
         except docker.errors.APIError:
             pass
+
+
+@pytest.fixture(scope="module")
+def blackbox_image() -> Iterator[str]:
+    """A tiny protocol-speaking image, built here FROM the runtimes' debootstrap base image."""
+    bases = docker_client().images.list(name="ledgerwhisk/runtime-base")
+    assert bases, "runtimes/build.sh makes ledgerwhisk/runtime-base; run it first"
+    dockerfile = (
+        f"FROM {bases[0].tags[0]}\n"
+        "COPY server.py /srv/server.py\n"
+        "USER 1000\n"
+        'ENTRYPOINT ["/usr/bin/python3", "-u", "/srv/server.py"]\n'
+    )
+    with built_image("blackbox", dockerfile, {"server.py": BLACKBOX_SERVER}) as tag:
+        yield tag
 
 
 async def test_a_blackbox_action_runs_a_local_image(
@@ -440,3 +488,59 @@ async def test_nodejs_promises_and_async_functions_resolve_to_their_result(
         kind="nodejs:18",
     )
     assert await client.invoke("asyncfn", {"n": 5}, result=True) == (200, {"got": 5})
+
+
+BAKED_EXEC = "#!/bin/sh\necho baked says hi\necho '{\"baked\": true}'\n"
+
+
+@pytest.fixture(scope="module")
+def skeleton_image() -> Iterator[str]:
+    """An image built FROM our docker skeleton with an ``/action/exec`` of its own, as
+    ``wsk sdk install docker`` users build theirs."""
+    assert docker_client().images.list(name="ledgerwhisk/dockerskeleton"), "build.sh makes it"
+    dockerfile = (
+        "FROM ledgerwhisk/dockerskeleton:latest\n"
+        "USER root\n"
+        "RUN mkdir -p /action\n"
+        "COPY exec /action/exec\n"
+        "RUN chmod 755 /action/exec\n"
+        "USER action\n"
+    )
+    with built_image("skeleton-derived", dockerfile, {"exec": BAKED_EXEC}) as tag:
+        yield tag
+
+
+async def test_an_image_built_from_the_skeleton_runs_its_own_exec_or_the_actions_code(
+    client: Client, skeleton_image: str
+) -> None:
+    """OpenWhisk's skeleton runs the image's ``/action/exec`` when /init brings no code,
+    and an action's zipped ``exec`` (unpacked under /tmp) when it does."""
+    status, body = await client.request(
+        "PUT",
+        "actions/baked",
+        json={"exec": {"kind": "blackbox", "image": skeleton_image}},
+        params={"overwrite": "true"},
+    )
+    assert status == 200, body
+    status, record = await client.invoke("baked")
+    assert status == 200, record
+    assert isinstance(record, dict) and record["response"]["result"] == {"baked": True}
+    assert any(line.endswith("stdout: baked says hi") for line in record["logs"])
+    exec_script = "#!/bin/sh\necho '{\"zipped\": true}'\n"
+    status, body = await client.request(
+        "PUT",
+        "actions/bakedzip",
+        json={
+            "exec": {
+                "kind": "blackbox",
+                "image": skeleton_image,
+                "code": zipped({"exec": exec_script}),
+                "binary": True,
+            }
+        },
+        params={"overwrite": "true"},
+    )
+    assert status == 200, body
+    status, record = await client.invoke("bakedzip")
+    assert status == 200, record
+    assert isinstance(record, dict) and record["response"]["result"] == {"zipped": True}

@@ -186,7 +186,10 @@ function main(array $args): array
     $name = $args['name'] ?? 'stranger';
     echo "hello stdout $name\\n";
     fwrite(STDERR, "hello stderr $name\\n");
-    return ['greeting' => "Hello, $name!", 'id' => getenv('__OW_ACTIVATION_ID')];
+    // $_ENV and getenv() both, as OpenWhisk's runner.php sets them.
+    $id = $_ENV['__OW_ACTIVATION_ID'] ?? 'not in $_ENV';
+    $same = $id === getenv('__OW_ACTIVATION_ID');
+    return ['greeting' => "Hello, $name!", 'id' => $same ? $id : 'differs'];
 }
 """
 PHP_FAIL = (
