@@ -13,7 +13,7 @@ re-run — so every activation is a plain ledger activation:
 
 The throttles are decided here too, before anything is appended (see
 ``api/throttle.py``): a namespace over its invocations per minute or its
-activations in flight, its subject's own ``limits`` first, gets 429.
+activations in flight, its own limits first (``api/userlimits.py``), gets 429.
 """
 
 from __future__ import annotations

@@ -6,9 +6,9 @@ from typing import Any
 
 from aiohttp import web
 
-from api import lookup, sequences, validation
+from api import lookup, sequences, userlimits, validation
 from api.accept import record_of
-from api.auth import Identity, namespace_named, resolve_namespace
+from api.auth import Identity, namespace_for, namespace_named
 from api.context import Context, ctx
 from api.entities import ACTION, action_doc, default_limits, public
 from api.errors import APIError, bad_request, not_found
@@ -102,16 +102,21 @@ def deleted_annotations(value: Any) -> list[str]:
 async def put_action(request: web.Request) -> web.Response:
     c = ctx(request)
     identity = await c.auth.identify(request)
-    ref = action_ref(request, resolve_namespace(identity, request.match_info["namespace"]))
+    ref = action_ref(request, namespace_for(identity, request))
     overwrite = flag(request, "overwrite")
     body = await json_object(request, ACTION_BODY_MAX)
     if ref.package:
         await lookup.writable_package(c.entities, identity, EntityRef(ref.namespace, ref.package))
+    given = validation.check_exec(body["exec"]) if "exec" in body else None
+    if given is not None:
+        # Only a request that gives an exec is checked, before the conflict check
+        # (OpenWhisk's Actions.scala create: entitlementProvider.check(user, content.exec)).
+        userlimits.check_kind(identity.limits, given["kind"])
     previous = await c.entities.get_typed(ref.doc_id, ACTION)
     if previous is not None and not overwrite:
         raise APIError(409, ENTITY_EXISTS)
-    if "exec" in body:
-        exec_ = validation.check_exec(body["exec"])
+    if given is not None:
+        exec_ = given
     elif previous is not None:
         exec_ = previous["exec"]
     else:
@@ -148,7 +153,7 @@ async def get_action(request: web.Request) -> web.Response:
 async def delete_action(request: web.Request) -> web.Response:
     c = ctx(request)
     identity = await c.auth.identify(request)
-    ref = action_ref(request, resolve_namespace(identity, request.match_info["namespace"]))
+    ref = action_ref(request, namespace_for(identity, request))
     if ref.package:
         await lookup.writable_package(c.entities, identity, EntityRef(ref.namespace, ref.package))
     doc = await c.entities.get_typed(ref.doc_id, ACTION)
@@ -161,7 +166,7 @@ async def delete_action(request: web.Request) -> web.Response:
 async def list_actions(request: web.Request) -> web.Response:
     c = ctx(request)
     identity = await c.auth.identify(request)
-    namespace = resolve_namespace(identity, request.match_info["namespace"])
+    namespace = namespace_for(identity, request)
     return await list_entities(c, request, namespace, ACTION)
 
 

@@ -10,12 +10,19 @@ from typing import Any
 from aiohttp import web
 from cachetools import TTLCache
 
+from api import userlimits
 from api.errors import APIError
 from api.names import NAME_RE as NAMESPACE_RE
 from store.couch import Couch
 from store.views import SUBJECTS_DDOC
 from streams import constants
-from streams.messages import AUTH_INVALID, AUTH_REQUIRED, NAMESPACE_ILLEGAL, NOT_AUTHORIZED
+from streams.messages import (
+    AUTH_INVALID,
+    AUTH_REQUIRED,
+    NAMESPACE_ILLEGAL,
+    NOT_AUTHORIZED,
+    NOT_AUTHORIZED_RESOURCE,
+)
 from streams.settings import Settings
 
 CACHE_TTL_S = 10.0
@@ -27,7 +34,13 @@ UNKNOWN: Any = object()  # not in a cache (None there is a cached miss)
 
 @dataclass(frozen=True)
 class Identity:
-    """Who is calling: the subject, its namespace, its key and its own limits."""
+    """Who is calling: the subject, its namespace, its key and its namespace's own limits.
+
+    ``limits`` holds the namespace's limits as OpenWhisk's ``UserLimits``
+    (``{"invocationsPerMinute": 10, "allowedKinds": [...], ...}``, only those set):
+    its ``NAMESPACE/limits`` document over its subject record's ``limits`` field
+    (``api/userlimits.py``).
+    """
 
     subject: str
     namespace: str
@@ -115,9 +128,17 @@ class Authenticator:
             value["namespace"],
             uuid,
             key,
-            dict(value.get("limits") or {}),
+            await self._limits(value["namespace"], value.get("limits")),
             admin=value.get("admin") is True,
         )
+
+    async def _limits(self, namespace: str, subject_limits: Any) -> dict[str, Any]:
+        """The namespace's limits: its limits document (wskadmin's ``limits set``) over the
+        subject record's own ``limits`` field. Read with the identity, as OpenWhisk's
+        ``Identity.get`` does (its view joins the document), and cached with it."""
+        document = await self._couch.get(self._db, userlimits.document_id(namespace))
+        own = subject_limits if isinstance(subject_limits, dict) else None
+        return userlimits.merged(own, document)
 
     async def owner_of(self, namespace: str) -> Identity | None:
         """The identity owning ``namespace`` (web actions run on its behalf), or None."""
@@ -130,9 +151,8 @@ class Authenticator:
         found = None
         if rows:
             v = rows[0]["value"]
-            found = Identity(
-                v["subject"], v["namespace"], v["uuid"], v["key"], dict(v.get("limits") or {})
-            )
+            limits = await self._limits(v["namespace"], v.get("limits"))
+            found = Identity(v["subject"], v["namespace"], v["uuid"], v["key"], limits)
         self._owners[namespace] = found
         return found
 
@@ -150,8 +170,19 @@ def namespace_named(identity: Identity, namespace: str) -> str:
     return namespace
 
 
-def resolve_namespace(identity: Identity, namespace: str) -> str:
-    """The namespace a path names (``_`` is the caller's own); 403 for someone else's."""
+def resolve_namespace(identity: Identity, namespace: str, entity: str | None = None) -> str:
+    """The namespace a path names (``_`` is the caller's own); 403 for someone else's,
+    naming the resource as OpenWhisk's entitlement check does (``namespace`` or
+    ``namespace/entity``: Entitlement.scala ``unauthorizedOn``, ``Resource.fqname``)."""
     if namespace == constants.DEFAULT_NAMESPACE_ALIAS or namespace == identity.namespace:
         return identity.namespace
-    raise APIError(403, NOT_AUTHORIZED)
+    resource = f"{namespace}/{entity}" if entity else namespace
+    raise APIError(403, NOT_AUTHORIZED_RESOURCE.format(resource=resource))
+
+
+def namespace_for(identity: Identity, request: web.Request) -> str:
+    """``resolve_namespace`` of the request's path: its namespace, and the entity it names
+    (``package/name``, ``name`` or an activation id) for the 403's text."""
+    info = request.match_info
+    parts = [info[k] for k in ("package", "name", "activation_id") if info.get(k)]
+    return resolve_namespace(identity, info["namespace"], "/".join(parts) or None)

@@ -7,20 +7,27 @@ from typing import Any
 from aiohttp import web
 
 import runtimes
-from api.auth import resolve_namespace
+from api import userlimits
+from api.auth import namespace_for
 from api.context import ctx
 from api.requests import json_response
 from api.throttle import Allowances
 from streams import constants
 
 
-def limits_document(allowed: Allowances) -> dict[str, Any]:
-    """``GET .../limits``: OpenWhisk's ``UserLimits`` with every value filled in (pure)."""
+def limits_document(allowed: Allowances, kinds: list[str] | None = None) -> dict[str, Any]:
+    """``GET .../limits``: OpenWhisk's ``UserLimits`` with every value filled in (pure).
+
+    ``kinds`` is the namespace's ``allowedKinds`` (shown as set, as OpenWhisk's
+    ``Limits.scala`` shows them); None shows every kind of the platform.
+    """
     return {
         "invocationsPerMinute": allowed.invocations_per_minute,
         "concurrentInvocations": allowed.concurrent,
         "firesPerMinute": allowed.fires_per_minute,
-        "allowedKinds": sorted({k.name for k in runtimes.canonical_kinds()}),
+        "allowedKinds": (
+            list(kinds) if kinds is not None else sorted(k.name for k in runtimes.canonical_kinds())
+        ),
         "minActionMemory": constants.MEMORY_MIN_MB,
         "maxActionMemory": constants.MEMORY_MAX_MB,
         "minActionLogs": constants.LOGS_MIN_MB,
@@ -44,5 +51,6 @@ async def list_namespaces(request: web.Request) -> web.Response:
 async def get_limits(request: web.Request) -> web.Response:
     c = ctx(request)
     identity = await c.auth.identify(request)
-    resolve_namespace(identity, request.match_info["namespace"])
-    return json_response(limits_document(c.invocations.allowances(identity)))
+    namespace_for(identity, request)
+    allowed = c.invocations.allowances(identity)
+    return json_response(limits_document(allowed, userlimits.allowed_kinds(identity.limits)))

@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import secrets
-import uuid as uuidlib
+from typing import Any
 
-from api import catalog
+from api import catalog, subjects, userlimits
 from feeds.store import FeedStore
 from store import views
 from store.couch import Couch
@@ -17,6 +16,7 @@ from streams.settings import Settings, get_settings
 from streams.topics import ensure_topics, ledger_topics
 
 log = logging.getLogger("ledgerwhisk.setup")
+JsonDict = dict[str, Any]
 
 
 async def ensure_databases(couch: Couch, settings: Settings) -> None:
@@ -44,30 +44,55 @@ async def put_subject(
     limits: dict[str, int] | None = None,
     admin: bool = False,
 ) -> None:
-    """Create or update the subject owning ``namespace`` with the key ``uuid:key``.
+    """Make ``auth`` (``uuid:key``) the key of the subject ``namespace`` for its own namespace.
 
-    ``limits`` overrides the throttles for this namespace (``invocationsPerMinute``,
-    ``concurrentInvocations``, ``firesPerMinute``), as OpenWhisk's per-namespace limits.
+    For the stack's own subjects and test fixtures: a missing subject is
+    created; an existing one keeps everything else in its record (``blocked``,
+    other namespaces, ``admin`` unless ``admin`` is given) and gets ``auth`` for
+    its namespace (the operator's command, ``lwsk admin user create``, refuses
+    that without ``--revoke``: ``api/subjects.py``). ``limits`` sets the
+    namespace's limits document, wskadmin's ``limits set`` (``api/userlimits.py``:
+    ``invocationsPerMinute``, ``concurrentInvocations``, ``firesPerMinute``, ...).
     ``admin`` lets it read the platform's own state (``/api/v1/admin/...``).
+    Nothing is written when nothing changes.
     """
     uuid, _, key = auth.partition(":")
     db = settings.database(constants.DB_SUBJECTS)
-    doc: dict[str, object] = {
-        "_id": namespace,
-        "subject": namespace,
-        "namespaces": [{"name": namespace, "uuid": uuid, "key": key}],
-    }
-    if limits:
-        doc["limits"] = dict(limits)
+    current = await couch.get(db, namespace)
+    doc = subject_with_key(current, namespace, uuid, key)
     if admin:
         doc["admin"] = True
-    current = await couch.get(db, namespace)
-    if current is not None:
-        fields = ("namespaces", "limits", "admin")
-        if all(current.get(f) == doc.get(f) for f in fields):
-            return
-        doc["_rev"] = current["_rev"]
-    await couch.put(db, doc)
+    if doc != current:
+        await couch.put(db, doc)
+    if limits:
+        await put_limits(couch, settings, namespace, limits)
+
+
+def subject_with_key(current: JsonDict | None, namespace: str, uuid: str, key: str) -> JsonDict:
+    """The record of the subject ``namespace`` once its namespace has the key ``uuid:key``,
+    blocked or not, every other field kept (pure; ``subjects.with_key`` with ``revoke``,
+    without wskadmin's refusal of a blocked subject: the stack's own setup may)."""
+    if current is None:
+        return subjects.with_key(None, namespace, namespace, (uuid, key))
+    unblocked = {k: v for k, v in current.items() if k != "blocked"}
+    doc = subjects.with_key(unblocked, namespace, namespace, (uuid, key), revoke=True)
+    if "blocked" in current:
+        doc["blocked"] = current["blocked"]
+    return doc
+
+
+async def put_limits(
+    couch: Couch, settings: Settings, namespace: str, limits: dict[str, Any]
+) -> None:
+    """Set fields of ``namespace``'s limits document (the others kept), as wskadmin's
+    ``limits set`` (``tools/admin/wskadmin`` ``setLimitsCmd``); ``limits`` holds some of
+    ``userlimits.FIELDS``."""
+    db = settings.database(constants.DB_SUBJECTS)
+    doc_id = userlimits.document_id(namespace)
+    current = await couch.get(db, doc_id)
+    doc = {**(current or {"_id": doc_id}), **limits}
+    if doc != current:
+        await couch.put(db, doc)
 
 
 async def ensure_subject(
@@ -81,10 +106,27 @@ async def ensure_subject(
         await couch.put(settings.database(constants.DB_SUBJECTS), {**current, "admin": True})
 
 
+async def ensure_guest(couch: Couch, settings: Settings) -> None:
+    """The guest subject with the configured key (``LEDGERWHISK_GUEST_KEY``), which ``lwsk``
+    uses when given none: created when missing; otherwise only its key is set back to
+    the configured one if it differs, its ``blocked``, ``admin``, other namespaces and
+    limits kept. Run at every start: a second run writes nothing. (OpenWhisk's
+    deployment writes its guest the same way, ``ansible/tasks/initdb.yml``.)"""
+    namespace = settings.guest_namespace
+    current = await couch.get(settings.database(constants.DB_SUBJECTS), namespace)
+    uuid, _, key = settings.guest_key.partition(":")
+    keys = [ns for ns in (current or {}).get("namespaces") or [] if ns.get("name") == namespace]
+    if current is not None and keys and (keys[0].get("uuid"), keys[0].get("key")) != (uuid, key):
+        log.warning(
+            "the subject %s had another key for its namespace: set back to the configured one",
+            namespace,
+        )
+    await put_subject(couch, settings, namespace, settings.guest_key)
+
+
 def new_key() -> str:
     """A fresh ``uuid:key`` pair in OpenWhisk's format (64-character key)."""
-    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-    return f"{uuidlib.uuid4()}:{''.join(secrets.choice(alphabet) for _ in range(64))}"
+    return subjects.new_key()
 
 
 async def prepare(settings: Settings, invokers: int) -> None:
@@ -92,7 +134,7 @@ async def prepare(settings: Settings, invokers: int) -> None:
     couch = Couch(settings)
     try:
         await ensure_databases(couch, settings)
-        await put_subject(couch, settings, settings.guest_namespace, settings.guest_key)
+        await ensure_guest(couch, settings)
         await ensure_subject(couch, settings, constants.SYSTEM_NAMESPACE, admin=True)
         await catalog.install(couch, settings)
     finally:

@@ -92,7 +92,8 @@ class ConcurrencyThrottle:
 
 @dataclass(frozen=True)
 class Allowances:
-    """What one namespace may do: the settings, overridden by the subject's own limits."""
+    """What one namespace may do: the settings, overridden by the namespace's own limits
+    (``Identity.limits``: its ``NAMESPACE/limits`` document, ``api/userlimits.py``)."""
 
     invocations_per_minute: int
     concurrent: int

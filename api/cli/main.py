@@ -22,6 +22,7 @@ from api.cli import (
     activations,
     admin,
     admin_invokers,
+    admin_limits,
     ledger,
     namespaces,
     packages,
@@ -38,8 +39,8 @@ from api.cli.version import show_version
 
 SHELLS = ("bash", "zsh", "fish")
 # Modules that add commands to groups of other modules when imported: `admin invokers`,
-# `activation events|tail|poll|rerun`, `admin rebuild|database`.
-ADDING_TO_GROUPS = (admin_invokers, ledger, rebuild)
+# `admin limits`, `activation events|tail|poll|rerun`, `admin rebuild|database`.
+ADDING_TO_GROUPS = (admin_invokers, admin_limits, ledger, rebuild)
 
 
 @click.group("lwsk", cls=LwskGroup, show_globals=True)

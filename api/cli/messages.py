@@ -105,10 +105,40 @@ API_UNKNOWN = "API {host}: not known ({why})"
 
 # -- admin -----------------------------------------------------------------------------
 SUBJECT_NAME_ILLEGAL = "'{name}' is not a legal namespace name"
-KEY_MALFORMED = "a key is uuid:key"
 SUBJECT_MISSING = "subject {subject} does not exist; `lwsk admin user list` shows them"
-SUBJECT_DELETED = "Subject {subject} deleted"
-NAMESPACE_NO_KEYS = "no key gives access to the namespace {namespace}"
+# wskadmin's texts (apache/openwhisk tools/admin/wskadmin: createUserCmd, deleteUserCmd,
+# getUserCmd, listUserCmd, whoisUserCmd, blockUserCmd, setLimitsCmd, getLimitsCmd,
+# deleteLimitsCmd), so scripts written for it keep working.
+SUBJECT_TOO_SHORT = "Subject name must be at least 5 characters"
+NAMESPACE_EMPTY = "Namespace must not be empty"
+UUID_INVALID = "authorization id is not a valid UUID"
+KEY_TOO_SHORT = "authorization key must be at least 64 characters long"
+KEY_UNREADABLE = "failed to determine authorization id and key: {detail}"
+NAMESPACE_EXISTS = (
+    "Namespace already exists"  # wskadmin's; ours adds how to replace the key
+    "; `lwsk admin user create {subject} -ns {namespace} --revoke` replaces its key"
+)
+NAMESPACE_NOT_UNIQUE = "Namespace is not unique"
+SUBJECT_BLOCKED = "The subject you want to edit is blocked"
+SUBJECT_DELETED = "Subject deleted"
+NAMESPACE_DELETED = "Namespace deleted"
+NAMESPACE_NOT_OF_SUBJECT = 'Namespace "{namespace}" does not exist for "{subject}"'
+NAMESPACE_NOT_FOUND = 'namespace "{namespace}" not found for "{subject}"'
+NAMESPACE_NO_KEYS = 'no identities found for namespace "{namespace}"'
+PICK_AT_LEAST_ONE = "pick at least 1 identity to show"
+WHOIS_UNKNOWN = "Subject id is not recognized"
+BLOCK_FAILED = 'Failed to {verb} "{subject}" (it does not exist)'
+GUEST_KEY_RESTORED = (
+    "note: the stack sets the key of {namespace} back to LEDGERWHISK_GUEST_KEY at its next "
+    "start; set that to keep this one"
+)
+LIMITS_SET = 'Limits successfully set for "{namespace}"'
+LIMITS_NONE = "No limits found, default system limits apply"
+LIMITS_DELETED = "Limits deleted"
+LIMITS_DELETE_MISSING = 'Failed to delete limits (no limits are set for "{namespace}")'
+LIMIT_NOT_ENFORCED = "note: {field} is stored but has no effect here: {why}"
+STORE_ACTIVATIONS_WHY = "every activation is a ledger event, and its record is always projected"
+LIMIT_KIND_UNKNOWN = "note: {kind} is no kind of this platform (its kinds: {kinds})"
 UNREADABLE_SKIPPED = "warning: {count} unreadable records skipped"
 AFTER_UNTIL = "note: {count:,} events appended after --until left out"
 VERIFY_WITH_UNTIL = "--verify compares with the live projection (now): drop --until"

@@ -340,8 +340,8 @@ def test_json_usage_and_one_line_errors(lwsk: Lwsk, tmp_path: Path) -> None:
 def test_admin_user_list_block_and_delete(lwsk: Lwsk) -> None:
     name = "u" + str(time.time_ns())[-8:]
     key = lwsk.run("admin", "user", "create", name).stdout.strip()
-    listed = lwsk.run("admin", "user", "list", name).stdout.splitlines()
-    assert listed[1].split() == [key, name, name]
+    # wskadmin's lines: "uuid:key<TAB>subject" (tools/admin/wskadmin listUserCmd).
+    assert lwsk.run("admin", "user", "list", name).stdout == f"{key}\t{name}\n"
     keys_only = lwsk.run("admin", "user", "list", name, "-k")
     assert keys_only.stdout.split() == [key] and keys_only.stderr == ""  # no warning
     assert (
@@ -351,6 +351,56 @@ def test_admin_user_list_block_and_delete(lwsk: Lwsk) -> None:
     lwsk.run("admin", "user", "unblock", name)
     assert lwsk.json("admin", "user", "list", name)[0]["blocked"] is False
     gone = lwsk.run("admin", "user", "delete", name).stdout.strip()
-    assert gone == f"ok: Subject {name} deleted"
+    assert gone == "Subject deleted"  # wskadmin's text
     missing = lwsk.run("admin", "user", "delete", name, ok=False)
     assert missing.returncode == 1 and "does not exist" in one_error_line(missing)
+
+
+def listed_row(lwsk: Lwsk, activation_id: str, *words: str) -> list[str]:
+    """The ``activation list`` row of one activation, once the projection lists it."""
+    for _ in range(400):
+        for line in lwsk.run("activation", "list", *words).stdout.splitlines()[1:]:
+            if activation_id in line:
+                return line.split()
+    raise AssertionError(f"{activation_id} is not listed by activation list {words}")
+
+
+def test_activation_commands_check_arguments_and_read_names_as_wsk(
+    lwsk: Lwsk, tmp_path: Path
+) -> None:
+    from api.cli.activations import go_duration
+
+    ns = lwsk.namespace  # type: ignore[attr-defined]
+    # CheckArgs: a missing id exits 1 with the command's usage; so does a bad flag value.
+    for command in ("get", "logs", "result"):
+        done = lwsk.run("activation", command, ok=False)
+        assert done.returncode == 1, command
+        assert f"Usage: lwsk activation {command}" in done.stderr
+        assert "Invalid argument(s). An activation ID is required." in done.stderr
+    bad = lwsk.run("activation", "list", "--since", "bogus", ok=False)
+    assert bad.returncode == 1 and "Usage: lwsk activation list" in bad.stderr
+
+    lwsk.run("package", "create", "pkg")
+    lwsk.run("action", "create", "pkg/inner", code(lwsk, tmp_path, "inc.py", INC))
+    lwsk.run("action", "create", "seq", "--sequence", "pkg/inner,pkg/inner")
+    inner = lwsk.json("action", "invoke", "pkg/inner", "-b")["activationId"]
+    # NAMESPACE or NAME, as wsk's NewQualifiedName reads it; listed under your own namespace.
+    for words in ([f"/{ns}"], ["/someone.else"], [f"{ns}/pkg/inner"], [f"/{ns}/pkg/inner"]):
+        row = listed_row(lwsk, inner, *words)
+        assert row[-1] == f"{ns}/inner:0.0.1", words  # wsk's Entity: namespace/name:version
+    refused = lwsk.run("activation", "list", f"/{ns}/", ok=False)
+    assert refused.returncode == 1
+    assert f"'/{ns}/' is not a valid qualified name" in refused.stderr
+
+    # A sequence's Duration is end - start, as wsk computes it (not the components' sum).
+    seq = lwsk.json("action", "invoke", "seq", "-b", "-p", "n", "0")["activationId"]
+    row = listed_row(lwsk, seq, "seq")
+    record = lwsk.json("activation", "get", seq)
+    assert row[5] == go_duration(record["end"] - record["start"])
+    summary = lwsk.run("activation", "get", seq, "-s").stdout.splitlines()[0]
+    # Go's time.Time as wsk prints it: 2026-12-01 07:41:08 +0000 UTC.
+    assert re.fullmatch(
+        rf"activation result for '/{ns}/seq' \(success at "
+        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4} \S+\)",
+        summary,
+    ), summary
