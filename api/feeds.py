@@ -14,6 +14,18 @@ Answers: 200 with the feed action's result (OpenWhisk's providers' bodies);
 registration is written to CouchDB (``feeds/store.py``); the feed service
 follows it. As OpenWhisk's providers, the caller must be able to read the
 trigger (DELETE also when it is gone already).
+
+A trigger has one registration, tied to the feed action that created it:
+
+- CREATE over an existing registration (one that ended, or whose trigger was
+  deleted and made again without the feed's DELETE) replaces it, as both
+  providers overwrite theirs (openwhisk-package-alarms ``action/lib/Database.js``
+  ``createTrigger`` on 409; openwhisk-package-kafka ``action/lib/Database.js``
+  ``ensureTriggerIsUnique`` and ``recordTrigger`` on 409).
+- READ, UPDATE, DELETE, PAUSE and UNPAUSE through another feed action answer
+  what that feed answers for a trigger it does not know, 404 "could not find
+  trigger /ns/t in the database" (each OpenWhisk package has a database of its
+  own), and touch nothing.
 """
 
 from __future__ import annotations
@@ -38,7 +50,6 @@ from streams.ids import now_ms
 from streams.messages import (
     CONFLICT,
     FEED_AUTH_FAILED,
-    FEED_EXISTS,
     FEED_NO_TRIGGER,
     FEED_NOT_FOUND,
     FEED_UNKNOWN,
@@ -98,20 +109,17 @@ async def handle(request: web.Request) -> web.Response:
         # As OpenWhisk's providers: the parameters first, then the trigger.
         config = await create_config(c, provider, params)
         await check_trigger(c, identity, trigger, provider, missing_ok=False)
-        if await store.registration(doc_id) is not None:
-            raise APIError(409, FEED_EXISTS.format(trigger=f"/{doc_id}"))
         cause = body.get("cause") if isinstance(body.get("cause"), str) else None
         doc = reg.new_registration(
             str(feed), provider, *trigger, identity.auth, config, cause, now_ms()
         )
-        try:
-            await store.put_registration(doc)
-        except Conflict as exc:  # created by another request meanwhile
-            raise APIError(409, FEED_EXISTS.format(trigger=f"/{doc_id}")) from exc
+        current = await store.registration(doc_id)
+        # Both providers overwrite a registration the trigger still has (module docstring).
+        await save(store, doc if current is None else reg.replacing(current, doc))
         return json_response({"uuid": doc["uuid"]} if provider == KAFKA else {"status": "success"})
     await check_trigger(c, identity, trigger, provider, missing_ok=event == reg.DELETE)
     current = await store.registration(doc_id)
-    if current is None:
+    if current is None or current.get("feed") != feed:
         raise APIError(404, FEED_NOT_FOUND.format(trigger=f"/{doc_id}"))
     if event == reg.READ:
         state = await store.state(current["uuid"])

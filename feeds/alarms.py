@@ -11,10 +11,19 @@ A registration's ``config`` (what this module returns and reads) is a dict:
 ``kind`` ("cron", "interval", "once"), ``payload`` (the fire's body), the
 user's values under OpenWhisk's names for READ, and the moments as epoch
 milliseconds: ``start_ms``, ``stop_ms``, ``date_ms``, ``period_ms``.
-Differences, on purpose: ``minutes`` may be a fraction of a minute when
+Parameters are read with JavaScript's conversions as OpenWhisk's action reads
+them (``feeds/jsvalues.py``): ``minutes: "2"`` is 2, ``maxTriggers: "2"`` is 2,
+``startDate: 1e30`` is not a valid Date.
+
+Differences, on purpose: ``minutes`` may be a fraction below one minute when
 ``LEDGERWHISK_FEEDS_MIN_INTERVAL_S`` allows it (tests use seconds), and an
 interval with no ``startDate`` first fires one interval after it was created,
-or 30 s after if that is sooner (OpenWhisk: 30 s after).
+or 30 s after if that is sooner (OpenWhisk: 30 s after). Refused at CREATE
+and UPDATE, which OpenWhisk accepts: a date past 9999-12-31 (JavaScript's
+reach the year 275760; its provider waits for them), a cron no date matches
+(``0 0 31 2 *``: node ``cron`` 1.8.2's ``_verifyParse`` quietly moves day 31
+to day 31 % 29 = 2 of February), and a ``maxTriggers`` that is not a number
+(the provider's ``triggersLeft > 0`` is then never true: it never fires).
 """
 
 from __future__ import annotations
@@ -24,9 +33,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from feeds import FeedError
+from feeds.jsvalues import MAX_DATE_MS, js_date_ms, js_number, js_parse_int, js_string, js_truthy
 from feeds.schedule import (
     CATCH_UP_SLACK_MS,
     BadSchedule,
+    Unschedulable,
     next_cron_ms,
     next_interval_ms,
     parse_cron,
@@ -54,11 +65,10 @@ def payload_of(value: object) -> JsonDict:
 
 
 def date_ms(value: object) -> int | None:
-    """An OpenWhisk date: epoch milliseconds, or an ISO 8601 string; None when not a date."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float) and math.isfinite(value):
-        return int(value)
+    """An OpenWhisk date (``new Date(value)``): epoch milliseconds (a number; ``true`` is 1),
+    or an ISO 8601 string; None when it is not a date or is past 9999-12-31."""
+    if isinstance(value, bool | int | float):
+        return js_date_ms(value)
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value.strip())
@@ -71,34 +81,77 @@ def date_ms(value: object) -> int | None:
 
 
 def checked_date(value: object, name: str, now_ms: int, start: tuple[object, int] | None) -> int:
-    """A date parameter that is valid, in the future and after ``start`` (value, ms) if given."""
+    """A date parameter that is valid, in the future and after ``start`` (value, ms) if given;
+    ``BadParameters`` with OpenWhisk's text (``validateDate``), the value as JavaScript
+    prints it (``1e+30``, ``true``)."""
     ms = date_ms(value)
+    shown = js_string(value)
     if ms is None:
-        raise BadParameters(m.ALARM_DATE_INVALID.format(name=name, date=value))
+        raise BadParameters(m.ALARM_DATE_INVALID.format(name=name, date=shown))
     if ms <= now_ms:
-        raise BadParameters(m.ALARM_DATE_PAST.format(name=name, date=value))
+        raise BadParameters(m.ALARM_DATE_PAST.format(name=name, date=shown))
     if start is not None and ms <= start[1]:
-        raise BadParameters(m.ALARM_DATE_BEFORE_START.format(name=name, date=value, start=start[0]))
+        raise BadParameters(
+            m.ALARM_DATE_BEFORE_START.format(name=name, date=shown, start=js_string(start[0]))
+        )
     return ms
 
 
-def minutes_ms(value: object, min_interval_s: float) -> int:
-    """``minutes`` as a period in ms: an integer (or, under a lower setting, any number) > 0."""
-    try:
-        minutes = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError) as exc:
-        raise BadParameters(m.ALARM_MINUTES_NOT_INTEGER) from exc
-    if isinstance(value, bool) or not math.isfinite(minutes):
+def minutes_of(value: object, min_interval_s: float) -> tuple[int | float, int]:
+    """``minutes`` as OpenWhisk stores it and the period in ms: ``(2, 120000)`` for ``"2"``.
+
+    OpenWhisk (``alarmWebAction.js`` CREATE and UPDATE): ``+minutes !== parseInt(minutes)``
+    is "the minutes parameter must be an integer" (1.5, 1e300, "abc", true), then
+    ``parseInt(minutes) <= 0`` "... greater than zero". Under a
+    ``LEDGERWHISK_FEEDS_MIN_INTERVAL_S`` below 60, a fraction below one minute is taken
+    as it is. Raises ``BadParameters``; a period under the setting is refused too.
+    """
+    number, whole = js_number(value), js_parse_int(value)
+    minutes: int | float
+    if number == whole:
+        minutes = int(whole)
+        if minutes <= 0:
+            raise BadParameters(m.ALARM_MINUTES_NOT_POSITIVE)
+    elif min_interval_s < 60 and 0 < number < 1:
+        minutes = number
+    else:
         raise BadParameters(m.ALARM_MINUTES_NOT_INTEGER)
-    if minutes <= 0:
-        raise BadParameters(m.ALARM_MINUTES_NOT_POSITIVE)
     if minutes * 60 < min_interval_s:
-        if min_interval_s >= 60 and not minutes.is_integer():
-            raise BadParameters(m.ALARM_MINUTES_NOT_INTEGER)
         raise BadParameters(
             m.ALARM_MINUTES_TOO_SHORT.format(minimum=min_interval_s / 60, seconds=min_interval_s)
         )
-    return round(minutes * 60_000)
+    return minutes, round(minutes * 60_000)
+
+
+def max_triggers_of(value: object) -> int | None:
+    """``maxTriggers`` as the cron provider counts it down, None for no limit.
+
+    OpenWhisk stores ``maxTriggers || -1`` as given and ``triggersLeft--`` coerces it
+    (``provider/lib/cronAlarm.js``, ``utils.js`` ``postTrigger``): ``"2"`` stops after two
+    fires like ``2``, ``true`` after one; 0 and -1 have no limit (as any value below
+    zero here: OpenWhisk's -2 never fires); a fraction fires while some is left (``2.5``:
+    three fires). Raises
+    ``BadParameters`` for a value that is not a number (OpenWhisk's never fire).
+    """
+    if not js_truthy(value):
+        return None
+    number = js_number(value)
+    if math.isnan(number):
+        raise BadParameters(m.ALARM_MAX_TRIGGERS_NOT_NUMBER.format(value=js_string(value)))
+    if number <= 0:
+        return None
+    return math.ceil(number) if math.isfinite(number) else None
+
+
+def check_schedulable(config: JsonDict, now_ms: int) -> None:
+    """``BadParameters`` when the first fire of a cron cannot be computed (no date
+    matches it, or none before the year 10000)."""
+    if config["kind"] != CRON:
+        return
+    try:
+        next_due(config, now_ms)
+    except Unschedulable as exc:
+        raise BadParameters(m.ALARM_CRON_NEVER_DUE.format(cron=config["cron"])) from exc
 
 
 def create_config(kind: str, params: JsonDict, now_ms: int, min_interval_s: float) -> JsonDict:
@@ -115,10 +168,9 @@ def create_config(kind: str, params: JsonDict, now_ms: int, min_interval_s: floa
         config["deleteAfterFire"] = delete_after_fire(params.get("deleteAfterFire"))
         return config
     if kind == INTERVAL:
-        if not params.get("minutes"):
+        if not js_truthy(params.get("minutes")):
             raise BadParameters(m.ALARM_NO_MINUTES)
-        config["minutes"] = params["minutes"]
-        config["period_ms"] = minutes_ms(params["minutes"], min_interval_s)
+        config["minutes"], config["period_ms"] = minutes_of(params["minutes"], min_interval_s)
     else:
         if not params.get("cron"):
             raise BadParameters(m.ALARM_NO_CRON)
@@ -142,11 +194,15 @@ def create_config(kind: str, params: JsonDict, now_ms: int, min_interval_s: floa
         start = (config["startDate"], config["start_ms"]) if "startDate" in config else None
         config["stopDate"] = params["stopDate"]
         config["stop_ms"] = checked_date(params["stopDate"], "stopDate", now_ms, start)
+        check_schedulable(config, now_ms)
         if kind == CRON and next_due(config, now_ms) is None:
             raise BadParameters(m.ALARM_FIRST_FIRE_AFTER_STOP)
-    max_triggers = params.get("maxTriggers")
-    if isinstance(max_triggers, int) and not isinstance(max_triggers, bool) and max_triggers > 0:
+    # Only the cron provider counts fires down (an interval ignores maxTriggers:
+    # provider/lib/intervalAlarm.js keeps no maxTriggers, so it fires until stopDate).
+    max_triggers = max_triggers_of(params.get("maxTriggers")) if kind == CRON else None
+    if max_triggers is not None:
         config["maxTriggers"] = max_triggers
+    check_schedulable(config, now_ms)
     return config
 
 
@@ -178,9 +234,8 @@ def update_config(
             new["deleteAfterFire"] = delete_after_fire(params["deleteAfterFire"])
             changed = True
     else:
-        if kind == INTERVAL and params.get("minutes"):
-            new["minutes"] = params["minutes"]
-            new["period_ms"] = minutes_ms(params["minutes"], min_interval_s)
+        if kind == INTERVAL and js_truthy(params.get("minutes")):
+            new["minutes"], new["period_ms"] = minutes_of(params["minutes"], min_interval_s)
             changed = True
         if kind == CRON and (params.get("cron") or params.get("timezone")):
             try:
@@ -208,15 +263,21 @@ def update_config(
             params.get("startDate") and "stop_ms" in config and new["start_ms"] >= config["stop_ms"]
         ):
             raise BadParameters(
-                m.ALARM_START_AFTER_STOP.format(start=params["startDate"], stop=config["stopDate"])
+                m.ALARM_START_AFTER_STOP.format(
+                    start=js_string(params["startDate"]), stop=js_string(config["stopDate"])
+                )
             )
     if not changed:
         raise BadParameters(m.ALARM_NOTHING_TO_UPDATE)
+    check_schedulable(new, now_ms)
     return new
 
 
 def read_config(registration: JsonDict) -> JsonDict:
-    """READ's ``config`` as OpenWhisk's alarms provider answers it."""
+    """READ's ``config`` as OpenWhisk's alarms provider answers it: ``name``,
+    ``namespace``, ``payload``, ``strict``, then ``date`` and ``deleteAfterFire`` (once),
+    or ``startDate``, ``stopDate`` and ``minutes`` (interval) or ``cron`` and ``timezone``;
+    a value never given is left out, as JSON drops JavaScript's ``undefined``."""
     config = registration["config"]
     out: JsonDict = {
         "name": registration["trigger"],
@@ -234,24 +295,31 @@ def read_config(registration: JsonDict) -> JsonDict:
         out["minutes"] = config["minutes"]
     else:
         out.update(cron=config["cron"], timezone=config.get("timezone"))
-    return out
+    return {k: v for k, v in out.items() if v is not None}
 
 
 # -- when it fires ---------------------------------------------------------------
 def next_due(config: JsonDict, after_ms: int) -> int | None:
     """The first fire strictly after ``after_ms`` (and not before ``startDate``), or None
-    when none comes before ``stopDate`` (or the one date has passed)."""
+    when none comes before ``stopDate`` (or the one date has passed). Raises
+    ``Unschedulable`` when the next moment cannot be computed (a cron no date matches) or
+    is past 9999-12-31 (a registration stored before such dates were refused)."""
     kind = config["kind"]
     if kind == ONCE:
-        return config["date_ms"] if config["date_ms"] > after_ms else None
-    start = config.get("start_ms")
-    if kind == INTERVAL:
-        due = next_interval_ms(config["start_ms"], config["period_ms"], after_ms)
+        due = config["date_ms"] if config["date_ms"] > after_ms else None
     else:
-        floor = after_ms if start is None else max(after_ms, start - 1)
-        due = next_cron_ms(parse_cron(config["cron"], config.get("timezone")), floor)
-    stop = config.get("stop_ms")
-    return None if stop is not None and due > stop else due
+        start = config.get("start_ms")
+        if kind == INTERVAL:
+            due = next_interval_ms(config["start_ms"], config["period_ms"], after_ms)
+        else:
+            floor = after_ms if start is None else max(after_ms, start - 1)
+            due = next_cron_ms(parse_cron(config["cron"], config.get("timezone")), floor)
+        stop = config.get("stop_ms")
+        if stop is not None and due > stop:
+            return None
+    if due is not None and due > MAX_DATE_MS:
+        raise Unschedulable(m.ALARM_PAST_LAST_DATE.format(ms=js_string(due)))
+    return due
 
 
 def after_fire(
@@ -266,7 +334,7 @@ def after_fire(
     kind = config["kind"]
     if kind == ONCE:
         return None, m.ALARM_ENDED_ONCE
-    max_triggers = config.get("maxTriggers")
+    max_triggers = config.get("maxTriggers") if kind == CRON else None
     if max_triggers is not None and fired >= max_triggers:
         return None, m.ALARM_ENDED_MAX_TRIGGERS
     due = next_due(config, due_ms)

@@ -18,6 +18,10 @@ on return and fires exactly that batch again with the same id: if the first
 try was accepted, the API answers with its id and starts nothing, so the
 offsets are committed and the batch has run once; if not, it runs now. The
 ranges are immutable log records, so the batch is the same.
+
+A registration whose brokers no client can read (stored before CREATE refused
+such addresses) ends with the reason READ shows, instead of failing again and
+again.
 """
 
 from __future__ import annotations
@@ -41,7 +45,12 @@ from feeds.firing import FeedFire, Outcome, retry_delay_s
 from feeds.messaging import Message
 from feeds.store import FeedStore
 from streams.ids import new_activation_id, now_ms
-from streams.messages import FEED_ENDED_BY_STATUS, KAFKA_UNREACHABLE
+from streams.messages import (
+    FEED_ENDED_BY_STATUS,
+    FEED_ENDED_ON_CREATION,
+    KAFKA_BROKER_INVALID,
+    KAFKA_UNREACHABLE,
+)
 from streams.settings import Settings
 
 log = logging.getLogger("ledgerwhisk.feeds.consumer")
@@ -70,7 +79,8 @@ async def partitions(
 
 async def end_offsets(brokers: list[str], topic: str) -> dict[str, int]:
     """Per partition (a JSON key), where the topic ends now: where a new feed starts.
-    ``BadParameters`` when none of the brokers answers."""
+    ``BadParameters`` when none of the brokers answers, or the Kafka client cannot read
+    their addresses (``messaging.checked_brokers`` refuses those first)."""
     consumer: AIOKafkaConsumer | None = None
     try:
         found = await partitions(brokers, topic)
@@ -85,6 +95,8 @@ async def end_offsets(brokers: list[str], topic: str) -> dict[str, int]:
         raise BadParameters(
             KAFKA_UNREACHABLE.format(brokers=brokers, seconds=PROBE_TIMEOUT_S, cause=repr(exc))
         ) from exc
+    except ValueError as exc:  # aiokafka's collect_hosts on an address it cannot split
+        raise BadParameters(KAFKA_BROKER_INVALID.format(broker=",".join(brokers))) from exc
     finally:
         if consumer is not None:
             await consumer.stop()
@@ -112,6 +124,12 @@ class KafkaRunner:
         self.waiting: collections.deque[Message] = collections.deque()
 
     async def run(self) -> None:
+        bad = [b for b in self.config["brokers"] if not messaging.is_broker(b)]
+        if bad:
+            await self._end(
+                FEED_ENDED_ON_CREATION.format(error=KAFKA_BROKER_INVALID.format(broker=bad[0]))
+            )
+            return
         attempt = 0
         while not self.stop.is_set():
             try:
@@ -125,6 +143,15 @@ class KafkaRunner:
                     await asyncio.wait_for(self.stop.wait(), retry_delay_s(attempt))
                 except TimeoutError:
                     pass
+
+    async def _end(self, why: str) -> None:
+        """End the registration for good (READ shows ``why``), unless it ended already."""
+        stored = await self.store.state(self.registration["uuid"])
+        if not reg.is_live(self.registration, stored):
+            return
+        state = reg.current_state(self.registration, stored)
+        await self.store.put_state(reg.ended(state, now_ms(), why))
+        log.info("feeds: %s ends: %s", self.name, why)
 
     async def _consume(self) -> None:
         group = messaging.group_id(self.settings.prefix, self.registration["uuid"])

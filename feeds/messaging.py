@@ -16,6 +16,7 @@ after 6 failed tries).
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +46,49 @@ def brokers_of(value: object) -> list[str] | None:
     return None
 
 
+def is_broker(address: str) -> bool:
+    """Whether ``address`` is a broker a Kafka client can connect to: ``host``,
+    ``host:port``, ``[v6]:port`` or a bare IPv6 address, the port 1-65535 (the forms
+    aiokafka's ``collect_hosts`` reads; it raises on ``garbage::::``)."""
+    text = address.strip()
+    if text.startswith("["):
+        host, sep, rest = text[1:].partition("]")
+        if not sep or not _is_v6(host):
+            return False
+        return rest == "" or (rest.startswith(":") and _is_port(rest[1:]))
+    if text.count(":") > 1:
+        return _is_v6(text)
+    host, _, port = text.partition(":")
+    if not host or any(c.isspace() or c in "/@?#[]" for c in host):
+        return False
+    return ":" not in text or _is_port(port)
+
+
+def _is_v6(text: str) -> bool:
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_port(text: str) -> bool:
+    return text.isascii() and text.isdigit() and 1 <= int(text) <= 65_535
+
+
+def checked_brokers(value: object) -> list[str]:
+    """``brokers`` as a list of addresses, or ``BadParameters`` naming the parameter
+    (OpenWhisk's text for a value that is no array nor string; Ledgerwhisk's for an
+    address no client can connect to, which OpenWhisk accepts and its consumer fails on)."""
+    brokers = brokers_of(value)
+    if brokers is None:
+        raise BadParameters(m.KAFKA_BAD_BROKERS)
+    for broker in brokers:
+        if not is_broker(broker):
+            raise BadParameters(m.KAFKA_BROKER_INVALID.format(broker=broker))
+    return brokers
+
+
 def create_config(params: JsonDict) -> JsonDict:
     """A new Kafka feed's config: ``topic``, ``brokers`` (list), the three flags;
     ``BadParameters`` with OpenWhisk's texts in its order."""
@@ -57,10 +101,7 @@ def create_config(params: JsonDict) -> JsonDict:
         raise BadParameters(m.KAFKA_JSON_AND_BINARY)
     if not params.get("brokers"):
         raise BadParameters(m.KAFKA_NO_BROKERS)
-    brokers = brokers_of(params["brokers"])
-    if brokers is None:
-        raise BadParameters(m.KAFKA_BAD_BROKERS)
-    config["brokers"] = brokers
+    config["brokers"] = checked_brokers(params["brokers"])
     return config
 
 

@@ -74,6 +74,13 @@ def new_registration(
     }
 
 
+def replacing(current: JsonDict, new: JsonDict) -> JsonDict:
+    """``new`` (from ``new_registration``) written over ``current``, the trigger's
+    registration of any feed, as the providers overwrite on CREATE: a new ``uuid`` (a
+    fresh state, and a Kafka feed's fresh consumer group), the next generation."""
+    return {**new, "_rev": current["_rev"], "generation": current["generation"] + 1}
+
+
 def changed(registration: JsonDict, now_ms: int, **fields: Any) -> JsonDict:
     """The registration with ``fields`` replaced, as a new generation."""
     return {

@@ -26,6 +26,11 @@ class BadSchedule(FeedError):
     """A cron expression or time zone that cannot be used; the message is OpenWhisk's."""
 
 
+class Unschedulable(FeedError):
+    """A valid schedule whose next moment cannot be computed (none comes, or it is past
+    year 9999); the message says why, for the log and READ's ``reason``."""
+
+
 @dataclass(frozen=True)
 class Cron:
     """A checked cron expression (5 or 6 fields) and the time zone it is read in."""
@@ -60,10 +65,17 @@ def parse_cron(expression: object, timezone: object = None) -> Cron:
 
 
 def next_cron_ms(cron: Cron, after_ms: int) -> int:
-    """The first moment the cron names strictly after ``after_ms``."""
-    start = datetime.fromtimestamp(after_ms / 1000, tz=cron.zone)
-    it = croniter(cron.expression, start, second_at_beginning=True)
-    return round(it.get_next(float) * 1000)
+    """The first moment the cron names strictly after ``after_ms``.
+
+    Raises ``Unschedulable`` when there is none to compute: no date matches the cron
+    (``0 0 31 2 *``; croniter looks 50 years ahead) or the moment is past year 9999.
+    """
+    try:
+        start = datetime.fromtimestamp(after_ms / 1000, tz=cron.zone)
+        it = croniter(cron.expression, start, second_at_beginning=True)
+        return round(it.get_next(float) * 1000)
+    except (CroniterError, ValueError, OverflowError, OSError) as exc:
+        raise Unschedulable(f"{cron.expression}: {exc}") from exc
 
 
 def next_interval_ms(start_ms: int, period_ms: int, after_ms: int) -> int:

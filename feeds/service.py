@@ -4,7 +4,8 @@ It follows the registrations in CouchDB (``feeds/store.py``: everything at
 start, then ``_changes``) and runs one task per live registration, an
 ``AlarmRunner`` (feeds/timer.py) or a ``KafkaRunner`` (feeds/consumer.py); a
 changed registration's task is stopped, waited for, and started again with
-the new document; a deleted one's state is removed.
+the new document; a deleted one's state is removed, and so is the state of
+one a CREATE replaced (a new ``uuid`` under the same id).
 
 A plain asyncio service, not a Faust app: a Faust app consumes the
 platform's own topics through one consumer group, while a Kafka feed reads
@@ -54,6 +55,8 @@ class FeedService:
         self.couch = Couch(settings)
         self.store = FeedStore(self.couch, settings)
         self.running: dict[str, Running] = {}
+        # Each registration id's latest uuid, running or paused: whose state to forget.
+        self.uuids: dict[str, str] = {}
         self.closing = asyncio.Event()
 
     async def run(self) -> None:
@@ -114,8 +117,15 @@ class FeedService:
         if current is not None and current.registration.get("_rev") == doc.get("_rev"):
             return
         before = self._stop(doc["_id"])
+        replaced = self.uuids.get(doc["_id"])
+        self.uuids[doc["_id"]] = doc["uuid"]
+        if replaced is not None and replaced != doc["uuid"]:
+            # A CREATE over the registration: the old one's state is nobody's now.
+            before = self._forget(before, replaced, f"/{doc['_id']} was replaced")
         if doc.get("paused"):
             log.info("feeds: /%s is paused", doc["_id"])
+            if before is not None:
+                self.running[doc["_id"]] = Running(doc, asyncio.Event(), before)
             return
         stop = asyncio.Event()
         runner = self._runner(doc, stop)
@@ -124,21 +134,25 @@ class FeedService:
 
     def remove(self, registration_id: str) -> None:
         """The registration was deleted: stop its task, then forget its state."""
-        current = self.running.get(registration_id)
         before = self._stop(registration_id)
-        if current is None:
+        uuid = self.uuids.pop(registration_id, None)
+        if uuid is None:
             return
-        uuid = current.registration["uuid"]
+        forget = self._forget(before, uuid, f"/{registration_id} was deleted")
+        self.running[registration_id] = Running(
+            {"_id": registration_id, "uuid": uuid}, asyncio.Event(), forget
+        )
+
+    def _forget(self, before: asyncio.Task[None] | None, uuid: str, why: str) -> asyncio.Task[None]:
+        """A task deleting the state ``uuid`` once ``before`` (its runner) has ended."""
 
         async def forget() -> None:
             await self._wait(before)
             with contextlib.suppress(StoreUnavailable):
                 await self.store.delete_state(uuid)
-            log.info("feeds: /%s was deleted", registration_id)
+            log.info("feeds: %s", why)
 
-        self.running[registration_id] = Running(
-            current.registration, asyncio.Event(), asyncio.create_task(forget())
-        )
+        return asyncio.create_task(forget())
 
     def _runner(self, doc: JsonDict, stop: asyncio.Event) -> Callable[[], Awaitable[None]]:
         if doc["provider"] == "kafka":

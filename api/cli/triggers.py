@@ -20,6 +20,7 @@ from api.cli.entities import (
 )
 from api.cli.errors import CLIError
 from api.cli.options import LwskGroup, json_object, key_values, paging, pairs, params
+from api.cli.output import json_text
 from api.cli.session import Session, pass_session
 
 
@@ -72,9 +73,25 @@ def create(session: Session, feed: str | None, **flags: Any) -> None:
 @trigger_options
 @pass_session
 def update(session: Session, **flags: Any) -> None:
-    """update an existing trigger, or create a trigger if it does not exist"""
+    """update an existing trigger, or create a trigger if it does not exist (with a feed,
+    -p parameters go to the feed's UPDATE, as in wsk)"""
     annotations = pairs(flags["annotation"], flags["annotation_file"], "annotation")
-    put(session, flags, annotations, update=True)
+    client, name = session.client, flags["name"]
+    status, found = client.call("GET", entity_path("triggers", name))
+    if status not in (200, 404):
+        client.fail(status, found, What("get", "trigger", name))
+    feed = feeds.feed_of(found) if status == 200 else None
+    if feed is None:
+        put(session, flags, annotations, update=True)
+        return
+    # wsk (trigger.go Trigger.Update): a trigger with a feed is not written; its feed is
+    # invoked with UPDATE and the -p parameters (annotations are not used), and a feed
+    # that refuses fails the command with the invoke's exit code.
+    given = pairs(flags["param"], flags["param_file"], "parameter")
+    feeds.invoke_feed(client, client.endpoint.auth, feed, "UPDATE", name, given)
+    if not session.json:
+        session.out.ok(f"invoked {feed} with lifecycleEvent UPDATE")
+    session.out.ok(f"updated trigger {name}", found)
 
 
 def put(session: Session, flags: dict[str, Any], annotations: dict[str, Any], update: bool) -> None:
@@ -124,12 +141,36 @@ def fire(
 @click.option("-s", "--summary", is_flag=True, help="summarize the trigger")
 @pass_session
 def get(session: Session, name: str, field: str | None, summary: bool) -> None:
-    """get trigger [FIELD]"""
+    """get trigger [FIELD] (with a feed: the feed's READ, as in wsk)"""
     key = field_name("trigger", field) if field else None
     found = session.client.ok(
         "GET", entity_path("triggers", name), what=What("get", "trigger", name)
     )
-    show_entity(session, "trigger", name, found, key, summary)
+    feed = feeds.feed_of(found)
+    if feed is None:
+        show_entity(session, "trigger", name, found, key, summary)
+    else:
+        show_feed_read(session, name, feed)
+
+
+def show_feed_read(session: Session, name: str, feed: str) -> None:
+    """``wsk trigger get`` of a trigger with a feed (trigger.go ``triggerGetCmd``): the
+    feed is invoked blocking with READ and its activation is printed as it is (its
+    ``response.result`` holds ``config`` and ``status``), instead of the trigger;
+    ``--summary`` and FIELD are not applied. A failed READ is shown on stderr and the
+    command still exits 0, as wsk ignores ``configureFeed``'s error there."""
+    client, out = session.client, session.out
+    try:
+        status, answer = feeds.call_feed(client, client.endpoint.auth, feed, "READ", name, {})
+    except CLIError as exc:
+        out.note(f"warning: {exc}")
+        return
+    if status == 200 and feeds.is_activation(answer):
+        out.json(answer)
+    elif status == 502 and feeds.is_activation(answer):
+        out.note(json_text(answer))  # an application error: wsk prints it on stderr
+    else:
+        out.note(f"warning: {feeds.refusal(feed, 'READ', status, answer)}")
 
 
 def show_entity(

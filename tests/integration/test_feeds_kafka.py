@@ -23,11 +23,14 @@ from feeds.firing import HEADER, FeedFire
 from feeds.messaging import Message
 from feeds.store import FeedStore, system_secret
 from store.couch import Couch
-from streams.ids import new_activation_id
+from streams.ids import new_activation_id, now_ms
 from streams.settings import Settings
 from tests.support.client import Client
 from tests.support.feeds import (
+    ALARM,
+    INTERVAL,
     KAFKA_FEED,
+    LOG,
     accepted_events,
     invoke_feed,
     kill_service,
@@ -215,6 +218,13 @@ async def test_a_forged_fire_header_is_refused(stack: Settings, client: Client) 
         ({"brokers": ["127.0.0.1:1"], "topic": "t"}, "None of the brokers ['127.0.0.1:1']"),
         ({"brokers": ["127.0.0.1:1"]}, "You must supply a 'topic' parameter."),
         ({"topic": "t"}, "You must supply a 'brokers' parameter."),
+        ({"brokers": 5, "topic": "t"}, "You must supply a 'brokers' parameter as an array of"),
+        # Addresses no Kafka client can read: a clear refusal naming the parameter.
+        ({"brokers": "garbage::::", "topic": "t"}, "The 'brokers' parameter has 'garbage::::'"),
+        (
+            {"brokers": ["localhost:notaport"], "topic": "t"},
+            "The 'brokers' parameter has 'localhost:notaport'",
+        ),
     ],
 )
 async def test_bad_parameters_answer_openwhisks_error_and_register_nothing(
@@ -224,3 +234,123 @@ async def test_bad_parameters_answer_openwhisks_error_and_register_nothing(
     status, result = await invoke_feed(client, KAFKA_FEED, "CREATE", "k", **params)
     assert status == 502 and result["error"].startswith(message), result
     assert await registration_state(stack, client.namespace, "k") is None
+
+
+async def test_a_broker_address_no_client_reads_is_a_400_from_the_feeds_api(
+    stack: Settings, client: Client
+) -> None:
+    await with_rule(client, "kg", "echo", KAFKA_FEED)
+    api = client.url("").split("/namespaces/")[0]
+    for brokers in ("garbage::::", "localhost:notaport"):
+        body = {
+            "feed": KAFKA_FEED,
+            "lifecycleEvent": "CREATE",
+            "triggerName": "/_/kg",
+            "topic": "t",
+            "brokers": brokers,
+        }
+        async with client.session.post(
+            f"{api}/feeds", json=body, headers={"Authorization": client.auth}
+        ) as resp:
+            assert resp.status == 400, await resp.text()
+            answer = await resp.json()
+        assert answer["error"].startswith(f"The 'brokers' parameter has '{brokers}'")
+    assert await registration_state(stack, client.namespace, "kg") is None
+
+
+async def test_create_again_replaces_the_feed_and_reads_from_then(
+    stack: Settings, client: Client, topic: str
+) -> None:
+    """A CREATE over the trigger's registration replaces it (OpenWhisk's recordTrigger on
+    409): a new uuid and consumer group, the new flags, each message delivered once."""
+    await with_rule(client, "onmessage", "echo", KAFKA_FEED)
+    brokers = [stack.kafka_bootstrap]
+    status, first = await invoke_feed(
+        client, KAFKA_FEED, "CREATE", "onmessage", brokers=brokers, topic=topic
+    )
+    assert status == 200, first
+    running = f"feeds: running /{client.namespace}/onmessage"
+    await eventually(lambda: running in LOG.read_text(), DEADLINE_S, "the first feed to run", 0.5)
+    status, second = await invoke_feed(
+        client, KAFKA_FEED, "CREATE", "onmessage", brokers=brokers, topic=topic, isJSONData=True
+    )
+    assert status == 200 and len(second["uuid"]) == 32 and second["uuid"] != first["uuid"]
+    replaced = f"feeds: /{client.namespace}/onmessage was replaced"
+    await eventually(
+        lambda: replaced in LOG.read_text(), DEADLINE_S, "the first feed's runner to stop", 0.5
+    )
+    status, read = await invoke_feed(client, KAFKA_FEED, "READ", "onmessage")
+    assert status == 200 and read["config"]["isJSONData"] is True
+    assert read["status"]["active"] is True
+    sent = await produce(stack, topic, 0, 4)
+    got = await until_delivered(stack, client, 4)
+    counts = positions(got)
+    assert set(counts) == {(m.partition, m.offset) for m in sent}
+    assert all(n == 1 for n in counts.values()), counts
+    assert all(isinstance(m["value"], dict) for m in got)  # the second CREATE's isJSONData
+    status, _ = await invoke_feed(client, KAFKA_FEED, "DELETE", "onmessage")
+    assert status == 200
+
+
+async def test_a_kafka_registration_is_unknown_to_the_alarms_feed_actions(
+    stack: Settings, client: Client, topic: str
+) -> None:
+    """READ through an alarms action was a 500 (KeyError); DELETE through one deleted
+    the Kafka feed. Now both answer OpenWhisk's "could not find trigger" and touch nothing."""
+    await create_feed(stack, client, topic, isJSONData=True)
+    unknown = {"error": f"could not find trigger /{client.namespace}/onmessage in the database"}
+    for action in (ALARM, INTERVAL):
+        for event, params in (
+            ("READ", {}),
+            ("UPDATE", {"cron": "* * * * *"}),
+            ("PAUSE", {}),
+            ("DELETE", {}),
+        ):
+            status, result = await invoke_feed(client, action, event, "onmessage", **params)
+            assert (status, result) == (502, unknown), (action, event)
+    status, read = await invoke_feed(client, KAFKA_FEED, "READ", "onmessage")
+    assert status == 200 and read["status"]["active"] is True
+    assert read["config"]["isJSONData"] is True
+    status, _ = await invoke_feed(client, KAFKA_FEED, "DELETE", "onmessage")
+    assert status == 200
+
+
+async def test_stored_brokers_no_client_reads_end_the_feed_with_a_reason(
+    stack: Settings, client: Client
+) -> None:
+    """A registration stored before CREATE refused such brokers ends once, with the reason
+    READ shows, instead of failing and starting again for ever."""
+    await with_rule(client, "garbled", "echo", KAFKA_FEED)
+    config = {
+        "kind": "kafka",
+        "topic": "t",
+        "brokers": ["garbage::::"],
+        "isJSONData": False,
+        "isBinaryValue": False,
+        "isBinaryKey": False,
+        "start_offsets": {},
+    }
+    doc = reg.new_registration(
+        KAFKA_FEED, "kafka", client.namespace, "garbled", client.key, config, None, now_ms()
+    )
+    couch = Couch(stack)
+    try:
+        await FeedStore(couch, stack).put_registration(doc)
+    finally:
+        await couch.close()
+
+    async def ended() -> dict | None:
+        code, answer = await invoke_feed(client, KAFKA_FEED, "READ", "garbled")
+        assert code == 200, answer
+        return answer if not answer["status"]["active"] else None
+
+    read = await eventually(ended, DEADLINE_S, "the feed to end", 0.5)
+    reason = read["status"]["reason"]
+    assert reason["kind"] == "AUTO"
+    assert reason["message"].startswith(
+        "Automatically disabled after receiving error on trigger creation: "
+        "The 'brokers' parameter has 'garbage::::'"
+    )
+    assert f"/{client.namespace}/garbled failed; starting it again" not in LOG.read_text()
+    status, _ = await invoke_feed(client, KAFKA_FEED, "DELETE", "garbled")
+    assert status == 200

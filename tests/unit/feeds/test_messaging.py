@@ -22,7 +22,7 @@ from feeds.messaging import Message
         ),
         (
             {"topic": "t", "brokers": 42},
-            "You must supply a 'brokers' parameter as an array of Kafka brokers.",
+            "You must supply a 'brokers' parameter as an array of Message Hub brokers.",
         ),
     ],
 )
@@ -83,3 +83,23 @@ def test_commits_and_pending_ranges_follow_the_batch() -> None:
     assert ranges == {"0": [4, 5], "1": [9, 9]}
     assert messaging.pending_left(ranges, {0: 4, 1: 9})
     assert not messaging.pending_left(ranges, {0: 6, 1: 10})
+
+
+@pytest.mark.parametrize(
+    "brokers",
+    ["garbage::::", "localhost:notaport", ["ok:9092", "h:"], "host:99999", "a b:1", ":9092"],
+)
+def test_a_broker_no_client_can_connect_to_is_refused_naming_the_parameter(
+    brokers: object,
+) -> None:
+    with pytest.raises(BadParameters) as caught:
+        messaging.create_config({"topic": "t", "brokers": brokers})
+    assert str(caught.value).startswith("The 'brokers' parameter has '")
+    assert "not a Kafka broker address (host:port" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "broker", ["kafka1:9092", "127.0.0.1:9092", "localhost", "[::1]:9092", "::1", "[fe80::1]"]
+)
+def test_broker_addresses_kafka_clients_read(broker: str) -> None:
+    assert messaging.create_config({"topic": "t", "brokers": [broker]})["brokers"] == [broker]

@@ -63,3 +63,26 @@ def test_after_a_fire_nothing_is_in_flight() -> None:
     state = reg.with_pending(reg.current_state(new(), None), {"fire_id": "f" * 32})
     after = reg.after_fire(state, NOW + 1_000)
     assert after["pending"] is None and after["fired"] == 1 and after["next_ms"] == NOW + 1_000
+
+
+def test_create_over_a_registration_replaces_it_with_a_fresh_one() -> None:
+    old = {**reg.changed(new(), NOW + 5, paused=True), "_rev": "2-x"}
+    ended = reg.ended(reg.current_state(old, None), NOW + 6, "gone", 404)
+    fresh = reg.new_registration(
+        "/whisk.system/messaging/kafkaFeed",
+        "kafka",
+        "ns",
+        "t",
+        "u:k",
+        {"kind": "kafka"},
+        "c" * 32,
+        NOW + 9,
+    )
+    replaced = reg.replacing(old, fresh)
+    assert replaced["_rev"] == "2-x" and replaced["generation"] == 3
+    assert replaced["uuid"] == fresh["uuid"] != old["uuid"]
+    assert replaced["feed"] == "/whisk.system/messaging/kafkaFeed" and not replaced["paused"]
+    # The old registration's end is its own state's (keyed by the old uuid): the new one
+    # has none, so it runs.
+    assert reg.is_live(replaced, None) and not reg.is_live(old, ended)
+    assert reg.status(replaced, None)["active"] is True
