@@ -123,11 +123,13 @@ def namespace_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/api/v1/", api_info)
     router.add_get("/api/v1/api-docs", openapi.serve)
     router.add_get("/api/v1/namespaces", namespaces.list_namespaces)
+    router.add_get("/api/v1/namespaces/", namespaces.list_namespaces)
     router.add_get(NS + "/limits", namespaces.get_limits)
 
 
 def action_routes(router: web.UrlDispatcher) -> None:
     router.add_get(NS + "/actions", actions.list_actions)
+    router.add_get(NS + "/actions/", actions.list_actions)
     router.add_get(NS + "/actions/{package}/", actions.list_package_actions)
     for path in (NS + "/actions/{name}", NS + "/actions/{package}/{name}"):
         router.add_put(path, actions.put_action)
@@ -138,6 +140,7 @@ def action_routes(router: web.UrlDispatcher) -> None:
 
 def package_routes(router: web.UrlDispatcher) -> None:
     router.add_get(NS + "/packages", packages.list_packages)
+    router.add_get(NS + "/packages/", packages.list_packages)
     router.add_put(NS + "/packages/{name}", packages.put_package)
     router.add_get(NS + "/packages/{name}", packages.get_package)
     router.add_delete(NS + "/packages/{name}", packages.delete_package)
@@ -145,6 +148,7 @@ def package_routes(router: web.UrlDispatcher) -> None:
 
 def trigger_routes(router: web.UrlDispatcher) -> None:
     router.add_get(NS + "/triggers", triggers.list_triggers)
+    router.add_get(NS + "/triggers/", triggers.list_triggers)
     router.add_put(NS + "/triggers/{name}", triggers.put_trigger)
     router.add_get(NS + "/triggers/{name}", triggers.get_trigger)
     router.add_delete(NS + "/triggers/{name}", triggers.delete_trigger)
@@ -153,6 +157,7 @@ def trigger_routes(router: web.UrlDispatcher) -> None:
 
 def rule_routes(router: web.UrlDispatcher) -> None:
     router.add_get(NS + "/rules", rules.list_rules)
+    router.add_get(NS + "/rules/", rules.list_rules)
     router.add_put(NS + "/rules/{name}", rules.put_rule)
     router.add_get(NS + "/rules/{name}", rules.get_rule)
     router.add_delete(NS + "/rules/{name}", rules.delete_rule)
@@ -162,7 +167,9 @@ def rule_routes(router: web.UrlDispatcher) -> None:
 def activation_routes(router: web.UrlDispatcher) -> None:
     activation = NS + "/activations/{activation_id}"
     router.add_get(NS + "/activations", activations.list_activations)
+    router.add_get(NS + "/activations/", activations.list_activations)
     router.add_get(activation, activations.get_activation)
+    router.add_get(activation + "/", activations.get_activation)
     router.add_get(activation + "/logs", activations.get_logs)
     router.add_get(activation + "/result", activations.get_result)
 

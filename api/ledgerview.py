@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from api.activations import activation_path
-from api.auth import Identity, resolve_namespace
+from api.auth import Identity, namespace_for
 from api.context import CONTEXT, Context, ctx
 from api.errors import bad_request, not_found
 from api.requests import json_response
@@ -54,10 +54,16 @@ def _listed(request: web.Request, *names: str) -> list[str]:
 
 
 def action_spec(name: str, namespace: str) -> str:
-    """``hello``, ``pkg/hello``, or a full path (``/ns/hello``, ``/_/hello``) as ``ns/hello``."""
-    if not name.startswith("/"):
-        return name
-    path = name.strip("/")
+    """An ``action`` filter as ``api.tail.Filter`` holds it (pure).
+
+    ``hello``, ``pkg/hello`` and ``binding/hello`` stay as they are (the
+    activation list's ``name`` filter); a full path (``/ns/pkg/hello``,
+    ``/_/hello``) becomes ``ns/pkg/hello``; a trailing ``/`` is dropped.
+    """
+    path = name.strip().rstrip("/")
+    if not path.startswith("/"):
+        return path
+    path = path.strip("/")
     return namespace + path[1:] if path.startswith("_/") else path
 
 
@@ -107,7 +113,7 @@ async def stream_events(request: web.Request) -> web.StreamResponse:
     """``GET .../events``: the subject's events as Server-Sent Events (see api/stream.py)."""
     c = ctx(request)
     identity = await c.auth.identify(request)
-    namespace = resolve_namespace(identity, request.match_info["namespace"])
+    namespace = namespace_for(identity, request)
     selector = Selector(stream_filter(request, namespace))
     since = stream_start(request)
     heartbeat_s = heartbeat_of(request, c.settings.events_heartbeat_s)

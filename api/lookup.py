@@ -21,6 +21,7 @@ from streams.messages import (
     BINDING_CIRCULAR,
     NOT_ALLOWED_ON_BINDING,
     NOT_AUTHORIZED,
+    NOT_AUTHORIZED_RESOURCE,
     PARAMETERS_NOT_ALLOWED,
 )
 
@@ -94,8 +95,11 @@ def may_read_package(doc: JsonDict, caller: str) -> bool:
     return owner or (bool(doc.get("publish")) and not (doc.get("binding") or {}))
 
 
-def forbidden() -> APIError:
-    return APIError(403, NOT_AUTHORIZED)
+def forbidden(ref: EntityRef | None = None) -> APIError:
+    """403, naming the entity as OpenWhisk's entitlement check does (``ns/pkg/name``)."""
+    if ref is None:
+        return APIError(403, NOT_AUTHORIZED)
+    return APIError(403, NOT_AUTHORIZED_RESOURCE.format(resource=ref.qualified.lstrip("/")))
 
 
 async def readable_package(store: EntityStore, identity: Identity, ref: EntityRef) -> JsonDict:
@@ -103,9 +107,9 @@ async def readable_package(store: EntityStore, identity: Identity, ref: EntityRe
     owner = ref.namespace == identity.namespace
     doc = await store.get_typed(ref.doc_id, PACKAGE)
     if doc is None:
-        raise not_found() if owner else forbidden()
+        raise not_found() if owner else forbidden(ref)
     if not may_read_package(doc, identity.namespace):
-        raise forbidden()
+        raise forbidden(ref)
     return doc
 
 
@@ -124,14 +128,14 @@ async def resolve_package(
     if real is None:
         raise not_found()
     if not may_read_package(real, identity.namespace) or (real.get("binding") or {}):
-        raise forbidden()
+        raise forbidden(target)
     return real, doc
 
 
 async def writable_package(store: EntityStore, identity: Identity, ref: EntityRef) -> JsonDict:
     """A package the caller may add actions to or remove them from."""
     if ref.namespace != identity.namespace:
-        raise forbidden()
+        raise forbidden(ref)
     doc = await store.get_typed(ref.doc_id, PACKAGE)
     if doc is None:
         raise not_found()
@@ -144,7 +148,7 @@ async def action_target(store: EntityStore, identity: Identity, ref: EntityRef) 
     """The action ``ref`` names, readable and invocable by the caller."""
     if ref.package is None:
         if ref.namespace != identity.namespace:
-            raise forbidden()
+            raise forbidden(ref)
         doc = await store.get_typed(ref.doc_id, ACTION)
         if doc is None:
             raise not_found()

@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from api import lookup, validation
-from api.auth import Identity, namespace_named, resolve_namespace
+from api.auth import Identity, namespace_for, namespace_named
 from api.context import Context, ctx
 from api.entities import ACTION, COLLECTIONS, PACKAGE, brief, package_doc, public
 from api.errors import APIError, bad_request, not_found
@@ -78,14 +78,14 @@ async def checked_binding(c: Context, identity: Identity, target: EntityRef) -> 
     if bound.get("binding"):
         raise bad_request(BINDING_CANNOT_REFERENCE_BINDING)
     if not lookup.may_read_package(bound, identity.namespace):
-        raise lookup.forbidden()
+        raise lookup.forbidden(target)
     return {"namespace": target.namespace, "name": target.name}
 
 
 async def put_package(request: web.Request) -> web.Response:
     c = ctx(request)
     identity = await c.auth.identify(request)
-    namespace = resolve_namespace(identity, request.match_info["namespace"])
+    namespace = namespace_for(identity, request)
     ref = EntityRef(namespace, check_name(request.match_info["name"]))
     if ref.name == DEFAULT_PACKAGE:
         raise bad_request(PACKAGE_NAME_RESERVED.format(name=ref.name))
@@ -134,7 +134,7 @@ async def get_package(request: web.Request) -> web.Response:
 async def delete_package(request: web.Request) -> web.Response:
     c = ctx(request)
     identity = await c.auth.identify(request)
-    namespace = resolve_namespace(identity, request.match_info["namespace"])
+    namespace = namespace_for(identity, request)
     ref = EntityRef(namespace, check_name(request.match_info["name"]))
     doc = await c.entities.get_typed(ref.doc_id, PACKAGE)
     if doc is None:

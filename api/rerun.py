@@ -25,7 +25,11 @@ What runs depends on what the original ran (``how``):
   rules as they are now: a fire records no rule set, so both versions mean
   now); 409 when none of its rules is active, since nothing would run.
 
-An entity that no longer exists is 404 for ``current`` and for a trigger.
+An entity that no longer exists is 404 with either version, as an invoke of
+it is (``original`` too: a deleted action's code never runs again, though
+CouchDB still holds its old revisions until compaction; a user deletes an
+action to stop it). An action deleted and created again under the same name
+exists: ``original`` runs the recorded revision, ``current`` the new one.
 """
 
 from __future__ import annotations
@@ -132,17 +136,22 @@ def _binding(original: ActivationAccepted) -> str | None:
 
 
 async def _entity(c: Context, original: ActivationAccepted, version: str) -> JsonDict:
-    """The action or sequence document to run: the recorded revision, or the current one."""
-    if version == "original":
-        whisks = c.settings.database(constants.DB_WHISKS)
-        doc = await c.couch.get_rev(whisks, original.action, original.action_rev)
-        if doc is None:
-            raise APIError(409, ORIGINAL_VERSION_GONE.format(rev=original.action_rev))
-        return doc
-    doc = await c.entities.get_typed(original.action, ACTION)
-    if doc is None:
+    """The action or sequence document to run: the recorded revision, or the current one.
+
+    Raises 404 (``RERUN_ENTITY_GONE``) when the action does not exist now,
+    whichever the version; 409 (``ORIGINAL_VERSION_GONE``) for ``original``
+    when the recorded revision is no longer stored.
+    """
+    current = await c.entities.get_typed(original.action, ACTION)
+    if current is None:
         name = ref_of(original.action).qualified
         raise APIError(404, RERUN_ENTITY_GONE.format(kind="action", name=name))
+    if version == "current":
+        return current
+    whisks = c.settings.database(constants.DB_WHISKS)
+    doc = await c.couch.get_rev(whisks, original.action, original.action_rev)
+    if doc is None:
+        raise APIError(409, ORIGINAL_VERSION_GONE.format(rev=original.action_rev))
     return doc
 
 
@@ -186,7 +195,7 @@ async def start_rerun(
             cause=cause,
             annotations=[a for a in annotations if a.get("key") != "binding"],
         )
-    await _entity(c, original, version)  # 409 when the recorded revision is gone
+    await _entity(c, original, version)  # 404 when deleted, 409 when the revision is gone
     c.invocations.check_invoke(identity)
     accepted = rerun_of(
         original,

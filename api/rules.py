@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from api import lookup, validation
-from api.auth import Identity, resolve_namespace
+from api.auth import Identity, namespace_for
 from api.context import Context, ctx
 from api.entities import RULE, TRIGGER, brief, public
 from api.errors import APIError, bad_request, not_found
@@ -79,7 +79,7 @@ async def trigger_for_rule(c: Context, identity: Identity, ref: EntityRef) -> Js
     if ref.package is not None:
         raise bad_request(RULE_TRIGGER_MISSING_NAMED.format(name=ref.qualified))
     if ref.namespace != identity.namespace:
-        raise lookup.forbidden()
+        raise lookup.forbidden(ref)
     try:
         trigger = await c.entities.get_typed(ref.doc_id, TRIGGER)
     except APIError:
@@ -99,7 +99,7 @@ async def check_action(c: Context, identity: Identity, ref: EntityRef) -> None:
 
 
 def rule_ref(request: web.Request, identity: Identity) -> EntityRef:
-    namespace = resolve_namespace(identity, request.match_info["namespace"])
+    namespace = namespace_for(identity, request)
     return EntityRef(namespace, check_name(request.match_info["name"]))
 
 
@@ -214,7 +214,7 @@ async def set_rule_status(request: web.Request) -> web.Response:
 async def list_rules(request: web.Request) -> web.Response:
     c = ctx(request)
     identity = await c.auth.identify(request)
-    namespace = resolve_namespace(identity, request.match_info["namespace"])
+    namespace = namespace_for(identity, request)
     limit, skip = paging(request, "rules")
     if flag(request, "count"):
         return json_response({"rules": await c.entities.count(namespace, RULE, skip)})

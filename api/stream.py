@@ -16,6 +16,15 @@ The loop, until the client goes away or the API shuts down:
    cursor); otherwise serve the queue, skipping anything the cursor has passed;
 4. a queue that overflows while live sends the session back to 1 as well.
 
+With an ``action`` filter, an event that does not name its action (a
+``started``) of an activation accepted before the stream's start is
+undecided (``Selector.admits`` answers None): the session reads that
+activation's ``accepted`` event from its partition (``find_acceptance``,
+from the moment its id records up to the event; a second reader, since the
+first may be mid-read) and asks again. Only activations in flight at the
+start (or forgotten past ``api.tail.REMEMBER_MAX``) cost such a read, so a
+resumed or ``since`` stream gets every event of them, as the README promises.
+
 Live events keep the order in which the API's tail reads them: each
 partition's in log order, partitions interleaved as Kafka hands out their
 fetches, so two activations on different partitions may arrive a few
@@ -26,6 +35,7 @@ reads its stretch in time order again.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -35,10 +45,10 @@ from typing import Any
 from aiohttp import web
 
 from api.tail import Delivery, Hub, Selector, Subscription
-from streams.errors import LedgerUnavailable
-from streams.events import LedgerEvent
-from streams.history import LedgerReader, LogRecord
-from streams.ids import iso_ms
+from streams.errors import LedgerUnavailable, kafka_unavailable
+from streams.events import ActivationAccepted, ActivationScheduled, LedgerEvent
+from streams.history import SEEK_SLACK_MS, LedgerReader, LogRecord
+from streams.ids import accepted_at_ms, iso_ms
 from streams.positions import (
     Cursor,
     FromCursor,
@@ -57,6 +67,8 @@ from streams.settings import Settings
 log = logging.getLogger("ledgerwhisk.api.stream")
 
 RETRY_MS = 2_000
+# Reading back one activation's acceptance reads a few seconds of one partition.
+LOOKUP_TIMEOUT_S = 10.0
 HEADERS = {
     "Content-Type": "text/event-stream; charset=utf-8",
     "Cache-Control": "no-cache",
@@ -102,6 +114,40 @@ def event_view(event: LedgerEvent, partition: int, offset: int, logged_ms: int) 
     }
 
 
+async def find_acceptance(
+    reader: LedgerReader, activation_id: str, partition: int, before: int
+) -> ActivationAccepted | None:
+    """The ``accepted`` event of ``activation_id``, read from ``partition`` below offset ``before``.
+
+    The read starts at the moment the id records (less ``SEEK_SLACK_MS``, for
+    clocks), as ``streams.history.read_activation`` does, and ends at the first
+    event of the activation that carries its acceptance (``accepted``, or a
+    ``scheduled`` with ``accepted``). None when there is none (an id that is
+    not ours, or retention removed it). Raises ``LedgerUnavailable`` when Kafka
+    fails or the read takes longer than ``LOOKUP_TIMEOUT_S``.
+    """
+    at_ms = accepted_at_ms(activation_id)
+    if at_ms is None:
+        return None
+    key = activation_id.encode()
+    try:
+        async with asyncio.timeout(LOOKUP_TIMEOUT_S):
+            start = (await reader.offsets_at(at_ms - SEEK_SLACK_MS)).get(partition, before)
+            batches = reader.read({partition: start}, {partition: before})
+            async with aclosing(batches):
+                async for batch in batches:
+                    for record in batch:
+                        logged = record.decoded() if record.key == key else None
+                        event = logged.event if logged is not None else None
+                        if isinstance(event, ActivationScheduled) and event.accepted:
+                            return event.accepted
+                        if isinstance(event, ActivationAccepted):
+                            return event
+    except TimeoutError as exc:
+        raise kafka_unavailable(reader.settings.kafka_bootstrap, exc) from exc
+    return None
+
+
 class Closed(Exception):
     """The client went away, or the API is shutting down."""
 
@@ -125,6 +171,7 @@ class Session:
         self.cursor: Cursor = {}
         self.sent = 0
         self._reader: LedgerReader | None = None
+        self._lookups: LedgerReader | None = None
         self._sub: Subscription | None = None
         self._last_write = time.monotonic()
 
@@ -142,6 +189,9 @@ class Session:
             if self._sub is not None:
                 self.hub.unsubscribe(self._sub)
             await self._close_reader()
+            if self._lookups is not None:
+                lookups, self._lookups = self._lookups, None
+                await lookups.__aexit__(None, None, None)
 
     async def _resolve(self, since: Since) -> Cursor | None:
         """The start cursor (None: live from the subscription), as far as it is known now."""
@@ -212,7 +262,7 @@ class Session:
     async def _from_log(self, record: LogRecord) -> None:
         self.cursor[record.partition] = record.offset + 1
         logged = record.decoded()
-        if logged is not None and self.selector.admits(logged.event):
+        if logged is not None and await self._admits(logged.event, record.partition, record.offset):
             await self._send(logged.event, record.partition, record.offset, record.timestamp_ms)
 
     async def _serve_live(self, sub: Subscription) -> None:
@@ -237,8 +287,21 @@ class Session:
         if d.offset < self.cursor.get(d.partition, 0):
             return  # already delivered from the log
         self.cursor = advance(self.cursor, d.cursor)
-        if self.selector.admits(d.event):
+        if await self._admits(d.event, d.partition, d.offset):
             await self._send(d.event, d.partition, d.offset, d.timestamp_ms)
+
+    async def _admits(self, event: LedgerEvent, partition: int, offset: int) -> bool:
+        """The selector's verdict; an undecided one after reading the activation's acceptance."""
+        verdict = self.selector.admits(event)
+        if verdict is None:
+            if self._lookups is None:
+                lookups = LedgerReader(self.settings)
+                await lookups.__aenter__()
+                self._lookups = lookups
+            accepted = await find_acceptance(self._lookups, event.activation_id, partition, offset)
+            self.selector.learn(event.activation_id, accepted)
+            verdict = self.selector.admits(event)
+        return bool(verdict)
 
     async def _send(self, event: LedgerEvent, partition: int, offset: int, logged: int) -> None:
         data = json.dumps(event_view(event, partition, offset, logged), separators=(",", ":"))

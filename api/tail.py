@@ -34,13 +34,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from streams.events import STATE_RANK, ActivationAccepted, ActivationCompleted, LedgerEvent
+from streams.events import (
+    STATE_RANK,
+    ActivationAccepted,
+    ActivationCompleted,
+    ActivationScheduled,
+    LedgerEvent,
+)
 from streams.history import LogRecord
 from streams.positions import Cursor
 
 log = logging.getLogger("ledgerwhisk.api.tail")
 
-# Activation ids a selector remembers as matching its action filter.
+# Activations in flight a selector filtering by action remembers its verdict on.
 REMEMBER_MAX = 10_000
 QUEUE_MAX = 1_000
 SHORT_TYPES = {t.split(".", 1)[1]: t for t in STATE_RANK}
@@ -62,7 +68,13 @@ def event_types(names: Iterable[str]) -> frozenset[str] | None:
 
 @dataclass(frozen=True)
 class Filter:
-    """What a subscriber asked for; empty sets mean "any"."""
+    """What a subscriber asked for; empty sets mean "any".
+
+    ``actions`` holds names as ``api.ledgerview.action_spec`` gives them: a
+    name filter of OpenWhisk's activation list (``hello``, ``pkg/hello``,
+    ``binding/hello``) or a full path without its leading slash
+    (``ns/pkg/hello``).
+    """
 
     namespace: str
     actions: frozenset[str] = frozenset()
@@ -70,31 +82,85 @@ class Filter:
     types: frozenset[str] = frozenset()
 
 
-def _action_matches(wanted: frozenset[str], name: str, path: str) -> bool:
-    """``hello``/``pkg/hello`` match the name; ``/ns/pkg/hello`` or ``ns/pkg/hello`` the path."""
-    return name in wanted or path in wanted or f"/{path}" in wanted
-
-
-def _completed_path(event: ActivationCompleted) -> str:
-    for a in event.annotations:
-        if a.get("key") == "path" and isinstance(a.get("value"), str):
+def _annotation(annotations: Iterable[dict[str, Any]], key: str) -> str | None:
+    for a in annotations:
+        if a.get("key") == key and isinstance(a.get("value"), str):
             return str(a["value"])
-    return ""
+    return None
+
+
+def action_names(path: str, name: str, binding: str | None = None) -> frozenset[str]:
+    """Every name an action filter knows one activation by (pure).
+
+    ``path`` is the action's path without the leading slash (``ns/hello``,
+    ``ns/pkg/hello``), ``name`` its simple name, ``binding`` the ``binding``
+    annotation (``ns/bind``) of an activation that ran through a binding.
+    The result holds the name the activation list's ``name`` filter matches
+    (OpenWhisk's ``pathFilter``: ``hello``; ``pkg/hello`` in a package;
+    ``bind/hello`` through a binding, and then not ``pkg/hello``; the view
+    ``byName`` in store/views.py and apache/openwhisk
+    ansible/files/whisks_design_document_for_activations_db_filters_v2.1.1.json),
+    and the full paths: the action's, and through a binding the binding's.
+
+    >>> sorted(action_names("guest/pkg/hello", "hello", "guest/bind"))
+    ['bind/hello', 'guest/bind/hello', 'guest/pkg/hello']
+    """
+    name = name or path.rsplit("/", 1)[-1]
+    names = {path} if path else set()
+    segments = path.split("/")
+    if binding:
+        names.add(f"{binding}/{name}")
+        names.add(f"{binding.split('/')[-1]}/{name}")
+    elif len(segments) == 3:
+        names.add(f"{segments[1]}/{name}")
+    else:
+        names.add(name)
+    return frozenset(names)
+
+
+def _names_of(event: LedgerEvent) -> frozenset[str] | None:
+    """The names of the action an event's activation ran, when the event says (pure).
+
+    ``accepted`` says, ``scheduled`` when it carries its acceptance, and
+    ``completed`` by its ``head`` or, without one, its ``path`` annotation
+    (no binding then: a record written before heads existed). ``started``
+    never says: None.
+    """
+    if isinstance(event, ActivationScheduled) and event.accepted is not None:
+        event = event.accepted
+    if isinstance(event, ActivationAccepted):
+        binding = _annotation(event.annotations, "binding")
+        return action_names(event.action, event.action_name, binding)
+    if isinstance(event, ActivationCompleted):
+        if event.head is not None:
+            head = event.head
+            binding = _annotation(head.annotations, "binding")
+            return action_names(head.action, head.action_name, binding)
+        path = _annotation(event.annotations, "path")
+        if path:
+            return action_names(path, "", _annotation(event.annotations, "binding"))
+    return None
 
 
 class Selector:
     """Decides which events a subscriber sees (tenancy first, then its filter).
 
-    Only ``accepted`` events name the action; a selector filtering by action
-    remembers the ids it admitted so that their later events pass too, and
-    reads a ``completed`` event's ``path`` annotation when it never saw the
-    acceptance (a stream that starts after it).
+    Only some events name the action (``_names_of``): ``started`` never does,
+    ``scheduled`` not always. A selector filtering by action remembers its
+    verdict on every activation it saw accepted until that activation
+    completes (so memory holds the activations in flight, bounded by
+    ``remember``). For an event it cannot decide, one of an activation
+    accepted before the stream's start (a ``Last-Event-ID`` or ``since``
+    between its ``accepted`` and its ``started``) or forgotten, ``admits``
+    answers None: the session reads that activation's acceptance from the
+    log, hands it to ``learn`` and asks again.
     """
 
     def __init__(self, spec: Filter, remember: int = REMEMBER_MAX):
         self.spec = spec
         self._remember = remember
-        self._known: OrderedDict[str, None] = OrderedDict()
+        # Activation id -> whether its action is wanted, while it is in flight.
+        self._known: OrderedDict[str, bool] = OrderedDict()
 
     def visible(self, event: LedgerEvent) -> bool:
         """The stateless part: the subscriber's own namespace, and its activation ids."""
@@ -103,29 +169,46 @@ class Selector:
             return False
         return not spec.activation_ids or event.activation_id in spec.activation_ids
 
-    def admits(self, event: LedgerEvent) -> bool:
-        """Everything, in log order (the action filter remembers what it admitted)."""
+    def admits(self, event: LedgerEvent) -> bool | None:
+        """Whether the subscriber gets ``event``; None: only its activation's acceptance can tell.
+
+        Call it for every event, in log order (the action filter remembers
+        what it saw, also of events whose type is filtered out).
+        """
         if not self.visible(event):
             return False
-        if self.spec.actions and not self._wanted_action(event):
+        wanted: bool | None = True
+        if self.spec.actions:
+            wanted = self._wanted_action(event)
+        if self.spec.types and event.type not in self.spec.types:
             return False
-        return not self.spec.types or event.type in self.spec.types
+        return wanted
 
-    def _wanted_action(self, event: LedgerEvent) -> bool:
+    def learn(self, activation_id: str, accepted: ActivationAccepted | None) -> None:
+        """The acceptance of an activation ``admits`` could not decide (None: not found)."""
+        names = _names_of(accepted) if accepted is not None else None
+        self._keep(activation_id, names is not None and not names.isdisjoint(self.spec.actions))
+
+    def _keep(self, activation_id: str, wanted: bool) -> None:
+        self._known[activation_id] = wanted
+        self._known.move_to_end(activation_id)
+        if len(self._known) > self._remember:
+            self._known.popitem(last=False)
+
+    def _wanted_action(self, event: LedgerEvent) -> bool | None:
         aid = event.activation_id
-        if isinstance(event, ActivationAccepted):
-            if not _action_matches(self.spec.actions, event.action_name, event.action):
-                return False
-            self._known[aid] = None
-            if len(self._known) > self._remember:
-                self._known.popitem(last=False)
-            return True
-        if aid in self._known:
-            return True
+        names = _names_of(event)
         if isinstance(event, ActivationCompleted):
-            path = _completed_path(event)
-            return _action_matches(self.spec.actions, path.split("/", 1)[-1], path)
-        return False
+            # The last event of an activation: decided, and forgotten.
+            known = self._known.pop(aid, None)
+            if event.head is None and known is not None:
+                return known  # the acceptance said more than a path annotation does
+            return names is not None and not names.isdisjoint(self.spec.actions)
+        if names is not None:
+            wanted = not names.isdisjoint(self.spec.actions)
+            self._keep(aid, wanted)
+            return wanted
+        return self._known.get(aid)
 
 
 @dataclass(frozen=True)

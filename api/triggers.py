@@ -25,7 +25,7 @@ from aiohttp import web
 
 from api import lookup, validation
 from api.accept import Runnable, Submitted
-from api.auth import Identity, resolve_namespace
+from api.auth import Identity, namespace_for
 from api.context import Context, ctx
 from api.entities import TRIGGER, public
 from api.errors import APIError, bad_request, not_found
@@ -97,7 +97,7 @@ def rule_result(rule: str, action: str, status_code: int, outcome: str, ok: bool
 
 
 def trigger_ref(request: web.Request, identity: Identity) -> EntityRef:
-    namespace = resolve_namespace(identity, request.match_info["namespace"])
+    namespace = namespace_for(identity, request)
     return EntityRef(namespace, check_name(request.match_info["name"]))
 
 
@@ -138,7 +138,7 @@ async def delete_trigger(request: web.Request) -> web.Response:
 async def list_triggers(request: web.Request) -> web.Response:
     c = ctx(request)
     identity = await c.auth.identify(request)
-    namespace = resolve_namespace(identity, request.match_info["namespace"])
+    namespace = namespace_for(identity, request)
     return await list_entities(c, request, namespace, TRIGGER)
 
 

@@ -74,6 +74,7 @@ class Rebuilt:
     read: int
     applied: int
     unreadable: int
+    # Events the log received after ``until_ms``: all of them, read or not.
     after_until: int
     records: int
     seconds: float
@@ -280,6 +281,7 @@ async def _rebuild(
     try:
         async with LedgerReader(settings) as reader:
             beginning, stop = await reader.bounds()
+            end = dict(stop)
             if until_ms is not None:
                 # Timestamps are the producers' clocks: read a little past the moment.
                 bound = await reader.offsets_at(until_ms + SEEK_SLACK_MS)
@@ -300,7 +302,8 @@ async def _rebuild(
         work.read,
         work.applied,
         work.unreadable,
-        work.late,
+        # Read and left out (the seek slack), and never read: past the slack.
+        work.late + total_of(stop, end),
         work.records,
         time.monotonic() - began,
         stop,

@@ -11,8 +11,8 @@ import click
 
 from api.cli import messages as m
 from api.cli.client import Client, What, segment
-from api.cli.entities import annotation, field_name, split_name
-from api.cli.errors import CLIError, UsageError
+from api.cli.entities import annotation, field_name
+from api.cli.errors import CLIError
 from api.cli.options import LwskGroup
 from api.cli.session import Session, pass_session
 from streams import constants
@@ -22,6 +22,14 @@ JsonDict = dict[str, Any]
 # apache/openwhisk-client-go whisk/activation.go StatusCodes.
 STATUS_WORDS = ("success", "application error", "developer error", "internal error")
 LIST_HEADERS = ("Datetime", "Activation ID", "Kind", "Start", "Duration", "Status", "Entity")
+# wsk's texts for a command line its argument checks refuse (apache/openwhisk-cli
+# commands/util.go CheckArgs, commands/qualified_name.go NewQualifiedNameError).
+ARGS_INVALID = "Invalid argument(s). {required}"
+QUALIFIED_NAME_INVALID = (
+    "'{name}' is not a valid qualified name: A valid qualified name must be specified."
+)
+# Entity column parts as wsk truncates them (whisk/activation.go ToSummaryRowString).
+NAMESPACE_COLUMN, NAME_COLUMN, VERSION_COLUMN = 20, 30, 20
 
 
 @click.group("activation", cls=LwskGroup)
@@ -29,15 +37,36 @@ def group() -> None:
     """work with activations"""
 
 
+def refused(message: str) -> click.UsageError:
+    """A command line wsk's checks refuse: exit 1, with the command's usage (as ``CheckArgs``)."""
+    return click.UsageError(message, click.get_current_context(silent=True))
+
+
 def go_duration(ms: int) -> str:
-    """Milliseconds as Go prints a ``time.Duration``, as wsk's list does: 23ms, 1.5s, 1m1s."""
-    if ms < 1000:
+    """Milliseconds as Go prints a ``time.Duration``, as wsk's list does: 0s, 23ms, 1.5s, 1m1s,
+    1h0m0s (Go's ``Duration.String``)."""
+    if ms == 0:
+        return "0s"
+    if abs(ms) < 1000:
         return f"{ms}ms"
-    seconds, rest_ms = divmod(ms, 1000)
+    sign = "-" if ms < 0 else ""
+    seconds, rest_ms = divmod(abs(ms), 1000)
     minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
     fraction = f".{rest_ms:03d}".rstrip("0").rstrip(".") if rest_ms else ""
     tail = f"{seconds}{fraction}s"
-    return f"{minutes}m{tail}" if minutes else tail
+    if hours:
+        return f"{sign}{hours}h{minutes}m{tail}"
+    return f"{sign}{minutes}m{tail}" if minutes else f"{sign}{tail}"
+
+
+def truncated(text: str, most: int) -> str:
+    """wsk's ``TruncateStr``: past ``most`` characters, ``...`` in the middle."""
+    if len(text) <= most:
+        return text
+    half = most // 2
+    upper = len(text) - half + 3
+    return text[: half + most % 2] + "..." + text[upper:]
 
 
 def status_word(activation: JsonDict) -> str:
@@ -51,18 +80,23 @@ def status_word(activation: JsonDict) -> str:
 
 
 def entity_of(activation: JsonDict) -> str:
-    """``namespace/package/name:version``: the ``path`` annotation, else namespace/name."""
-    path = (
-        annotation(activation, "path") or f"{activation.get('namespace')}/{activation.get('name')}"
-    )
-    return f"{path}:{activation.get('version', '')}"
+    """``namespace/name:version`` as wsk's list shows it (the record's fields, each truncated;
+    no package: wsk does not read the ``path`` annotation)."""
+    namespace = truncated(str(activation.get("namespace", "")), NAMESPACE_COLUMN)
+    name = truncated(str(activation.get("name", "")), NAME_COLUMN)
+    return f"{namespace}/{name}:{truncated(str(activation.get('version', '')), VERSION_COLUMN)}"
 
 
 def list_row(activation: JsonDict) -> list[str]:
     """One row of ``wsk activation list`` (apache/openwhisk-client-go ``whisk/activation.go``
-    ``ToSummaryRowString``): local start time, id, kind, cold or warm, duration, status, entity."""
+    ``ToSummaryRowString``): local start time, id, kind, cold or warm, duration, status, entity.
+
+    The duration is ``end - start`` (a sequence's ``duration`` is the sum of its
+    components'), 0 when the record's ``duration`` is 0 or absent (a trigger's).
+    """
     start = int(activation.get("start") or 0)
-    duration = int(activation.get("duration") or 0)
+    end = int(activation.get("end") or start)
+    duration = end - start if activation.get("duration") else 0
     return [
         datetime.fromtimestamp(start / 1000).strftime("%Y-%m-%d %H:%M:%S"),
         str(activation.get("activationId", "")),
@@ -74,18 +108,42 @@ def list_row(activation: JsonDict) -> list[str]:
     ]
 
 
+def list_name_filter(given: str) -> str | None:
+    """The ``name`` filter of ``activation list [NAMESPACE or NAME]`` (None: every activation).
+
+    As wsk's ``NewQualifiedName`` (commands/qualified_name.go): ``ns/pkg/x``
+    gets a leading slash (``addLeadSlash``), ``/ns`` names a namespace and no
+    entity, ``/ns/x`` and ``/ns/pkg/x`` the entity after the namespace, and
+    anything else is the entity itself. The namespace is dropped: wsk's
+    client lists under ``_`` whatever it names (openwhisk-client-go
+    whisk/activation.go ``List``). Raises ``click.UsageError`` (exit 1) for
+    an empty part, ``.``, or more than three parts.
+    """
+    name = given
+    parts = name.split("/")
+    if len(parts) == 3 and parts[0]:
+        name, parts = "/" + name, ["", *parts]
+    if name.startswith("/"):
+        if not 2 <= len(parts) <= 4 or any(p in ("", ".") for p in parts[1:]):
+            raise refused(QUALIFIED_NAME_INVALID.format(name=given))
+        return "/".join(parts[2:]) or None
+    if name in ("", "."):
+        raise refused(QUALIFIED_NAME_INVALID.format(name=given))
+    return name
+
+
 def time_ms(value: str | None, flag: str) -> int | None:
     """``--since``/``--upto``: epoch ms, an ISO time or a relative time (``10m``)."""
     if value is None:
         return None
     at = parse_time(value, int(time.time() * 1000))
     if at is None:
-        raise UsageError(m.TIME_ILLEGAL.format(flag=flag, value=value))
+        raise refused(m.TIME_ILLEGAL.format(flag=flag, value=value))
     return at
 
 
 @group.command("list")
-@click.argument("name", required=False)
+@click.argument("name", required=False, metavar="[NAMESPACE or NAME]")
 @click.option("-l", "--limit", type=int, default=30, help="at most LIMIT activations (max 200)")
 @click.option("-s", "--skip", type=int, default=0, help="skip the first SKIP activations")
 @click.option("--since", metavar="TIME", help="only since TIME: epoch ms, ISO time, or 10m, 2h")
@@ -101,19 +159,16 @@ def list_activations(
     upto: str | None,
     full: bool,
 ) -> None:
-    """list activations [NAME: of this action only]"""
-    namespace, entity = split_name(name) if name else ("_", None)
+    """list activations [NAMESPACE or NAME: of this action only]"""
     query: JsonDict = {
         "limit": limit,
         "skip": skip,
-        "name": entity,
+        "name": list_name_filter(name) if name is not None else None,
         "since": time_ms(since, "--since"),
         "upto": time_ms(upto, "--upto"),
         "docs": True if full else None,
     }
-    answer = session.client.ok(
-        "GET", f"namespaces/{segment(namespace)}/activations", what=None, **query
-    )
+    answer = session.client.ok("GET", "namespaces/_/activations", what=None, **query)
     out = session.out
     if full and not session.json:
         out.line("activations")
@@ -131,7 +186,7 @@ def activation_id(client: Client, given: str | None, last: bool) -> str:
             raise CLIError(m.NO_ACTIVATIONS)
         return str(latest[0]["activationId"])
     if not given:
-        raise UsageError(m.ACTIVATION_ID_NEEDED)
+        raise refused(ARGS_INVALID.format(required=m.ACTIVATION_ID_NEEDED))
     return given
 
 
@@ -166,11 +221,10 @@ def get(
     if session.json:
         out.json(found.get(key) if key else found)
     elif summary:
-        end = datetime.fromtimestamp(int(found.get("end") or 0) / 1000)
         status = (found.get("response") or {}).get("status", "")
         out.line(
             f"activation result for '/{found.get('namespace')}/{found.get('name')}' "
-            f"({status} at {end:%Y-%m-%d %H:%M:%S})"
+            f"({status} at {go_time(int(found.get('end') or 0))})"
         )
         out.json((found.get("response") or {}).get("result"))
     elif logs_only:
@@ -180,6 +234,13 @@ def get(
         out.shown(f"got activation {aid}, displaying field {key}", found.get(key))
     else:
         out.shown(f"got activation {aid}", found)
+
+
+def go_time(at_ms: int) -> str:
+    """A moment as wsk's ``get -s`` prints it: Go's ``time.Unix(end/1000, 0)`` in the local
+    zone, ``2026-12-01 07:41:08 +0000 UTC`` (commands/activation.go)."""
+    local = datetime.fromtimestamp(at_ms // 1000).astimezone()
+    return f"{local:%Y-%m-%d %H:%M:%S %z} {local.tzname() or ''}".rstrip()
 
 
 def strip(line: str) -> str:

@@ -172,16 +172,21 @@ class Rebuild:
             behind = await wait_for_writer(settings, done.stop, WRITER_WAIT_S)
             bar.update(waiting, total=1, completed=1)
             touched, end = await touched_since(settings, done.stop)
-            total = await couch.doc_count(self.live)
-            comparing = bar.add_task("comparing records", total=total, rate="")
+            # Both databases' ids are compared (their union), and the live one grows
+            # while the stack is in use: the total is a floor, raised as records come.
+            counts = [await couch.doc_count(db) for db in (self.live, self.into)]
+            seen = {"total": max(n or 0 for n in counts), "n": 0}
+            comparing = bar.add_task("comparing records", total=seen["total"], rate="")
+
+            def on_record(n: int) -> None:
+                seen.update(n=n, total=max(n, seen["total"]))
+                bar.update(comparing, completed=n, total=seen["total"])
+
             verified = await verify(
-                couch,
-                self.live,
-                self.into,
-                done.horizon_ms,
-                touched,
-                lambda n: bar.update(comparing, completed=n),
+                couch, self.live, self.into, done.horizon_ms, touched, on_record
             )
+            # The end: what was compared is the whole.
+            bar.update(comparing, completed=seen["n"], total=seen["n"])
             later, _ = await touched_since(settings, end)
             verified = verified.without(later)
         if behind is not None:

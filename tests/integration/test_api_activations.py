@@ -87,6 +87,63 @@ async def test_logs_and_result(client: Client) -> None:
         "size": result["size"],
     }
     status, body = await client.request("GET", "activations/not-an-id")
-    assert (status, body["error"]) == (400, "The activation id is not valid.")
+    assert (status, body["error"]) == (400, "Activation id length is 9 but must be 32.")
     status, body = await client.request("GET", "activations/" + "0" * 32)
     assert status == 404
+
+
+async def test_an_empty_time_range_and_signed_numbers_answer_as_openwhisk(client: Client) -> None:
+    await client.put_action("hello", PY_HELLO)
+    status, record = await client.invoke("hello", {})
+    assert status == 200
+    await client.activation(record["activationId"])
+    reversed_range = {"since": "1796110874085", "upto": "1796110868213"}
+    for extra, empty in (
+        ({}, []),
+        ({"name": "hello"}, []),
+        ({"count": "true"}, {"activations": 0}),
+    ):
+        status, body = await client.request(
+            "GET", "activations", params={**reversed_range, **extra}
+        )
+        assert (status, body) == (200, empty), extra
+    # Java's toLong/toInt take a sign: since=-5 is 1969, limit=+5 is 5, skip=+0 is 0.
+    listed = await activations_of(client, since="-5", limit="+5", skip="+0")
+    assert [a["activationId"] for a in listed] == [record["activationId"]]
+    assert await activations_of(client, since="+5", upto=f"+{record['start']}") == listed
+    for query, fragment in (
+        ({"limit": "-5"}, "The value '-5' is not in the range of 0 to 200 for activations."),
+        ({"skip": "-5"}, "The value '-5' is not greater than or equal to 0 for activations."),
+        ({"since": "9223372036854775808"}, "epoch seconds: 9223372036854775808"),
+    ):
+        status, body = await client.request("GET", "activations", params=query)
+        assert status == 400 and fragment in body["error"], (query, body)
+
+
+async def test_a_wrong_length_id_is_refused_with_openwhisks_length_message(client: Client) -> None:
+    good = "01a2308cdee91516bba89b63820359ba"
+    for given in (good[:31], good + "0"):
+        for tail in ("", "/logs", "/result"):
+            status, body = await client.request("GET", f"activations/{given}{tail}")
+            assert status == 400, (given, tail)
+            assert body["error"] == f"Activation id length is {len(given)} but must be 32."
+    for given in (good[:31] + "z", good.upper()):
+        status, body = await client.request("GET", f"activations/{given}")
+        assert (status, body["error"]) == (400, "The activation id is not valid.")
+
+
+async def test_a_trailing_slash_names_the_same_collection_or_record(client: Client) -> None:
+    await client.put_action("hello", PY_HELLO)
+    status, record = await client.invoke("hello", {})
+    assert status == 200
+    activation_id = record["activationId"]
+    await client.activation(activation_id)
+    status, one = await client.request("GET", f"activations/{activation_id}/")
+    assert status == 200 and one["activationId"] == activation_id
+    status, listed = await client.request("GET", "activations/", params={"limit": "1"})
+    assert status == 200 and [a["activationId"] for a in listed] == [activation_id]
+    for collection in ("actions", "packages", "triggers", "rules"):
+        plain = await client.request("GET", collection)
+        assert await client.request("GET", f"{collection}/") == plain, collection
+    status, _ = await client.request("GET", f"activations/{activation_id}/logs/")
+    assert status == 404  # OpenWhisk's logs and result routes end without a slash

@@ -51,8 +51,14 @@ async def test_a_namespace_is_private(stack: Settings, client: Client) -> None:
                 json_body={} if method in ("PUT", "POST") else None,
             )
             assert status == 403, (method, path, body)
+            # OpenWhisk names the resource: the namespace, and the entity if any.
+            resource = "/".join(
+                p
+                for p in path.split("/")[1:]
+                if p not in ("actions", "triggers", "rules", "packages", "activations", "limits")
+            )
             assert body["error"] == (
-                "The supplied authentication is not authorized to access this resource."
+                f"The supplied authentication is not authorized to access '{resource}'."
             )
         status, body, _ = await call(
             session, "GET", f"namespaces/_/activations/{activation_id}", auth=other.key

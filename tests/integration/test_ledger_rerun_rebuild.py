@@ -12,6 +12,7 @@ import pytest
 
 from store.couch import Couch
 from streams import constants
+from streams.history import read_activation
 from streams.ids import now_ms
 from streams.settings import Settings
 from tests.support.client import Client, new_client
@@ -92,10 +93,22 @@ async def test_a_rerun_is_refused_for_others_and_for_nonsense(
     )
     assert status == 400 and isinstance(body, dict)
     await client.request("DELETE", "actions/greet")
-    status, _ = await client.request(
-        "POST", f"activations/{first['activationId']}/rerun", params={"action_version": "current"}
+    # A deleted action's code runs no more, whichever the version (as invoking it is 404).
+    for version in ("current", "original", None):
+        status, body = await client.request(
+            "POST",
+            f"activations/{first['activationId']}/rerun",
+            params={"blocking": "true", **({"action_version": version} if version else {})},
+        )
+        assert status == 404 and isinstance(body, dict), (version, body)
+        assert "no longer exists" in body["error"], body
+    # Created again under its name, it exists: original runs the recorded revision.
+    await client.put_action("greet", V2)
+    status, again = await client.request(
+        "POST", f"activations/{first['activationId']}/rerun", params={"blocking": "true"}
     )
-    assert status == 404
+    assert status == 200 and isinstance(again, dict)
+    assert again["response"]["result"]["version"] == 1
 
 
 INC = 'def main(args):\n    return {"n": args.get("n", 0) + 1}\n'
@@ -282,6 +295,9 @@ async def test_verify_on_a_stack_in_use_compares_only_what_the_cut_covers(
         assert int(left_out.group(2).replace(",", "")) > 0
         for phase in ("reading the log", "waiting for the live projection", "comparing records"):
             assert phase in ran.err
+        # The comparison's bar ends whole: compared of total, never more than the total.
+        compared = re.findall(r"comparing records\s.*?([\d,]+)/([\d,]+)", ran.err)
+        assert compared and all(a == b for a, b in compared), ran.err
     finally:
         running = False
         await busy
@@ -331,6 +347,42 @@ async def test_until_gives_the_projection_as_of_a_past_moment(
         found = await docs(stack, scratch, [early["activationId"], late["activationId"]])
         assert set(found) == {early["activationId"]}
         assert found[early["activationId"]]["response"]["result"]["args"] == {"when": "early"}
+    finally:
+        await couch.drop(scratch)
+        await couch.close()
+
+
+async def test_until_counts_every_event_the_log_received_after_the_moment(
+    client: Client, stack: Settings
+) -> None:
+    # The moment lies well before these activations: their events are all past
+    # the rebuild's seek slack, which the count once stopped at.
+    moment = now_ms() - 30_000
+    await client.put_action("greet", V1)
+    ids = []
+    for n in range(3):
+        _, body = await client.invoke("greet", {"n": n})
+        assert isinstance(body, dict)
+        ids.append(body["activationId"])
+    mine = sum([len(await read_activation(stack, aid)) for aid in ids])
+    scratch = f"{stack.prefix}_late_{os.urandom(3).hex()}"
+    couch = Couch(stack)
+    try:
+        ran = await lwsk(
+            "--json",
+            "admin",
+            "rebuild",
+            "--into",
+            scratch,
+            "--until",
+            str(moment),
+            env=stack_env(stack),
+            timeout_s=600,
+        )
+        assert ran.status == 0, ran.out + ran.err
+        summary = json.loads(ran.out)
+        assert summary["afterUntil"] >= mine >= 3 * 3, (summary, mine)
+        assert not await docs(stack, scratch, ids)
     finally:
         await couch.drop(scratch)
         await couch.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import statistics
 import time
 from collections import Counter
@@ -21,6 +22,7 @@ from streams.settings import Settings
 from tests.support import events
 from tests.support.client import Client, new_client
 from tests.support.ledger import EventStream, Received, append, event_stream, lwsk, stack_env
+from tests.support.waits import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -418,3 +420,88 @@ async def test_measure_hub_delivery_against_a_raw_consumer(client: Client, stack
         f" SSE via the hub {summary(delays)}; dedicated consumer {summary(direct)};"
         f" starting a dedicated consumer took {consumer_start_ms:.0f} ms"
     )
+
+
+async def test_the_action_filter_names_package_actions_and_bindings_as_the_list_does(
+    client: Client, stack: Settings
+) -> None:
+    before = now_ms() - 1
+    await client.request("PUT", "packages/pkg", json={})
+    status, _ = await client.put_action("pkg/echo", ECHO)
+    assert status == 200
+    binding = {"binding": {"namespace": client.namespace, "name": "pkg"}}
+    status, _ = await client.request("PUT", "packages/bind", json=binding)
+    assert status == 200
+    ids = {}
+    for via in ("pkg/echo", "bind/echo"):
+        status, body = await client.invoke(via, {"via": via})
+        assert status == 200 and isinstance(body, dict), body
+        ids[via] = body["activationId"]
+    for wanted in ("pkg/echo", "bind/echo"):
+        expected = ids[wanted]
+
+        async def listed(name: str = wanted) -> list:
+            _, found = await client.request("GET", "activations", params={"name": name})
+            return found if isinstance(found, list) and found else []
+
+        assert [a["activationId"] for a in await eventually(listed, what=wanted)] == [expected]
+        # The same name, and the full path, select every event of it and none of the other's
+        # (the binding's invocation came second: by its completion both were read).
+        for name in (wanted, f"/{client.namespace}/{wanted}"):
+            async with event_stream(client, {"action": name, "since": str(before)}) as stream:
+                await stream.subscribed()
+                got = await one_activation(stream)
+            assert {r.view["activationId"] for r in got} == {expected}, name
+            assert [r.view["type"] for r in got] == states_of(got), name
+    # A bare name is an action outside packages, as the list's name filter says.
+    await client.put_action("echo", ECHO)
+    async with event_stream(client, {"action": "echo", "since": str(before)}) as stream:
+        await stream.subscribed()
+        _, plain = await client.invoke("echo", {})
+        got = await one_activation(stream)
+    assert isinstance(plain, dict)
+    assert {r.view["activationId"] for r in got} == {plain["activationId"]}
+    # lwsk activation tail names it the same way.
+    states = [e.event.type for e in await read_activation(stack, ids["pkg/echo"])]
+    env = stack_env(stack, WSK_AUTH=client.key)
+    tail = await lwsk(
+        "--json",
+        "activation",
+        "tail",
+        "pkg/echo",
+        "--since",
+        str(before),
+        "--limit",
+        str(len(states)),
+        env=env,
+    )
+    assert tail.status == 0, tail.err
+    views = [json.loads(line) for line in tail.out.splitlines() if line.strip()]
+    assert [(v["type"], v["activationId"]) for v in views] == [(t, ids["pkg/echo"]) for t in states]
+
+
+async def test_a_resume_with_an_action_filter_keeps_what_follows_an_earlier_acceptance(
+    client: Client, stack: Settings
+) -> None:
+    await client.put_action("echo", ECHO)
+    async with event_stream(client, {"action": "echo", "types": "accepted"}) as stream:
+        await stream.subscribed()
+        accepted, (_, body) = await asyncio.gather(stream.events(1), client.invoke("echo", {}))
+    assert isinstance(body, dict)
+    activation_id = body["activationId"]
+    assert accepted[0].view["activationId"] == activation_id
+    logged = await read_activation(stack, activation_id)
+    types = [e.event.type for e in logged]
+    # Resuming just after the acceptance: the rest of that activation, nothing lost.
+    async with event_stream(client, {"action": "echo"}, last_id=accepted[0].id) as stream:
+        await stream.subscribed()
+        rest = await one_activation(stream)
+    assert [r.view["type"] for r in rest] == types[1:]
+    assert {r.view["activationId"] for r in rest} == {activation_id}
+    # From a moment after the acceptance was logged (when the log's times tell one apart).
+    after = logged[0].timestamp_ms + 1
+    if logged[-2].timestamp_ms >= after:
+        async with event_stream(client, {"action": "echo", "since": str(after)}) as stream:
+            await stream.subscribed()
+            rest = await one_activation(stream)
+        assert [r.view["type"] for r in rest][-2:] == [STARTED, COMPLETED]

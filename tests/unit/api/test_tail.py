@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
+
+from api.ledgerview import action_spec
 from api.tail import Filter, Hub, Selector, Subscription, event_types
 from streams.events import ACCEPTED, COMPLETED, LedgerEvent, encode
-from tests.support.events import four
+from tests.support.events import accepted, completed, four, scheduled, started
 
 A = "0" * 12 + "a" * 20
 B = "0" * 12 + "b" * 20
@@ -60,9 +63,78 @@ def test_the_action_filter_follows_an_activation_past_its_acceptance() -> None:
 def test_the_action_filter_knows_a_completion_by_its_path_when_it_missed_the_acceptance() -> None:
     sel = Selector(Filter(namespace="guest", actions=frozenset({"hello"})))
     events = four(A, action="hello")
-    assert [sel.admits(e) for e in events[1:]] == [False, False, True]
+    # A started (or a scheduled without its acceptance) cannot tell: the session looks it up.
+    assert [sel.admits(e) for e in events[1:]] == [None, None, True]
     full = Selector(Filter(namespace="guest", actions=frozenset({"guest/hello"})))
     assert full.admits(events[3])
+
+
+def test_an_undecided_activation_is_decided_by_its_acceptance_read_back() -> None:
+    sel = Selector(Filter(namespace="guest", actions=frozenset({"hello"})))
+    mine, other = four(A, action="hello"), four(B, action="other")
+    assert sel.admits(mine[2]) is None and sel.admits(other[2]) is None
+    sel.learn(A, mine[0])  # type: ignore[arg-type]
+    sel.learn(B, other[0])  # type: ignore[arg-type]
+    assert sel.admits(mine[2]) is True
+    assert sel.admits(other[2]) is False
+    # Not found (retention, not ours): not delivered, and not asked again.
+    sel.learn("0" * 12 + "c" * 20, None)
+    assert sel.admits(four("0" * 12 + "c" * 20)[2]) is False
+
+
+def test_an_undecided_event_of_a_type_filtered_out_needs_no_lookup() -> None:
+    sel = Selector(
+        Filter(namespace="guest", actions=frozenset({"hello"}), types=frozenset({COMPLETED}))
+    )
+    assert [sel.admits(e) for e in four(A)[1:]] == [False, False, True]
+
+
+def _package_activation(aid: str, binding: str | None = None) -> list[LedgerEvent]:
+    annotations = [{"key": "binding", "value": binding}] if binding else None
+    a = accepted(
+        activation_id=aid, namespace="guest", action="guest/pkg/hello", annotations=annotations
+    )
+    done = completed(a, annotations=[{"key": "path", "value": "guest/pkg/hello"}], with_head=True)
+    return [a, scheduled(a, 0), started(a, 0), done]
+
+
+@pytest.mark.parametrize(
+    ("wanted", "direct", "bound"),
+    [
+        ("pkg/hello", True, False),  # as GET .../activations?name=pkg/hello
+        ("bind/hello", False, True),  # through the binding: listed under the binding
+        ("hello", False, False),  # the list's `name=hello` is an action outside packages
+        ("guest/pkg/hello", True, True),  # the action's full path
+        ("guest/bind/hello", False, True),  # the binding's
+    ],
+)
+def test_the_action_filter_names_package_actions_as_the_list_does(
+    wanted: str, direct: bool, bound: bool
+) -> None:
+    sel = Selector(Filter(namespace="guest", actions=frozenset({wanted})))
+    assert [sel.admits(e) for e in _package_activation(A)] == [direct] * 4
+    assert [sel.admits(e) for e in _package_activation(B, "guest/bind")] == [bound] * 4
+
+
+def test_a_scheduled_that_carries_its_acceptance_decides_alone() -> None:
+    a = _package_activation(A)[0]
+    carried = scheduled(a, 0).model_copy(update={"accepted": a})
+    sel = Selector(Filter(namespace="guest", actions=frozenset({"pkg/hello"})))
+    assert sel.admits(carried) is True
+    assert sel.admits(started(a, 0)) is True  # remembered from the scheduled
+
+
+def test_a_completion_forgets_its_activation() -> None:
+    sel = Selector(Filter(namespace="guest", actions=frozenset({"hello"})))
+    events = four(A, action="hello")
+    assert [sel.admits(e) for e in events] == [True] * 4
+    assert sel.admits(events[2]) is None  # a late duplicate: looked up again
+
+
+def test_action_spec_reads_names_and_full_paths() -> None:
+    assert action_spec("pkg/hello/", "guest") == "pkg/hello"
+    assert action_spec("/_/pkg/hello", "guest") == "guest/pkg/hello"
+    assert action_spec("/guest/hello", "guest") == "guest/hello"
 
 
 def test_the_action_filter_remembers_acceptances_even_when_their_type_is_filtered_out() -> None:
@@ -79,8 +151,8 @@ def test_the_selector_memory_is_bounded() -> None:
     ids = [f"{i:032x}" for i in range(3)]
     for aid in ids:
         sel.admits(four(aid)[0])
-    assert not sel.admits(four(ids[0])[1])  # forgotten
-    assert sel.admits(four(ids[2])[1])
+    assert sel.admits(four(ids[0])[1]) is None  # forgotten: to be looked up
+    assert sel.admits(four(ids[2])[1]) is True
 
 
 def test_subscribe_snapshots_where_the_tail_is() -> None:
