@@ -27,7 +27,7 @@ from api.auth import Authenticator
 from api.context import CONTEXT, Context, ctx
 from api.dashboard import dashboard_routes
 from api.entities import EntityStore
-from api.errors import APIError, error_response
+from api.errors import APIError, error_response, unavailable
 from api.ledger import Ledger
 from api.placer import Placer
 from api.requests import json_response
@@ -36,7 +36,7 @@ from store.couch import Couch, StoreUnavailable
 from streams import constants, gctune
 from streams.errors import LedgerUnavailable
 from streams.heartbeats import HealthTail
-from streams.messages import INTERNAL, METHOD_NOT_ALLOWED, RESOURCE_DOES_NOT_EXIST, SERVICE_DOWN
+from streams.messages import INTERNAL, METHOD_NOT_ALLOWED, RESOURCE_DOES_NOT_EXIST
 from streams.registry import HeartbeatRegistry
 from streams.settings import Settings
 
@@ -59,12 +59,8 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return error_response(404, RESOURCE_DOES_NOT_EXIST)
     except web.HTTPRequestEntityTooLarge as exc:
         return error_response(413, exc.text or "Request entity too large.")
-    except StoreUnavailable as exc:
-        log.warning("CouchDB unavailable: %s", exc)
-        return error_response(503, SERVICE_DOWN.format(component="CouchDB", cause=exc))
-    except LedgerUnavailable as exc:
-        log.warning("Kafka unavailable: %s", exc)
-        return error_response(503, SERVICE_DOWN.format(component="Kafka", cause=exc))
+    except (StoreUnavailable, LedgerUnavailable) as exc:
+        return unavailable(exc)
     except web.HTTPException:
         raise
     except Exception:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 
 from aiohttp import web
 
-from streams.messages import RESOURCE_DOES_NOT_EXIST
+from store.couch import StoreUnavailable
+from streams.errors import LedgerUnavailable
+from streams.messages import RESOURCE_DOES_NOT_EXIST, SERVICE_DOWN
+
+log = logging.getLogger("ledgerwhisk.api")
 
 
 def transaction_id() -> str:
@@ -30,6 +35,13 @@ def error_response(status: int, message: str, code: str | None = None) -> web.Re
         body=json.dumps({"error": message, "code": code or transaction_id()}),
         content_type="application/json",
     )
+
+
+def unavailable(exc: StoreUnavailable | LedgerUnavailable) -> web.Response:
+    """503 naming the component a request could not reach (logged once here)."""
+    component = "CouchDB" if isinstance(exc, StoreUnavailable) else "Kafka"
+    log.warning("%s unavailable: %s", component, exc)
+    return error_response(503, SERVICE_DOWN.format(component=component, cause=exc))
 
 
 def not_found() -> APIError:

@@ -28,10 +28,12 @@ from api import lookup, mediatypes
 from api.auth import Identity
 from api.context import ctx
 from api.entities import annotation
-from api.errors import APIError, bad_request, error_response, not_found
+from api.errors import APIError, bad_request, error_response, not_found, unavailable
 from api.mediatypes import Media
 from api.names import DEFAULT_PACKAGE, EntityRef, is_name
+from store.couch import StoreUnavailable
 from streams import constants, jsoncodec
+from streams.errors import LedgerUnavailable
 from streams.messages import (
     AUTH_INVALID,
     HTTP_CONTENT_TYPE_ERROR,
@@ -451,6 +453,8 @@ async def handle(request: web.Request) -> web.StreamResponse:
         response = await _serve(request, owner, target, extension, raw)
     except APIError as exc:
         response = error_response(exc.status, exc.message)
+    except (StoreUnavailable, LedgerUnavailable) as exc:
+        response = unavailable(exc)
     return _with_cors(response, request, cors)
 
 

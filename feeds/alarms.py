@@ -108,7 +108,7 @@ def minutes_of(value: object, min_interval_s: float) -> tuple[int | float, int]:
     """
     number, whole = js_number(value), js_parse_int(value)
     minutes: int | float
-    if number == whole:
+    if number == whole and math.isfinite(whole):
         minutes = int(whole)
         if minutes <= 0:
             raise BadParameters(m.ALARM_MINUTES_NOT_POSITIVE)

@@ -111,7 +111,12 @@ def js_parse_int(value: Any) -> float:
     if text[:2].lower() == "0x":
         base, pattern, text = 16, r"[0-9a-fA-F]+", text[2:]
     digits = re.match(pattern, text)
-    return math.nan if digits is None else float(sign * int(digits.group(0), base))
+    if digits is None:
+        return math.nan
+    try:
+        return float(sign * int(digits.group(0), base))
+    except OverflowError:  # past a double, as JavaScript: Infinity
+        return sign * math.inf
 
 
 def js_truthy(value: Any) -> bool:

@@ -31,8 +31,9 @@ namespace the activation ran for (the invoking subject's); ``status`` is
 ``success``, ``application_error``, ``developer_error`` or ``internal_error``;
 ``status_code`` is the ``statusCode`` the action's result (or its ``error``)
 sets, as OpenWhisk's ``Activation.userDefinedStatusCode`` (Message.scala) reads
-it: an integer, a fraction cut to one, anything else 400; none when the result
-sets none. OpenWhisk's Java client names these two counters without ``_total``;
+it: an integer, a fraction cut to one, anything else 400 (and, ours, to bound
+the label, any code outside 100-599); none when the result sets none.
+OpenWhisk's Java client names these two counters without ``_total``;
 ``prometheus_client`` adds ``_total`` to every counter, so those families are
 exposed untyped under OpenWhisk's exact names (``rate()`` reads them alike).
 The response size is observed only when the result has one (a time-out or a
@@ -107,10 +108,14 @@ class Observation:
     status_code: int | None = None  # the result's own statusCode, if it sets one
 
 
+# The status codes an HTTP answer can have (WebActions.scala refuses others).
+HTTP_CODES = (100, 599)
+
+
 def status_code_of(result: object) -> int | None:
     """The ``statusCode`` an action's result sets: ``error.statusCode``, else ``statusCode``
     (Message.scala ``userDefinedStatusCode``: a number cut to an integer, anything else
-    400); None when the result sets none."""
+    400; here also a number outside 100-599); None when the result sets none."""
     if not isinstance(result, dict):
         return None
     error = result.get("error")
@@ -123,9 +128,12 @@ def status_code_of(result: object) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return 400
     try:
-        return int(value)
+        code = int(value)
     except (OverflowError, ValueError):  # inf, nan
         return 400
+    # Ours: a code no HTTP answer can have counts as 400 (a web action answers it so),
+    # which bounds the label's values; OpenWhisk keeps any 32-bit integer.
+    return code if HTTP_CODES[0] <= code <= HTTP_CODES[1] else 400
 
 
 def observation_of(event: ActivationCompleted) -> Observation | None:

@@ -442,8 +442,22 @@ fetch_jars() {  # fetch_jars DIR ARTIFACTS: group:artifact:version jars from Mav
 # $LEDGERWHISK_CACHE/libraries/, keyed by the list; the image ADDs it.
 PIP_PYTHON="${LEDGERWHISK_PIP_PYTHON:-$HERE/../.venv/bin/python}"
 ensure_libraries() {  # ensure_libraries KIND LIBRARIES -> prints the tarball's path
-    local kind=$1 libraries=$2 key tarball work tool list version logf
-    key="$(printf '%s\n' "$kind" "$libraries" | sha256sum | cut -c1-16)"
+    local kind=$1 libraries=$2 key tarball work tool list version logf platform
+    case $ARCH in
+        amd64|x86_64) platform=manylinux2014_x86_64 ;;
+        arm64|aarch64) platform=manylinux2014_aarch64 ;;
+        *) die "$kind: no wheels for the architecture $ARCH are known here (amd64, arm64)" ;;
+    esac
+    # The key: the list, the machine's architecture, this recipe's text and the
+    # installers' versions, so a change to any of them installs again.
+    key="$({
+        printf '%s\n' "$kind" "$libraries" "$platform"
+        declare -f ensure_libraries
+        case ${libraries%%:*} in
+            pip) "$PIP_PYTHON" -m pip --version 2>/dev/null ;;
+            npm) npm --version 2>/dev/null; node --version 2>/dev/null ;;
+        esac
+    } | sha256sum | cut -c1-16)"
     tarball="$CACHE/libraries/${kind//[:.]/-}-$key.tar"
     if [ "$rebuild" = 0 ] && [ -s "$tarball" ]; then
         echo "$tarball"
@@ -454,7 +468,7 @@ ensure_libraries() {  # ensure_libraries KIND LIBRARIES -> prints the tarball's 
     tool=${libraries%%:*}
     list=${libraries#*:}
     logf="$CACHE/libraries/${kind//[:.]/-}.log"
-    log "$kind: installing its preinstalled libraries (${list//,/ }) with $tool... log: $logf"
+    log "$kind: installing its $(wc -w <<<"${list//,/ }") preinstalled libraries with $tool (listed in $MANIFEST)... log: $logf"
     case $tool in
         pip)
             [ -x "$PIP_PYTHON" ] || die "$PIP_PYTHON not found: it installs $kind's libraries (run scripts/python.sh, or set LEDGERWHISK_PIP_PYTHON to a python3 with pip)"
@@ -463,7 +477,7 @@ ensure_libraries() {  # ensure_libraries KIND LIBRARIES -> prints the tarball's 
             "$PIP_PYTHON" -m pip install --disable-pip-version-check --no-compile \
                 --target "$work/root" --only-binary=:all: --implementation cp \
                 --python-version "$version" --abi "cp${version//./}" \
-                --platform manylinux2014_x86_64 --cache-dir "$CACHE/pip" ${list//,/ } \
+                --platform "$platform" --cache-dir "$CACHE/pip" ${list//,/ } \
                 >"$logf" 2>&1 || {
                     tail -n 15 "$logf" | sed 's/^/[runtimes]   | /' >&2
                     rm -rf "$work"
@@ -487,7 +501,7 @@ ensure_libraries() {  # ensure_libraries KIND LIBRARIES -> prints the tarball's 
     esac
     find "$work/root" -name __pycache__ -prune -exec rm -rf {} +
     tar --numeric-owner --owner=0 --group=0 --sort=name -C "$work/root" -cf "$tarball.part" . \
-        || die "tar of $kind's libraries failed: is $CACHE full?"
+        || { rm -rf "$work" "$tarball.part"; die "tar of $kind's libraries failed: is $CACHE full?"; }
     mv "$tarball.part" "$tarball"
     rm -rf "$work"
     find "$CACHE/libraries" -maxdepth 1 -name "${kind//[:.]/-}-*.tar" ! -path "$tarball" -delete

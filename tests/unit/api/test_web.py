@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 
 from api.auth import Identity
-from api.errors import APIError
+from api.errors import APIError, unavailable
 from api.mediatypes import parse
 from api.web import (
     NO_BODY,
@@ -24,6 +25,8 @@ from api.web import (
     split_extension,
     unmatched_path,
 )
+from store.couch import StoreUnavailable
+from streams.errors import LedgerUnavailable
 
 
 def test_extensions() -> None:
@@ -270,3 +273,15 @@ def test_a_numeric_secret_is_compared_as_its_text() -> None:
     doc = {"annotations": [{"key": "require-whisk-auth", "value": 12.5}]}
     assert authorized(doc, {"x-require-whisk-auth": "12.5"}, None)
     assert not authorized(doc, {"x-require-whisk-auth": "12"}, None)
+
+
+def test_an_unreachable_store_or_ledger_is_a_503_naming_it() -> None:
+    # Web actions add their CORS headers to it (api/web.py handle), as to every error.
+    for exc, component in (
+        (StoreUnavailable("down"), "CouchDB"),
+        (LedgerUnavailable("x"), "Kafka"),
+    ):
+        response = unavailable(exc)
+        assert response.status == 503
+        assert response.text is not None
+        assert json.loads(response.text)["error"].startswith(f"{component} is unavailable")

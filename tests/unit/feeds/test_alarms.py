@@ -27,6 +27,9 @@ def create(kind: str, min_interval_s: float = 60, **params: Any) -> dict[str, An
         ("interval", {}, "interval trigger feed is missing the minutes parameter"),
         ("interval", {"minutes": "abc"}, "the minutes parameter must be an integer"),
         ("interval", {"minutes": 0.5}, "the minutes parameter must be an integer"),
+        # Digits past a double (parseInt is Infinity) are no integer, not a 500.
+        ("interval", {"minutes": "9" * 400}, "the minutes parameter must be an integer"),
+        ("interval", {"minutes": "-" + "9" * 400}, "the minutes parameter must be an integer"),
         ("interval", {"minutes": -2}, "the minutes parameter must be an integer greater than zero"),
         ("once", {}, "alarms once trigger feed is missing the date parameter"),
         ("once", {"date": "tomorrow"}, "date parameter 'tomorrow' is not a valid Date"),

@@ -140,6 +140,11 @@ def test_the_status_code_an_action_sets_is_counted_as_openwhisk_reads_it() -> No
     assert status_code_of({"statusCode": 201.7}) == 201
     assert status_code_of({"statusCode": "200"}) == 400
     assert status_code_of({"statusCode": True}) == 400
+    # Codes no HTTP answer has are one label value, so a tenant cannot grow the series.
+    assert status_code_of({"statusCode": 10**40}) == 400
+    assert status_code_of({"statusCode": 1e308}) == 400
+    assert status_code_of({"statusCode": 99}) == 400
+    assert status_code_of({"statusCode": 599}) == 599
     assert status_code_of({"body": "no code"}) is None
     assert status_code_of(["statusCode"]) is None
     metrics = UserMetrics()
