@@ -11,9 +11,9 @@ from api.auth import Identity, namespace_for, namespace_named
 from api.context import Context, ctx
 from api.entities import ACTION, COLLECTIONS, PACKAGE, brief, package_doc, public
 from api.errors import APIError, bad_request, not_found
-from api.listing import list_entities
+from api.listing import list_entities, list_paging
 from api.names import DEFAULT_PACKAGE, EntityRef, check_name, is_name
-from api.requests import flag, json_object, json_response, paging
+from api.requests import flag, json_object, json_response
 from streams import constants
 from streams.messages import (
     BINDING_CANNOT_REFERENCE_BINDING,
@@ -162,7 +162,7 @@ async def list_packages(request: web.Request) -> web.Response:
     if namespace == identity.namespace:
         return await list_entities(c, request, namespace, PACKAGE)
     collection = COLLECTIONS[PACKAGE]
-    limit, skip = paging(request, collection)
+    limit, skip = list_paging(request, collection)
     if flag(request, "count"):
         count = await c.entities.count_public_packages(namespace, skip)
         return json_response({collection: count})

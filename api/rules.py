@@ -17,8 +17,9 @@ from api.auth import Identity, namespace_for
 from api.context import Context, ctx
 from api.entities import RULE, TRIGGER, brief, public
 from api.errors import APIError, bad_request, not_found
+from api.listing import list_paging
 from api.names import EntityRef, check_name, from_path_name, parse
-from api.requests import flag, json_object, json_response, paging
+from api.requests import flag, json_object, json_response
 from api.triggers import ACTIVE, INACTIVE
 from streams import constants
 from streams.messages import (
@@ -215,7 +216,7 @@ async def list_rules(request: web.Request) -> web.Response:
     c = ctx(request)
     identity = await c.auth.identify(request)
     namespace = namespace_for(identity, request)
-    limit, skip = paging(request, "rules")
+    limit, skip = list_paging(request, "rules")
     if flag(request, "count"):
         return json_response({"rules": await c.entities.count(namespace, RULE, skip)})
     rules = await c.entities.list_docs(namespace, RULE, limit, skip)

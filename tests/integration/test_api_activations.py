@@ -111,6 +111,10 @@ async def test_an_empty_time_range_and_signed_numbers_answer_as_openwhisk(client
     listed = await activations_of(client, since="-5", limit="+5", skip="+0")
     assert [a["activationId"] for a in listed] == [record["activationId"]]
     assert await activations_of(client, since="+5", upto=f"+{record['start']}") == listed
+    # Every list reads limit and skip alike.
+    for collection in ("actions", "packages", "triggers", "rules"):
+        status, body = await client.request("GET", collection, params={"limit": "+5", "skip": "+0"})
+        assert status == 200, (collection, body)
     for query, fragment in (
         ({"limit": "-5"}, "The value '-5' is not in the range of 0 to 200 for activations."),
         ({"skip": "-5"}, "The value '-5' is not greater than or equal to 0 for activations."),
