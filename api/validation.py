@@ -31,8 +31,10 @@ from streams.messages import (
 )
 
 __all__ = ["check_name"]
-# The unit OpenWhisk names in its limit messages.
+# The unit and the field name OpenWhisk names in its limit messages (TimeLimit.scala
+# ``timeLimitFieldName`` "duration", LogLimit.scala ``logLimitFieldName`` "log").
 LIMIT_UNITS = {"timeout": " milliseconds", "memory": " MB", "logs": " MB", "concurrency": ""}
+LIMIT_NAMES = {"timeout": "duration", "logs": "log"}
 
 
 def key_values(value: Any, field: str) -> list[dict[str, Any]]:
@@ -57,10 +59,24 @@ def key_values(value: Any, field: str) -> list[dict[str, Any]]:
     return list(out.values())
 
 
+def parameters_size(value: Any) -> int:
+    """Bytes of a ``[{"key", "value"}]`` list as OpenWhisk counts them (Parameter.scala
+    ``Parameters.size``): each key's UTF-8 length plus its value's compact JSON's."""
+    if not isinstance(value, list):
+        return len(json.dumps(value).encode())
+    total = 0
+    for p in value:
+        if not isinstance(p, dict):
+            return len(json.dumps(value).encode())
+        text = json.dumps(p.get("value"), separators=(",", ":"), ensure_ascii=False)
+        total += len(str(p.get("key", "")).encode()) + len(text.encode())
+    return total
+
+
 def check_entity_sizes(parameters: Any, annotations: Any) -> None:
-    """413 when parameters or annotations pass OpenWhisk's 1 MB limit."""
+    """413 when parameters or annotations pass OpenWhisk's 1 MB limit (``parameters_size``)."""
     for field, value in (("parameters", parameters), ("annotations", annotations)):
-        size = len(json.dumps(value).encode())
+        size = parameters_size(value)
         if size > constants.PARAMS_MAX_BYTES:
             raise APIError(
                 413, TOO_BIG.format(field=field, size=size, limit=constants.PARAMS_MAX_BYTES)
@@ -88,11 +104,11 @@ def _limit(limits: dict[str, Any], name: str, low: int, high: int, default: int)
     value = limits.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int):
         raise bad_request(LIMIT_NOT_AN_INTEGER.format(name=name))
-    unit = LIMIT_UNITS.get(name, "")
+    unit, shown = LIMIT_UNITS.get(name, ""), LIMIT_NAMES.get(name, name)
     if value > high:
-        raise bad_request(LIMIT_RANGE.format(name=name, value=value, limit=high, unit=unit))
+        raise bad_request(LIMIT_RANGE.format(name=shown, value=value, limit=high, unit=unit))
     if value < low:
-        raise bad_request(LIMIT_BELOW.format(name=name, value=value, limit=low, unit=unit))
+        raise bad_request(LIMIT_BELOW.format(name=shown, value=value, limit=low, unit=unit))
     return value
 
 

@@ -108,7 +108,7 @@ def namespace_path(namespace: str | None) -> str:
     """``namespaces/ns`` for ``/ns`` or ``ns`` (``_`` when none)."""
     name = (namespace or "_").strip().strip("/") or "_"
     if "/" in name:
-        raise UsageError(m.NAMESPACE_ONLY.format(name=namespace))
+        raise CLIError(m.NAMESPACE_ONLY.format(name=namespace))
     return f"namespaces/{segment(name)}"
 
 
@@ -138,13 +138,22 @@ def list_rows(entities: list[JsonDict], kind: str, name_sort: bool) -> list[list
     return rows
 
 
+# client-go's list rows (whisk/action.go, package.go, trigger.go, rule.go
+# ``ToSummaryRowString``): the name in 70 columns, then the rest.
+ROW_FORMATS = {"action": "{:<70} {} {}", "rule": "{:<70} {:<20} {}"}
+
+
 def show_list(
     out: Output, header: str, entities: list[JsonDict], kind: str, name_sort: bool = False
 ) -> None:
-    """A list as ``wsk`` prints it (a header, then a row each), or JSON with ``--json``."""
-    rows = list_rows(entities, kind, name_sort)
-    width = max((len(r) for r in rows), default=1)
-    out.table([header, *[""] * (width - 1)], rows, entities)
+    """A list as ``wsk`` prints it (a header, then a row each in client-go's fixed
+    columns: ``ToSummaryRowString``), or JSON with ``--json``."""
+    if out.as_json:
+        out.json(entities)
+        return
+    out.line(header)
+    for row in list_rows(entities, kind, name_sort):
+        out.line(ROW_FORMATS.get(kind, "{:<70} {}").format(*row))
 
 
 def field_name(kind: str, field: str) -> str:
@@ -176,11 +185,22 @@ def param_union(entity: JsonDict) -> list[str]:
     ]
 
 
+def param_description(params: str) -> str:
+    """wsk's description of an entity that has none but parameters (util.go
+    ``buildParamDescription``): ``Returns a result based on parameters a, b and c``."""
+    names = params.replace("*", "").split(",")
+    if len(names) > 1:
+        return "Returns a result based on parameters " + ",".join(names[:-1]) + " and" + names[-1]
+    return f"Returns a result based on parameter {names[0]}"
+
+
 def summary_lines(kind: str, entity: JsonDict, name: str | None = None) -> list[str]:
     """``wsk ... get --summary``: the entity, its description, its parameters."""
     name = name or qualified(entity)
-    description = annotation(entity, "description")
     params = ", ".join(param_union(entity)) or "none defined"
+    description = annotation(entity, "description")
+    if not description and params != "none defined":
+        description = param_description(params)
     head = f"{kind} {name}" + (f": {description}" if description else "")
     if kind == "rule":
         return [head, f"   (status: {entity.get('status', '')})"]

@@ -37,7 +37,11 @@ UNEXPECTED = "unexpected failure ({error}: {detail}); run again with -d for the 
 # -- names, files and values -------------------------------------------------------
 NAME_EMPTY = "a name is required"
 NAME_WITHOUT_ENTITY = "'{name}' names a namespace but no entity: use /NAMESPACE/NAME"
-NAMESPACE_ONLY = "'{name}' is not a namespace: give /NAMESPACE or nothing"
+# wsk's entityNameError (commands/shared.go), a general error (exit 1).
+NAMESPACE_ONLY = (
+    "An entity name, '{name}', was provided instead of a namespace. Valid namespaces are of the "
+    "following format: /NAMESPACE."
+)
 NAMESPACE_GET_OWN = "No arguments are required: `namespace get` shows the key's own namespace"
 FILE_MISSING = "File '{path}' is not a valid file or it does not exist"  # wsk ReadFile
 FILE_UNREADABLE = "Unable to read the file '{path}': {error}"  # wsk ReadFile
@@ -93,7 +97,7 @@ STREAM_RESUMING = "(connection lost; resuming from {cursor})"
 # -- triggers, rules, packages, namespaces --------------------------------------------
 FIRED_NO_RULE = "triggered {name}; it has no active rule, so nothing ran"
 NOT_A_PACKAGE = "'{name}' is not a package name: give PACKAGE or /NAMESPACE/PACKAGE"
-SHARED_INVALID = "Cannot use value '{value}' for shared: give yes or no"
+SHARED_INVALID = "Cannot use value '{value}' for shared."  # wsk util.go, exit 1
 STALE_BINDINGS = "bindings whose package is gone (delete them with `lwsk package delete`):"
 
 # -- properties and version -----------------------------------------------------------

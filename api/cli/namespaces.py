@@ -7,7 +7,7 @@ import click
 
 from api.cli import messages as m
 from api.cli.entities import show_list
-from api.cli.errors import UsageError
+from api.cli.errors import CLIError
 from api.cli.options import LwskGroup
 from api.cli.session import Session, pass_session
 
@@ -38,7 +38,7 @@ def list_namespaces(session: Session) -> None:
 def entities(session: Session, namespace: str | None, name_sort: bool) -> None:
     """Every package, action, trigger and rule of the key's namespace."""
     if namespace not in (None, "/_", "_"):
-        raise UsageError(m.NAMESPACE_GET_OWN)
+        raise CLIError(m.NAMESPACE_GET_OWN)  # wsk's CheckArgs: exit 1
     client, out = session.client, session.out
     found = {
         collection: client.ok("GET", f"namespaces/_/{collection}", limit=PAGE_MAX)

@@ -10,7 +10,7 @@ import click
 from api.cli import messages as m
 from api.cli.client import What, segment
 from api.cli.entities import entity_path, field_name, namespace_path, show_list, split_name
-from api.cli.errors import UsageError
+from api.cli.errors import CLIError, UsageError
 from api.cli.options import LwskGroup, key_values, paging, pairs, params
 from api.cli.session import Session, pass_session
 from api.cli.triggers import show_entity
@@ -32,7 +32,7 @@ def _body(flags: dict[str, Any], update: bool) -> dict[str, Any]:
     shared = flags.get("shared")
     if shared is not None:
         if shared.lower() not in ("yes", "no"):
-            raise UsageError(m.SHARED_INVALID.format(value=shared))
+            raise CLIError(m.SHARED_INVALID.format(value=shared))
         body["publish"] = shared.lower() == "yes"
     return body
 

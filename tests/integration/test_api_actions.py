@@ -154,7 +154,7 @@ async def test_names_of_another_collection_conflict(client: Client) -> None:
         ),
         (
             {"exec": {"kind": "python:3.11", "code": ECHO}, "limits": {"timeout": 1}},
-            "timeout 1 milliseconds below",
+            "duration 1 milliseconds below",
         ),
         ({"exec": {"kind": "python:3.11", "code": ECHO}, "limits": {"memory": "big"}}, "integer"),
         ({"exec": {"kind": "python:3.11", "code": ECHO}, "publish": "yes"}, "publish"),

@@ -150,6 +150,9 @@ def test_action_get_list_and_web_urls(lwsk: Lwsk, tmp_path: Path) -> None:
     assert (tmp_path / "copy.py").read_text() == HELLO
     names = [line.split()[0] for line in lwsk.run("action", "list", "-n").stdout.splitlines()[1:]]
     assert names == [f"/{ns}/a-web", f"/{ns}/b-one"]
+    # client-go's fixed columns: the name in 70, then shared/private and the kind.
+    row = lwsk.run("action", "list", "-n").stdout.splitlines()[1]
+    assert row.startswith(f"{f'/{ns}/a-web':<70} private ")
     assert f"/{ns}/b-one" in lwsk.run("action", "list", f"/{ns}").stdout
     utils = lwsk.run("action", "list", "/whisk.system/utils").stdout
     assert "/whisk.system/utils/echo" in utils
@@ -309,6 +312,15 @@ def test_json_usage_and_one_line_errors(lwsk: Lwsk, tmp_path: Path) -> None:
     for words in (["action", "create"], ["action", "get"], ["action", "invoke", "a", "b"]):
         assert lwsk.run(*words, ok=False).returncode == 1, words
     assert lwsk.run("action", "create", "x", hello, "-m", "abc", ok=False).returncode == 1
+    # wsk's general errors, exit 1: a bad --shared value, an entity name where a list takes
+    # a namespace, an argument to namespace get.
+    for words in (
+        ["package", "create", "p1", "--shared", "maybe"],
+        ["package", "list", "/guest/p1"],
+        ["namespace", "get", "extra"],
+    ):
+        refused = lwsk.run(*words, ok=False)
+        assert refused.returncode == 1, (words, refused.stderr)
     for words in (
         ["action", "create", "x", str(tmp_path / "nofile.zip")],
         ["action", "create", "x", hello, "-P", str(tmp_path / "nofile.json")],
