@@ -9,8 +9,10 @@ expires (``api/auth.py``, 10 s), so every change is awaited as a condition.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,16 @@ def fresh_name() -> str:
 
 def admin(lwsk: Lwsk, *words: str, ok: bool = True) -> Any:
     return lwsk.run("admin", *words, ok=ok)
+
+
+@contextlib.asynccontextmanager
+async def new_subject(stack: Settings, tmp_path: Path) -> AsyncIterator[tuple[Lwsk, Client]]:
+    """``lwsk`` as the administrator, and a client of a subject it just created."""
+    lwsk = Lwsk(tmp_path, stack)
+    name = fresh_name()
+    key = admin(lwsk, "user", "create", name).stdout.strip()
+    async with aiohttp.ClientSession() as session:
+        yield lwsk, Client(session, key, name)
 
 
 async def status_of(session: aiohttp.ClientSession, key: str) -> int:
@@ -143,11 +155,8 @@ def test_user_create_refuses_a_malformed_or_weak_key_and_a_short_name(
 async def test_limits_set_throttles_invocations_and_fires_with_openwhisks_texts(
     stack: Settings, tmp_path: Path
 ) -> None:
-    lwsk = Lwsk(tmp_path, stack)
-    name = fresh_name()
-    key = admin(lwsk, "user", "create", name).stdout.strip()
-    async with aiohttp.ClientSession() as session:
-        me = Client(session, key, name)
+    async with new_subject(stack, tmp_path) as (lwsk, me):
+        name = me.namespace
         assert (await me.put_action("echo", ECHO))[0] == 200
         assert (await me.request("PUT", "triggers/t", json={}))[0] == 200
         words = ("--invocationsPerMinute", "2", "--firesPerMinute", "1")
@@ -173,11 +182,8 @@ async def test_limits_set_throttles_invocations_and_fires_with_openwhisks_texts(
 
 
 async def test_limits_set_concurrent_invocations(stack: Settings, tmp_path: Path) -> None:
-    lwsk = Lwsk(tmp_path, stack)
-    name = fresh_name()
-    key = admin(lwsk, "user", "create", name).stdout.strip()
-    async with aiohttp.ClientSession() as session:
-        me = Client(session, key, name)
+    async with new_subject(stack, tmp_path) as (lwsk, me):
+        name = me.namespace
         assert (await me.put_action("slow", SLOW))[0] == 200
         admin(lwsk, "limits", "set", name, "--concurrentInvocations", "1")
         await until_limits(me, concurrentInvocations=1)
@@ -199,11 +205,8 @@ async def test_limits_set_concurrent_invocations(stack: Settings, tmp_path: Path
 async def test_allowed_kinds_refuse_other_kinds_sequences_and_blackbox_with_403(
     stack: Settings, tmp_path: Path
 ) -> None:
-    lwsk = Lwsk(tmp_path, stack)
-    name = fresh_name()
-    key = admin(lwsk, "user", "create", name).stdout.strip()
-    async with aiohttp.ClientSession() as session:
-        me = Client(session, key, name)
+    async with new_subject(stack, tmp_path) as (lwsk, me):
+        name = me.namespace
         assert (await me.put_action("py", ECHO))[0] == 200
         admin(lwsk, "limits", "set", name, "--allowedKinds", "nodejs:default")
         limits = await until_limits(me, allowedKinds=["nodejs:default"])
