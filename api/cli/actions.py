@@ -10,7 +10,15 @@ from typing import Any
 import click
 
 from api.cli import messages as m
-from api.cli.actioncode import ExecFlags, action_url, check_flags, exec_of, saved_code
+from api.cli.actioncode import (
+    ExecFlags,
+    action_url,
+    check_flags,
+    exec_of,
+    saved_code,
+    wsk_action,
+    wsk_action_field,
+)
 from api.cli.actioncode import web_annotations as web_of
 from api.cli.client import What
 from api.cli.entities import (
@@ -18,11 +26,11 @@ from api.cli.entities import (
     field_name,
     namespace_path,
     show_list,
-    split_name,
     summary_lines,
 )
 from api.cli.errors import EXIT_TIMED_OUT, EXIT_USAGE, CLIError, http_exit
-from api.cli.options import LwskGroup, key_values, paging, pairs, params
+from api.cli.names import parse_name
+from api.cli.options import Given, LwskGroup, key_values, paging, pairs, params
 from api.cli.output import json_text
 from api.cli.session import Session, pass_session
 
@@ -32,11 +40,6 @@ JsonDict = dict[str, Any]
 @click.group("action", cls=LwskGroup)
 def group() -> None:
     """work with actions"""
-
-
-def shown_name(name: str) -> str:
-    """``/_/hello`` for ``hello``, as ``wsk`` names what it invoked."""
-    return name if name.startswith("/") else f"/_/{name}"
 
 
 def action_options(f: Any) -> Any:
@@ -49,11 +52,8 @@ def action_options(f: Any) -> Any:
         click.option("--native", is_flag=True, help="an executable on the docker skeleton"),
         click.option(
             "--sequence",
-            is_flag=False,
-            flag_value="",
-            default=None,
-            metavar="ACTIONS",
-            help="a sequence of comma-separated actions (here or as ARTIFACT)",
+            is_flag=True,
+            help="ARTIFACT is a sequence of comma-separated actions",
         ),
         click.option("--copy", is_flag=True, help="ARTIFACT names an action to copy"),
         click.option("-t", "--timeout", type=int, metavar="MS", help="time limit"),
@@ -79,6 +79,12 @@ def create(session: Session, **flags: Any) -> None:
 
 @group.command("update")
 @action_options
+@click.option(
+    "--del-annotation",
+    metavar="KEY",
+    multiple=True,
+    help="an annotation to delete from the action (again for more)",
+)
 @pass_session
 def update(session: Session, **flags: Any) -> None:
     """update an existing action, or create an action if it does not exist"""
@@ -87,7 +93,7 @@ def update(session: Session, **flags: Any) -> None:
 
 def put(session: Session, f: dict[str, Any], update: bool) -> None:
     name = f["name"]
-    split_name(name)
+    parsed = parse_name(name)
     exec_flags = ExecFlags(
         None if f["copy"] else f["artifact"],
         f["kind"],
@@ -107,8 +113,8 @@ def put(session: Session, f: dict[str, Any], update: bool) -> None:
         status, found = client.call("GET", path, query={"code": False})
         existing = found if status == 200 and isinstance(found, dict) else None
     body: JsonDict = {}
-    params_given = pairs(f["param"], f["param_file"], "parameter")
-    annotations = pairs(f["annotation"], f["annotation_file"], "annotation")
+    params_given = pairs(f["param"], "parameter")
+    annotations = pairs(f["annotation"], "annotation")
     if f["copy"]:
         source = client.ok(
             "GET", entity_path("actions", f["artifact"]), what=What("get", "action", f["artifact"])
@@ -128,9 +134,15 @@ def put(session: Session, f: dict[str, Any], update: bool) -> None:
             body["exec"] = exec_
     if params_given or f["param_file"]:
         body["parameters"] = key_values(params_given)
-    annotations.update(web_of(f["web"], f["web_secure"], existing))
+    web = web_of(f["web"], f["web_secure"], existing, annotations)
+    annotations.update(web.set)
+    deleted = [*f.get("del_annotation", ()), *web.delete]
+    for key in deleted:
+        annotations.pop(key, None)
     if annotations:
         body["annotations"] = key_values(annotations)
+    if deleted:
+        body["delAnnotations"] = list(dict.fromkeys(deleted))
     limits = {
         key: f[flag]
         for key, flag in (
@@ -145,9 +157,11 @@ def put(session: Session, f: dict[str, Any], update: bool) -> None:
         body["limits"] = limits
     verb = "update" if update else "create"
     stored = client.ok("PUT", path, body, What(verb, "action", name), overwrite=update)
-    session.out.ok(f"{verb}d action {name}", stored)
+    # As wsk: the name without its namespace (action.go printActionCreated: GetEntityName).
+    session.out.ok(f"{verb}d action {parsed.entity_name}", stored)
     if f["web"] is not None and f["web"].lower() in ("true", "yes", "raw") and not session.json:
-        session.out.line(action_url(client.endpoint.apihost, client.endpoint.apiversion, stored))
+        endpoint = client.endpoint
+        session.out.line(action_url(endpoint.apihost, endpoint.apiversion, stored, parsed.package))
 
 
 @group.command("invoke")
@@ -165,44 +179,47 @@ def put(session: Session, f: dict[str, Any], update: bool) -> None:
 def invoke(
     session: Session,
     name: str,
-    param: tuple[tuple[str, str], ...],
-    param_file: str | None,
+    param: list[Given],
+    param_file: tuple[str, ...],
     blocking: bool,
     result: bool,
     wait: int | None,
 ) -> int:
     """invoke action"""
+    del param_file  # its files are in ``param``, in command-line order
     blocking = blocking or result
     client = session.client
     what = What("invoke", "action", name)
-    payload = pairs(param, param_file, "parameter")
+    shown = parse_name(name).full  # wsk: /NAMESPACE/ENTITY_NAME, as given
+    payload = pairs(param, "parameter")
     query = {"blocking": blocking, "result": result, "timeout": wait * 1000 if wait else None}
     status, answer = client.call("POST", entity_path("actions", name), payload, query)
     out = session.out
     if status == 202 and isinstance(answer, dict):
         activation_id = answer.get("activationId", "")
         if not blocking:
-            out.ok(f"invoked {shown_name(name)} with id {activation_id}", answer)
+            out.ok(f"invoked {shown} with id {activation_id}", answer)
             return 0
         # The API stopped waiting (apache/openwhisk-cli printBlockingTimeoutMsg): not a success.
         if session.json:
-            out.json(answer)
-        out.note(m.NOT_FINISHED.format(name=shown_name(name), id=activation_id))
+            out.json(answer, sort_keys=True)
+        out.note(m.NOT_FINISHED.format(name=shown, id=activation_id))
         return EXIT_TIMED_OUT
     if status == 200:
         # An array result comes bare, even without --result (OpenWhisk's Actions.doInvoke).
+        # As wsk prints what it decoded into an interface{}: every object's keys sorted.
         if not result and not session.json and isinstance(answer, dict):
-            out.line(f"ok: invoked {shown_name(name)} with id {answer.get('activationId')}")
-        out.json(answer)
+            out.line(f"ok: invoked {shown} with id {answer.get('activationId')}")
+        out.json(answer, sort_keys=True)
         return 0
     if status == 502 and isinstance(answer, dict | list):
         # An application or developer error: wsk shows it on stderr and fails.
         if session.json:
-            out.json(answer)
+            out.json(answer, sort_keys=True)
         else:
             if not result and isinstance(answer, dict):
-                out.note(f"ok: invoked {shown_name(name)} with id {answer.get('activationId')}")
-            out.note(json_text(answer))
+                out.note(f"ok: invoked {shown} with id {answer.get('activationId')}")
+            out.note(json_text(answer, sort_keys=True))
         return http_exit(502)
     if isinstance(answer, dict) and "activationId" in answer and "response" in answer:
         error = (answer["response"].get("result") or {}).get("error", answer["response"])
@@ -238,15 +255,18 @@ def get(
     key = field_name("action", field) if field and not (url or summary) else None
     fetch_code = code or save or save_as is not None
     client, out = session.client, session.out
+    parsed = parse_name(name)
     action = client.ok(
         "GET", entity_path("actions", name), what=What("get", "action", name), code=fetch_code
     )
     if url:
-        link = action_url(client.endpoint.apihost, client.endpoint.apiversion, action)
+        endpoint = client.endpoint
+        link = action_url(endpoint.apihost, endpoint.apiversion, action, parsed.package)
         if session.json:
             out.json({"url": link})
         else:
-            out.line(f"ok: got action {name}")
+            # As wsk's printActionGetWithURL: the entity alone (GetEntity), no package.
+            out.line(f"ok: got action {parsed.entity}")
             out.line(link)
     elif summary:
         if session.json:
@@ -265,9 +285,10 @@ def get(
             raise CLIError(m.FILE_UNWRITABLE.format(file=file, error=exc), EXIT_USAGE) from exc
         out.ok(f"saved action code to {Path(file).resolve()}", {"saved": str(Path(file).resolve())})
     elif key is not None:
-        out.shown(f"got action {name}, displaying field {key}", action.get(key))
+        shown = wsk_action_field(action, key)
+        out.shown(f"got action {parsed.entity_name}, displaying field {key}", shown)
     else:
-        out.shown(f"got action {name}", action)
+        out.shown(f"got action {parsed.entity_name}", wsk_action(action))
 
 
 @group.command("list")
@@ -295,4 +316,4 @@ def delete(session: Session, name: str) -> None:
     gone = session.client.ok(
         "DELETE", entity_path("actions", name), what=What("delete", "action", name)
     )
-    session.out.ok(f"deleted action {name}", gone)
+    session.out.ok(f"deleted action {parse_name(name).entity_name}", gone)

@@ -13,6 +13,7 @@ from api.cli import messages as m
 from api.cli.client import Client, What, segment
 from api.cli.entities import annotation, field_name
 from api.cli.errors import CLIError
+from api.cli.names import parse_name, refused
 from api.cli.options import LwskGroup
 from api.cli.session import Session, pass_session
 from streams import constants
@@ -25,9 +26,6 @@ LIST_HEADERS = ("Datetime", "Activation ID", "Kind", "Start", "Duration", "Statu
 # wsk's texts for a command line its argument checks refuse (apache/openwhisk-cli
 # commands/util.go CheckArgs, commands/qualified_name.go NewQualifiedNameError).
 ARGS_INVALID = "Invalid argument(s). {required}"
-QUALIFIED_NAME_INVALID = (
-    "'{name}' is not a valid qualified name: A valid qualified name must be specified."
-)
 # Entity column parts as wsk truncates them (whisk/activation.go ToSummaryRowString).
 NAMESPACE_COLUMN, NAME_COLUMN, VERSION_COLUMN = 20, 30, 20
 
@@ -35,11 +33,6 @@ NAMESPACE_COLUMN, NAME_COLUMN, VERSION_COLUMN = 20, 30, 20
 @click.group("activation", cls=LwskGroup)
 def group() -> None:
     """work with activations"""
-
-
-def refused(message: str) -> click.UsageError:
-    """A command line wsk's checks refuse: exit 1, with the command's usage (as ``CheckArgs``)."""
-    return click.UsageError(message, click.get_current_context(silent=True))
 
 
 def go_duration(ms: int) -> str:
@@ -119,17 +112,7 @@ def list_name_filter(given: str) -> str | None:
     whisk/activation.go ``List``). Raises ``click.UsageError`` (exit 1) for
     an empty part, ``.``, or more than three parts.
     """
-    name = given
-    parts = name.split("/")
-    if len(parts) == 3 and parts[0]:
-        name, parts = "/" + name, ["", *parts]
-    if name.startswith("/"):
-        if not 2 <= len(parts) <= 4 or any(p in ("", ".") for p in parts[1:]):
-            raise refused(QUALIFIED_NAME_INVALID.format(name=given))
-        return "/".join(parts[2:]) or None
-    if name in ("", "."):
-        raise refused(QUALIFIED_NAME_INVALID.format(name=given))
-    return name
+    return parse_name(given).entity_name or None
 
 
 def time_ms(value: str | None, flag: str) -> int | None:

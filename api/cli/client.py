@@ -19,12 +19,14 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 from urllib.parse import quote
 
+import click
 import httpx
 from httpx_sse import ServerSentEvent, SSEError, connect_sse
 
 from api.cli import messages as m
 from api.cli.config import Endpoint
 from api.cli.errors import EXIT_NETWORK, CLIError, http_exit
+from api.cli.names import OWN_NAMESPACE, parse_name
 
 # A blocking invoke waits up to its action's timeout (at most 300 s) on the server.
 READ_TIMEOUT_S = 330.0
@@ -139,13 +141,14 @@ class Client:
         """``/guest/hello`` for ``hello`` (``_`` resolved to the key's namespace)."""
         if what.kind in ("activation", "namespace") or not what.name:
             return what.name
-        name = what.name.strip()
-        if name.startswith("/"):
-            namespace, _, rest = name.lstrip("/").partition("/")
-            if namespace != "_":
-                return name
-            name = rest
-        return f"/{self.namespace(default='_')}/{name}"
+        try:
+            parsed = parse_name(what.name)
+        except click.UsageError:
+            return what.name
+        namespace = parsed.namespace
+        if namespace == OWN_NAMESPACE:
+            namespace = self.namespace(default=OWN_NAMESPACE)
+        return f"/{namespace}/{parsed.entity_name}"
 
     def namespace(self, default: str | None = None) -> str:
         """The key's own namespace (``GET /namespaces``' first entry, as wsk reads it)."""

@@ -1,8 +1,6 @@
 """What the entity commands share: names and paths, lists, summaries and field filters.
 
-Names as ``wsk`` reads them (apache/openwhisk-cli ``commands/qualified_name.go``):
-``hello``, ``pkg/hello``, ``/ns/hello``, ``/ns/pkg/hello``; ``_`` is the
-key's own namespace.
+Names are read as ``wsk`` reads them (``api.cli.names``).
 """
 
 from __future__ import annotations
@@ -12,6 +10,7 @@ from typing import Any
 from api.cli import messages as m
 from api.cli.client import segment
 from api.cli.errors import CLIError, UsageError
+from api.cli.names import parse_name
 from api.cli.output import Output
 
 JsonDict = dict[str, Any]
@@ -25,10 +24,14 @@ FIELDS = {
         "version",
         "exec",
         "annotations",
+        "delAnnotations",
         "parameters",
         "limits",
+        "error",
+        "code",
         "publish",
         "updated",
+        "env",
     ),
     "trigger": (
         "namespace",
@@ -84,17 +87,13 @@ FIELDS = {
 
 
 def split_name(name: str) -> tuple[str, str]:
-    """``(namespace, name within it)``: ``/ns/pkg/x`` -> ``("ns", "pkg/x")``, ``x`` ->
-    ``("_", "x")``."""
-    name = name.strip()
-    if name.startswith("/"):
-        namespace, _, rest = name.lstrip("/").partition("/")
-        if not namespace or not rest:
-            raise UsageError(m.NAME_WITHOUT_ENTITY.format(name=name))
-        return namespace, rest
-    if not name:
-        raise UsageError(m.NAME_EMPTY)
-    return "_", name
+    """``(namespace, name within it)``: ``/ns/pkg/x`` and ``ns/pkg/x`` -> ``("ns", "pkg/x")``,
+    ``x`` -> ``("_", "x")``; a name wsk refuses raises as ``names.parse_name`` says, and a
+    namespace without an entity (``/ns``) is a usage error."""
+    parsed = parse_name(name)
+    if not parsed.entity_name:
+        raise UsageError(m.NAME_WITHOUT_ENTITY.format(name=name))
+    return parsed.namespace, parsed.entity_name
 
 
 def entity_path(collection: str, name: str) -> str:
@@ -124,12 +123,16 @@ def annotation(entity: JsonDict, key: str) -> Any:
 
 
 def list_rows(entities: list[JsonDict], kind: str, name_sort: bool) -> list[list[str]]:
-    """Rows as ``wsk ... list`` prints them: name, shared/private, and the kind or status."""
+    """Rows as ``wsk ... list`` prints them: name, shared/private, and the kind or status.
+
+    Only a package's row says ``shared``: client-go's ``ToSummaryRowString`` of an action,
+    a trigger and a rule always says ``private`` (whisk/action.go, trigger.go, rule.go)."""
     if name_sort:
         entities = sorted(entities, key=lambda e: qualified(e).lower())
     rows = []
     for entity in entities:
-        row = [qualified(entity), "shared" if entity.get("publish") else "private"]
+        shared = kind == "package" and entity.get("publish")
+        row = [qualified(entity), "shared" if shared else "private"]
         if kind == "action":
             row.append(str(annotation(entity, "exec") or ""))
         elif kind == "rule":

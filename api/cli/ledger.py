@@ -158,7 +158,7 @@ def poll_lines(view: JsonDict) -> list[str]:
         f"  {status}, {fields['duration_ms']} ms"
     )
     logs = [f"  {line}" for line in fields.get("logs", [])]
-    return [header, *logs, json.dumps(response.get("result"), indent=2)]
+    return [header, *logs, json_text(response.get("result"))]
 
 
 def stream_options(f: Any) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 # -- configuration -------------------------------------------------------------
 PROPS_UNREADABLE = "cannot read the properties file {path}: {error}"
 PROPS_UNWRITABLE = "cannot write the properties file {path}: {error}"
+PROPS_PATH_EMPTY = "WSK_CONFIG_FILE is set but empty"
 
 # -- talking to the API (api/cli/client.py) --------------------------------------
 CANNOT_REACH = "cannot reach the API at {host} ({reason}); is the stack up? (`make up`)"
@@ -35,7 +36,10 @@ WHISK_ERROR = "action {name} ended in a whisk error: {error} (activation {id})"
 UNEXPECTED = "unexpected failure ({error}: {detail}); run again with -d for the details"
 
 # -- names, files and values -------------------------------------------------------
-NAME_EMPTY = "a name is required"
+# wsk's NewQualifiedNameError (commands/qualified_name.go), a general error (exit 1).
+QUALIFIED_NAME_INVALID = (
+    "'{name}' is not a valid qualified name: A valid qualified name must be specified."
+)
 NAME_WITHOUT_ENTITY = "'{name}' names a namespace but no entity: use /NAMESPACE/NAME"
 # wsk's entityNameError (commands/shared.go), a general error (exit 1).
 NAMESPACE_ONLY = (

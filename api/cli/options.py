@@ -11,6 +11,7 @@ as they are, so ``-p msg -hello`` works as in ``wsk``.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -63,13 +64,32 @@ def global_params(omit: Iterable[str] = (), hidden: bool = True) -> list[click.P
     return out
 
 
+# Where a command keeps the order its options were given in (``LwskCommand.make_parser``).
+ORDER_META = "lwsk.option_order"
+
+
 class LwskCommand(click.Command):
-    """A command with the global flags; ``omit`` names those it defines otherwise."""
+    """A command with the global flags; ``omit`` names those it defines otherwise.
+
+    It records the order its options were given in (one name per occurrence, in
+    ``ctx.meta[ORDER_META]``), as ``-p``/``-P`` apply in command-line order."""
 
     def __init__(self, *args: Any, omit: Iterable[str] = (), **kwargs: Any) -> None:
         kwargs.setdefault("context_settings", CONTEXT)
         super().__init__(*args, **kwargs)
         self.params.extend(global_params(omit))
+
+    def make_parser(self, ctx: click.Context) -> Any:
+        parser = super().make_parser(ctx)
+        parse = parser.parse_args
+
+        def recording(args: list[str]) -> Any:
+            opts, rest, order = parse(args)
+            ctx.meta[ORDER_META] = [p.name for p in order]
+            return opts, rest, order
+
+        parser.parse_args = recording  # type: ignore[method-assign]
+        return parser
 
 
 class LwskGroup(click.Group):
@@ -124,13 +144,43 @@ def json_object(text: str, what: str) -> dict[str, Any]:
     return loaded
 
 
-def pairs(given: Iterable[tuple[str, str]], file: str | None, what: str) -> dict[str, Any]:
-    """``-P FILE`` (a JSON object) then ``-p KEY VALUE`` pairs, later ones winning."""
+# One -p KEY VALUE pair, or the path of one -P file, in command-line order.
+Given = tuple[str, str] | str
+
+
+def in_order(
+    order: Iterable[str | None],
+    names: tuple[str, str],
+    pairs: Iterable[tuple[str, str]],
+    files: Iterable[str],
+) -> list[Given]:
+    """``-p`` pairs and ``-P`` files merged in the order they were given: ``order`` names the
+    option of each occurrence, ``names`` the pair option's and the file option's names,
+    ``pairs`` and ``files`` hold each option's values in turn."""
+    pair_name, file_name = names
+    pending_pairs, pending_files = iter(pairs), iter(files)
+    out: list[Given] = []
+    for name in order:
+        if name == pair_name:
+            key, value = next(pending_pairs)
+            out.append((key, value))
+        elif name == file_name:
+            out.append(next(pending_files))
+    out.extend((key, value) for key, value in pending_pairs)
+    out.extend(pending_files)
+    return out
+
+
+def pairs(given: Iterable[Given], what: str) -> dict[str, Any]:
+    """``-p KEY VALUE`` pairs and ``-P FILE`` objects applied in command-line order, later
+    ones winning, as wsk's ``parseArgs`` and ``getJSONFromStrings`` merge them."""
     out: dict[str, Any] = {}
-    if file:
-        out.update(json_object(read_text(file, f"{what} file"), f"the {what} file {file}"))
-    for key, value in given:
-        out[key] = parse_value(value)
+    for item in given:
+        if isinstance(item, str):
+            out.update(json_object(read_text(item, f"{what} file"), f"the {what} file {item}"))
+        else:
+            key, value = item
+            out[key] = parse_value(value)
     return out
 
 
@@ -139,22 +189,40 @@ def key_values(values: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def params(annotations: bool = True) -> Callable[[F], F]:
-    """``-p/--param KEY VALUE``, ``-P/--param-file FILE`` (and the annotation pair)."""
+    """``-p/--param KEY VALUE``, ``-P/--param-file FILE`` (and the annotation pair), each
+    as often as wanted. The command gets ``param`` (and ``annotation``) as the pairs and
+    files in command-line order (``Given``), ``param_file`` (``annotation_file``) as the
+    files alone."""
 
     def decorate(f: F) -> F:
+        @functools.wraps(f)
+        def ordered(*args: Any, **kwargs: Any) -> Any:
+            order = click.get_current_context().meta.get(ORDER_META, [])
+            for pair, file in (("param", "param_file"), ("annotation", "annotation_file")):
+                if pair in kwargs:
+                    kwargs[pair] = in_order(order, (pair, file), kwargs[pair], kwargs[file])
+            return f(*args, **kwargs)
+
+        g: F = ordered
         if annotations:
-            f = click.option(
-                "-A", "--annotation-file", metavar="FILE", help="annotations in a JSON file"
-            )(f)
-            f = click.option(
+            g = click.option(
+                "-A",
+                "--annotation-file",
+                metavar="FILE",
+                multiple=True,
+                help="annotations in a JSON file",
+            )(g)
+            g = click.option(
                 "-a",
                 "--annotation",
                 nargs=2,
                 multiple=True,
                 metavar="KEY VALUE",
                 help="an annotation (VALUE is JSON if it parses)",
-            )(f)
-        f = click.option("-P", "--param-file", metavar="FILE", help="parameters in a JSON file")(f)
+            )(g)
+        g = click.option(
+            "-P", "--param-file", metavar="FILE", multiple=True, help="parameters in a JSON file"
+        )(g)
         return click.option(
             "-p",
             "--param",
@@ -162,7 +230,7 @@ def params(annotations: bool = True) -> Callable[[F], F]:
             multiple=True,
             metavar="KEY VALUE",
             help="a parameter (VALUE is JSON if it parses)",
-        )(f)
+        )(g)
 
     return decorate
 

@@ -35,8 +35,14 @@ def console(stream: Any = None) -> Console:
     )
 
 
-def json_text(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False)
+# wsk prints JSON indented by 4 spaces (apache/openwhisk-cli commands/util.go printJsonNoColor).
+JSON_INDENT = 4
+
+
+def json_text(data: Any, sort_keys: bool = False) -> str:
+    """JSON as wsk prints it; ``sort_keys`` as Go encodes a decoded ``interface{}`` (an
+    invoke's answer), every object's keys in order."""
+    return json.dumps(data, indent=JSON_INDENT, ensure_ascii=False, sort_keys=sort_keys)
 
 
 class Output:
@@ -55,8 +61,8 @@ class Output:
         print(text, file=sys.stderr, flush=True)
 
     @staticmethod
-    def json(data: Any) -> None:
-        print(json_text(data), flush=True)
+    def json(data: Any, sort_keys: bool = False) -> None:
+        print(json_text(data, sort_keys), flush=True)
 
     def ok(self, text: str, data: Any = None) -> None:
         """``ok: ...`` as wsk prints it; with ``--json``, ``data`` (or ``{"ok": text}``)."""

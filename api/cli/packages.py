@@ -23,8 +23,8 @@ def group() -> None:
 
 def _body(flags: dict[str, Any], update: bool) -> dict[str, Any]:
     body: dict[str, Any] = {}
-    given = pairs(flags["param"], flags["param_file"], "parameter")
-    annotations = pairs(flags["annotation"], flags["annotation_file"], "annotation")
+    given = pairs(flags["param"], "parameter")
+    annotations = pairs(flags["annotation"], "annotation")
     if given or flags["param_file"] or not update:
         body["parameters"] = key_values(given)
     if annotations:

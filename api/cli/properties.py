@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from api.cli import messages as m
-from api.cli.config import DEFAULT_APIVERSION, normal_host, props_path, read_props, write_props
+from api.cli.config import DEFAULT_APIVERSION, props_path, read_props, write_props
 from api.cli.errors import CLIError, UsageError
 from api.cli.options import LwskGroup
 from api.cli.session import Session, pass_session
@@ -25,6 +25,30 @@ LABELS = {
     "cliversion": ("", "whisk CLI version"),
     "apibuild": ("", "whisk API build"),
     "apibuildno": ("", "whisk API build number"),
+}
+# The properties wsk prints with one tab before the value (property.go: "%s\t%s\n").
+ONE_TAB = ("apiversion", "cliversion", "apibuildno")
+# The order wsk prints them in: with --all (or no flag), and when named one by one.
+ALL_ORDER = tuple(LABELS)
+NAMED_ORDER = (
+    "apihost",
+    "auth",
+    "namespace",
+    "cert",
+    "key",
+    "cliversion",
+    "apiversion",
+    "apibuild",
+    "apibuildno",
+)
+# property set's order and texts (property.go propertySetCmd).
+SET_ORDER = ("cert", "key", "auth", "apihost", "apiversion")
+SET_TEXTS = {
+    "cert": "client cert set. Run 'lwsk property get --cert' to see the new value.",
+    "key": "client key set. Run 'lwsk property get --key' to see the new value.",
+    "auth": "whisk auth set. Run 'lwsk property get --auth' to see the new value.",
+    "apihost": "whisk API host set to {value}",
+    "apiversion": "whisk API version set to {value}",
 }
 # What wsk shows when the API's version info cannot be read.
 UNKNOWN = "Unknown"
@@ -49,13 +73,11 @@ def set_props(session: Session, **given: str | None) -> None:
         raise UsageError(m.PROPERTY_NONE.format(flags=", ".join(f"--{n}" for n in OWN)))
     props = read_props()
     said = []
-    for name, value in values.items():
-        key, label = LABELS[name]
-        props[key] = normal_host(value) if name == "apihost" else value
-        if name in ("apihost", "apiversion"):
-            said.append(f"{label} set to {props[key]}")
-        else:
-            said.append(f"{label} set. Run 'lwsk property get --{name}' to see the new value.")
+    for name in SET_ORDER:
+        if name in values:
+            # As wsk: stored and echoed as given (a bare host:port is read as https).
+            props[LABELS[name][0]] = values[name]
+            said.append(SET_TEXTS[name].format(value=values[name]))
     path = write_props(props)
     for text in said:
         session.out.ok(text, {"file": str(path), "set": sorted(values)} if session.json else None)
@@ -106,14 +128,14 @@ def unset_props(session: Session, **flags: bool) -> None:
 @pass_session
 def get_props(session: Session, all_: bool, output: str, **flags: bool) -> None:
     """get property"""
-    wanted = [name for name, on in flags.items() if on]
+    wanted = [name for name in NAMED_ORDER if flags.get(name)]
     if all_ or not wanted:
         if output == "raw":
             raise CLIError(m.RAW_NEEDS_ONE)
-        wanted = list(LABELS)
+        wanted = list(ALL_ORDER)
     endpoint = session.endpoint
     values = {
-        "apihost": endpoint.apihost,
+        "apihost": endpoint.given_host,
         "auth": endpoint.auth,
         "cert": endpoint.cert or "",
         "key": endpoint.key or "",
@@ -128,14 +150,20 @@ def get_props(session: Session, all_: bool, output: str, **flags: bool) -> None:
         values.update(build)
     shown = {name: values[name] for name in wanted}
     if session.json:
-        session.out.json({**shown, "file": str(props_path())})
+        session.out.json({**shown, "file": str(props_path() or "")})
     else:
         for name, value in shown.items():
-            label = LABELS[name][1]
-            session.out.line(value if output == "raw" else f"{label}\t\t{value}")
+            session.out.line(value if output == "raw" else property_line(name, value))
     if unreachable is not None:
         # As wsk (property.go): the properties are shown, then the failure, with its code.
         raise CLIError(m.API_BUILD_UNKNOWN.format(error=unreachable), unreachable.exit_code)
+
+
+def property_line(name: str, value: str) -> str:
+    """``whisk API host\t\tHOST`` as wsk prints a property: one tab before the value of
+    ``ONE_TAB``'s, two before the others' (property.go ``printProperty`` and ``--all``)."""
+    tabs = "\t" if name in ONE_TAB else "\t\t"
+    return f"{LABELS[name][1]}{tabs}{value}"
 
 
 def api_build(session: Session) -> tuple[dict[str, str], CLIError | None]:

@@ -7,6 +7,7 @@ import click
 
 from api.cli.client import What
 from api.cli.entities import entity_path, field_name, namespace_path, show_list
+from api.cli.names import fully_qualified
 from api.cli.options import LwskGroup, paging
 from api.cli.session import Session, pass_session
 from api.cli.triggers import show_entity
@@ -15,10 +16,6 @@ from api.cli.triggers import show_entity
 @click.group("rule", cls=LwskGroup)
 def group() -> None:
     """work with rules"""
-
-
-def fully_qualified(name: str) -> str:
-    return name if name.startswith("/") else f"/_/{name}"
 
 
 def _put(session: Session, name: str, trigger: str, action: str, update: bool) -> None:

@@ -40,13 +40,13 @@ def trigger_options(f: Any) -> Any:
 @pass_session
 def create(session: Session, feed: str | None, **flags: Any) -> None:
     """create new trigger (with --feed, -p parameters go to the feed, as in wsk)"""
-    annotations = pairs(flags["annotation"], flags["annotation_file"], "annotation")
+    annotations = pairs(flags["annotation"], "annotation")
     if feed is None:
         put(session, flags, annotations, update=False)
         return
     namespace, rest = split_name(feed)
     annotations["feed"] = f"/{namespace}/{rest}"
-    feed_params = pairs(flags["param"], flags["param_file"], "parameter")
+    feed_params = pairs(flags["param"], "parameter")
     client, short = session.client, flags["name"]
     what = What("create", "trigger", short)
     body = {"parameters": [], "annotations": key_values(annotations)}
@@ -75,7 +75,7 @@ def create(session: Session, feed: str | None, **flags: Any) -> None:
 def update(session: Session, **flags: Any) -> None:
     """update an existing trigger, or create a trigger if it does not exist (with a feed,
     -p parameters go to the feed's UPDATE, as in wsk)"""
-    annotations = pairs(flags["annotation"], flags["annotation_file"], "annotation")
+    annotations = pairs(flags["annotation"], "annotation")
     client, name = session.client, flags["name"]
     status, found = client.call("GET", entity_path("triggers", name))
     if status not in (200, 404):
@@ -87,7 +87,7 @@ def update(session: Session, **flags: Any) -> None:
     # wsk (trigger.go Trigger.Update): a trigger with a feed is not written; its feed is
     # invoked with UPDATE and the -p parameters (annotations are not used), and a feed
     # that refuses fails the command with the invoke's exit code.
-    given = pairs(flags["param"], flags["param_file"], "parameter")
+    given = pairs(flags["param"], "parameter")
     feeds.invoke_feed(client, client.endpoint.auth, feed, "UPDATE", name, given)
     if not session.json:
         session.out.ok(f"invoked {feed} with lifecycleEvent UPDATE")
@@ -96,7 +96,7 @@ def update(session: Session, **flags: Any) -> None:
 
 def put(session: Session, flags: dict[str, Any], annotations: dict[str, Any], update: bool) -> None:
     body: dict[str, Any] = {}
-    given = pairs(flags["param"], flags["param_file"], "parameter")
+    given = pairs(flags["param"], "parameter")
     if given or flags["param_file"] or not update:
         body["parameters"] = key_values(given)
     if annotations or not update:
@@ -119,11 +119,12 @@ def fire(
     name: str,
     payload: str | None,
     param: Any,
-    param_file: str | None,
+    param_file: tuple[str, ...],
 ) -> None:
     """fire trigger event [PAYLOAD: a JSON object; -p pairs are added to it]"""
+    del param_file  # its files are in ``param``, in command-line order
     body = json_object(payload, "the payload") if payload is not None else {}
-    body.update(pairs(param, param_file, "parameter"))
+    body.update(pairs(param, "parameter"))
     client = session.client
     shown = name if name.startswith("/") else f"/_/{name}"
     status, answer = client.call("POST", entity_path("triggers", name), body)

@@ -65,7 +65,7 @@ def test_poll_prints_header_logs_and_result() -> None:
     lines = poll_lines(views()[3])
     assert lines[0] == f"Activation: 'hello' ({A})  success, 8 ms"
     assert lines[1] == "  l1"
-    assert lines[2] == '{\n  "ok": true\n}'
+    assert lines[2] == '{\n    "ok": true\n}'  # wsk's 4-space indent
 
 
 def test_the_commands_and_their_first_names_are_registered() -> None:
