@@ -14,7 +14,7 @@ from api.entities import ACTION, action_doc, default_limits, public
 from api.errors import APIError, bad_request, not_found
 from api.listing import list_entities
 from api.names import EntityRef, check_name
-from api.requests import blocking_wait_ms, flag, json_object, json_response
+from api.requests import blocking_wait_ms, flag, json_object, json_response, without_nulls
 from projections import record
 from streams import completion, constants
 from streams.messages import ENTITY_EXISTS, EXEC_MISSING, MALFORMED_JSON
@@ -35,7 +35,11 @@ SEQUENCE_COMPONENTS = "_actions"
 
 
 def document(
-    ref: EntityRef, body: JsonDict, previous: JsonDict | None, exec_: JsonDict
+    ref: EntityRef,
+    body: JsonDict,
+    previous: JsonDict | None,
+    exec_: JsonDict,
+    namespace_concurrency: int | None = None,
 ) -> JsonDict:
     """The document to store for a PUT, OpenWhisk's create/update rules (pure).
 
@@ -81,7 +85,9 @@ def document(
         exec_=exec_,
         parameters=parameters,
         annotations=annotations,
-        limits=validation.check_limits(body.get("limits"), old.get("limits") or default_limits()),
+        limits=validation.check_limits(
+            body.get("limits"), old.get("limits") or default_limits(), namespace_concurrency
+        ),
         version=version,
         publish=publish,
     )
@@ -104,7 +110,8 @@ async def put_action(request: web.Request) -> web.Response:
     identity = await c.auth.identify(request)
     ref = action_ref(request, namespace_for(identity, request))
     overwrite = flag(request, "overwrite")
-    body = await json_object(request, ACTION_BODY_MAX)
+    # A field given as null is no field (spray-json reads it as None): an update keeps it.
+    body = without_nulls(await json_object(request, ACTION_BODY_MAX))
     if ref.package:
         await lookup.writable_package(c.entities, identity, EntityRef(ref.namespace, ref.package))
     given = validation.check_exec(body["exec"]) if "exec" in body else None
@@ -125,7 +132,8 @@ async def put_action(request: web.Request) -> web.Response:
         refs = sequences.component_refs(exec_, identity.namespace)
         await sequences.check_components(c.entities, identity, ref, refs)
         exec_ = {**exec_, "components": [r.qualified for r in refs]}
-    doc = document(ref, body, previous, exec_)
+    allowed = c.invocations.allowances(identity)
+    doc = document(ref, body, previous, exec_, allowed.concurrent)
     stored = await c.entities.put(doc, previous)
     return json_response(public(stored))
 

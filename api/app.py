@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.http_exceptions import PayloadEncodingError
 
 from api import (
     actions,
@@ -36,7 +37,12 @@ from store.couch import Couch, StoreUnavailable
 from streams import constants, gctune
 from streams.errors import LedgerUnavailable
 from streams.heartbeats import HealthTail
-from streams.messages import INTERNAL, METHOD_NOT_ALLOWED, RESOURCE_DOES_NOT_EXIST
+from streams.messages import (
+    INTERNAL,
+    METHOD_NOT_ALLOWED,
+    REQUEST_UNREADABLE,
+    RESOURCE_DOES_NOT_EXIST,
+)
 from streams.registry import HeartbeatRegistry
 from streams.settings import Settings
 
@@ -63,6 +69,13 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return unavailable(exc)
     except web.HTTPException:
         raise
+    except (ConnectionResetError, PayloadEncodingError) as exc:
+        # The client went away before its body ended (pekko: a truncated entity
+        # stream, the client's abort): nothing was done; no server error to log.
+        log.info(
+            "%s %s: the client closed before its body ended (%s)", request.method, request.path, exc
+        )
+        return error_response(400, REQUEST_UNREADABLE.format(detail="the body ended early"))
     except Exception:
         log.exception("unexpected error on %s %s", request.method, request.path)
         return error_response(500, INTERNAL)

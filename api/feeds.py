@@ -91,7 +91,7 @@ def trigger_of(name: object, identity: Identity) -> tuple[str, str] | None:
 async def handle(request: web.Request) -> web.Response:
     c = ctx(request)
     identity = await c.auth.identify(request)
-    body = await json_object(request, constants.PARAMS_MAX_BYTES)
+    body = await json_object(request, constants.PARAMS_MAX_BYTES, json_only=False)
     feed = body.get("feed")
     provider = PROVIDERS.get(feed) if isinstance(feed, str) else None
     if provider is None:

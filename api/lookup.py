@@ -171,3 +171,46 @@ async def action_target(store: EntityStore, identity: Identity, ref: EntityRef) 
         binding=binding["_id"] if binding else None,
         init_names=init_params(*layers),
     )
+
+
+def forbidden_on(refs: list[EntityRef]) -> APIError:
+    """403 naming every refused entity, sorted and joined by ``, `` (Entitlement.scala
+    ``unauthorizedOn``: a request that references several entities, such as a rule's PUT)."""
+    names = sorted({ref.qualified.lstrip("/") for ref in refs})
+    return APIError(403, NOT_AUTHORIZED_RESOURCE.format(resource=", ".join(names)))
+
+
+async def may_read_action(store: EntityStore, identity: Identity, ref: EntityRef) -> bool:
+    """Whether the caller is entitled to read the action ``ref`` names, decided before
+    anything is looked up about the action itself (OpenWhisk's ``READ`` on a referenced
+    action: PackageCollection.scala ``implicitRights``).
+
+    Its own namespace's actions; another namespace's only inside a public package that
+    is not a binding; through a binding only its own, to a package it may read. A
+    package that is missing (or no package) in another namespace is no right (existence
+    is not disclosed); in the caller's own namespace that is left to the lookup that
+    follows, which says the action does not exist.
+    """
+    owner = ref.namespace == identity.namespace
+    if ref.package is None:
+        return owner
+    package = await _package_or_none(store, EntityRef(ref.namespace, ref.package).doc_id)
+    if package is None:
+        return owner
+    bound = package.get("binding") or {}
+    if not bound:
+        return owner or bool(package.get("publish"))
+    if not owner:
+        return False
+    bound_namespace = str(bound.get("namespace"))
+    real = await _package_or_none(store, f"{bound_namespace}/{bound.get('name')}")
+    if real is None:
+        return bound_namespace == identity.namespace
+    return may_read_package(real, identity.namespace)
+
+
+async def _package_or_none(store: EntityStore, doc_id: str) -> JsonDict | None:
+    try:
+        return await store.get_typed(doc_id, PACKAGE)
+    except APIError:  # another kind of entity by that name: no package to read
+        return None

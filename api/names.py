@@ -8,13 +8,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from api.errors import bad_request
+from api.errors import APIError, bad_request
 from streams import constants
-from streams.messages import NAME_ILLEGAL, NAME_TOO_LONG
+from streams.messages import MALFORMED_JSON, NAME_ILLEGAL, NAME_NOT_QUALIFIED, NAME_TOO_LONG
 
-# OpenWhisk's entity name pattern (EntityName.REGEX, core/.../entity/EntityPath.scala),
-# where ``\w`` is Java's: ASCII letters, digits and ``_`` only.
-NAME_RE = re.compile(r"\A([\w]|[\w][\w@ .-]*[\w@.-]+)\Z", re.ASCII)
+# OpenWhisk's entity name pattern (EntityName.REGEX, core/.../entity/EntityPath.scala:
+# ``\A([\w]|[\w][\w@ .&-]{0,254}[\w@.&-])\z``), where ``\w`` is Java's: ASCII letters,
+# digits and ``_`` only. The length is checked apart, for its own message.
+NAME_RE = re.compile(r"\A([\w]|[\w][\w@ .&-]*[\w@.&-])\Z", re.ASCII)
 PATHSEP = "/"
 DEFAULT_PACKAGE = "default"
 
@@ -83,12 +84,49 @@ def parse(raw: object, default_namespace: str) -> EntityRef | None:
         return None
     if not leading and n < 3:
         segments = [default_namespace, *segments]
+    return _ref(segments, default_namespace)
+
+
+def _ref(segments: list[str], default_namespace: str) -> EntityRef:
+    """``[ns, name]`` or ``[ns, pkg, name]`` as a reference, ``_`` the caller's namespace."""
     namespace = segments[0]
     if namespace == constants.DEFAULT_NAMESPACE_ALIAS:
         namespace = default_namespace
     if len(segments) == 2:
         return EntityRef(namespace, segments[1])
     return EntityRef(namespace, segments[2], segments[1])
+
+
+def fully_qualified(raw: object, default_namespace: str) -> EntityRef | None:
+    """A name as OpenWhisk reads a FullyQualifiedEntityName in a body (a sequence's
+    components, a rule's trigger and action: FullyQualifiedEntityName.scala ``serdes``).
+
+    A string's first segment is always the namespace, with or without a leading slash
+    (``/ns/name``, ``ns/pkg/name``; EntityPath.scala ``toFullyQualifiedEntityName``); the
+    object ``{"path": "ns/pkg", "name": "x"}`` (what the API answers) is read too. ``_``
+    is the caller's namespace. Raises 400 for a name without a namespace or with an
+    illegal part; None for a well-formed name that cannot name an entity (four parts).
+    """
+    if isinstance(raw, dict):
+        path, name = raw.get("path"), raw.get("name")
+        if not isinstance(path, str) or not isinstance(name, str):
+            raise _malformed("fully qualified name malformed")
+        segments = [*[p for p in path.split(PATHSEP) if p], name]
+    elif isinstance(raw, str):
+        segments = [p for p in raw.split(PATHSEP) if p]
+    else:
+        raise _malformed("fully qualified name malformed")
+    if not all(is_name(s) for s in segments):
+        raise _malformed(f"requirement failed: path contains invalid parts {raw}")
+    if len(segments) < 2:
+        raise _malformed(NAME_NOT_QUALIFIED)
+    if len(segments) > 3:
+        return None
+    return _ref(segments, default_namespace)
+
+
+def _malformed(detail: str) -> APIError:
+    return bad_request(MALFORMED_JSON.format(detail=detail))
 
 
 def from_path_name(value: object) -> EntityRef | None:

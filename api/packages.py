@@ -13,7 +13,7 @@ from api.entities import ACTION, COLLECTIONS, PACKAGE, brief, package_doc, publi
 from api.errors import APIError, bad_request, not_found
 from api.listing import list_entities, list_paging
 from api.names import DEFAULT_PACKAGE, EntityRef, check_name, is_name
-from api.requests import flag, json_object, json_response
+from api.requests import flag, json_object, json_response, without_nulls
 from streams import constants
 from streams.messages import (
     BINDING_CANNOT_REFERENCE_BINDING,
@@ -90,7 +90,7 @@ async def put_package(request: web.Request) -> web.Response:
     if ref.name == DEFAULT_PACKAGE:
         raise bad_request(PACKAGE_NAME_RESERVED.format(name=ref.name))
     overwrite = flag(request, "overwrite")
-    body = await json_object(request, BODY_MAX)
+    body = without_nulls(await json_object(request, BODY_MAX))
     previous = await c.entities.get_typed(ref.doc_id, PACKAGE)
     if previous is not None and not overwrite:
         raise APIError(409, ENTITY_EXISTS)

@@ -8,11 +8,15 @@ from typing import Any
 
 from aiohttp import web
 
+from api import mediatypes
 from api.errors import APIError, bad_request
 from streams import constants, jsoncodec
 from streams.messages import (
     BAD_EPOCH,
+    CONTENT_TYPE_UNSUPPORTED,
+    ENTITY_EXPECTED,
     INVALID_TIMEOUT,
+    JSON_OBJECT_EXPECTED,
     LIMIT_OUT_OF_RANGE,
     MALFORMED_JSON,
     NOT_AN_INTEGER,
@@ -27,8 +31,24 @@ TRUE_WORDS = frozenset({"true", "yes", "on", "1"})
 FALSE_WORDS = frozenset({"false", "no", "off", "0"})
 
 
-async def json_body(request: web.Request, limit: int, required: bool = True) -> Any:
-    """The request's JSON body (None when empty and not required); 413 past ``limit``."""
+async def json_body(
+    request: web.Request, limit: int, required: bool = True, json_only: bool = True
+) -> Any:
+    """The request's JSON body (None when empty and not required); 413 past ``limit``.
+
+    As OpenWhisk's routes read a body (pekko-http's ``entity(as[...])`` with spray-json):
+    an empty one where one is required is 400 "Request entity expected but not supplied";
+    ``json_only``, a body that is not ``application/json`` (any parameters) is 415
+    naming its type (no Content-Type reads as ``application/octet-stream``).
+    """
+    given, value = await _read_json(request, limit, required, json_only)
+    return value if given else None
+
+
+async def _read_json(
+    request: web.Request, limit: int, required: bool, json_only: bool
+) -> tuple[bool, Any]:
+    """``(whether there was a body, its value)``: see ``json_body``."""
     if request.content_length is not None and request.content_length > limit:
         raise APIError(
             413, TOO_BIG.format(field="Request", size=request.content_length, limit=limit)
@@ -36,31 +56,46 @@ async def json_body(request: web.Request, limit: int, required: bool = True) -> 
     raw = await request.read()
     if len(raw) > limit:
         raise APIError(413, TOO_BIG.format(field="Request", size=len(raw), limit=limit))
-    if not raw.strip():
+    if not raw:
         if required:
-            raise bad_request(MALFORMED_JSON.format(detail="the request body is empty"))
-        return None
+            raise bad_request(ENTITY_EXPECTED)
+        return False, None
+    if json_only:
+        given = request.headers.get("Content-Type")
+        media = mediatypes.parse(given) if given else None
+        if media is None or media.type != "application/json":
+            shown = (media or mediatypes.OCTET_STREAM).header()
+            raise APIError(415, CONTENT_TYPE_UNSUPPORTED.format(given=shown))
     try:
-        return jsoncodec.loads(raw)
+        return True, jsoncodec.loads(raw)
     except jsoncodec.InvalidJson as exc:
         raise bad_request(MALFORMED_JSON.format(detail=str(exc))) from exc
 
 
-async def json_object(request: web.Request, limit: int, required: bool = True) -> dict[str, Any]:
+async def json_object(
+    request: web.Request, limit: int, required: bool = True, json_only: bool = True
+) -> dict[str, Any]:
     """The JSON body, which must be an object (``{}`` when empty and not required).
 
-    A JSON ``null`` is no object where one is required (an entity's PUT: spray-json
-    refuses it in OpenWhisk); where the body is optional (an invoke's or a fire's
-    payload, OpenWhisk's ``entity(as[Option[JsObject]])``) it is no arguments.
+    Where a body is required (an entity's PUT) anything but an object is 400. Where it
+    is optional (an invoke's or a fire's payload, OpenWhisk's ``entity(as[Option[JsObject]])``)
+    only an empty body is no arguments: a JSON ``null`` or any other non-object is 400
+    as spray-json's ``JsObject`` reader answers it ("JSON object expected").
     """
-    body = await json_body(request, limit, required)
-    if body is None:
-        if required:  # json_body refused an empty body: this was a JSON null
-            raise bad_request(NOT_AN_OBJECT)
+    given, body = await _read_json(request, limit, required, json_only)
+    if not given:
         return {}
     if not isinstance(body, dict):
-        raise bad_request(NOT_AN_OBJECT)
+        if required:
+            raise bad_request(NOT_AN_OBJECT)
+        raise bad_request(MALFORMED_JSON.format(detail=JSON_OBJECT_EXPECTED))
     return body
+
+
+def without_nulls(body: dict[str, Any]) -> dict[str, Any]:
+    """An entity's PUT body with its null fields left out: OpenWhisk's ``...Put`` formats
+    read a JSON null as an absent field, so an update keeps what was stored."""
+    return {key: value for key, value in body.items() if value is not None}
 
 
 def malformed(name: str, detail: str) -> APIError:

@@ -8,6 +8,7 @@ write puts the trigger back, so no half-made rule is left behind.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aiohttp import web
@@ -18,15 +19,19 @@ from api.context import Context, ctx
 from api.entities import RULE, TRIGGER, brief, public
 from api.errors import APIError, bad_request, not_found
 from api.listing import list_paging
-from api.names import EntityRef, check_name, from_path_name, parse
-from api.requests import flag, json_object, json_response
+from api.names import EntityRef, check_name, from_path_name, fully_qualified
+from api.requests import flag, json_object, json_response, without_nulls
 from api.triggers import ACTIVE, INACTIVE
 from streams import constants
 from streams.messages import (
     ENTITY_EXISTS,
+    MALFORMED_JSON,
     RULE_ACTION_MISSING_NAMED,
     RULE_NEEDS_TRIGGER_AND_ACTION,
-    RULE_STATUS_UNKNOWN,
+    RULE_STATUS_KEY_MISSING,
+    RULE_STATUS_NOT_A_STRING,
+    RULE_STATUS_NOT_RECOGNIZED,
+    RULE_STATUS_UNDEFINED,
     RULE_TRIGGER_MISSING,
     RULE_TRIGGER_MISSING_NAMED,
 )
@@ -51,10 +56,41 @@ def with_link(trigger: JsonDict, rule_id: str, link: JsonDict | None) -> JsonDic
 
 
 def requested_status(body: JsonDict) -> str:
-    status = body.get("status")
+    """The status a rule's ``POST`` asks for, read as WhiskRule.scala
+    ``Status.serdesRestricted`` reads it: a JSON string, trimmed, ``active`` or
+    ``inactive``; 400 ``The request content was malformed:`` with its text otherwise."""
+    if "status" not in body:
+        raise _malformed(RULE_STATUS_KEY_MISSING)
+    value = body["status"]
+    if not isinstance(value, str):
+        raise _malformed(not_a_string(value))
+    status = value.strip()
+    if not status:
+        raise _malformed(RULE_STATUS_UNDEFINED)
     if status not in (ACTIVE, INACTIVE):
-        raise bad_request(RULE_STATUS_UNKNOWN.format(status=status))
-    return str(status)
+        raise _malformed(RULE_STATUS_NOT_RECOGNIZED.format(status=status))
+    return status
+
+
+def not_a_string(value: object) -> str:
+    """What Scala's MatchError says of a JSON value that is no string: the value as
+    compact JSON and its spray-json class."""
+    if value is None:
+        json_class = "JsNull$"
+    elif isinstance(value, bool):
+        json_class = "JsTrue$" if value else "JsFalse$"
+    elif isinstance(value, dict):
+        json_class = "JsObject"
+    elif isinstance(value, list):
+        json_class = "JsArray"
+    else:
+        json_class = "JsNumber"
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return RULE_STATUS_NOT_A_STRING.format(value=text, json_class=json_class)
+
+
+def _malformed(detail: str) -> APIError:
+    return bad_request(MALFORMED_JSON.format(detail=detail))
 
 
 def shown(rule: JsonDict, status: str) -> JsonDict:
@@ -64,16 +100,38 @@ def shown(rule: JsonDict, status: str) -> JsonDict:
     return out
 
 
-def named(body: JsonDict, field: str, caller: str, fallback: JsonDict | None) -> EntityRef:
-    raw = body.get(field)
-    if raw is None and fallback is not None:
-        found = from_path_name(fallback)
-        if found is not None:
-            return found
-    ref = parse(raw, caller)
-    if ref is None:
-        raise bad_request(RULE_NEEDS_TRIGGER_AND_ACTION)
-    return ref
+def referenced(body: JsonDict, namespace: str) -> dict[str, EntityRef]:
+    """The ``trigger`` and ``action`` a rule's PUT names (those it names), read as OpenWhisk
+    reads a FullyQualifiedEntityName (``api.names.fully_qualified``: a string whose first
+    segment is the namespace, or the ``{"path", "name"}`` object the API answers).
+
+    400 ``The request content was malformed:`` for a name without namespace or that is
+    no name; 400 ``rule requires a valid trigger and a valid action`` for one of more
+    than three parts.
+    """
+    refs: dict[str, EntityRef] = {}
+    for field in ("trigger", "action"):
+        if field in body:
+            ref = fully_qualified(body[field], namespace)
+            if ref is None:
+                raise bad_request(RULE_NEEDS_TRIGGER_AND_ACTION)
+            refs[field] = ref
+    return refs
+
+
+async def check_entitled(c: Context, identity: Identity, refs: dict[str, EntityRef]) -> None:
+    """403 naming each referenced entity the caller may not read, before anything is
+    looked up about them (Rules.scala ``create``: ``entitlementProvider.check(user, READ,
+    referencedEntities(request))`` before ``putEntity``). A trigger is the owner's only."""
+    refused = []
+    trigger = refs.get("trigger")
+    if trigger is not None and trigger.namespace != identity.namespace:
+        refused.append(trigger)
+    action = refs.get("action")
+    if action is not None and not await lookup.may_read_action(c.entities, identity, action):
+        refused.append(action)
+    if refused:
+        raise lookup.forbidden_on(refused)
 
 
 async def trigger_for_rule(c: Context, identity: Identity, ref: EntityRef) -> JsonDict:
@@ -116,15 +174,17 @@ async def put_rule(request: web.Request) -> web.Response:
     identity = await c.auth.identify(request)
     ref = rule_ref(request, identity)
     overwrite = flag(request, "overwrite")
-    body = await json_object(request, BODY_MAX)
+    body = without_nulls(await json_object(request, BODY_MAX))
+    given = referenced(body, identity.namespace)
+    await check_entitled(c, identity, given)
     previous = await c.entities.get_typed(ref.doc_id, RULE)
     if previous is not None and not overwrite:
         raise APIError(409, ENTITY_EXISTS)
-    if previous is None and ("trigger" not in body or "action" not in body):
-        raise bad_request(RULE_NEEDS_TRIGGER_AND_ACTION)
     old = previous or {}
-    trigger_ref = named(body, "trigger", identity.namespace, old.get("trigger"))
-    action_ref = named(body, "action", identity.namespace, old.get("action"))
+    trigger_ref = given.get("trigger") or from_path_name(old.get("trigger"))
+    action_ref = given.get("action") or from_path_name(old.get("action"))
+    if trigger_ref is None or action_ref is None:
+        raise bad_request(RULE_NEEDS_TRIGGER_AND_ACTION)
     trigger = await trigger_for_rule(c, identity, trigger_ref)
     await check_action(c, identity, action_ref)
     annotations = validation.key_values(
@@ -199,12 +259,23 @@ async def delete_rule(request: web.Request) -> web.Response:
 
 
 async def set_rule_status(request: web.Request) -> web.Response:
-    """``POST`` ``{"status": "active" | "inactive"}``: enable or disable the rule."""
+    """``POST`` ``{"status": "active" | "inactive"}``: enable or disable the rule.
+
+    As Rules.scala ``activate``: the body is read before the rule is looked up; a rule
+    whose trigger is gone is inactive, so disabling it is done already (200) and only
+    enabling it is 404.
+    """
     c = ctx(request)
-    _identity, rule = await _existing(c, request)
+    identity = await c.auth.identify(request)
+    ref = rule_ref(request, identity)
     wanted = requested_status(await json_object(request, BODY_MAX))
+    rule = await c.entities.get_typed(ref.doc_id, RULE)
+    if rule is None:
+        raise not_found()
     trigger = await _trigger_of(c, rule)
     if trigger is None:
+        if wanted == INACTIVE:
+            return json_response({})
         raise APIError(404, RULE_TRIGGER_MISSING)
     if status_of(trigger, rule["_id"]) != wanted:
         link = {"action": rule["action"], "status": wanted}

@@ -31,7 +31,7 @@ from api.auth import Identity
 from api.entities import EntityStore
 from api.errors import APIError, bad_request
 from api.lookup import Target, action_target
-from api.names import EntityRef, parse
+from api.names import EntityRef, fully_qualified, parse
 from streams import completion, constants
 from streams.completion import error_response
 from streams.events import ActivationAccepted, ActivationCompleted, Cause, Response
@@ -41,6 +41,7 @@ from streams.messages import (
     SEQUENCE_COMPONENT_TIMEOUT,
     SEQUENCE_CYCLIC,
     SEQUENCE_FAILED,
+    SEQUENCE_NO_COMPONENT,
     SEQUENCE_TOO_LONG,
 )
 from streams.tasks import TaskSet
@@ -147,7 +148,7 @@ def component_refs(exec_: JsonDict, namespace: str) -> list[EntityRef]:
     """The components of a sequence's ``exec``, fully qualified (``_`` resolved)."""
     refs = []
     for raw in exec_.get("components", []):
-        ref = parse(raw, namespace)
+        ref = fully_qualified(raw, namespace)
         if ref is None:
             raise bad_request(SEQUENCE_COMPONENT_NOT_FOUND)
         refs.append(ref)
@@ -157,7 +158,10 @@ def component_refs(exec_: JsonDict, namespace: str) -> list[EntityRef]:
 async def check_components(
     store: EntityStore, identity: Identity, sequence: EntityRef, refs: list[EntityRef]
 ) -> None:
-    """OpenWhisk's checks: components exist and are readable, no cycle, at most 50 actions."""
+    """OpenWhisk's checks (Actions.scala ``checkSequenceActionLimits``): at least one
+    component, at most 50 actions, each existing and readable, no cycle."""
+    if not refs:
+        raise bad_request(SEQUENCE_NO_COMPONENT)
     if len(refs) > constants.SEQUENCE_MAX_ACTIONS:
         raise bad_request(SEQUENCE_TOO_LONG)
     count = await _count_atomic(store, identity, sequence, refs, depth=0)

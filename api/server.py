@@ -15,6 +15,7 @@ subclass below in this process only (checked by
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from aiohttp import web, web_protocol, web_server
@@ -28,6 +29,8 @@ from streams.messages import (
     REQUEST_UNREADABLE,
     URI_TOO_LONG,
 )
+
+log = logging.getLogger("ledgerwhisk.api")
 
 # The request line (method, URI, version) may be this long; the two limits
 # differ so that the error tells which one was passed.
@@ -72,8 +75,19 @@ class _Handler(web_protocol.RequestHandler):
         exc: BaseException | None = None,
         message: str | None = None,
     ) -> web.StreamResponse:
-        # aiohttp's own logs it, and refuses when a response was sent already.
-        super().handle_error(request, status, exc, message)
+        if isinstance(exc, BadHttpMessage) and status < 500:
+            # The client's fault (LineTooLong is one too): one line, no traceback,
+            # so that nobody without a key can fill the log with stacks.
+            log.warning(
+                "refused an unreadable request from %s: %s",
+                request.remote,
+                str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+            )
+            if request.writer.output_size > 0:
+                raise ConnectionError("a response was sent already; the connection is broken")
+        else:
+            # aiohttp's own logs it, and refuses when a response was sent already.
+            super().handle_error(request, status, exc, message)
         response = unparsed(status, exc)
         response.force_close()
         return response

@@ -31,7 +31,7 @@ from api.entities import TRIGGER, public
 from api.errors import APIError, bad_request, not_found
 from api.listing import list_entities
 from api.names import EntityRef, check_name, from_path_name, parse
-from api.requests import flag, json_object, json_response
+from api.requests import flag, json_object, json_response, without_nulls
 from feeds import firing
 from streams import completion, constants, retry
 from streams.errors import LedgerUnavailable
@@ -44,6 +44,7 @@ from streams.messages import (
     FEED_INVALID,
     LIMITS_NOT_AN_OBJECT,
     RULE_INACTIVE,
+    TOO_BIG,
 )
 
 log = logging.getLogger("ledgerwhisk.api.triggers")
@@ -106,7 +107,7 @@ async def put_trigger(request: web.Request) -> web.Response:
     identity = await c.auth.identify(request)
     ref = trigger_ref(request, identity)
     overwrite = flag(request, "overwrite")
-    body = await json_object(request, BODY_MAX)
+    body = without_nulls(await json_object(request, BODY_MAX))
     previous = await c.entities.get_typed(ref.doc_id, TRIGGER)
     if previous is not None and not overwrite:
         raise APIError(409, ENTITY_EXISTS)
@@ -197,18 +198,42 @@ async def fire(
     activation_id = accepted.activation_id
     if feed is not None and not await holds(c, submitted.offset, activation_id):
         return submitted
-    args = {
-        **lookup.as_dict(trigger.get("parameters")),
-        **({OW_HEADERS: headers} if headers is not None else {}),
-        **payload,
-    }
+    args = rule_args(trigger, payload, headers)
+    size = request_bytes(args)
     logs = [
-        await fire_rule(c, identity, activation_id, rule, link, args)
+        await fire_rule(c, identity, activation_id, rule, link, args, size)
         for rule, link in (trigger.get("rules") or {}).items()
     ]
     source = c.invocations.source
     await c.invocations.complete(completion.of_trigger(accepted, payload, logs, now_ms(), source))
     return submitted
+
+
+def rule_args(trigger: JsonDict, payload: JsonDict, headers: dict[str, str] | None) -> JsonDict:
+    """The arguments each rule's action is invoked with: the trigger's parameters, then
+    ``__ow_headers``, then the payload, later ones winning (Triggers.scala ``activate``:
+    ``trigger.parameters.merge(headers ++ payload)``, the body of its internal POST)."""
+    return {
+        **lookup.as_dict(trigger.get("parameters")),
+        **({OW_HEADERS: headers} if headers is not None else {}),
+        **payload,
+    }
+
+
+def request_bytes(args: JsonDict) -> int:
+    """The size in bytes of the request OpenWhisk posts to start a rule's action: its
+    entity is the arguments' compact JSON (Triggers.scala ``postActivation``,
+    ``args.compactPrint``), which the ACTIVATE size check then measures."""
+    return len(json.dumps(args, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def check_rule_size(size: int) -> None:
+    """413 when a rule's request of ``size`` bytes is over the payload limit: checked before
+    the action is looked up, as OpenWhisk checks the size before the route runs."""
+    if size > constants.PAYLOAD_MAX_BYTES:
+        raise APIError(
+            413, TOO_BIG.format(field="Request", size=size, limit=constants.PAYLOAD_MAX_BYTES)
+        )
 
 
 def ow_headers(request: web.Request) -> dict[str, str]:
@@ -261,18 +286,33 @@ async def holds(c: Context, offset: int, activation_id: str) -> bool:
 
 
 async def fire_rule(
-    c: Context, identity: Identity, trigger_id: str, rule: str, link: JsonDict, args: JsonDict
+    c: Context,
+    identity: Identity,
+    trigger_id: str,
+    rule: str,
+    link: JsonDict,
+    args: JsonDict,
+    size: int,
 ) -> str:
-    """Start one rule's action; the log line saying what happened."""
+    """Start one rule's action with ``args`` (``size``: their ``request_bytes``); the log
+    line saying what happened.
+
+    The action is started only when its own invoke would take these arguments, as
+    OpenWhisk's rules go through the controller's ``POST .../actions/NAME``: a refusal
+    (over the size limit, a final parameter set, no such action) is the line's error.
+    """
     action = from_path_name(link.get("action"))
     action_name = action.doc_id if action else str(link.get("action"))
     if link.get("status") != ACTIVE:
         message = RULE_INACTIVE.format(rule=rule, action=action_name)
         return rule_result(rule, action_name, constants.STATUS_APPLICATION_ERROR, message, False)
     try:
+        check_rule_size(size)
         if action is None:
             raise not_found()
         target = await lookup.action_target(c.entities, identity, action)
+        # The trigger's parameters and __ow_headers take part: all of them are the body.
+        lookup.check_overrides(args, target.immutable)
         submitted = await c.invocations.start(
             identity,
             target,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 from typing import Any
@@ -14,27 +12,49 @@ from api.names import check_name
 from streams import constants
 from streams.messages import (
     BLACKBOX_NEEDS_IMAGE,
-    CODE_NOT_BASE64,
     CODE_REQUIRED,
-    EXEC_MISSING,
+    COMPONENTS_MISSING,
+    COMPONENTS_NOT_AN_ARRAY,
+    IMAGE_MALFORMED,
+    INSTANCES_OVER_NAMESPACE,
+    JSON_OBJECT_EXPECTED,
+    KIND_MISSING,
     KIND_UNKNOWN,
     LIMIT_BELOW,
-    LIMIT_NOT_AN_INTEGER,
+    LIMIT_MALFORMED,
+    LIMIT_NOT_WHOLE,
     LIMIT_RANGE,
     LIMITS_NOT_AN_OBJECT,
+    MAIN_NOT_A_STRING,
+    MALFORMED_JSON,
     NOT_A_BOOLEAN,
     NOT_A_STRING,
-    NOT_KEY_VALUES,
-    SEQUENCE_NO_COMPONENT,
+    PARAMETERS_MALFORMED,
     TOO_BIG,
     VERSION_MALFORMED,
 )
 
 __all__ = ["check_name"]
 # The unit and the field name OpenWhisk names in its limit messages (TimeLimit.scala
-# ``timeLimitFieldName`` "duration", LogLimit.scala ``logLimitFieldName`` "log").
+# ``timeLimitFieldName`` "duration"; ErrorResponse.scala's ``sizeExceedsAllowedThreshold``
+# says "memory size", "log size"; IntraConcurrencyLimit.scala "concurrency").
 LIMIT_UNITS = {"timeout": " milliseconds", "memory": " MB", "logs": " MB", "concurrency": ""}
-LIMIT_NAMES = {"timeout": "duration", "logs": "log"}
+LIMIT_NAMES = {"timeout": "duration", "memory": "memory size", "logs": "log size"}
+# What each limit's serdes calls it when its value is no whole number (TimeLimit.scala
+# "time limit malformed", "time limit must be whole number", and so on).
+LIMIT_MALFORMED_NAMES = {
+    "timeout": ("time", "time"),
+    "memory": ("memory", "memory"),
+    "logs": ("log", "log"),
+    "concurrency": ("concurrency", "intra concurrency"),
+    "instances": ("instance concurrency", "instance concurrency"),
+}
+
+
+def malformed(detail: str) -> APIError:
+    """400 as OpenWhisk answers a body its JSON formats cannot read (pekko's
+    MalformedRequestContentRejection: "The request content was malformed:" and the reason)."""
+    return bad_request(MALFORMED_JSON.format(detail=detail))
 
 
 def key_values(value: Any, field: str) -> list[dict[str, Any]]:
@@ -48,7 +68,7 @@ def key_values(value: Any, field: str) -> list[dict[str, Any]]:
         isinstance(p, dict) and isinstance(p.get("key"), str) and p["key"].strip() and "value" in p
         for p in value
     ):
-        raise bad_request(NOT_KEY_VALUES.format(field=field))
+        raise malformed(PARAMETERS_MALFORMED)
     out: dict[str, dict[str, Any]] = {}
     for p in value:
         entry = {"key": p["key"], "value": p["value"]}
@@ -100,10 +120,24 @@ def check_version(value: Any) -> str | None:
     return str(value)
 
 
+def whole_number(value: Any, name: str) -> int:
+    """A limit's value as OpenWhisk's serdes read it: a JSON number that is whole
+    (``256.0`` is 256); 400 malformed otherwise."""
+    malformed_name, whole_name = LIMIT_MALFORMED_NAMES[name]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise malformed(LIMIT_MALFORMED.format(what=malformed_name))
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise malformed(LIMIT_NOT_WHOLE.format(what=whole_name))
+        return int(value)
+    return value
+
+
 def _limit(limits: dict[str, Any], name: str, low: int, high: int, default: int) -> int:
-    value = limits.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise bad_request(LIMIT_NOT_AN_INTEGER.format(name=name))
+    value = limits.get(name)
+    if value is None:  # absent or null: OpenWhisk's Option fields keep what was there
+        return default
+    value = whole_number(value, name)
     unit, shown = LIMIT_UNITS.get(name, ""), LIMIT_NAMES.get(name, name)
     if value > high:
         raise bad_request(LIMIT_RANGE.format(name=shown, value=value, limit=high, unit=unit))
@@ -112,8 +146,15 @@ def _limit(limits: dict[str, Any], name: str, low: int, high: int, default: int)
     return value
 
 
-def check_limits(raw: Any, previous: dict[str, Any] | None = None) -> dict[str, int]:
-    """Limits with OpenWhisk's ranges; missing ones keep ``previous`` or the defaults."""
+def check_limits(
+    raw: Any, previous: dict[str, Any] | None = None, namespace_concurrency: int | None = None
+) -> dict[str, int]:
+    """Limits with OpenWhisk's ranges; missing (or null) ones keep ``previous`` or the defaults.
+
+    ``instances`` (an action's most containers at once, OpenWhisk's InstanceConcurrencyLimit)
+    is kept only when given now or before, and may not pass ``namespace_concurrency``
+    (Actions.scala ``checkInstanceConcurrencyLessThanNamespaceConcurrency``).
+    """
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -125,7 +166,7 @@ def check_limits(raw: Any, previous: dict[str, Any] | None = None) -> dict[str, 
         "concurrency": constants.CONCURRENCY_DEFAULT,
         **(previous or {}),
     }
-    return {
+    out = {
         "timeout": _limit(
             raw, "timeout", constants.TIMEOUT_MIN_MS, constants.TIMEOUT_MAX_MS, base["timeout"]
         ),
@@ -141,53 +182,105 @@ def check_limits(raw: Any, previous: dict[str, Any] | None = None) -> dict[str, 
             base["concurrency"],
         ),
     }
+    instances = raw.get("instances")
+    if instances is not None:
+        count = whole_number(instances, "instances")
+        if count < 0:
+            raise malformed(
+                "requirement failed: Action container concurrency must be greater than or "
+                "equal to 0."
+            )
+        if namespace_concurrency is not None and count > namespace_concurrency:
+            raise bad_request(INSTANCES_OVER_NAMESPACE.format(limit=namespace_concurrency))
+        out["instances"] = count
+    elif isinstance(base.get("instances"), int):
+        out["instances"] = base["instances"]
+    return out
 
 
 def check_exec(raw: Any) -> dict[str, Any]:
-    """The ``exec`` of an action, with its kind resolved to the canonical name."""
-    if not isinstance(raw, dict) or "kind" not in raw:
-        raise bad_request(EXEC_MISSING)
-    kind_name = raw["kind"]
+    """The ``exec`` of an action as OpenWhisk's Exec.scala serdes read it, its kind
+    trimmed, lower-cased and resolved to the canonical name; 400 with its texts."""
+    if not isinstance(raw, dict):
+        raise malformed(JSON_OBJECT_EXPECTED)
+    kind_name = raw.get("kind")
     if not isinstance(kind_name, str):
-        raise bad_request(EXEC_MISSING)
-    if kind_name == "sequence":
-        components = raw.get("components")
-        if (
-            not isinstance(components, list)
-            or not components
-            or not all(isinstance(c, str) for c in components)
-        ):
-            raise bad_request(SEQUENCE_NO_COMPONENT)
-        return {"kind": "sequence", "components": components}
-    if raw.get("binary") is not None and not isinstance(raw.get("binary"), bool):
-        raise bad_request(NOT_A_BOOLEAN.format(field="exec.binary"))
+        raise malformed(KIND_MISSING)
+    kind_name = kind_name.strip().lower()
+    main = raw.get("main")
+    if "main" in raw and not isinstance(main, str):
+        raise malformed(MAIN_NOT_A_STRING.format(kind=kind_name))
+    if kind_name == constants.KIND_SEQUENCE:
+        if "components" not in raw:
+            raise malformed(COMPONENTS_MISSING)
+        components = raw["components"]
+        if not isinstance(components, list):
+            raise malformed(COMPONENTS_NOT_AN_ARRAY)
+        if not all(isinstance(c, str) for c in components):
+            raise malformed(NOT_A_STRING.format(field="a component"))
+        return {"kind": constants.KIND_SEQUENCE, "components": components}
     kind = runtimes.resolve(kind_name)
     if kind is None:
-        known = ", ".join(sorted({k.name for k in runtimes.canonical_kinds()} | {"sequence"}))
-        raise bad_request(KIND_UNKNOWN.format(kind=kind_name, kinds=known))
+        known = {k.name for k in runtimes.canonical_kinds()} | {constants.KIND_SEQUENCE}
+        listed = ", ".join(f"'{k}'" for k in sorted(known))
+        raise malformed(KIND_UNKNOWN.format(kind=kind_name, kinds=listed))
     code = raw.get("code")
-    # As OpenWhisk's Exec.scala: code that is base64 is binary (a zip, a jar),
-    # whether or not the client said so (the npm client and wsk do not).
-    binary = bool(raw.get("binary", False)) or (isinstance(code, str) and is_binary_code(code))
-    out: dict[str, Any] = {"kind": kind.name, "binary": binary}
+    out: dict[str, Any] = {"kind": kind.name}
     if kind.name == "blackbox":
         image = raw.get("image")
-        if not isinstance(image, str) or not image:
-            raise bad_request(BLACKBOX_NEEDS_IMAGE)
+        if not isinstance(image, str):
+            raise malformed(BLACKBOX_NEEDS_IMAGE)
+        if not is_image_name(image):
+            raise malformed(IMAGE_MALFORMED)
         out["image"] = image
-    if code is None and kind.name != "blackbox":
-        raise bad_request(CODE_REQUIRED.format(kind=kind.name))
+        if isinstance(code, str) and not code.strip():
+            code = None  # Exec.scala: blank code is no code
+    elif not isinstance(code, str):
+        raise malformed(CODE_REQUIRED.format(kind=kind.name))
+    if code is not None and not isinstance(code, str):
+        raise malformed(NOT_A_STRING.format(field="exec.code"))
+    # As OpenWhisk's Exec.scala ``isBinary``: code that is base64 is binary (a zip, a
+    # jar), whatever the client said (the npm client and wsk do not say).
+    out["binary"] = isinstance(code, str) and is_binary_code(code)
     if code is not None:
-        if not isinstance(code, str):
-            raise bad_request(NOT_A_STRING.format(field="exec.code"))
-        if out["binary"]:
-            check_base64(code)
         out["code"] = code
-    if raw.get("main") is not None:
-        if not isinstance(raw["main"], str):
-            raise bad_request(NOT_A_STRING.format(field="exec.main"))
-        out["main"] = raw["main"]
+    if main is not None:
+        out["main"] = main
+    check_exec_size(out)
     return out
+
+
+def check_exec_size(exec_: dict[str, Any]) -> None:
+    """413 past OpenWhisk's 48 MB of code (WhiskEntity.scala ``isWithinSizeLimits``:
+    ``exec larger than allowed: N > 50331648 bytes.``, its code's UTF-8 bytes)."""
+    code = exec_.get("code")
+    if isinstance(code, str) and len(code) * 4 > constants.EXEC_MAX_BYTES:
+        size = len(code.encode())
+        if size > constants.EXEC_MAX_BYTES:
+            raise APIError(
+                413, TOO_BIG.format(field="exec", size=size, limit=constants.EXEC_MAX_BYTES)
+            )
+
+
+# Docker's reference grammar as OpenWhisk's ExecManifest.ImageName parses it:
+# [domain "/"] path ["/" path]* [":" tag] ["@" digest], path components lower case.
+_DOMAIN_PART = r"[A-Za-z0-9-]*"
+_DOMAIN = (
+    rf"(?:{_DOMAIN_PART}(?:\.{_DOMAIN_PART})+(?::[0-9]+)?"
+    rf"|{_DOMAIN_PART}(?:\.{_DOMAIN_PART})*:[0-9]+)"
+)
+_PATH = r"[a-z0-9]+(?:(?:__|[_.]|-*)[a-z0-9]+)*"
+IMAGE_NAME = re.compile(
+    rf"(?:{_DOMAIN}/)?{_PATH}(?:/{_PATH})*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"
+    r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-+._][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?"
+)
+
+
+def is_image_name(image: str) -> bool:
+    """Whether OpenWhisk would take ``image`` as a blackbox image name
+    (ExecManifest.scala ``ImageName.fromString``)."""
+    return IMAGE_NAME.fullmatch(image) is not None
 
 
 # OpenWhisk's Exec.isBase64Pattern: whole groups of four base64 characters.
@@ -201,14 +294,6 @@ def is_binary_code(code: str) -> bool:
     non-empty base64 with no line breaks, a multiple of four characters long."""
     text = code.strip()
     return len(text) % 4 == 0 and BASE64_CODE.fullmatch(text) is not None
-
-
-def check_base64(code: str) -> None:
-    """400 unless ``code`` is base64 (line breaks allowed), as binary code must be."""
-    try:
-        base64.b64decode("".join(code.split()), validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise bad_request(CODE_NOT_BASE64.format(detail=exc)) from exc
 
 
 def version_and_publish(body: dict[str, Any], previous: dict[str, Any] | None) -> tuple[str, bool]:

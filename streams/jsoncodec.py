@@ -92,7 +92,9 @@ def loads(raw: bytes | str) -> Any:
     data = raw.encode() if isinstance(raw, str) else raw
     try:
         if _LONG_DIGITS.search(data):
-            value = _exact(data)
+            # As UTF-8 text, as orjson reads it: json.loads would guess UTF-16 and
+            # drop a byte order mark from bytes (a str with one is refused).
+            value = _exact(data.decode("utf-8"))
             strings_checked = False
         else:
             # orjson refuses NaN, infinities, overflowing numbers and lone

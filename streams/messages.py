@@ -89,7 +89,22 @@ NAME_ILLEGAL = "The name of the entity contains illegal characters."
 NAME_TOO_LONG = "Name segement longer than allowed: {size} > {limit}."
 NAMESPACE_ILLEGAL = "The namespace contains illegal characters."
 EXEC_MISSING = "exec undefined"
-KIND_UNKNOWN = "kind '{kind}' not in Set({kinds})"
+# Exec.scala serdes and ErrorResponse.scala ``invalidRuntimeError``: each a deserialization
+# error, so inside MALFORMED_JSON as OpenWhisk answers it.
+KIND_UNKNOWN = (
+    "The specified runtime '{kind}' is not supported by this platform. Valid values are: {kinds}."
+)
+KIND_MISSING = "'kind' must be a string defined in 'exec'"
+JSON_OBJECT_EXPECTED = "JSON object expected"
+MAIN_NOT_A_STRING = "if defined, 'main' be a string in 'exec' for '{kind}' actions"
+COMPONENTS_MISSING = "'components' must be defined for sequence kind"
+COMPONENTS_NOT_AN_ARRAY = "'components' must be an array"
+IMAGE_MALFORMED = "could not parse image name"
+# EntityPath.toFullyQualifiedEntityName (a sequence component names its namespace).
+NAME_NOT_QUALIFIED = (
+    "requirement failed: The fully qualified name of the entity must contain at least the "
+    "namespace and the name of the entity."
+)
 TOO_BIG = "{field} larger than allowed: {size} > {limit} bytes."
 ACTIVATION_ID_ILLEGAL = "The activation id is not valid."
 # An id of the wrong length (ErrorResponse.scala activationIdLengthError, as ActivationId.parse
@@ -109,14 +124,21 @@ LIMIT_OUT_OF_RANGE = "The value '{value}' is not in the range of 0 to {max} for 
 SKIP_OUT_OF_RANGE = "The value '{value}' is not greater than or equal to 0 for {collection}."
 NOT_AN_INTEGER = "The value '{value}' is not an integer for {collection}."
 BAD_EPOCH = "Parameter is not a valid value for epoch seconds: {value}"
-LIMIT_RANGE = "{name} {value}{unit} exceeds allowed threshold of {limit}{unit}"
-LIMIT_BELOW = "{name} {value}{unit} below allowed threshold of {limit}{unit}"
+# A limit out of its range: the ``require`` of MemoryLimit/LogLimit/TimeLimit/IntraConcurrencyLimit
+# ``checkNamespaceLimit`` with ErrorResponse.scala's texts (memory and log say "size").
+LIMIT_RANGE = "requirement failed: {name} {value}{unit} exceeds allowed threshold of {limit}{unit}"
+LIMIT_BELOW = "requirement failed: {name} {value}{unit} below allowed threshold of {limit}{unit}"
+# A limit that is no number, or not a whole one (the limits' serdes: deserialization errors).
+LIMIT_MALFORMED = "{what} limit malformed"
+LIMIT_NOT_WHOLE = "requirement failed: {what} limit must be whole number"
+INSTANCES_OVER_NAMESPACE = (
+    "Max action instance concurrency must not exceed your namespace concurrency of {limit}."
+)
 QUERY_MALFORMED = "The query parameter '{name}' was malformed:\n{detail}"
 DOCS_WITH_COUNT = "The parameter 'docs' is not permitted with 'count'."
 BAD_NAME_FILTER = "Parameter may be a 'simple' name or 'package-name/simple' name: {value}"
 NOT_AN_OBJECT = "The request content must be a JSON object."
 PARAMETERS_INVALID = "The activation's parameters are not acceptable: {detail}"
-CODE_NOT_BASE64 = "exec.code must be base64 when exec.binary is true: {detail}"
 # Packages.
 NOT_ALLOWED_ON_BINDING = "Operation not permitted on package binding."
 BINDING_DOES_NOT_EXIST = "Binding references a package that does not exist."
@@ -189,12 +211,17 @@ RERUN_TRIGGER_NO_RULE = (
 BINDING_CIRCULAR = "Package binding '{name}' contains a circular reference."
 LIMITS_NOT_AN_OBJECT = "'limits' must be an object."
 BINDING_MALFORMED = "'binding' must be an object with 'namespace' and 'name'."
-NOT_KEY_VALUES = "'{field}' must be an array of {{key, value}} objects."
+# Parameter.scala serdes: parameters and annotations alike.
+PARAMETERS_MALFORMED = "parameters malformed!"
 NOT_A_BOOLEAN = "'{field}' must be a boolean."
 VERSION_MALFORMED = "'version' must be a semantic version like 0.0.1."
-LIMIT_NOT_AN_INTEGER = "'{name}' limit must be an integer."
-BLACKBOX_NEEDS_IMAGE = "A blackbox action needs an 'image'."
-CODE_REQUIRED = "exec.code is required for kind {kind}."
+BLACKBOX_NEEDS_IMAGE = "'image' must be a string defined in 'exec' for 'blackbox' actions"
+CODE_REQUIRED = "'code' must be a string defined in 'exec' for '{kind}' actions"
+# pekko-http: a PUT without a body, and a body that is not JSON (its RejectionHandler).
+ENTITY_EXPECTED = "Request entity expected but not supplied"
+CONTENT_TYPE_UNSUPPORTED = (
+    "The request's Content-Type [{given}] is not supported. Expected:\napplication/json"
+)
 NOT_A_STRING = "{field} must be a string."
 
 # Feeds (api/feeds.py, feeds/): OpenWhisk's alarms provider's texts
@@ -278,3 +305,14 @@ FEEDS_API_DOWN = (
     "feeds: the API at {url} did not answer ({cause}); fires wait and retry. "
     "Start it with `make up` or check .state/logs/api.log"
 )
+
+# -- rules: a status POST and a rule's refused action ---------------------------------
+# WhiskRule.scala ``Status.serdesRestricted``: each a deserialization error, so inside
+# MALFORMED_JSON. ``Status.apply`` trims the value and requires it non-empty
+# (ArgNormalizer.scala), then ``Status.factory`` requires one of the two states.
+RULE_STATUS_KEY_MISSING = "key not found: status"
+RULE_STATUS_UNDEFINED = "requirement failed: argument undefined"
+RULE_STATUS_NOT_RECOGNIZED = "requirement failed: {status} is not a recognized rule state"
+# A status that is no JSON string: Scala's MatchError on ``val JsString(s) = ...`` names the
+# value (compact JSON) and its spray-json class (JsNumber, JsNull$, JsTrue$, ...).
+RULE_STATUS_NOT_A_STRING = "{value} (of class spray.json.{json_class})"

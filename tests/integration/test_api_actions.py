@@ -144,21 +144,27 @@ async def test_names_of_another_collection_conflict(client: Client) -> None:
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [
-        ({"exec": {"kind": "cobol:1", "code": "x"}}, "kind 'cobol:1'"),
-        ({"exec": {"kind": "python:3.11"}}, "exec.code"),
-        ({"exec": {"kind": "python:3.11", "code": 5}}, "exec.code must be a string"),
-        ({"exec": {"kind": "python:3.11", "code": ECHO}, "parameters": {"a": 1}}, "parameters"),
+        ({"exec": {"kind": "cobol:1", "code": "x"}}, "runtime 'cobol:1' is not supported"),
+        ({"exec": {"kind": "python:3.11"}}, "'code' must be a string"),
+        ({"exec": {"kind": "python:3.11", "code": 5}}, "'code' must be a string"),
+        (
+            {"exec": {"kind": "python:3.11", "code": ECHO}, "parameters": {"a": 1}},
+            "parameters malformed!",
+        ),
         (
             {"exec": {"kind": "python:3.11", "code": ECHO}, "limits": {"memory": 4096}},
-            "memory 4096 MB exceeds",
+            "requirement failed: memory size 4096 MB exceeds",
         ),
         (
             {"exec": {"kind": "python:3.11", "code": ECHO}, "limits": {"timeout": 1}},
             "duration 1 milliseconds below",
         ),
-        ({"exec": {"kind": "python:3.11", "code": ECHO}, "limits": {"memory": "big"}}, "integer"),
+        (
+            {"exec": {"kind": "python:3.11", "code": ECHO}, "limits": {"memory": "big"}},
+            "memory limit malformed",
+        ),
         ({"exec": {"kind": "python:3.11", "code": ECHO}, "publish": "yes"}, "publish"),
-        ({"exec": "python"}, "exec undefined"),
+        ({"exec": "python"}, "JSON object expected"),
         ([1, 2], "must be a JSON object"),
     ],
 )

@@ -18,7 +18,10 @@ FAIL = "def main(args):\n    return {'error': 'stop here'}\n"
 
 
 def seq(*components: str) -> dict:
-    return {"exec": {"kind": "sequence", "components": list(components)}}
+    """A sequence's exec; a bare component name is the caller's (``/_/name``: OpenWhisk
+    reads components as fully qualified names)."""
+    named = [c if "/" in c else f"/_/{c}" for c in components]
+    return {"exec": {"kind": "sequence", "components": named}}
 
 
 async def test_a_sequence_chains_its_components(client: Client, stack: Settings) -> None:

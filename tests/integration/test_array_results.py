@@ -167,7 +167,7 @@ async def test_a_sequence_passes_an_array_on_whole(client: Client, kind: str) ->
     status, created = await client.request(
         "PUT",
         "actions/chain",
-        json={"exec": {"kind": "sequence", "components": ["maker", "flipper"]}},
+        json={"exec": {"kind": "sequence", "components": ["/_/maker", "/_/flipper"]}},
         params={"overwrite": "true"},
     )
     assert status == 200, created

@@ -29,8 +29,15 @@ async def test_a_tenants_bad_images_are_its_own_developer_errors_and_cost_others
     client: Client, stack: Settings
 ) -> None:
     other = await new_client(stack, client.session)
+    # A name Docker could not parse is refused at once (ExecManifest.ImageName).
+    status, answer = await other.request(
+        "PUT", "actions/invalid", json={"exec": {"kind": "blackbox", "image": "bad_REF!!"}}
+    )
+    assert (status, answer["error"]) == (
+        400,
+        "The request content was malformed:\ncould not parse image name",
+    )
     images = {
-        "invalid": "bad_REF!!",
         "missing": f"lwtest-nowhere/no-such-image:{os.urandom(3).hex()}",
         # Exists, but its container exits at once: nothing ever answers on 8080.
         "notaproxy": "ledgerwhisk/runtime-base:latest",

@@ -41,8 +41,12 @@ class Client:
         data: bytes | None = None,
         params: dict[str, str] | None = None,
         auth: str | bool = True,
+        content_type: str | None = "application/json",
     ) -> tuple[int, object]:
+        """One request; raw ``data`` goes as ``content_type`` (None: no Content-Type)."""
         headers = {}
+        if data is not None and content_type is not None:
+            headers["Content-Type"] = content_type
         if auth:
             headers["Authorization"] = self.auth if auth is True else basic(str(auth))
         async with self.session.request(
