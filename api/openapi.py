@@ -316,7 +316,16 @@ SCHEMAS: JsonDict = {
     },
     "RulePut": {
         "type": "object",
-        "properties": {"trigger": {"type": "string"}, "action": {"type": "string"}},
+        "properties": {
+            # "/ns/name", "ns/pkg/name", or the {"path", "name"} the API answers.
+            "trigger": {"oneOf": [{"type": "string"}, {"$ref": "#/components/schemas/PathName"}]},
+            "action": {"oneOf": [{"type": "string"}, {"$ref": "#/components/schemas/PathName"}]},
+        },
+    },
+    "PathName": {
+        "type": "object",
+        "properties": {"path": {"type": "string"}, "name": {"type": "string"}},
+        "required": ["path", "name"],
     },
     "RuleStatus": {
         "type": "object",

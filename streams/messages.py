@@ -163,9 +163,6 @@ FEED_INVALID = "Feed name is not valid"
 RULE_NEEDS_TRIGGER_AND_ACTION = "rule requires a valid trigger and a valid action"
 RULE_TRIGGER_MISSING_NAMED = "trigger {name} does not exist"
 RULE_ACTION_MISSING_NAMED = "action {name} does not exist"
-RULE_STATUS_UNKNOWN = (
-    "'{status}' is not a recognized rule state, must be one of ['active', 'inactive']"
-)
 RULE_TRIGGER_MISSING = "Only rules with existing triggers can be activated"
 RULE_INACTIVE = "Rule '{rule}' is inactive, action '{action}' was not activated."
 # Web actions.
