@@ -6,7 +6,6 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
-from aiohttp.http_exceptions import PayloadEncodingError
 
 from api import (
     actions,
@@ -31,7 +30,7 @@ from api.entities import EntityStore
 from api.errors import APIError, error_response, unavailable
 from api.ledger import Ledger
 from api.placer import Placer
-from api.requests import json_response
+from api.requests import ClientClosed, json_response
 from api.sequences import Sequences
 from store.couch import Couch, StoreUnavailable
 from streams import constants, gctune
@@ -69,13 +68,10 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return unavailable(exc)
     except web.HTTPException:
         raise
-    except (ConnectionResetError, PayloadEncodingError) as exc:
-        # The client went away before its body ended (pekko: a truncated entity
-        # stream, the client's abort): nothing was done; no server error to log.
-        log.info(
-            "%s %s: the client closed before its body ended (%s)", request.method, request.path, exc
-        )
-        return error_response(400, REQUEST_UNREADABLE.format(detail="the body ended early"))
+    except ClientClosed as exc:
+        # pekko: a truncated entity stream is the client's abort; nothing was done.
+        log.info("%s %s: %s", request.method, request.path, exc)
+        return error_response(400, REQUEST_UNREADABLE.format(detail=exc))
     except Exception:
         log.exception("unexpected error on %s %s", request.method, request.path)
         return error_response(500, INTERNAL)

@@ -17,6 +17,8 @@ from streams.messages import MALFORMED_JSON, NAME_ILLEGAL, NAME_NOT_QUALIFIED, N
 # digits and ``_`` only. The length is checked apart, for its own message.
 NAME_RE = re.compile(r"\A([\w]|[\w][\w@ .&-]*[\w@.&-])\Z", re.ASCII)
 PATHSEP = "/"
+# FullyQualifiedEntityName.serdes's text for a name it cannot read.
+NAME_MALFORMED = "fully qualified name malformed"
 DEFAULT_PACKAGE = "default"
 
 
@@ -108,16 +110,21 @@ def fully_qualified(raw: object, default_namespace: str) -> EntityRef | None:
     illegal part; None for a well-formed name that cannot name an entity (four parts).
     """
     if isinstance(raw, dict):
+        # The object's path and name are read by their own serdes, whose failures
+        # OpenWhisk reports as a malformed name.
         path, name = raw.get("path"), raw.get("name")
         if not isinstance(path, str) or not isinstance(name, str):
-            raise _malformed("fully qualified name malformed")
-        segments = [*[p for p in path.split(PATHSEP) if p], name]
+            raise _malformed(NAME_MALFORMED)
+        segments = [p for p in path.split(PATHSEP) if p]
+        if not segments or not is_name(name) or not all(is_name(s) for s in segments):
+            raise _malformed(NAME_MALFORMED)
+        segments.append(name)
     elif isinstance(raw, str):
         segments = [p for p in raw.split(PATHSEP) if p]
+        if not all(is_name(s) for s in segments):
+            raise _malformed(f"requirement failed: path contains invalid parts {raw}")
     else:
-        raise _malformed("fully qualified name malformed")
-    if not all(is_name(s) for s in segments):
-        raise _malformed(f"requirement failed: path contains invalid parts {raw}")
+        raise _malformed(NAME_MALFORMED)
     if len(segments) < 2:
         raise _malformed(NAME_NOT_QUALIFIED)
     if len(segments) > 3:

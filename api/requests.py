@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import PayloadEncodingError
 
 from api import mediatypes
 from api.errors import APIError, bad_request
@@ -14,8 +15,8 @@ from streams import constants, jsoncodec
 from streams.messages import (
     BAD_EPOCH,
     CONTENT_TYPE_UNSUPPORTED,
-    ENTITY_EXPECTED,
     INVALID_TIMEOUT,
+    JSON_EMPTY,
     JSON_OBJECT_EXPECTED,
     LIMIT_OUT_OF_RANGE,
     MALFORMED_JSON,
@@ -37,35 +38,53 @@ async def json_body(
     """The request's JSON body (None when empty and not required); 413 past ``limit``.
 
     As OpenWhisk's routes read a body (pekko-http's ``entity(as[...])`` with spray-json):
-    an empty one where one is required is 400 "Request entity expected but not supplied";
-    ``json_only``, a body that is not ``application/json`` (any parameters) is 415
-    naming its type (no Content-Type reads as ``application/octet-stream``).
+    ``json_only``, a body that is not ``application/json`` (any parameters) is 415 naming
+    its type (a body without Content-Type is ``application/octet-stream``); an empty one
+    where one is required is 400 with spray-json's end-of-input text.
     """
     given, value = await _read_json(request, limit, required, json_only)
     return value if given else None
 
 
+class ClientClosed(Exception):
+    """The client's body ended before its length (or could not be decoded): the client's
+    doing, answered 400 and logged without a traceback (``api.app.errors``)."""
+
+
 async def _read_json(
     request: web.Request, limit: int, required: bool, json_only: bool
 ) -> tuple[bool, Any]:
-    """``(whether there was a body, its value)``: see ``json_body``."""
+    """``(whether there was a body, its value)``: see ``json_body``.
+
+    pekko's order: the type first (a request without Content-Type and without a body has
+    none to check; with a body it is ``application/octet-stream``), then the bytes; an
+    empty body is no JSON for spray-json where a value is required. One leniency: an
+    empty optional body (an invoke's, a fire's) is no arguments whatever its type.
+    """
     if request.content_length is not None and request.content_length > limit:
         raise APIError(
             413, TOO_BIG.format(field="Request", size=request.content_length, limit=limit)
         )
-    raw = await request.read()
+    try:
+        raw = await request.read()
+    except ConnectionResetError as exc:
+        raise ClientClosed("the client closed the connection before its body ended") from exc
+    except PayloadEncodingError as exc:
+        raise ClientClosed(f"the body could not be read: {exc}") from exc
     if len(raw) > limit:
         raise APIError(413, TOO_BIG.format(field="Request", size=len(raw), limit=limit))
-    if not raw:
-        if required:
-            raise bad_request(ENTITY_EXPECTED)
-        return False, None
-    if json_only:
-        given = request.headers.get("Content-Type")
+    given = request.headers.get("Content-Type")
+    # An empty optional payload is no arguments whatever type it claims (aiohttp's client
+    # sends application/octet-stream with every bodiless POST; pekko would answer 415).
+    if json_only and (raw or (required and given is not None)):
         media = mediatypes.parse(given) if given else None
         if media is None or media.type != "application/json":
             shown = (media or mediatypes.OCTET_STREAM).header()
             raise APIError(415, CONTENT_TYPE_UNSUPPORTED.format(given=shown))
+    if not raw:
+        if required:
+            raise bad_request(MALFORMED_JSON.format(detail=JSON_EMPTY))
+        return False, None
     try:
         return True, jsoncodec.loads(raw)
     except jsoncodec.InvalidJson as exc:

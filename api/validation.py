@@ -8,7 +8,7 @@ from typing import Any
 
 import runtimes
 from api.errors import APIError, bad_request
-from api.names import check_name
+from api.names import NAME_MALFORMED, check_name
 from streams import constants
 from streams.messages import (
     BLACKBOX_NEEDS_IMAGE,
@@ -216,8 +216,9 @@ def check_exec(raw: Any) -> dict[str, Any]:
         components = raw["components"]
         if not isinstance(components, list):
             raise malformed(COMPONENTS_NOT_AN_ARRAY)
-        if not all(isinstance(c, str) for c in components):
-            raise malformed(NOT_A_STRING.format(field="a component"))
+        if not all(isinstance(c, (str, dict)) for c in components):
+            # FullyQualifiedEntityName.serdes: a string or a {"path", "name"} object.
+            raise malformed(NAME_MALFORMED)
         return {"kind": constants.KIND_SEQUENCE, "components": components}
     kind = runtimes.resolve(kind_name)
     if kind is None:
@@ -236,7 +237,7 @@ def check_exec(raw: Any) -> dict[str, Any]:
         if isinstance(code, str) and not code.strip():
             code = None  # Exec.scala: blank code is no code
     elif not isinstance(code, str):
-        raise malformed(CODE_REQUIRED.format(kind=kind.name))
+        raise malformed(CODE_REQUIRED.format(kind=kind_name))
     if code is not None and not isinstance(code, str):
         raise malformed(NOT_A_STRING.format(field="exec.code"))
     # As OpenWhisk's Exec.scala ``isBinary``: code that is base64 is binary (a zip, a

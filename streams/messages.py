@@ -214,8 +214,11 @@ NOT_A_BOOLEAN = "'{field}' must be a boolean."
 VERSION_MALFORMED = "'version' must be a semantic version like 0.0.1."
 BLACKBOX_NEEDS_IMAGE = "'image' must be a string defined in 'exec' for 'blackbox' actions"
 CODE_REQUIRED = "'code' must be a string defined in 'exec' for '{kind}' actions"
-# pekko-http: a PUT without a body, and a body that is not JSON (its RejectionHandler).
-ENTITY_EXPECTED = "Request entity expected but not supplied"
+# spray-json's parser on an empty body (a PUT needs one), and pekko-http's answer to a
+# body that is not JSON (its RejectionHandler).
+JSON_EMPTY = (
+    "Unexpected end-of-input at input index 0 (line 1, position 1), expected JSON Value:\n\n^\n"
+)
 CONTENT_TYPE_UNSUPPORTED = (
     "The request's Content-Type [{given}] is not supported. Expected:\napplication/json"
 )
