@@ -235,9 +235,17 @@ Try:
   curl -s -u '$GUEST_KEY' http://127.0.0.1:$API_PORT/api/v1/namespaces
 
 MSG
-  tail -n +1 -F "$LW_LOGS/runtimes-build.log" 2>/dev/null | grep --line-buffered -v '   Step \|   | ' &
-  tail -n 0 -F "$LW_LOGS"/{projection,api,feeds,metrics}.log "$LW_LOGS"/controller*.log "$LW_LOGS"/invoker*.log &
+  # The log tails end with the API process: a `make down` from another shell ends
+  # this `make run` too (GNU tail's --pid).
+  local api_pid
+  api_pid="$(lw_read_pid "$(lw_pidfile api)" "$(module_of api)")" || api_pid=""
+  local until=()
+  [[ -n "$api_pid" ]] && until=(--pid="$api_pid")
+  tail -n +1 -F "${until[@]}" "$LW_LOGS/runtimes-build.log" 2>/dev/null | grep --line-buffered -v '   Step \|   | ' &
+  tail -n 0 -F "${until[@]}" "$LW_LOGS"/{projection,api,feeds,metrics}.log "$LW_LOGS"/controller*.log "$LW_LOGS"/invoker*.log &
   wait $!
+  echo
+  echo "[stack] the API stopped (make down, or it exited: see $LW_LOGS/api.log); make run ends"
 }
 
 case "${1:-}" in

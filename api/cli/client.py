@@ -177,6 +177,8 @@ class Client:
         reason = str(exc) or exc.__class__.__name__
         if isinstance(exc, httpx.TimeoutException):
             return CLIError(m.NO_ANSWER.format(host=host, reason=reason), EXIT_NETWORK)
+        if "WRONG_VERSION_NUMBER" in reason or "record layer failure" in reason:
+            return CLIError(m.NOT_TLS.format(host=host, reason=reason), EXIT_NETWORK)
         if "CERTIFICATE_VERIFY_FAILED" in reason or "SSL" in reason:
             return CLIError(m.TLS_FAILED.format(host=host, reason=reason), EXIT_NETWORK)
         return CLIError(m.CANNOT_REACH.format(host=host, reason=reason), EXIT_NETWORK)

@@ -18,6 +18,11 @@ TLS_FAILED = (
     "the API at {host} has a certificate that cannot be verified ({reason}); "
     "give its CA, or --insecure (-i) to skip the check"
 )
+# An https URL whose port answers plain HTTP (a bare host:port means https, as in wsk).
+NOT_TLS = (
+    "the API at {host} does not speak TLS ({reason}); a plain-HTTP API needs its URL "
+    "with http://, e.g. --apihost http://127.0.0.1:3233"
+)
 CERT_UNUSABLE = "cannot use the client certificate {cert} (key {key}): {error}"
 NOT_A_STREAM = "the API at {host} did not answer with an event stream: {error}"
 NO_ANSWER_BODY = "no answer"

@@ -89,7 +89,9 @@ def test_5_a_bare_host_is_https(lwsk: Lwsk, tmp_path: Path) -> None:
     tls = API_TLS.removeprefix("https://")
     assert lwsk.run("-i", "--apihost", tls, "action", "get", "h", "-s").returncode == 0
     plain = lwsk.run("--apihost", API.removeprefix("http://"), "action", "get", "h", ok=False)
-    assert plain.returncode != 0  # https to the plain-HTTP port, as wsk
+    # https to the plain-HTTP port, as wsk; the error says to write http://
+    assert plain.returncode == 3, plain.stderr
+    assert "does not speak TLS" in plain.stderr and "http://" in plain.stderr
     done = lwsk.run("property", "set", "--apihost", tls)
     assert done.stdout == f"ok: whisk API host set to {tls}\n"
     assert f"APIHOST={tls}\n" in (Path(lwsk.env["HOME"]) / ".wskprops").read_text()
