@@ -13,6 +13,7 @@ from api.entities import PACKAGE
 from api.errors import APIError
 from api.names import EntityRef
 from api.rules import check_entitled, referenced, requested_status
+from tests.unit.api.entities_in_memory import EntitiesInMemory
 
 NS = "guest"
 IDENTITY = Identity(subject="guest", namespace=NS, uuid="u", key="k")
@@ -83,17 +84,8 @@ def test_a_name_that_is_no_name_is_malformed() -> None:
 
 
 @dataclass
-class FakeEntities:
-    docs: dict[str, dict[str, Any]]
-
-    async def get_typed(self, entity_id: str, entity_type: str) -> dict[str, Any] | None:
-        doc = self.docs.get(entity_id)
-        return doc if doc is not None and doc["entityType"] == entity_type else None
-
-
-@dataclass
 class FakeContext:
-    entities: FakeEntities
+    entities: EntitiesInMemory
 
 
 def package(namespace: str, name: str, *, publish: bool) -> dict[str, Any]:
@@ -109,7 +101,7 @@ def package(namespace: str, name: str, *, publish: bool) -> dict[str, Any]:
 CONTEXT = cast(
     Context,
     FakeContext(
-        FakeEntities(
+        EntitiesInMemory(
             {
                 "whisk.system/utils": package("whisk.system", "utils", publish=True),
                 "whisk.system/private": package("whisk.system", "private", publish=False),

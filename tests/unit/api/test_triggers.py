@@ -11,21 +11,13 @@ from api.context import Context
 from api.entities import ACTION
 from api.triggers import fire_rule, request_bytes, rule_args
 from streams import constants
+from tests.unit.api.entities_in_memory import EntitiesInMemory
 
 NS = "guest"
 IDENTITY = Identity(subject="guest", namespace=NS, uuid="u", key="k")
 PARAMETERS_NOT_ALLOWED = (
     "Request defines parameters that are not allowed (e.g., reserved properties)."
 )
-
-
-@dataclass
-class FakeEntities:
-    docs: dict[str, dict[str, Any]]
-
-    async def get_typed(self, entity_id: str, entity_type: str) -> dict[str, Any] | None:
-        doc = self.docs.get(entity_id)
-        return doc if doc is not None and doc["entityType"] == entity_type else None
 
 
 @dataclass
@@ -44,7 +36,7 @@ class FakeInvocations:
 
 @dataclass
 class FakeContext:
-    entities: FakeEntities
+    entities: EntitiesInMemory
     invocations: FakeInvocations
 
 
@@ -62,7 +54,7 @@ def action(name: str, *, final: bool, **params: Any) -> dict[str, Any]:
 
 def context(*docs: dict[str, Any]) -> tuple[Context, FakeInvocations]:
     invocations = FakeInvocations()
-    fake = FakeContext(FakeEntities({d["_id"]: d for d in docs}), invocations)
+    fake = FakeContext(EntitiesInMemory({d["_id"]: d for d in docs}), invocations)
     return cast(Context, fake), invocations
 
 
