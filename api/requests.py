@@ -51,15 +51,30 @@ class ClientClosed(Exception):
     doing, answered 400 and logged without a traceback (``api.app.errors``)."""
 
 
+def unsupported_type(content_type: str | None, has_body: bool, required: bool) -> str | None:
+    """The type to name in a 415, or None when a JSON body may be read (pure).
+
+    pekko's ``forContentTypes(application/json)``: any parameters; a body without a
+    Content-Type is ``application/octet-stream``; a request with neither has nothing to
+    check. One leniency: an empty optional body (an invoke's, a fire's) is no arguments
+    whatever type it claims (aiohttp's client sends ``application/octet-stream`` with every
+    bodiless POST; pekko would answer 415).
+    """
+    if not has_body and (content_type is None or not required):
+        return None
+    media = mediatypes.parse(content_type) if content_type else None
+    if media is not None and media.type == "application/json":
+        return None
+    return (media or mediatypes.OCTET_STREAM).header()
+
+
 async def _read_json(
     request: web.Request, limit: int, required: bool, json_only: bool
 ) -> tuple[bool, Any]:
     """``(whether there was a body, its value)``: see ``json_body``.
 
-    pekko's order: the type first (a request without Content-Type and without a body has
-    none to check; with a body it is ``application/octet-stream``), then the bytes; an
-    empty body is no JSON for spray-json where a value is required. One leniency: an
-    empty optional body (an invoke's, a fire's) is no arguments whatever its type.
+    pekko's order: the type first (``unsupported_type``), then the bytes; an empty body
+    is no JSON for spray-json where a value is required.
     """
     if request.content_length is not None and request.content_length > limit:
         raise APIError(
@@ -73,14 +88,10 @@ async def _read_json(
         raise ClientClosed(f"the body could not be read: {exc}") from exc
     if len(raw) > limit:
         raise APIError(413, TOO_BIG.format(field="Request", size=len(raw), limit=limit))
-    given = request.headers.get("Content-Type")
-    # An empty optional payload is no arguments whatever type it claims (aiohttp's client
-    # sends application/octet-stream with every bodiless POST; pekko would answer 415).
-    if json_only and (raw or (required and given is not None)):
-        media = mediatypes.parse(given) if given else None
-        if media is None or media.type != "application/json":
-            shown = (media or mediatypes.OCTET_STREAM).header()
-            raise APIError(415, CONTENT_TYPE_UNSUPPORTED.format(given=shown))
+    if json_only:
+        refused = unsupported_type(request.headers.get("Content-Type"), bool(raw), required)
+        if refused is not None:
+            raise APIError(415, CONTENT_TYPE_UNSUPPORTED.format(given=refused))
     if not raw:
         if required:
             raise bad_request(MALFORMED_JSON.format(detail=JSON_EMPTY))

@@ -9,7 +9,7 @@ from api.app import create_app
 from api.errors import APIError
 from api.lookup import check_overrides, immutable_params, merge_params
 from api.openapi import document
-from api.requests import parse_flag, parse_paging
+from api.requests import parse_flag, parse_paging, unsupported_type
 from streams.settings import Settings
 
 
@@ -93,3 +93,27 @@ def _same_shape(a: str, b: str) -> bool:
         )
         and a.endswith("/") == b.endswith("/")
     )
+
+
+@pytest.mark.parametrize(
+    ("content_type", "has_body", "required", "refused"),
+    [
+        ("application/json", True, True, None),
+        ("application/json; charset=utf-8", True, False, None),
+        ("Application/JSON", True, True, None),
+        ("text/plain", True, False, "text/plain"),
+        ("text/plain; charset=utf-8", True, True, "text/plain; charset=UTF-8"),
+        ("application/x-www-form-urlencoded", True, True, "application/x-www-form-urlencoded"),
+        (None, True, False, "application/octet-stream"),
+        ("not a type", True, True, "application/octet-stream"),
+        # No body and no type: nothing to check; an empty optional body's type is ignored.
+        (None, False, True, None),
+        ("application/octet-stream", False, False, None),
+        # An empty required body must still claim JSON (ActionsApiTests: Put(path, "") is 415).
+        ("text/plain", False, True, "text/plain"),
+    ],
+)
+def test_a_body_is_json_as_pekko_reads_its_type(
+    content_type: str | None, has_body: bool, required: bool, refused: str | None
+) -> None:
+    assert unsupported_type(content_type, has_body, required) == refused
