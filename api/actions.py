@@ -11,13 +11,13 @@ from api.accept import record_of
 from api.auth import Identity, namespace_for, namespace_named
 from api.context import Context, ctx
 from api.entities import ACTION, action_doc, default_limits, public
-from api.errors import APIError, bad_request, not_found
+from api.errors import APIError, bad_request, malformed_body, not_found
 from api.listing import list_entities
 from api.names import EntityRef, check_name
 from api.requests import blocking_wait_ms, flag, json_object, json_response, without_nulls
 from projections import record
 from streams import completion, constants
-from streams.messages import ENTITY_EXISTS, EXEC_MISSING, MALFORMED_JSON
+from streams.messages import ENTITY_EXISTS, EXEC_MISSING
 
 JsonDict = dict[str, Any]
 # An action's code may be far larger than an invocation's payload (zip files).
@@ -99,9 +99,7 @@ def deleted_annotations(value: Any) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(k, str) for k in value):
-        raise bad_request(
-            MALFORMED_JSON.format(detail="delAnnotations must be an array of strings")
-        )
+        raise malformed_body("delAnnotations must be an array of strings")
     return value
 
 

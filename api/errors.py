@@ -10,7 +10,7 @@ from aiohttp import web
 
 from store.couch import StoreUnavailable
 from streams.errors import LedgerUnavailable
-from streams.messages import RESOURCE_DOES_NOT_EXIST, SERVICE_DOWN
+from streams.messages import MALFORMED_JSON, RESOURCE_DOES_NOT_EXIST, SERVICE_DOWN
 
 log = logging.getLogger("ledgerwhisk.api")
 
@@ -50,3 +50,9 @@ def not_found() -> APIError:
 
 def bad_request(message: str) -> APIError:
     return APIError(400, message)
+
+
+def malformed_body(detail: str) -> APIError:
+    """400 as OpenWhisk answers a body its JSON formats cannot read (pekko's
+    MalformedRequestContentRejection: "The request content was malformed:" and the reason)."""
+    return bad_request(MALFORMED_JSON.format(detail=detail))

@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from api.errors import APIError, bad_request
+from api.errors import bad_request, malformed_body
 from streams import constants
-from streams.messages import MALFORMED_JSON, NAME_ILLEGAL, NAME_NOT_QUALIFIED, NAME_TOO_LONG
+from streams.messages import NAME_ILLEGAL, NAME_NOT_QUALIFIED, NAME_TOO_LONG
 
 # OpenWhisk's entity name pattern (EntityName.REGEX, core/.../entity/EntityPath.scala:
 # ``\A([\w]|[\w][\w@ .&-]{0,254}[\w@.&-])\z``), where ``\w`` is Java's: ASCII letters,
@@ -114,26 +114,22 @@ def fully_qualified(raw: object, default_namespace: str) -> EntityRef | None:
         # OpenWhisk reports as a malformed name.
         path, name = raw.get("path"), raw.get("name")
         if not isinstance(path, str) or not isinstance(name, str):
-            raise _malformed(NAME_MALFORMED)
+            raise malformed_body(NAME_MALFORMED)
         segments = [p for p in path.split(PATHSEP) if p]
         if not segments or not is_name(name) or not all(is_name(s) for s in segments):
-            raise _malformed(NAME_MALFORMED)
+            raise malformed_body(NAME_MALFORMED)
         segments.append(name)
     elif isinstance(raw, str):
         segments = [p for p in raw.split(PATHSEP) if p]
         if not all(is_name(s) for s in segments):
-            raise _malformed(f"requirement failed: path contains invalid parts {raw}")
+            raise malformed_body(f"requirement failed: path contains invalid parts {raw}")
     else:
-        raise _malformed(NAME_MALFORMED)
+        raise malformed_body(NAME_MALFORMED)
     if len(segments) < 2:
-        raise _malformed(NAME_NOT_QUALIFIED)
+        raise malformed_body(NAME_NOT_QUALIFIED)
     if len(segments) > 3:
         return None
     return _ref(segments, default_namespace)
-
-
-def _malformed(detail: str) -> APIError:
-    return bad_request(MALFORMED_JSON.format(detail=detail))
 
 
 def from_path_name(value: object) -> EntityRef | None:

@@ -10,7 +10,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import PayloadEncodingError
 
 from api import mediatypes
-from api.errors import APIError, bad_request
+from api.errors import APIError, bad_request, malformed_body
 from streams import constants, jsoncodec
 from streams.messages import (
     BAD_EPOCH,
@@ -19,7 +19,6 @@ from streams.messages import (
     JSON_EMPTY,
     JSON_OBJECT_EXPECTED,
     LIMIT_OUT_OF_RANGE,
-    MALFORMED_JSON,
     NOT_AN_INTEGER,
     NOT_AN_OBJECT,
     QUERY_MALFORMED,
@@ -94,12 +93,12 @@ async def _read_json(
             raise APIError(415, CONTENT_TYPE_UNSUPPORTED.format(given=refused))
     if not raw:
         if required:
-            raise bad_request(MALFORMED_JSON.format(detail=JSON_EMPTY))
+            raise malformed_body(JSON_EMPTY)
         return False, None
     try:
         return True, jsoncodec.loads(raw)
     except jsoncodec.InvalidJson as exc:
-        raise bad_request(MALFORMED_JSON.format(detail=str(exc))) from exc
+        raise malformed_body(str(exc)) from exc
 
 
 async def json_object(
@@ -118,7 +117,7 @@ async def json_object(
     if not isinstance(body, dict):
         if required:
             raise bad_request(NOT_AN_OBJECT)
-        raise bad_request(MALFORMED_JSON.format(detail=JSON_OBJECT_EXPECTED))
+        raise malformed_body(JSON_OBJECT_EXPECTED)
     return body
 
 

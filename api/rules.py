@@ -17,7 +17,7 @@ from api import lookup, validation
 from api.auth import Identity, namespace_for
 from api.context import Context, ctx
 from api.entities import RULE, TRIGGER, brief, public
-from api.errors import APIError, bad_request, not_found
+from api.errors import APIError, bad_request, malformed_body, not_found
 from api.listing import list_paging
 from api.names import EntityRef, check_name, from_path_name, fully_qualified
 from api.requests import flag, json_object, json_response, without_nulls
@@ -25,7 +25,6 @@ from api.triggers import ACTIVE, INACTIVE
 from streams import constants
 from streams.messages import (
     ENTITY_EXISTS,
-    MALFORMED_JSON,
     RULE_ACTION_MISSING_NAMED,
     RULE_NEEDS_TRIGGER_AND_ACTION,
     RULE_STATUS_KEY_MISSING,
@@ -60,15 +59,15 @@ def requested_status(body: JsonDict) -> str:
     ``Status.serdesRestricted`` reads it: a JSON string, trimmed, ``active`` or
     ``inactive``; 400 ``The request content was malformed:`` with its text otherwise."""
     if "status" not in body:
-        raise _malformed(RULE_STATUS_KEY_MISSING)
+        raise malformed_body(RULE_STATUS_KEY_MISSING)
     value = body["status"]
     if not isinstance(value, str):
-        raise _malformed(not_a_string(value))
+        raise malformed_body(not_a_string(value))
     status = value.strip()
     if not status:
-        raise _malformed(RULE_STATUS_UNDEFINED)
+        raise malformed_body(RULE_STATUS_UNDEFINED)
     if status not in (ACTIVE, INACTIVE):
-        raise _malformed(RULE_STATUS_NOT_RECOGNIZED.format(status=status))
+        raise malformed_body(RULE_STATUS_NOT_RECOGNIZED.format(status=status))
     return status
 
 
@@ -87,10 +86,6 @@ def not_a_string(value: object) -> str:
         json_class = "JsNumber"
     text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     return RULE_STATUS_NOT_A_STRING.format(value=text, json_class=json_class)
-
-
-def _malformed(detail: str) -> APIError:
-    return bad_request(MALFORMED_JSON.format(detail=detail))
 
 
 def shown(rule: JsonDict, status: str) -> JsonDict:

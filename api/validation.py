@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 import runtimes
-from api.errors import APIError, bad_request
+from api.errors import APIError, bad_request, malformed_body
 from api.names import NAME_MALFORMED, check_name
 from streams import constants
 from streams.messages import (
@@ -26,7 +26,6 @@ from streams.messages import (
     LIMIT_RANGE,
     LIMITS_NOT_AN_OBJECT,
     MAIN_NOT_A_STRING,
-    MALFORMED_JSON,
     NOT_A_BOOLEAN,
     NOT_A_STRING,
     PARAMETERS_MALFORMED,
@@ -51,12 +50,6 @@ LIMIT_MALFORMED_NAMES = {
 }
 
 
-def malformed(detail: str) -> APIError:
-    """400 as OpenWhisk answers a body its JSON formats cannot read (pekko's
-    MalformedRequestContentRejection: "The request content was malformed:" and the reason)."""
-    return bad_request(MALFORMED_JSON.format(detail=detail))
-
-
 def key_values(value: Any, field: str) -> list[dict[str, Any]]:
     """A list of ``{"key", "value"}`` objects, as OpenWhisk stores parameters.
 
@@ -68,7 +61,7 @@ def key_values(value: Any, field: str) -> list[dict[str, Any]]:
         isinstance(p, dict) and isinstance(p.get("key"), str) and p["key"].strip() and "value" in p
         for p in value
     ):
-        raise malformed(PARAMETERS_MALFORMED)
+        raise malformed_body(PARAMETERS_MALFORMED)
     out: dict[str, dict[str, Any]] = {}
     for p in value:
         entry = {"key": p["key"], "value": p["value"]}
@@ -125,10 +118,10 @@ def whole_number(value: Any, name: str) -> int:
     (``256.0`` is 256); 400 malformed otherwise."""
     malformed_name, whole_name = LIMIT_MALFORMED_NAMES[name]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise malformed(LIMIT_MALFORMED.format(what=malformed_name))
+        raise malformed_body(LIMIT_MALFORMED.format(what=malformed_name))
     if isinstance(value, float):
         if not value.is_integer():
-            raise malformed(LIMIT_NOT_WHOLE.format(what=whole_name))
+            raise malformed_body(LIMIT_NOT_WHOLE.format(what=whole_name))
         return int(value)
     return value
 
@@ -186,7 +179,7 @@ def check_limits(
     if instances is not None:
         count = whole_number(instances, "instances")
         if count < 0:
-            raise malformed(
+            raise malformed_body(
                 "requirement failed: Action container concurrency must be greater than or "
                 "equal to 0."
             )
@@ -202,44 +195,44 @@ def check_exec(raw: Any) -> dict[str, Any]:
     """The ``exec`` of an action as OpenWhisk's Exec.scala serdes read it, its kind
     trimmed, lower-cased and resolved to the canonical name; 400 with its texts."""
     if not isinstance(raw, dict):
-        raise malformed(JSON_OBJECT_EXPECTED)
+        raise malformed_body(JSON_OBJECT_EXPECTED)
     kind_name = raw.get("kind")
     if not isinstance(kind_name, str):
-        raise malformed(KIND_MISSING)
+        raise malformed_body(KIND_MISSING)
     kind_name = kind_name.strip().lower()
     main = raw.get("main")
     if "main" in raw and not isinstance(main, str):
-        raise malformed(MAIN_NOT_A_STRING.format(kind=kind_name))
+        raise malformed_body(MAIN_NOT_A_STRING.format(kind=kind_name))
     if kind_name == constants.KIND_SEQUENCE:
         if "components" not in raw:
-            raise malformed(COMPONENTS_MISSING)
+            raise malformed_body(COMPONENTS_MISSING)
         components = raw["components"]
         if not isinstance(components, list):
-            raise malformed(COMPONENTS_NOT_AN_ARRAY)
+            raise malformed_body(COMPONENTS_NOT_AN_ARRAY)
         if not all(isinstance(c, (str, dict)) for c in components):
             # FullyQualifiedEntityName.serdes: a string or a {"path", "name"} object.
-            raise malformed(NAME_MALFORMED)
+            raise malformed_body(NAME_MALFORMED)
         return {"kind": constants.KIND_SEQUENCE, "components": components}
     kind = runtimes.resolve(kind_name)
     if kind is None:
         known = {k.name for k in runtimes.canonical_kinds()} | {constants.KIND_SEQUENCE}
         listed = ", ".join(f"'{k}'" for k in sorted(known))
-        raise malformed(KIND_UNKNOWN.format(kind=kind_name, kinds=listed))
+        raise malformed_body(KIND_UNKNOWN.format(kind=kind_name, kinds=listed))
     code = raw.get("code")
     out: dict[str, Any] = {"kind": kind.name}
     if kind.name == "blackbox":
         image = raw.get("image")
         if not isinstance(image, str):
-            raise malformed(BLACKBOX_NEEDS_IMAGE)
+            raise malformed_body(BLACKBOX_NEEDS_IMAGE)
         if not is_image_name(image):
-            raise malformed(IMAGE_MALFORMED)
+            raise malformed_body(IMAGE_MALFORMED)
         out["image"] = image
         if isinstance(code, str) and not code.strip():
             code = None  # Exec.scala: blank code is no code
     elif not isinstance(code, str):
-        raise malformed(CODE_REQUIRED.format(kind=kind_name))
+        raise malformed_body(CODE_REQUIRED.format(kind=kind_name))
     if code is not None and not isinstance(code, str):
-        raise malformed(NOT_A_STRING.format(field="exec.code"))
+        raise malformed_body(NOT_A_STRING.format(field="exec.code"))
     # As OpenWhisk's Exec.scala ``isBinary``: code that is base64 is binary (a zip, a
     # jar), whatever the client said (the npm client and wsk do not say).
     out["binary"] = isinstance(code, str) and is_binary_code(code)
